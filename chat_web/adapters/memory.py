@@ -1,0 +1,137 @@
+"""In-process adapters: the embedded defaults of a single app process, and unit-test doubles."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from chat_web.domain import OtpRecord, User
+from chat_web.ports import Clock
+
+
+class InMemoryUserRepo:
+    def __init__(self, clock: Clock):
+        self._clock = clock
+        self._by_id: dict[str, User] = {}
+        self._id_by_email: dict[str, str] = {}
+
+    async def get(self, user_id: str) -> User | None:
+        return self._by_id.get(user_id)
+
+    async def get_by_email(self, email: str) -> User | None:
+        user_id = self._id_by_email.get(email)
+        return self._by_id.get(user_id) if user_id else None
+
+    async def get_or_create(self, email: str, name: str) -> User:
+        # No await between the check and the insert, so this is atomic on one loop.
+        existing = await self.get_by_email(email)
+        if existing:
+            return existing
+        user = User(id=uuid.uuid4().hex, email=email, name=name, created_at=self._clock.now())
+        self._by_id[user.id] = user
+        self._id_by_email[email] = user.id
+        return user
+
+    async def update_name(self, user_id: str, name: str) -> User | None:
+        user = self._by_id.get(user_id)
+        if user is None:
+            return None
+        self._by_id[user_id] = replace(user, name=name)
+        return self._by_id[user_id]
+
+    async def delete(self, user_id: str) -> None:
+        user = self._by_id.pop(user_id, None)
+        if user:
+            self._id_by_email.pop(user.email, None)
+
+
+class _Expiring:
+    """A dict whose entries vanish after their deadline, swept as it is written."""
+
+    def __init__(self, clock: Clock):
+        self._clock = clock
+        self._items: dict[str, tuple[datetime, object]] = {}
+        self._writes = 0
+
+    def get(self, key: str):
+        item = self._items.get(key)
+        if item is None:
+            return None
+        if item[0] <= self._clock.now():
+            del self._items[key]
+            return None
+        return item
+
+    def put(self, key: str, value: object, deadline: datetime) -> None:
+        self._writes += 1
+        if self._writes % 1024 == 0:
+            now = self._clock.now()
+            for stale in [k for k, (d, _) in self._items.items() if d <= now]:
+                del self._items[stale]
+        self._items[key] = (deadline, value)
+
+    def pop(self, key: str) -> bool:
+        return self._items.pop(key, None) is not None
+
+
+class InMemoryOtpStore:
+    def __init__(self, clock: Clock):
+        self._clock = clock
+        self._codes = _Expiring(clock)
+
+    async def save(self, email: str, record: OtpRecord, ttl: timedelta) -> None:
+        self._codes.put(email, record, self._clock.now() + ttl)
+
+    async def take_attempt(self, email: str) -> OtpRecord | None:
+        item = self._codes.get(email)
+        if item is None:
+            return None
+        deadline, record = item
+        counted = replace(record, attempts=record.attempts + 1)
+        self._codes.put(email, counted, deadline)
+        return counted
+
+    async def delete(self, email: str) -> bool:
+        return self._codes.get(email) is not None and self._codes.pop(email)
+
+
+class InMemoryRateLimiter:
+    """Fixed-window counters."""
+
+    def __init__(self, clock: Clock):
+        self._clock = clock
+        self._windows = _Expiring(clock)
+
+    async def acquire(self, key: str, limit: int, window: timedelta) -> float:
+        now = self._clock.now()
+        item = self._windows.get(key)
+        deadline, count = item if item else (now + window, 0)
+        count += 1
+        self._windows.put(key, count, deadline)
+        if count > limit:
+            return max((deadline - now).total_seconds(), 0.001)
+        return 0.0
+
+    async def release(self, key: str) -> None:
+        item = self._windows.get(key)
+        if item is None:
+            return
+        deadline, count = item
+        if count <= 1:
+            self._windows.pop(key)
+        else:
+            self._windows.put(key, count - 1, deadline)
+
+
+class RecordingMailQueue:
+    """Keeps what was published; a test double for the mail port."""
+
+    def __init__(self):
+        self.sent = []
+        self.fail_with: Exception | None = None
+
+    async def publish(self, message) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.sent.append(message)

@@ -1,0 +1,40 @@
+"""Sign-in routes: the same service the web pages use."""
+
+
+from fastapi import APIRouter
+
+from chat_web.api.deps import Auth, CurrentUser
+from chat_web.api.schemas import ErrorOut, LoginIn, LoginOut, SessionOut, UserPublic, UserUpdate, VerifyIn
+
+router = APIRouter(tags=["auth"])
+
+_errors = {code: {"model": ErrorOut} for code in (400, 401, 422, 429, 503)}
+
+
+@router.post("/login", response_model=LoginOut, responses=_errors)
+async def login(body: LoginIn, auth: Auth) -> LoginOut:
+    """Mail a 6-digit sign-in code. The answer is the same whether or not the account exists."""
+    email = await auth.request_code(body.email)
+    return LoginOut(
+        message="If that address can receive mail, a sign-in code is on its way.",
+        email=email,
+        resend_after=int(auth.policy.resend_after.total_seconds()),
+    )
+
+
+@router.post("/verify", response_model=SessionOut, responses=_errors)
+async def verify(body: VerifyIn, auth: Auth) -> SessionOut:
+    """Trade the mailed code for a session token; a first sign-in creates the account."""
+    session = await auth.verify(body.email, body.otp)
+    return SessionOut(token=session.token, user=UserPublic.of(session.user))
+
+
+@router.get("/me", response_model=UserPublic, responses=_errors)
+async def me(user: CurrentUser) -> UserPublic:
+    return UserPublic.of(user)
+
+
+@router.post("/update/user", response_model=UserPublic, responses=_errors)
+async def update_user(body: UserUpdate, user: CurrentUser, auth: Auth) -> UserPublic:
+    """Change the display name."""
+    return UserPublic.of(await auth.rename(user, body.name))

@@ -1,0 +1,32 @@
+"""Request dependencies: the running services and the caller, from the Bearer token."""
+
+
+from typing import Annotated
+
+from fastapi import Depends, Header
+
+from chat_web import container
+from chat_web.domain import Unauthorized, User
+from chat_web.services.auth import AuthService
+
+
+def auth_service() -> AuthService:
+    return container.current().auth
+
+
+def _bearer(authorization: str | None) -> str:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Send `Authorization: Bearer <token>`; sign in to get one.")
+    return token.strip()
+
+
+async def current_user(
+    auth: Annotated[AuthService, Depends(auth_service)],
+    authorization: Annotated[str | None, Header()] = None,
+) -> User:
+    return await auth.user_for_token(_bearer(authorization))
+
+
+Auth = Annotated[AuthService, Depends(auth_service)]
+CurrentUser = Annotated[User, Depends(current_user)]

@@ -1,0 +1,49 @@
+"""The Reflex app: pages, the REST API in front, and the lifespan that owns every client."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+
+import reflex as rx
+
+from chat_web import container
+from chat_web.api.app import create_api
+from chat_web.config import ConfigError, get_settings
+from chat_web.pages.chat import chat_page
+from chat_web.pages.login import login_page
+from chat_web.pages.outbox import outbox_page
+from chat_web.pages.profile import profile_page
+from chat_web.pages.verify import verify_page
+from chat_web.state.auth import AuthState
+from chat_web.state.outbox import OutboxState
+from chat_web.state.session import SessionState
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+settings = get_settings()
+try:
+    settings.check_production()
+except ConfigError as exc:
+    # Stop here, before anything is served, with the reason and no traceback.
+    print(f"\nchat_web refuses to start in production mode: {exc}\n", file=sys.stderr)
+    raise SystemExit(1) from None
+
+
+@contextlib.asynccontextmanager
+async def lifespan():
+    async with container.running(settings):
+        yield
+
+
+app = rx.App(api_transformer=create_api())
+app.register_lifespan_task(lifespan)
+
+app.add_page(rx.fragment(), route="/", on_load=SessionState.route_home, title="Chat")
+app.add_page(login_page, route="/login", on_load=AuthState.skip_if_signed_in, title="Sign in · Chat")
+app.add_page(verify_page, route="/verify", on_load=AuthState.open_verify, title="Enter your code · Chat")
+app.add_page(profile_page, route="/profile", on_load=SessionState.require_user, title="Profile · Chat")
+app.add_page(chat_page, route="/chat", on_load=SessionState.require_user, title="Chat")
+if settings.is_dev:
+    app.add_page(outbox_page, route="/dev/outbox", on_load=OutboxState.load, title="Dev outbox · Chat")

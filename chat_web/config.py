@@ -1,0 +1,107 @@
+"""The one place that reads the environment: every setting of the app and the mailer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-secret-change-me-dev-secret-change-me"
+MIN_SECRET_BYTES = 32
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run in the chosen mode."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # Reflex sets REFLEX_ENV_MODE for `reflex run --env prod`; anything but dev is production.
+    env_mode: str = Field("dev", validation_alias="REFLEX_ENV_MODE")
+
+    data_dir: Path = Path("data")
+    database_url: str = ""  # empty: SQLite file under data_dir
+    mongodb_uri: str = ""
+    redis_url: str = ""
+    rabbitmq_url: str = ""
+
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_expire_days: int = Field(15, ge=1, le=365)
+
+    otp_ttl_seconds: int = Field(300, ge=30)
+    otp_resend_seconds: int = Field(60, ge=1)
+    otp_max_attempts: int = Field(5, ge=1)
+
+    mail_from: str = "Chat <no-reply@chat.local>"
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_tls: str = "none"  # none | starttls | tls
+    outbox_path: Path | None = None  # empty: data_dir/outbox.jsonl
+
+    @field_validator("env_mode")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.strip().lower() or "dev"
+
+    @field_validator("smtp_tls")
+    @classmethod
+    def _tls_mode(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in {"none", "starttls", "tls"}:
+            raise ValueError("SMTP_TLS must be one of: none, starttls, tls")
+        return value
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env_mode == "dev"
+
+    @property
+    def sql_url(self) -> str:
+        """The SQLAlchemy async URL; plain postgres URLs get the asyncpg driver."""
+        url = self.database_url.strip()
+        if not url:
+            return f"sqlite+aiosqlite:///{self.data_dir / 'chat.db'}"
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+asyncpg://" + url[len(prefix) :]
+        return url
+
+    @property
+    def outbox_file(self) -> Path:
+        return self.outbox_path or self.data_dir / "outbox.jsonl"
+
+    @property
+    def otp_ttl(self) -> timedelta:
+        return timedelta(seconds=self.otp_ttl_seconds)
+
+    @property
+    def jwt_lifetime(self) -> timedelta:
+        return timedelta(days=self.jwt_expire_days)
+
+    def check_production(self) -> None:
+        """Refuse to run production on a guessable signing key."""
+        if self.is_dev:
+            return
+        if self.jwt_secret == DEV_JWT_SECRET:
+            raise ConfigError(
+                "JWT_SECRET is the development default; set a random secret of at least "
+                f"{MIN_SECRET_BYTES} bytes to run in production "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
+            )
+        if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
+            raise ConfigError(
+                f"JWT_SECRET is {len(self.jwt_secret.encode())} bytes; production needs at least "
+                f"{MIN_SECRET_BYTES}."
+            )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once (after Reflex has set REFLEX_ENV_MODE)."""
+    return Settings()

@@ -1,0 +1,121 @@
+"""Composition root: Settings -> adapters -> services. Built once per process by the lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+from datetime import timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+from chat_web.adapters.clock import SystemClock
+from chat_web.adapters.inprocess_mail import InProcessMailQueue
+from chat_web.adapters.memory import InMemoryOtpStore, InMemoryRateLimiter
+from chat_web.adapters.sql import SqlDatabase, SqlUserRepo
+from chat_web.config import Settings
+from chat_web.domain import ServiceUnavailable
+from chat_web.ports import Clock
+from chat_web.services.auth import AuthService, OtpPolicy
+from chat_web.services.tokens import TokenService
+from mailer.delivery import sender_for
+
+log = logging.getLogger("chat_web")
+
+
+@dataclass
+class Container:
+    settings: Settings
+    clock: Clock
+    auth: AuthService
+    backends: dict[str, str] = field(default_factory=dict)
+    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for closer in reversed(self._closers):
+            with contextlib.suppress(Exception):
+                await closer()
+
+
+async def _redis_client(url: str):
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    client = Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as exc:
+        await client.aclose()
+        raise ServiceUnavailable(f"Redis at REDIS_URL cannot be reached: {exc}") from exc
+    return client
+
+
+async def build_container(settings: Settings) -> Container:
+    clock = SystemClock()
+    closers: list[Callable[[], Awaitable[None]]] = []
+    backends: dict[str, str] = {}
+
+    db = SqlDatabase(settings.sql_url)
+    closers.append(db.close)
+    await db.create_schema()
+    users = SqlUserRepo(db)
+    backends["storage"] = db.backend
+
+    if settings.redis_url:
+        from chat_web.adapters.redis_auth import RedisOtpStore, RedisRateLimiter
+
+        redis = await _redis_client(settings.redis_url)
+        closers.append(redis.aclose)
+        otps, limiter = RedisOtpStore(redis), RedisRateLimiter(redis)
+        backends["otp"] = "redis"
+    else:
+        otps, limiter = InMemoryOtpStore(clock), InMemoryRateLimiter(clock)
+        backends["otp"] = "in-process"
+
+    mail = InProcessMailQueue(sender_for(settings))
+    backends["mail"] = "in-process -> " + ("smtp" if settings.smtp_host else "dev outbox")
+
+    tokens = TokenService(settings.jwt_secret, settings.jwt_lifetime, clock)
+    auth = AuthService(
+        users=users,
+        otps=otps,
+        limiter=limiter,
+        mail=mail,
+        tokens=tokens,
+        clock=clock,
+        # Codes are hashed with a key derived from the JWT secret: one secret to manage.
+        hash_key=hashlib.sha256(b"otp:" + settings.jwt_secret.encode()).digest(),
+        policy=OtpPolicy(
+            ttl=settings.otp_ttl,
+            resend_after=timedelta(seconds=settings.otp_resend_seconds),
+            max_attempts=settings.otp_max_attempts,
+        ),
+    )
+    return Container(settings, clock, auth, backends, closers)
+
+
+_current: Container | None = None
+
+
+def current() -> Container:
+    """The running process's container (set by the lifespan)."""
+    if _current is None:
+        raise ServiceUnavailable("The app is still starting; try again in a moment.")
+    return _current
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Container]:
+    global _current
+    try:
+        container = await build_container(settings)
+    except ServiceUnavailable as exc:
+        log.error("cannot start: %s", exc.message)
+        raise
+    _current = container
+    log.info("chat_web started: %s", ", ".join(f"{k}={v}" for k, v in container.backends.items()))
+    try:
+        yield container
+    finally:
+        _current = None
+        await container.close()

@@ -1,0 +1,1 @@
+"""One module per page; chat_web.chat_web registers them."""

@@ -1,0 +1,1 @@
+"""Use cases: no Reflex, no drivers; everything outside comes in through ports."""

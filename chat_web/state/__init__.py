@@ -1,0 +1,1 @@
+"""Reflex states: thin; they read input, call a service and set vars."""

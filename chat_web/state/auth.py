@@ -1,0 +1,127 @@
+"""The sign-in flow of the web pages: ask for a code, type it, get a session cookie."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+
+import reflex as rx
+
+from chat_web import container
+from chat_web.domain import ChatError, RateLimited
+from chat_web.services.validation import normalize_email
+from chat_web.state.session import SessionState, error_toast
+
+OTP_LENGTH = 6
+
+
+class AuthState(SessionState):
+    pending_email: str = ""
+    sending: bool = False
+    verifying: bool = False
+    resend_in: int = 0
+    _resend_at: float = 0.0
+    _ticking: bool = False
+
+    @rx.event
+    async def skip_if_signed_in(self):
+        """on_load of /login: a signed-in user goes straight to the chat."""
+        if await self._signed_in_user() is not None:
+            return rx.redirect("/chat", replace=True)
+
+    @rx.event
+    async def open_verify(self):
+        """on_load of /verify: it needs an email that a code was sent to."""
+        if await self._signed_in_user() is not None:
+            return rx.redirect("/chat", replace=True)
+        if not self.pending_email:
+            return rx.redirect("/login", replace=True)
+        return AuthState.run_countdown
+
+    async def _send_code(self, email: object):
+        """Ask for a code; returns (whether a code is waiting in the inbox, a toast)."""
+        auth = container.current().auth
+        try:
+            self.pending_email = await auth.request_code(email)
+        except RateLimited as exc:
+            # A code went to this address moments ago: it is still good to type in.
+            self.pending_email = normalize_email(email)
+            self._start_cooldown(exc.retry_after)
+            return True, rx.toast.info(exc.message)
+        except ChatError as exc:
+            return False, error_toast(exc)
+        self._start_cooldown(auth.policy.resend_after.total_seconds())
+        return True, rx.toast.success(f"We sent a 6-digit code to {self.pending_email}.")
+
+    def _start_cooldown(self, seconds: float) -> None:
+        self._resend_at = time.time() + seconds
+        self.resend_in = math.ceil(seconds)
+
+    @rx.event
+    async def request_code(self, form_data: dict):
+        self.sending = True
+        yield
+        try:
+            code_waiting, toast = await self._send_code(form_data.get("email", ""))
+        finally:
+            self.sending = False
+        yield toast
+        if code_waiting:
+            yield rx.redirect("/verify")
+
+    @rx.event
+    async def resend(self):
+        if self.resend_in > 0 or not self.pending_email:
+            return
+        self.sending = True
+        yield
+        try:
+            _, toast = await self._send_code(self.pending_email)
+        finally:
+            self.sending = False
+        yield toast
+        yield AuthState.run_countdown
+
+    @rx.event(background=True)
+    async def run_countdown(self):
+        """Tick `resend_in` down once a second; one ticker per session."""
+        async with self:
+            if self._ticking:
+                return
+            self._ticking = True
+        try:
+            while True:
+                async with self:
+                    self.resend_in = max(0, math.ceil(self._resend_at - time.time()))
+                    if self.resend_in <= 0:
+                        return
+                await asyncio.sleep(1)
+        finally:
+            async with self:
+                self._ticking = False
+
+    @rx.event
+    async def verify(self, form_data: dict):
+        if self.verifying:
+            return
+        code = "".join(str(form_data.get(f"d{i}", "")).strip() for i in range(OTP_LENGTH))
+        self.verifying = True
+        yield
+        try:
+            session = await container.current().auth.verify(self.pending_email, code)
+        except ChatError as exc:
+            self.verifying = False
+            yield error_toast(exc)
+            yield rx.call_script("window.otpBoxes && window.otpBoxes.clear()")
+            return
+        self.verifying = False
+        self.token = session.token
+        self._show(session.user)
+        self.pending_email = ""
+        yield rx.redirect("/chat", replace=True)
+
+    @rx.event
+    def use_another_email(self):
+        self.pending_email = ""
+        return rx.redirect("/login")

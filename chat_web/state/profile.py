@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import reflex as rx
+
+from chat_web import container
+from chat_web.domain import ChatError
+from chat_web.state.session import SessionState, error_toast
+
+
+class ProfileState(SessionState):
+    saving: bool = False
+
+    @rx.event
+    async def save_name(self, form_data: dict):
+        user = await self._signed_in_user()
+        if user is None:
+            yield rx.redirect("/login", replace=True)
+            return
+        self.saving = True
+        yield
+        try:
+            updated = await container.current().auth.rename(user, form_data.get("name", ""))
+        except ChatError as exc:
+            yield error_toast(exc)
+            return
+        finally:
+            self.saving = False
+        self._show(updated)
+        yield rx.toast.success("Your name is saved.")

@@ -1,0 +1,62 @@
+"""Who is signed in, from the session cookie's JWT, checked on the server for every page."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from chat_web import container
+from chat_web.config import get_settings
+from chat_web.domain import ChatError, Unauthorized, User
+
+SESSION_COOKIE = "chat_session"
+
+
+def error_toast(exc: ChatError):
+    return rx.toast.error(exc.message, duration=6000)
+
+
+class SessionState(rx.State):
+    token: str = rx.Cookie(
+        "",
+        name=SESSION_COOKIE,
+        max_age=int(get_settings().jwt_lifetime.total_seconds()),
+        same_site="strict",
+    )
+    # The signed-in user's own profile: shown on every page.
+    user_id: str = ""
+    user_name: str = ""
+    user_email: str = ""
+
+    def _show(self, user: User) -> None:
+        self.user_id, self.user_name, self.user_email = user.id, user.name, user.email
+
+    def _forget(self) -> None:
+        self.token = ""
+        self.user_id = self.user_name = self.user_email = ""
+
+    async def _signed_in_user(self) -> User | None:
+        if not self.token:
+            return None
+        try:
+            user = await container.current().auth.user_for_token(self.token)
+        except Unauthorized:
+            self._forget()
+            return None
+        self._show(user)
+        return user
+
+    @rx.event
+    async def require_user(self):
+        """on_load of every private page: the signed-out go to /login."""
+        if await self._signed_in_user() is None:
+            return rx.redirect("/login", replace=True)
+
+    @rx.event
+    async def route_home(self):
+        target = "/chat" if await self._signed_in_user() else "/login"
+        return rx.redirect(target, replace=True)
+
+    @rx.event
+    def sign_out(self):
+        self._forget()
+        return rx.redirect("/login", replace=True)

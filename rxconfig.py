@@ -1,0 +1,18 @@
+"""Reflex configuration; every value comes from chat_web.config.Settings."""
+
+import reflex as rx
+
+from chat_web.config import Settings
+
+_settings = Settings()
+
+config = rx.Config(
+    app_name="chat_web",
+    # Handing REDIS_URL to Reflex switches its state manager to Redis, so several
+    # app processes can serve the same sessions.
+    redis_url=_settings.redis_url or None,
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", radius="large"))],
+    disable_plugins=[rx.plugins.SitemapPlugin],
+)

@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Set up (idempotent) and run the whole test suite. Extra arguments go to pytest.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+exec python -m pytest "$@"

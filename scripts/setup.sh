@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Prepare everything the app and its tests need, idempotently: a virtualenv with the
+# pinned packages and bun (Reflex's JS runtime) from the npm registry.
+# Source it (`. scripts/setup.sh`) to get REFLEX_BUN_PATH and the venv on PATH.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+TOOLS="$ROOT/.tools"
+BUN_VERSION="1.4.4"
+PYTHON="${PYTHON:-python3}"
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "setup: creating the virtualenv in .venv"
+  "$PYTHON" -m venv "$VENV"
+fi
+
+# Reinstall only when requirements.txt changed since the last successful install.
+stamp="$VENV/.requirements.sha256"
+want="$(sha256sum "$ROOT/requirements.txt" | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing Python packages from requirements.txt"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/requirements.txt"
+  echo "$want" > "$stamp"
+fi
+
+BUN="$TOOLS/node_modules/bun/bin/bun.exe"
+if [ ! -x "$BUN" ] || [ "$("$BUN" --version 2>/dev/null)" != "$BUN_VERSION" ]; then
+  command -v npm >/dev/null || { echo "setup: npm is needed to install bun (apt-get install nodejs npm)" >&2; exit 1; }
+  echo "setup: installing bun $BUN_VERSION from the npm registry into .tools"
+  mkdir -p "$TOOLS"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS" "bun@$BUN_VERSION" >/dev/null
+fi
+
+export REFLEX_BUN_PATH="$BUN"
+export PATH="$VENV/bin:$PATH"
+cd "$ROOT"
