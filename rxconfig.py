@@ -1,10 +1,17 @@
 """Reflex configuration; every value comes from chat_web.config.Settings."""
 
+import os
+
 import reflex as rx
 
 from chat_web.config import Settings
 
 _settings = Settings()
+
+# The backend hot-reloads on any file change below the project; the database and the
+# outbox under DATA_DIR change on every request, which would restart it in a loop.
+_settings.data_dir.mkdir(parents=True, exist_ok=True)
+os.environ.setdefault("REFLEX_HOT_RELOAD_EXCLUDE_PATHS", str(_settings.data_dir.absolute()))
 
 config = rx.Config(
     app_name="chat_web",

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     def _lower(cls, value: str) -> str:
         return value.strip().lower() or "dev"
 
+    @field_validator("jwt_secret")
+    @classmethod
+    def _secret_or_default(cls, value: str) -> str:
+        # An empty JWT_SECRET means "not set", not "an empty key".
+        return value or DEV_JWT_SECRET
+
     @field_validator("smtp_tls")
     @classmethod
     def _tls_mode(cls, value: str) -> str:

@@ -32,9 +32,13 @@ class Container:
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def close(self) -> None:
-        for closer in reversed(self._closers):
-            with contextlib.suppress(Exception):
-                await closer()
+        await _close_all(self._closers)
+
+
+async def _close_all(closers: list[Callable[[], Awaitable[None]]]) -> None:
+    for closer in reversed(closers):
+        with contextlib.suppress(Exception):
+            await closer()
 
 
 async def _redis_client(url: str):
@@ -51,8 +55,17 @@ async def _redis_client(url: str):
 
 
 async def build_container(settings: Settings) -> Container:
-    clock = SystemClock()
     closers: list[Callable[[], Awaitable[None]]] = []
+    try:
+        return await _build(settings, closers)
+    except BaseException:
+        # Whatever was opened before the failure is closed again.
+        await _close_all(closers)
+        raise
+
+
+async def _build(settings: Settings, closers: list[Callable[[], Awaitable[None]]]) -> Container:
+    clock = SystemClock()
     backends: dict[str, str] = {}
 
     db = SqlDatabase(settings.sql_url)

@@ -1,0 +1,49 @@
+"""Shared test helpers: a movable clock and the rule for missing services."""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def need_service(name: str, available: bool, how: str = "") -> None:
+    """Under CI a missing service fails the test; elsewhere it skips with the reason."""
+    if available:
+        return
+    reason = f"{name} is not reachable{': ' + how if how else ''}"
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true requires it)")
+    pytest.skip(reason)
+
+
+class FakeClock:
+    def __init__(self, start: datetime | None = None):
+        self.current = start or datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()

@@ -1,0 +1,104 @@
+"""A person signs in through the browser with the code from the dev outbox."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.e2e
+
+
+def code_from_outbox(page: Page, base: str, email: str) -> str:
+    page.goto(f"{base}/dev/outbox")
+    card = page.locator(".rt-Card", has_text=email).first
+    expect(card).to_be_visible()
+    return re.search(r"\b(\d{6})\b", card.locator(".outbox-body").inner_text()).group(1)
+
+
+def ask_for_code(page: Page, base: str, email: str) -> None:
+    page.goto(f"{base}/login")
+    page.locator("#email").fill(email)
+    page.locator("#send-code").click()
+    expect(page).to_have_url(re.compile(r"/verify$"))
+    expect(page.get_by_text(email, exact=True)).to_be_visible()
+
+
+def test_new_user_signs_in_renames_reloads_and_signs_out(app_server, context):
+    base = app_server["frontend"]
+    email = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
+    page = context.new_page()
+
+    # Signed-out visitors are sent to /login.
+    page.goto(f"{base}/chat")
+    expect(page).to_have_url(re.compile(r"/login$"))
+
+    ask_for_code(page, base, email)
+    expect(page.locator("#resend")).to_be_disabled()
+    expect(page.locator("#resend")).to_contain_text("Resend code in")
+
+    outbox = context.new_page()
+    code = code_from_outbox(outbox, base, email)
+    outbox.close()
+
+    # Typing digit by digit moves through the boxes and submits when full.
+    page.locator("#otp-0").click()
+    page.keyboard.type(code, delay=40)
+    expect(page).to_have_url(re.compile(r"/chat$"))
+    expect(page.locator("#signed-in-name")).to_have_text(email.split("@")[0])
+
+    # Signed-in users skip /login.
+    page.goto(f"{base}/login")
+    expect(page).to_have_url(re.compile(r"/chat$"))
+
+    page.locator("#profile-link").click()
+    expect(page).to_have_url(re.compile(r"/profile$"))
+    page.locator("#name").fill("  Ada Lovelace  ")
+    page.locator("#save-name").click()
+    expect(page.locator("#signed-in-name")).to_have_text("Ada Lovelace")
+
+    page.reload()
+    expect(page).to_have_url(re.compile(r"/profile$"))
+    expect(page.locator("#signed-in-name")).to_have_text("Ada Lovelace")
+    expect(page.locator("#name")).to_have_value("Ada Lovelace")
+
+    page.locator("#sign-out").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    page.goto(f"{base}/profile")
+    expect(page).to_have_url(re.compile(r"/login$"))
+
+
+def test_wrong_code_shows_an_error_and_a_pasted_code_signs_in(app_server, context):
+    base = app_server["frontend"]
+    email = f"paste-{uuid.uuid4().hex[:8]}@example.com"
+    page = context.new_page()
+    ask_for_code(page, base, email)
+
+    outbox = context.new_page()
+    code = code_from_outbox(outbox, base, email)
+    outbox.close()
+
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    page.locator("#otp-0").click()
+    page.keyboard.type(wrong, delay=30)
+    expect(page.get_by_text(re.compile("That code is wrong; 4 tries left"))).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/verify$"))
+
+    # Backspace on an empty box steps back to the previous one.
+    page.locator("#otp-2").focus()
+    page.keyboard.press("Backspace")
+    expect(page.locator("#otp-1")).to_be_focused()
+
+    page.locator("#otp-0").focus()
+    page.evaluate(
+        """code => {
+            const data = new DataTransfer();
+            data.setData('text', code);
+            document.activeElement.dispatchEvent(
+                new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}));
+        }""",
+        f" {code[:3]}-{code[3:]} ",
+    )
+    expect(page).to_have_url(re.compile(r"/chat$"))

@@ -1,0 +1,173 @@
+"""The sign-in API over HTTP (httpx, in-process ASGI) on SQLite and the real PostgreSQL."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import uuid
+
+import httpx
+import pytest
+
+from chat_web import container
+from chat_web.adapters.sql import SqlUserRepo
+from chat_web.api.app import create_api
+from chat_web.config import Settings
+from mailer.outbox import latest
+from tests.conftest import POSTGRES_URL, need_service, port_open
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def settings(request, tmp_path):
+    database_url = ""
+    if request.param == "postgresql":
+        need_service("PostgreSQL", port_open("127.0.0.1", 5432), POSTGRES_URL)
+        database_url = POSTGRES_URL
+    return Settings(_env_file=None, data_dir=tmp_path, database_url=database_url, REFLEX_ENV_MODE="dev")
+
+
+@pytest.fixture
+async def client(settings):
+    async with container.running(settings):
+        transport = httpx.ASGITransport(app=create_api())
+        async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as http:
+            yield http
+
+
+@pytest.fixture
+def email() -> str:
+    return f"user-{uuid.uuid4().hex[:10]}@example.com"
+
+
+def mailed_code(settings: Settings, email: str) -> str:
+    mail = next(m for m in latest(settings.outbox_file, 50) if m["to"] == email)
+    return re.search(r"\b(\d{6})\b", mail["body"]).group(1)
+
+
+async def sign_in(client, settings, email) -> dict:
+    assert (await client.post("/login", json={"email": email})).status_code == 200
+    response = await client.post("/verify", json={"email": email, "otp": mailed_code(settings, email)})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_full_sign_in_flow(client, settings, email):
+    response = await client.post("/login", json={"email": email.upper()})
+    assert response.status_code == 200
+    assert response.json()["email"] == email
+    code = mailed_code(settings, email)
+
+    response = await client.post("/verify", json={"email": email, "otp": code})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["user"]["email"] == email
+    assert body["user"]["name"] == email.split("@")[0]
+
+    me = await client.get("/me", headers=bearer(body["token"]))
+    assert me.status_code == 200 and me.json()["id"] == body["user"]["id"]
+
+    renamed = await client.post("/update/user", json={"name": "  Grace H.  "}, headers=bearer(body["token"]))
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Grace H."
+    me = await client.get("/me", headers=bearer(body["token"]))
+    assert me.json()["name"] == "Grace H."
+
+
+async def test_same_answer_for_new_and_existing_accounts(client, email):
+    existing = f"known-{email}"
+    await container.current().auth._users.get_or_create(existing, "known")
+    known = await client.post("/login", json={"email": existing})
+    unknown = await client.post("/login", json={"email": f"unknown-{email}"})
+    assert known.status_code == unknown.status_code == 200
+    assert {k: v for k, v in known.json().items() if k != "email"} == {
+        k: v for k, v in unknown.json().items() if k != "email"
+    }
+
+
+async def test_second_code_within_a_minute_is_429_with_retry_after(client, email):
+    assert (await client.post("/login", json={"email": email})).status_code == 200
+    response = await client.post("/login", json={"email": email})
+    assert response.status_code == 429
+    assert 0 < int(response.headers["Retry-After"]) <= 60
+    assert "detail" in response.json()
+
+
+async def test_wrong_code_then_void_after_five(client, settings, email):
+    await client.post("/login", json={"email": email})
+    good = mailed_code(settings, email)
+    bad = f"{(int(good) + 1) % 10**6:06d}"
+    statuses = [(await client.post("/verify", json={"email": email, "otp": bad})).status_code for _ in range(5)]
+    assert statuses == [400] * 5
+    response = await client.post("/verify", json={"email": email, "otp": good})
+    assert response.status_code == 400
+    assert "detail" in response.json()
+
+
+async def test_code_cannot_be_reused(client, settings, email):
+    await sign_in(client, settings, email)
+    response = await client.post("/verify", json={"email": email, "otp": mailed_code(settings, email)})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/login", {"email": "not-an-email"}),
+        ("/login", {"email": 12}),
+        ("/login", {}),
+        ("/verify", {"email": "a@example.com", "otp": "12ab56"}),
+        ("/verify", {"email": "a@example.com"}),
+    ],
+)
+async def test_bad_input_is_422_with_detail(client, path, body):
+    response = await client.post(path, json=body)
+    assert response.status_code == 422
+    assert response.json()["detail"]
+
+
+async def test_malformed_json_is_422(client):
+    response = await client.post("/login", content=b"{bad", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"]
+
+
+async def test_bad_names_are_refused(client, settings, email):
+    token = (await sign_in(client, settings, email))["token"]
+    for name in ["", "   ", "x" * 51, "bell\x07"]:
+        response = await client.post("/update/user", json={"name": name}, headers=bearer(token))
+        assert response.status_code == 422, name
+        assert response.json()["detail"]
+
+
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+async def test_tokens_that_are_not_ours_get_401(client, settings, email):
+    session = await sign_in(client, settings, email)
+    header, payload, signature = session["token"].split(".")
+    forged = f"{header}.{_b64({'sub': session['user']['id'], 'exp': 4_000_000_000})}.{signature}"
+    alg_none = f"{_b64({'alg': 'none'})}.{_b64({'sub': session['user']['id'], 'exp': 4_000_000_000})}."
+    for headers in [{}, {"Authorization": "Basic abc"}, bearer("garbage"), bearer(forged), bearer(alg_none)]:
+        response = await client.get("/me", headers=headers)
+        assert response.status_code == 401, headers
+        assert response.json()["detail"]
+
+
+async def test_token_of_a_deleted_user_gets_401(client, settings, email):
+    session = await sign_in(client, settings, email)
+    users = container.current().auth._users
+    assert isinstance(users, SqlUserRepo)
+    await users.delete(session["user"]["id"])
+    response = await client.get("/me", headers=bearer(session["token"]))
+    assert response.status_code == 401
+
+
+async def test_openapi_document_lists_the_routes(client):
+    document = (await client.get("/openapi.json")).json()
+    assert document["openapi"].startswith("3.")
+    assert {"/api/v1/login", "/api/v1/verify", "/api/v1/me", "/api/v1/update/user"} <= set(document["paths"])

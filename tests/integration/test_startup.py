@@ -1,0 +1,60 @@
+"""Start-up refuses unsafe production settings and names a missing service."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chat_web import container
+from chat_web.config import Settings
+from chat_web.domain import ServiceUnavailable
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def import_app(tmp_path, **env) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", "import chat_web.chat_web"],
+        cwd=ROOT,
+        env={**os.environ, "DATA_DIR": str(tmp_path), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_refuses_the_development_secret(tmp_path):
+    result = import_app(tmp_path, REFLEX_ENV_MODE="prod", JWT_SECRET="")
+    assert result.returncode == 1
+    assert "refuses to start in production mode" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_production_refuses_a_short_secret(tmp_path):
+    result = import_app(tmp_path, REFLEX_ENV_MODE="prod", JWT_SECRET="short-secret")
+    assert result.returncode == 1
+    assert "at least 32" in result.stderr
+
+
+def test_production_starts_with_a_long_secret(tmp_path):
+    result = import_app(tmp_path, REFLEX_ENV_MODE="prod", JWT_SECRET="p" * 40)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"redis_url": "redis://127.0.0.1:1/0"}, "Redis"),
+        ({"database_url": "postgresql://postgres@127.0.0.1:1/test"}, "database (postgresql)"),
+    ],
+)
+async def test_a_missing_service_is_named(tmp_path, env, named):
+    settings = Settings(_env_file=None, data_dir=tmp_path, **env)
+    with pytest.raises(ServiceUnavailable) as caught:
+        async with container.running(settings):
+            pass
+    assert named in caught.value.message
