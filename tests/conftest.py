@@ -47,3 +47,16 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+_ORDER = ("tests/unit", "tests/contract", "tests/integration", "tests/e2e")
+
+
+def pytest_collection_modifyitems(items):
+    """Fast tests first; the browser tests, which start the app, last."""
+
+    def rank(item) -> int:
+        path = str(item.path).replace("\\", "/")
+        return next((i for i, part in enumerate(_ORDER) if f"/{part}/" in path), len(_ORDER))
+
+    items.sort(key=rank)

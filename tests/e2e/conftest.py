@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -73,7 +74,7 @@ def app_server(tmp_path_factory):
         _wait_for(f"http://127.0.0.1:{frontend}/login", process, log, deadline)
         yield {"frontend": f"http://localhost:{frontend}", "backend": f"http://localhost:{backend}", "data": data}
     finally:
-        with __import__("contextlib").suppress(ProcessLookupError):
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=20)
@@ -81,7 +82,9 @@ def app_server(tmp_path_factory):
             os.killpg(process.pid, signal.SIGKILL)
 
 
-@pytest.fixture(scope="session")
+# Module scope: sync Playwright runs an event loop while it is open, which
+# would break the asyncio tests that come after it.
+@pytest.fixture(scope="module")
 def browser():
     need_service("Chromium", shutil.which(CHROMIUM) is not None or Path(CHROMIUM).exists(),
                  "apt-get install -y chromium")
