@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from chat_web.adapters.clock import SystemClock
 from chat_web.adapters.inprocess_mail import InProcessMailQueue
 from chat_web.adapters.memory import InMemoryOtpStore, InMemoryRateLimiter
-from chat_web.adapters.sql import SqlDatabase, SqlUserRepo
 from chat_web.config import Settings
 from chat_web.domain import ServiceUnavailable
-from chat_web.ports import Clock
+from chat_web.ports import Clock, Store
 from chat_web.services.auth import AuthService, OtpPolicy
 from chat_web.services.tokens import TokenService
 from mailer.delivery import sender_for
@@ -27,6 +26,7 @@ log = logging.getLogger("chat_web")
 class Container:
     settings: Settings
     clock: Clock
+    store: Store
     auth: AuthService
     backends: dict[str, str] = field(default_factory=dict)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -54,6 +54,29 @@ async def _redis_client(url: str):
     return client
 
 
+async def open_store(settings: Settings) -> Store:
+    """MongoDB when MONGODB_URI is set, else SQL (DATABASE_URL, or SQLite under DATA_DIR)."""
+    if settings.mongodb_uri:
+        from chat_web.adapters.mongo import MongoStore
+
+        mongo = MongoStore(settings.mongodb_uri)
+        try:
+            await mongo.prepare()
+        except BaseException:
+            await mongo.close()
+            raise
+        return mongo
+    from chat_web.adapters.sql import SqlDatabase, SqlStore
+
+    db = SqlDatabase(settings.sql_url)
+    try:
+        await db.migrate()
+    except BaseException:
+        await db.close()
+        raise
+    return SqlStore(db)
+
+
 async def build_container(settings: Settings) -> Container:
     closers: list[Callable[[], Awaitable[None]]] = []
     try:
@@ -68,11 +91,9 @@ async def _build(settings: Settings, closers: list[Callable[[], Awaitable[None]]
     clock = SystemClock()
     backends: dict[str, str] = {}
 
-    db = SqlDatabase(settings.sql_url)
-    closers.append(db.close)
-    await db.create_schema()
-    users = SqlUserRepo(db)
-    backends["storage"] = db.backend
+    store = await open_store(settings)
+    closers.append(store.close)
+    backends["storage"] = store.backend
 
     if settings.redis_url:
         from chat_web.adapters.redis_auth import RedisOtpStore, RedisRateLimiter
@@ -90,7 +111,7 @@ async def _build(settings: Settings, closers: list[Callable[[], Awaitable[None]]
 
     tokens = TokenService(settings.jwt_secret, settings.jwt_lifetime, clock)
     auth = AuthService(
-        users=users,
+        users=store.users,
         otps=otps,
         limiter=limiter,
         mail=mail,
@@ -104,7 +125,7 @@ async def _build(settings: Settings, closers: list[Callable[[], Awaitable[None]]
             max_attempts=settings.otp_max_attempts,
         ),
     )
-    return Container(settings, clock, auth, backends, closers)
+    return Container(settings, clock, store, auth, backends, closers)
 
 
 _current: Container | None = None

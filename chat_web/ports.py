@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from chat_web.domain import MailMessage, OtpRecord, User
+from chat_web.domain import Chat, ChatView, MailMessage, Member, Message, NewMessage, OtpRecord, User
+
+PAGE_MAX = 100
 
 
 class Clock(Protocol):
@@ -16,12 +19,74 @@ class Clock(Protocol):
 class UserRepo(Protocol):
     async def get(self, user_id: str) -> User | None: ...
 
+    async def get_many(self, user_ids: Sequence[str]) -> list[User]:
+        """The users that exist among these ids, in no particular order."""
+
     async def get_by_email(self, email: str) -> User | None: ...
 
     async def get_or_create(self, email: str, name: str) -> User:
         """The user with this email, created with `name` if new (safe under concurrency)."""
 
     async def update_name(self, user_id: str, name: str) -> User | None: ...
+
+    async def search(
+        self, prefix: str, limit: int, offset: int = 0, exclude_id: str | None = None
+    ) -> list[User]:
+        """Users whose name or email starts with `prefix` (case-insensitive), by name."""
+
+    async def delete(self, user_id: str) -> None: ...
+
+
+class ChatRepo(Protocol):
+    async def get(self, chat_id: str) -> Chat | None: ...
+
+    async def get_or_create_direct(self, user_a: str, user_b: str) -> Chat:
+        """The one direct chat of this pair, whichever side asks, even when asked concurrently."""
+
+    async def create_group(self, creator_id: str, title: str, member_ids: Sequence[str]) -> Chat: ...
+
+    async def add_members(self, chat_id: str, user_ids: Sequence[str]) -> Chat | None: ...
+
+    async def remove_member(self, chat_id: str, user_id: str) -> Chat | None: ...
+
+    async def member(self, chat_id: str, user_id: str) -> Member | None:
+        """The membership, or None: the access check of every chat operation."""
+
+    async def members(self, chat_id: str) -> list[Member]: ...
+
+    async def list_for_user(
+        self, user_id: str, limit: int = 50, before: datetime | None = None
+    ) -> list[ChatView]:
+        """My chats, latest activity first; `before` pages on updated_at."""
+
+    async def mark_read(self, chat_id: str, user_id: str, seq: int) -> Member | None:
+        """Move my read cursor forward to `seq` (never back, never past the chat's last seq)."""
+
+
+class MessageRepo(Protocol):
+    async def append(self, message: NewMessage) -> tuple[Message, bool]:
+        """Store with the chat's next seq and update its preview; (message, created).
+
+        A repeated client_id from the same sender in the same chat returns the stored
+        message and created=False. The sender's read cursor moves to the new seq.
+        """
+
+    async def page_before(self, chat_id: str, before_seq: int | None, limit: int) -> list[Message]:
+        """Up to `limit` messages below `before_seq` (None: the latest), oldest first."""
+
+    async def page_after(self, chat_id: str, after_seq: int, limit: int) -> list[Message]:
+        """Up to `limit` messages above `after_seq`, oldest first (catch-up)."""
+
+
+class Store(Protocol):
+    """One storage backend: its three repositories, and how to let go of it."""
+
+    backend: str
+    users: UserRepo
+    chats: ChatRepo
+    messages: MessageRepo
+
+    async def close(self) -> None: ...
 
 
 class OtpStore(Protocol):

@@ -2,4 +2,5 @@
 # Set up (idempotent) and run the whole test suite. Extra arguments go to pytest.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+bash scripts/setup-congodb.sh
 exec python -m pytest "$@"

@@ -2,48 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from chat_web.domain import OtpRecord, User
+from chat_web.domain import OtpRecord
 from chat_web.ports import Clock
-
-
-class InMemoryUserRepo:
-    def __init__(self, clock: Clock):
-        self._clock = clock
-        self._by_id: dict[str, User] = {}
-        self._id_by_email: dict[str, str] = {}
-
-    async def get(self, user_id: str) -> User | None:
-        return self._by_id.get(user_id)
-
-    async def get_by_email(self, email: str) -> User | None:
-        user_id = self._id_by_email.get(email)
-        return self._by_id.get(user_id) if user_id else None
-
-    async def get_or_create(self, email: str, name: str) -> User:
-        # No await between the check and the insert, so this is atomic on one loop.
-        existing = await self.get_by_email(email)
-        if existing:
-            return existing
-        user = User(id=uuid.uuid4().hex, email=email, name=name, created_at=self._clock.now())
-        self._by_id[user.id] = user
-        self._id_by_email[email] = user.id
-        return user
-
-    async def update_name(self, user_id: str, name: str) -> User | None:
-        user = self._by_id.get(user_id)
-        if user is None:
-            return None
-        self._by_id[user_id] = replace(user, name=name)
-        return self._by_id[user_id]
-
-    async def delete(self, user_id: str) -> None:
-        user = self._by_id.pop(user_id, None)
-        if user:
-            self._id_by_email.pop(user.email, None)
 
 
 class _Expiring:

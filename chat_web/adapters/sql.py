@@ -3,34 +3,52 @@
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import DateTime, event
-from sqlalchemy.exc import IntegrityError, OperationalError
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import case, event, func, or_, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel import Field, SQLModel, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from chat_web.domain import ServiceUnavailable, User
+from chat_web.adapters.sql_schema import (
+    ChatRow,
+    MemberRow,
+    MessageRow,
+    UserRow,
+    to_chat,
+    to_member,
+    to_message,
+    to_user,
+)
+from chat_web.domain import (
+    Chat,
+    ChatView,
+    Member,
+    Message,
+    NewMessage,
+    NotFound,
+    ServiceUnavailable,
+    User,
+    direct_key,
+    preview_of,
+)
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+_MIGRATION_LOCK = 7_261_001  # PostgreSQL advisory lock id: one migrating process at a time
 
 
-class UserRow(SQLModel, table=True):
-    __tablename__ = "users"
-
-    id: str = Field(primary_key=True, max_length=32)
-    email: str = Field(max_length=320, unique=True, index=True)
-    name: str = Field(max_length=50)
-    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+def _new_id() -> str:
+    return uuid.uuid4().hex
 
 
-def _utc(value: datetime) -> datetime:
-    # SQLite hands datetimes back naive; everything in the domain is UTC-aware.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _user(row: UserRow) -> User:
-    return User(id=row.id, email=row.email, name=row.name, created_at=_utc(row.created_at))
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -38,8 +56,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _upgrade(connection) -> None:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
 
 
 class SqlDatabase:
@@ -61,15 +86,41 @@ class SqlDatabase:
     def backend(self) -> str:
         return self.engine.dialect.name
 
-    async def create_schema(self) -> None:
+    async def migrate(self) -> None:
+        """Bring the schema to the latest Alembic revision."""
         try:
-            async with self.engine.begin() as conn:
-                await conn.run_sync(SQLModel.metadata.create_all)
-        except (OperationalError, OSError) as exc:
+            async with self.engine.connect() as conn:
+                if self.backend == "postgresql":
+                    await conn.exec_driver_sql(f"SELECT pg_advisory_lock({_MIGRATION_LOCK})")
+                    await conn.commit()
+                try:
+                    await conn.run_sync(_upgrade)
+                    await conn.commit()
+                finally:
+                    if self.backend == "postgresql":
+                        await conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_MIGRATION_LOCK})")
+                        await conn.commit()
+        except (OperationalError, DBAPIError, OSError) as exc:
+            if isinstance(exc, IntegrityError):
+                raise
             raise ServiceUnavailable(f"The database ({self.backend}) cannot be reached: {exc}") from exc
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+class SqlStore:
+    """The three repositories over one database."""
+
+    def __init__(self, db: SqlDatabase):
+        self.db = db
+        self.backend = db.backend
+        self.users = SqlUserRepo(db)
+        self.chats = SqlChatRepo(db)
+        self.messages = SqlMessageRepo(db)
+
+    async def close(self) -> None:
+        await self.db.close()
 
 
 class SqlUserRepo:
@@ -79,18 +130,25 @@ class SqlUserRepo:
     async def get(self, user_id: str) -> User | None:
         async with self._db.session() as session:
             row = await session.get(UserRow, user_id)
-            return _user(row) if row else None
+            return to_user(row) if row else None
+
+    async def get_many(self, user_ids: Sequence[str]) -> list[User]:
+        if not user_ids:
+            return []
+        async with self._db.session() as session:
+            rows = await session.exec(select(UserRow).where(col(UserRow.id).in_(set(user_ids))))
+            return [to_user(row) for row in rows]
 
     async def get_by_email(self, email: str) -> User | None:
         async with self._db.session() as session:
             row = (await session.exec(select(UserRow).where(UserRow.email == email))).first()
-            return _user(row) if row else None
+            return to_user(row) if row else None
 
     async def get_or_create(self, email: str, name: str) -> User:
         existing = await self.get_by_email(email)
         if existing:
             return existing
-        row = UserRow(id=uuid.uuid4().hex, email=email, name=name, created_at=datetime.now(UTC))
+        row = UserRow(id=_new_id(), email=email, name=name, created_at=_now())
         try:
             async with self._db.session() as session, session.begin():
                 session.add(row)
@@ -100,7 +158,7 @@ class SqlUserRepo:
             if winner is None:
                 raise
             return winner
-        return _user(row)
+        return to_user(row)
 
     async def update_name(self, user_id: str, name: str) -> User | None:
         async with self._db.session() as session, session.begin():
@@ -108,10 +166,232 @@ class SqlUserRepo:
             if row is None:
                 return None
             row.name = name
-        return _user(row)
+        return to_user(row)
+
+    async def search(
+        self, prefix: str, limit: int, offset: int = 0, exclude_id: str | None = None
+    ) -> list[User]:
+        pattern = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = select(UserRow).where(
+            or_(
+                func.lower(UserRow.name).like(pattern, escape="\\"),
+                col(UserRow.email).like(pattern, escape="\\"),
+            )
+        )
+        if exclude_id:
+            query = query.where(UserRow.id != exclude_id)
+        query = query.order_by(func.lower(UserRow.name), UserRow.id).offset(offset).limit(limit)
+        async with self._db.session() as session:
+            return [to_user(row) for row in await session.exec(query)]
 
     async def delete(self, user_id: str) -> None:
         async with self._db.session() as session, session.begin():
             row = await session.get(UserRow, user_id)
             if row is not None:
                 await session.delete(row)
+
+
+class SqlChatRepo:
+    def __init__(self, db: SqlDatabase):
+        self._db = db
+
+    async def _member_ids(self, session: AsyncSession, chat_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        rows = await session.exec(
+            select(MemberRow.chat_id, MemberRow.user_id)
+            .where(col(MemberRow.chat_id).in_(chat_ids))
+            .order_by(MemberRow.joined_at, MemberRow.user_id)
+        )
+        found: dict[str, list[str]] = defaultdict(list)
+        for chat_id, user_id in rows:
+            found[chat_id].append(user_id)
+        return {chat_id: tuple(found[chat_id]) for chat_id in chat_ids}
+
+    async def get(self, chat_id: str) -> Chat | None:
+        async with self._db.session() as session:
+            row = await session.get(ChatRow, chat_id)
+            if row is None:
+                return None
+            return to_chat(row, (await self._member_ids(session, [chat_id]))[chat_id])
+
+    async def _create(self, kind: str, title: str | None, creator_id: str, member_ids, key=None) -> Chat:
+        now = _now()
+        chat = ChatRow(
+            id=_new_id(), kind=kind, title=title, direct_key=key, created_by=creator_id,
+            created_at=now, updated_at=now,
+        )
+        members = tuple(dict.fromkeys([creator_id, *member_ids]))
+        async with self._db.session() as session, session.begin():
+            session.add(chat)
+            await session.flush()
+            session.add_all(MemberRow(chat_id=chat.id, user_id=u, joined_at=now) for u in members)
+        return to_chat(chat, members)
+
+    async def get_or_create_direct(self, user_a: str, user_b: str) -> Chat:
+        key = direct_key(user_a, user_b)
+        for _ in range(3):
+            async with self._db.session() as session:
+                row = (await session.exec(select(ChatRow).where(ChatRow.direct_key == key))).first()
+                if row is not None:
+                    return to_chat(row, (await self._member_ids(session, [row.id]))[row.id])
+            try:
+                return await self._create("direct", None, user_a, [user_b], key)
+            except IntegrityError:
+                continue  # created concurrently: the unique key decided, read the winner
+        raise NotFound("The conversation could not be opened; try again.")
+
+    async def create_group(self, creator_id: str, title: str, member_ids: Sequence[str]) -> Chat:
+        return await self._create("group", title, creator_id, member_ids)
+
+    async def add_members(self, chat_id: str, user_ids: Sequence[str]) -> Chat | None:
+        now = _now()
+        async with self._db.session() as session, session.begin():
+            chat = await session.get(ChatRow, chat_id)
+            if chat is None:
+                return None
+            present = set((await self._member_ids(session, [chat_id]))[chat_id])
+            # A newcomer starts with everything so far read: no backlog of unread.
+            session.add_all(
+                MemberRow(chat_id=chat_id, user_id=u, last_read_seq=chat.last_seq, joined_at=now)
+                for u in dict.fromkeys(user_ids)
+                if u not in present
+            )
+        return await self.get(chat_id)
+
+    async def remove_member(self, chat_id: str, user_id: str) -> Chat | None:
+        async with self._db.session() as session, session.begin():
+            row = await session.get(MemberRow, (chat_id, user_id))
+            if row is not None:
+                await session.delete(row)
+        return await self.get(chat_id)
+
+    async def member(self, chat_id: str, user_id: str) -> Member | None:
+        async with self._db.session() as session:
+            row = await session.get(MemberRow, (chat_id, user_id))
+            return to_member(row) if row else None
+
+    async def members(self, chat_id: str) -> list[Member]:
+        async with self._db.session() as session:
+            rows = await session.exec(
+                select(MemberRow).where(MemberRow.chat_id == chat_id).order_by(MemberRow.joined_at, MemberRow.user_id)
+            )
+            return [to_member(row) for row in rows]
+
+    async def list_for_user(
+        self, user_id: str, limit: int = 50, before: datetime | None = None
+    ) -> list[ChatView]:
+        query = (
+            select(ChatRow, MemberRow)
+            .join(MemberRow, col(MemberRow.chat_id) == col(ChatRow.id))
+            .where(MemberRow.user_id == user_id)
+        )
+        if before is not None:
+            query = query.where(col(ChatRow.updated_at) < before)
+        query = query.order_by(col(ChatRow.updated_at).desc(), col(ChatRow.id).desc()).limit(limit)
+        async with self._db.session() as session:
+            rows = (await session.exec(query)).all()
+            member_ids = await self._member_ids(session, [chat.id for chat, _ in rows])
+        return [ChatView(to_chat(chat, member_ids[chat.id]), to_member(me)) for chat, me in rows]
+
+    async def mark_read(self, chat_id: str, user_id: str, seq: int) -> Member | None:
+        # One UPDATE: the cursor only moves forward and never past the chat's last seq.
+        cap = select(ChatRow.last_seq).where(ChatRow.id == chat_id).scalar_subquery()
+        target = case((cap < seq, cap), else_=seq)
+        async with self._db.session() as session, session.begin():
+            await session.exec(
+                update(MemberRow)
+                .where(col(MemberRow.chat_id) == chat_id, col(MemberRow.user_id) == user_id)
+                .where(col(MemberRow.last_read_seq) < target)
+                .values(last_read_seq=target)
+            )
+        return await self.member(chat_id, user_id)
+
+
+class SqlMessageRepo:
+    def __init__(self, db: SqlDatabase):
+        self._db = db
+
+    async def _by_client_id(self, message: NewMessage) -> Message | None:
+        async with self._db.session() as session:
+            row = (
+                await session.exec(
+                    select(MessageRow).where(
+                        MessageRow.chat_id == message.chat_id,
+                        MessageRow.client_id == message.client_id,
+                        MessageRow.sender_id == message.sender_id,
+                    )
+                )
+            ).first()
+            return to_message(row) if row else None
+
+    async def append(self, message: NewMessage) -> tuple[Message, bool]:
+        # The retry check reads outside the write transaction: on SQLite a read that
+        # later upgrades to a write can fail at once with "database is locked".
+        if message.client_id and (existing := await self._by_client_id(message)):
+            return existing, False
+        now = _now()
+        try:
+            async with self._db.session() as session, session.begin():
+                # Incrementing the chat row first locks it: appends to one chat queue up
+                # here, and a rollback also undoes the seq, so seqs have no gaps.
+                seq = (
+                    await session.exec(
+                        update(ChatRow)
+                        .where(col(ChatRow.id) == message.chat_id)
+                        .values(
+                            last_seq=ChatRow.last_seq + 1,
+                            updated_at=now,
+                            preview=preview_of(message),
+                            preview_sender_id=message.sender_id,
+                        )
+                        .returning(ChatRow.last_seq)
+                    )
+                ).scalar_one_or_none()
+                if seq is None:
+                    raise NotFound("That conversation does not exist.")
+                image = message.image
+                row = MessageRow(
+                    id=_new_id(),
+                    chat_id=message.chat_id,
+                    seq=seq,
+                    sender_id=message.sender_id,
+                    kind=message.kind,
+                    text=message.text,
+                    image_url=image.url if image else None,
+                    image_public_id=image.public_id if image else None,
+                    image_width=image.width if image else None,
+                    image_height=image.height if image else None,
+                    client_id=message.client_id,
+                    created_at=now,
+                )
+                session.add(row)
+                await session.flush()
+                await session.exec(
+                    update(MemberRow)
+                    .where(col(MemberRow.chat_id) == message.chat_id, col(MemberRow.user_id) == message.sender_id)
+                    .values(last_read_seq=seq)
+                )
+        except IntegrityError:
+            # The same client_id won a race with us; ours rolled back, seq included.
+            if message.client_id and (existing := await self._by_client_id(message)):
+                return existing, False
+            raise
+        return to_message(row), True
+
+    async def page_before(self, chat_id: str, before_seq: int | None, limit: int) -> list[Message]:
+        query = select(MessageRow).where(MessageRow.chat_id == chat_id)
+        if before_seq is not None:
+            query = query.where(col(MessageRow.seq) < before_seq)
+        query = query.order_by(col(MessageRow.seq).desc()).limit(limit)
+        async with self._db.session() as session:
+            rows = (await session.exec(query)).all()
+        return [to_message(row) for row in reversed(rows)]
+
+    async def page_after(self, chat_id: str, after_seq: int, limit: int) -> list[Message]:
+        query = (
+            select(MessageRow)
+            .where(MessageRow.chat_id == chat_id, col(MessageRow.seq) > after_seq)
+            .order_by(col(MessageRow.seq))
+            .limit(limit)
+        )
+        async with self._db.session() as session:
+            return [to_message(row) for row in await session.exec(query)]

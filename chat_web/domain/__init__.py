@@ -11,10 +11,30 @@ from chat_web.domain.errors import (
     ServiceUnavailable,
     Unauthorized,
 )
-from chat_web.domain.models import MailMessage, OtpRecord, User
+from chat_web.domain.models import (
+    Chat,
+    ChatView,
+    Image,
+    MailMessage,
+    Member,
+    Message,
+    NewMessage,
+    OtpRecord,
+    User,
+    direct_key,
+    preview_of,
+)
 
 __all__ = [
     "BadInput",
+    "Chat",
+    "ChatView",
+    "Image",
+    "Member",
+    "Message",
+    "NewMessage",
+    "direct_key",
+    "preview_of",
     "ChatError",
     "Conflict",
     "Forbidden",

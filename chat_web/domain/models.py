@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
+
+ChatKind = Literal["direct", "group"]
+MessageKind = Literal["text", "image"]
+
+PREVIEW_CHARS = 120
+IMAGE_PREVIEW = "📷 Image"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,3 +38,83 @@ class MailMessage:
     subject: str
     body: str
     html: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    url: str
+    public_id: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    id: str
+    kind: ChatKind
+    title: str | None
+    member_ids: tuple[str, ...]
+    created_by: str
+    created_at: datetime
+    updated_at: datetime  # latest activity: creation or the latest message
+    last_seq: int = 0
+    preview: str = ""
+    preview_sender_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    chat_id: str
+    user_id: str
+    last_read_seq: int
+    joined_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChatView:
+    """One row of "my chats": the chat and my membership in it."""
+
+    chat: Chat
+    me: Member
+
+    @property
+    def unread(self) -> int:
+        return max(0, self.chat.last_seq - self.me.last_read_seq)
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    chat_id: str
+    sender_id: str
+    kind: MessageKind
+    text: str = ""
+    image: Image | None = None
+    client_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    id: str
+    chat_id: str
+    seq: int
+    sender_id: str
+    kind: MessageKind
+    text: str
+    image: Image | None
+    client_id: str | None
+    created_at: datetime
+    edited_at: datetime | None = None
+    deleted: bool = False
+
+
+def direct_key(user_a: str, user_b: str) -> str:
+    """The same key for a pair of users whichever side asks."""
+    first, second = sorted((user_a, user_b))
+    return f"{first}:{second}"
+
+
+def preview_of(message: NewMessage) -> str:
+    if message.kind == "image":
+        return IMAGE_PREVIEW
+    text = " ".join(message.text.split())
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"

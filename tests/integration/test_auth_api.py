@@ -11,19 +11,14 @@ import httpx
 import pytest
 
 from chat_web import container
-from chat_web.adapters.sql import SqlUserRepo
 from chat_web.api.app import create_api
 from chat_web.config import Settings
 from mailer.outbox import latest
-from tests.conftest import POSTGRES_URL, need_service, port_open
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def settings(request, tmp_path):
-    database_url = ""
-    if request.param == "postgresql":
-        need_service("PostgreSQL", port_open("127.0.0.1", 5432), POSTGRES_URL)
-        database_url = POSTGRES_URL
+    database_url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else ""
     return Settings(_env_file=None, data_dir=tmp_path, database_url=database_url, REFLEX_ENV_MODE="dev")
 
 
@@ -79,7 +74,7 @@ async def test_full_sign_in_flow(client, settings, email):
 
 async def test_same_answer_for_new_and_existing_accounts(client, email):
     existing = f"known-{email}"
-    await container.current().auth._users.get_or_create(existing, "known")
+    await container.current().store.users.get_or_create(existing, "known")
     known = await client.post("/login", json={"email": existing})
     unknown = await client.post("/login", json={"email": f"unknown-{email}"})
     assert known.status_code == unknown.status_code == 200
@@ -160,9 +155,7 @@ async def test_tokens_that_are_not_ours_get_401(client, settings, email):
 
 async def test_token_of_a_deleted_user_gets_401(client, settings, email):
     session = await sign_in(client, settings, email)
-    users = container.current().auth._users
-    assert isinstance(users, SqlUserRepo)
-    await users.delete(session["user"]["id"])
+    await container.current().store.users.delete(session["user"]["id"])
     response = await client.get("/me", headers=bearer(session["token"]))
     assert response.status_code == 401
 

@@ -7,12 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from chat_web.adapters.memory import (
-    InMemoryOtpStore,
-    InMemoryRateLimiter,
-    InMemoryUserRepo,
-    RecordingMailQueue,
-)
+from chat_web.adapters.memory import InMemoryOtpStore, InMemoryRateLimiter, RecordingMailQueue
+from chat_web.adapters.memory_store import InMemoryStore
 from chat_web.domain import BadInput, InvalidOtp, RateLimited, ServiceUnavailable, Unauthorized
 from chat_web.services.auth import AuthService, OtpPolicy
 from chat_web.services.tokens import TokenService
@@ -22,7 +18,7 @@ SECRET = "unit-test-secret-that-is-long-enough-123"
 
 @pytest.fixture
 def parts(clock):
-    users = InMemoryUserRepo(clock)
+    users = InMemoryStore(clock).users
     otps = InMemoryOtpStore(clock)
     mail = RecordingMailQueue()
     auth = AuthService(

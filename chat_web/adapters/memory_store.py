@@ -1,0 +1,243 @@
+"""Users, chats and messages in process memory: for unit tests and the contract suite.
+
+Every method runs without awaiting in between its reads and writes, so on one event
+loop each is atomic, which is what the SQL and Mongo adapters get from the database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from chat_web.domain import (
+    Chat,
+    ChatView,
+    Member,
+    Message,
+    NewMessage,
+    NotFound,
+    User,
+    direct_key,
+    preview_of,
+)
+from chat_web.ports import Clock
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass
+class _Data:
+    users: dict[str, User] = field(default_factory=dict)
+    user_by_email: dict[str, str] = field(default_factory=dict)
+    chats: dict[str, Chat] = field(default_factory=dict)
+    direct: dict[str, str] = field(default_factory=dict)
+    members: dict[tuple[str, str], Member] = field(default_factory=dict)
+    messages: dict[str, list[Message]] = field(default_factory=dict)  # chat id -> by seq - 1
+    by_client_id: dict[tuple[str, str, str], Message] = field(default_factory=dict)
+
+
+class InMemoryStore:
+    """One shared dataset behind the three repositories."""
+
+    backend = "memory"
+
+    def __init__(self, clock: Clock):
+        data = _Data()
+        self.users = InMemoryUserRepo(data, clock)
+        self.chats = InMemoryChatRepo(data, clock)
+        self.messages = InMemoryMessageRepo(data, clock)
+
+    async def close(self) -> None:
+        return None
+
+
+class InMemoryUserRepo:
+    def __init__(self, data: _Data, clock: Clock):
+        self._d = data
+        self._clock = clock
+
+    async def get(self, user_id: str) -> User | None:
+        return self._d.users.get(user_id)
+
+    async def get_many(self, user_ids: Sequence[str]) -> list[User]:
+        return [self._d.users[i] for i in dict.fromkeys(user_ids) if i in self._d.users]
+
+    async def get_by_email(self, email: str) -> User | None:
+        user_id = self._d.user_by_email.get(email)
+        return self._d.users.get(user_id) if user_id else None
+
+    async def get_or_create(self, email: str, name: str) -> User:
+        existing = await self.get_by_email(email)
+        if existing:
+            return existing
+        user = User(id=_new_id(), email=email, name=name, created_at=self._clock.now())
+        self._d.users[user.id] = user
+        self._d.user_by_email[email] = user.id
+        return user
+
+    async def update_name(self, user_id: str, name: str) -> User | None:
+        user = self._d.users.get(user_id)
+        if user is None:
+            return None
+        self._d.users[user_id] = replace(user, name=name)
+        return self._d.users[user_id]
+
+    async def search(
+        self, prefix: str, limit: int, offset: int = 0, exclude_id: str | None = None
+    ) -> list[User]:
+        needle = prefix.lower()
+        found = [
+            u
+            for u in self._d.users.values()
+            if u.id != exclude_id and (u.name.lower().startswith(needle) or u.email.startswith(needle))
+        ]
+        found.sort(key=lambda u: (u.name.lower(), u.id))
+        return found[offset : offset + limit]
+
+    async def delete(self, user_id: str) -> None:
+        user = self._d.users.pop(user_id, None)
+        if user:
+            self._d.user_by_email.pop(user.email, None)
+
+
+class InMemoryChatRepo:
+    def __init__(self, data: _Data, clock: Clock):
+        self._d = data
+        self._clock = clock
+
+    def _create(self, kind, title, creator_id: str, member_ids: Sequence[str]) -> Chat:
+        now = self._clock.now()
+        members = tuple(dict.fromkeys([creator_id, *member_ids]))
+        chat = Chat(
+            id=_new_id(),
+            kind=kind,
+            title=title,
+            member_ids=members,
+            created_by=creator_id,
+            created_at=now,
+            updated_at=now,
+        )
+        self._d.chats[chat.id] = chat
+        self._d.messages[chat.id] = []
+        for user_id in members:
+            self._d.members[(chat.id, user_id)] = Member(chat.id, user_id, 0, now)
+        return chat
+
+    async def get(self, chat_id: str) -> Chat | None:
+        return self._d.chats.get(chat_id)
+
+    async def get_or_create_direct(self, user_a: str, user_b: str) -> Chat:
+        key = direct_key(user_a, user_b)
+        if key in self._d.direct:
+            return self._d.chats[self._d.direct[key]]
+        chat = self._create("direct", None, user_a, [user_b])
+        self._d.direct[key] = chat.id
+        return chat
+
+    async def create_group(self, creator_id: str, title: str, member_ids: Sequence[str]) -> Chat:
+        return self._create("group", title, creator_id, member_ids)
+
+    async def add_members(self, chat_id: str, user_ids: Sequence[str]) -> Chat | None:
+        chat = self._d.chats.get(chat_id)
+        if chat is None:
+            return None
+        now = self._clock.now()
+        new = [u for u in dict.fromkeys(user_ids) if u not in chat.member_ids]
+        for user_id in new:
+            # A newcomer starts with everything so far read: no backlog of unread.
+            self._d.members[(chat_id, user_id)] = Member(chat_id, user_id, chat.last_seq, now)
+        chat = replace(chat, member_ids=chat.member_ids + tuple(new))
+        self._d.chats[chat_id] = chat
+        return chat
+
+    async def remove_member(self, chat_id: str, user_id: str) -> Chat | None:
+        chat = self._d.chats.get(chat_id)
+        if chat is None:
+            return None
+        self._d.members.pop((chat_id, user_id), None)
+        chat = replace(chat, member_ids=tuple(u for u in chat.member_ids if u != user_id))
+        self._d.chats[chat_id] = chat
+        return chat
+
+    async def member(self, chat_id: str, user_id: str) -> Member | None:
+        return self._d.members.get((chat_id, user_id))
+
+    async def members(self, chat_id: str) -> list[Member]:
+        chat = self._d.chats.get(chat_id)
+        return [self._d.members[(chat_id, u)] for u in chat.member_ids] if chat else []
+
+    async def list_for_user(
+        self, user_id: str, limit: int = 50, before: datetime | None = None
+    ) -> list[ChatView]:
+        views = [
+            ChatView(chat, self._d.members[(chat.id, user_id)])
+            for chat in self._d.chats.values()
+            if (chat.id, user_id) in self._d.members and (before is None or chat.updated_at < before)
+        ]
+        views.sort(key=lambda v: (v.chat.updated_at, v.chat.id), reverse=True)
+        return views[:limit]
+
+    async def mark_read(self, chat_id: str, user_id: str, seq: int) -> Member | None:
+        member = self._d.members.get((chat_id, user_id))
+        chat = self._d.chats.get(chat_id)
+        if member is None or chat is None:
+            return None
+        target = min(max(seq, member.last_read_seq), chat.last_seq)
+        member = replace(member, last_read_seq=target)
+        self._d.members[(chat_id, user_id)] = member
+        return member
+
+
+class InMemoryMessageRepo:
+    def __init__(self, data: _Data, clock: Clock):
+        self._d = data
+        self._clock = clock
+
+    async def append(self, message: NewMessage) -> tuple[Message, bool]:
+        if message.client_id:
+            key = (message.chat_id, message.sender_id, message.client_id)
+            if key in self._d.by_client_id:
+                return self._d.by_client_id[key], False
+        chat = self._d.chats.get(message.chat_id)
+        if chat is None:
+            raise NotFound("That conversation does not exist.")
+        now = self._clock.now()
+        stored = Message(
+            id=_new_id(),
+            chat_id=chat.id,
+            seq=chat.last_seq + 1,
+            sender_id=message.sender_id,
+            kind=message.kind,
+            text=message.text,
+            image=message.image,
+            client_id=message.client_id,
+            created_at=now,
+        )
+        self._d.messages[chat.id].append(stored)
+        if message.client_id:
+            self._d.by_client_id[(chat.id, message.sender_id, message.client_id)] = stored
+        self._d.chats[chat.id] = replace(
+            chat,
+            last_seq=stored.seq,
+            updated_at=now,
+            preview=preview_of(message),
+            preview_sender_id=message.sender_id,
+        )
+        sender = self._d.members.get((chat.id, message.sender_id))
+        if sender is not None:
+            self._d.members[(chat.id, message.sender_id)] = replace(sender, last_read_seq=stored.seq)
+        return stored, True
+
+    async def page_before(self, chat_id: str, before_seq: int | None, limit: int) -> list[Message]:
+        messages = self._d.messages.get(chat_id, [])
+        end = len(messages) if before_seq is None else max(0, min(before_seq - 1, len(messages)))
+        return messages[max(0, end - limit) : end]
+
+    async def page_after(self, chat_id: str, after_seq: int, limit: int) -> list[Message]:
+        messages = self._d.messages.get(chat_id, [])
+        start = max(0, after_seq)
+        return messages[start : start + limit]

@@ -1,0 +1,389 @@
+"""MongoDB storage on PyMongo's async API (AsyncMongoClient).
+
+Ids are ObjectIds; business keys (email, direct-chat pair key, client ids) have their
+own unique indexes. A message's seq comes from `find_one_and_update($inc)` on its chat.
+No multi-document transactions and no change streams are used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from chat_web.domain import (
+    Chat,
+    ChatView,
+    Image,
+    Member,
+    Message,
+    NewMessage,
+    NotFound,
+    ServiceUnavailable,
+    User,
+    direct_key,
+    preview_of,
+)
+
+
+def _oid(value: str) -> ObjectId | None:
+    try:
+        return ObjectId(value)
+    except (InvalidId, TypeError):
+        return None
+
+
+def _now() -> datetime:
+    # Mongo keeps milliseconds; trimming here keeps what we return equal to what we store.
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _user(doc: dict) -> User:
+    return User(id=str(doc["_id"]), email=doc["email"], name=doc["name"], created_at=_utc(doc["created_at"]))
+
+
+def _chat(doc: dict) -> Chat:
+    return Chat(
+        id=str(doc["_id"]),
+        kind=doc["kind"],
+        title=doc.get("title"),
+        member_ids=tuple(str(m) for m in doc.get("member_ids", [])),
+        created_by=str(doc["created_by"]),
+        created_at=_utc(doc["created_at"]),
+        updated_at=_utc(doc["updated_at"]),
+        last_seq=doc.get("last_seq", 0),
+        preview=doc.get("preview", ""),
+        preview_sender_id=str(doc["preview_sender_id"]) if doc.get("preview_sender_id") else None,
+    )
+
+
+def _member(doc: dict) -> Member:
+    return Member(str(doc["chat_id"]), str(doc["user_id"]), doc.get("last_read_seq", 0), _utc(doc["joined_at"]))
+
+
+def _message(doc: dict) -> Message:
+    image = doc.get("image")
+    return Message(
+        id=str(doc["_id"]),
+        chat_id=str(doc["chat_id"]),
+        seq=doc["seq"],
+        sender_id=str(doc["sender_id"]),
+        kind=doc["kind"],
+        text=doc.get("text", ""),
+        image=Image(**image) if image else None,
+        client_id=doc.get("client_id"),
+        created_at=_utc(doc["created_at"]),
+        edited_at=_utc(doc["edited_at"]) if doc.get("edited_at") else None,
+        deleted=doc.get("deleted", False),
+    )
+
+
+class MongoStore:
+    backend = "mongodb"
+
+    def __init__(self, uri: str, database: str | None = None):
+        self.client: AsyncMongoClient = AsyncMongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000)
+        self.db = self.client[database] if database else self.client.get_default_database("chat")
+        self.users = MongoUserRepo(self.db)
+        self.chats = MongoChatRepo(self.db)
+        self.messages = MongoMessageRepo(self.db)
+
+    async def prepare(self) -> None:
+        """Check the server answers and create the indexes (idempotent)."""
+        try:
+            await self.db.command("ping")
+            await self.db.users.create_index([("email", ASCENDING)], unique=True)
+            await self.db.users.create_index([("name_lower", ASCENDING)])
+            await self.db.chats.create_index(
+                [("direct_key", ASCENDING)],
+                unique=True,
+                partialFilterExpression={"direct_key": {"$type": "string"}},
+            )
+            await self.db.chats.create_index([("member_ids", ASCENDING), ("updated_at", DESCENDING)])
+            await self.db.members.create_index([("chat_id", ASCENDING), ("user_id", ASCENDING)], unique=True)
+            await self.db.members.create_index([("user_id", ASCENDING)])
+            await self.db.messages.create_index([("chat_id", ASCENDING), ("seq", ASCENDING)], unique=True)
+            await self.db.messages.create_index(
+                [("chat_id", ASCENDING), ("client_id", ASCENDING), ("sender_id", ASCENDING)],
+                unique=True,
+                partialFilterExpression={"client_id": {"$type": "string"}},
+            )
+        except PyMongoError as exc:
+            raise ServiceUnavailable(f"MongoDB at MONGODB_URI cannot be reached: {exc}") from exc
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+class MongoUserRepo:
+    def __init__(self, db):
+        self._users = db.users
+
+    async def get(self, user_id: str) -> User | None:
+        oid = _oid(user_id)
+        doc = await self._users.find_one({"_id": oid}) if oid else None
+        return _user(doc) if doc else None
+
+    async def get_many(self, user_ids: Sequence[str]) -> list[User]:
+        oids = [o for o in map(_oid, dict.fromkeys(user_ids)) if o]
+        if not oids:
+            return []
+        return [_user(doc) async for doc in self._users.find({"_id": {"$in": oids}})]
+
+    async def get_by_email(self, email: str) -> User | None:
+        doc = await self._users.find_one({"email": email})
+        return _user(doc) if doc else None
+
+    async def get_or_create(self, email: str, name: str) -> User:
+        existing = await self.get_by_email(email)
+        if existing:
+            return existing
+        doc = {"email": email, "name": name, "name_lower": name.lower(), "created_at": _now()}
+        try:
+            await self._users.insert_one(doc)
+        except DuplicateKeyError:
+            winner = await self.get_by_email(email)
+            if winner is None:
+                raise
+            return winner
+        return _user(doc)
+
+    async def update_name(self, user_id: str, name: str) -> User | None:
+        oid = _oid(user_id)
+        if oid is None:
+            return None
+        doc = await self._users.find_one_and_update(
+            {"_id": oid},
+            {"$set": {"name": name, "name_lower": name.lower()}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return _user(doc) if doc else None
+
+    async def search(
+        self, prefix: str, limit: int, offset: int = 0, exclude_id: str | None = None
+    ) -> list[User]:
+        pattern = "^" + re.escape(prefix.lower())
+        query: dict[str, Any] = {"$or": [{"name_lower": {"$regex": pattern}}, {"email": {"$regex": pattern}}]}
+        if exclude_id and (oid := _oid(exclude_id)):
+            query["_id"] = {"$ne": oid}
+        cursor = self._users.find(query).sort([("name_lower", ASCENDING), ("_id", ASCENDING)])
+        return [_user(doc) async for doc in cursor.skip(offset).limit(limit)]
+
+    async def delete(self, user_id: str) -> None:
+        if oid := _oid(user_id):
+            await self._users.delete_one({"_id": oid})
+
+
+class MongoChatRepo:
+    def __init__(self, db):
+        self._chats = db.chats
+        self._members = db.members
+
+    async def get(self, chat_id: str) -> Chat | None:
+        oid = _oid(chat_id)
+        doc = await self._chats.find_one({"_id": oid}) if oid else None
+        return _chat(doc) if doc else None
+
+    async def _create(self, kind: str, title: str | None, creator_id: str, member_ids, key=None) -> Chat:
+        now = _now()
+        members = [_oid(u) for u in dict.fromkeys([creator_id, *member_ids])]
+        doc: dict[str, Any] = {
+            "kind": kind,
+            "title": title,
+            "member_ids": members,
+            "created_by": _oid(creator_id),
+            "created_at": now,
+            "updated_at": now,
+            "last_seq": 0,
+            "preview": "",
+            "preview_sender_id": None,
+        }
+        if key:
+            doc["direct_key"] = key
+        await self._chats.insert_one(doc)
+        # Membership rows are written after the chat: a reader never sees a member of a
+        # chat that does not exist. A crash in between leaves a chat nobody can open.
+        await self._members.insert_many(
+            [{"chat_id": doc["_id"], "user_id": u, "last_read_seq": 0, "joined_at": now} for u in members]
+        )
+        return _chat(doc)
+
+    async def get_or_create_direct(self, user_a: str, user_b: str) -> Chat:
+        key = direct_key(user_a, user_b)
+        if doc := await self._chats.find_one({"direct_key": key}):
+            return _chat(doc)
+        try:
+            return await self._create("direct", None, user_a, [user_b], key)
+        except DuplicateKeyError:
+            doc = await self._chats.find_one({"direct_key": key})
+            if doc is None:
+                raise
+            return _chat(doc)
+
+    async def create_group(self, creator_id: str, title: str, member_ids: Sequence[str]) -> Chat:
+        return await self._create("group", title, creator_id, member_ids)
+
+    async def add_members(self, chat_id: str, user_ids: Sequence[str]) -> Chat | None:
+        oid = _oid(chat_id)
+        chat = await self._chats.find_one({"_id": oid}) if oid else None
+        if chat is None:
+            return None
+        now = _now()
+        for user_oid in [o for o in map(_oid, dict.fromkeys(user_ids)) if o]:
+            if user_oid in chat["member_ids"]:
+                continue
+            try:
+                await self._members.insert_one(
+                    {"chat_id": oid, "user_id": user_oid, "last_read_seq": chat["last_seq"], "joined_at": now}
+                )
+            except DuplicateKeyError:
+                pass
+            await self._chats.update_one({"_id": oid}, {"$addToSet": {"member_ids": user_oid}})
+        return await self.get(chat_id)
+
+    async def remove_member(self, chat_id: str, user_id: str) -> Chat | None:
+        oid, user_oid = _oid(chat_id), _oid(user_id)
+        if oid is None:
+            return None
+        if user_oid is not None:
+            await self._chats.update_one({"_id": oid}, {"$pull": {"member_ids": user_oid}})
+            await self._members.delete_one({"chat_id": oid, "user_id": user_oid})
+        return await self.get(chat_id)
+
+    async def member(self, chat_id: str, user_id: str) -> Member | None:
+        oid, user_oid = _oid(chat_id), _oid(user_id)
+        if oid is None or user_oid is None:
+            return None
+        doc = await self._members.find_one({"chat_id": oid, "user_id": user_oid})
+        return _member(doc) if doc else None
+
+    async def members(self, chat_id: str) -> list[Member]:
+        oid = _oid(chat_id)
+        if oid is None:
+            return []
+        cursor = self._members.find({"chat_id": oid}).sort([("joined_at", ASCENDING), ("user_id", ASCENDING)])
+        return [_member(doc) async for doc in cursor]
+
+    async def list_for_user(
+        self, user_id: str, limit: int = 50, before: datetime | None = None
+    ) -> list[ChatView]:
+        user_oid = _oid(user_id)
+        if user_oid is None:
+            return []
+        query: dict[str, Any] = {"member_ids": user_oid}
+        if before is not None:
+            query["updated_at"] = {"$lt": before}
+        cursor = self._chats.find(query).sort([("updated_at", DESCENDING), ("_id", DESCENDING)]).limit(limit)
+        chats = [doc async for doc in cursor]
+        mine = {
+            doc["chat_id"]: doc
+            async for doc in self._members.find({"user_id": user_oid, "chat_id": {"$in": [c["_id"] for c in chats]}})
+        }
+        return [ChatView(_chat(c), _member(mine[c["_id"]])) for c in chats if c["_id"] in mine]
+
+    async def mark_read(self, chat_id: str, user_id: str, seq: int) -> Member | None:
+        oid, user_oid = _oid(chat_id), _oid(user_id)
+        chat = await self._chats.find_one({"_id": oid}, {"last_seq": 1}) if oid else None
+        if chat is None or user_oid is None:
+            return None
+        # $max only ever moves the cursor forward, whatever order the updates land in.
+        doc = await self._members.find_one_and_update(
+            {"chat_id": oid, "user_id": user_oid},
+            {"$max": {"last_read_seq": min(seq, chat["last_seq"])}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return _member(doc) if doc else None
+
+
+class MongoMessageRepo:
+    def __init__(self, db):
+        self._messages = db.messages
+        self._chats = db.chats
+        self._members = db.members
+
+    async def _by_client_id(self, chat_oid: ObjectId, message: NewMessage) -> Message | None:
+        doc = await self._messages.find_one(
+            {"chat_id": chat_oid, "client_id": message.client_id, "sender_id": _oid(message.sender_id)}
+        )
+        return _message(doc) if doc else None
+
+    async def append(self, message: NewMessage) -> tuple[Message, bool]:
+        chat_oid = _oid(message.chat_id)
+        if chat_oid is None:
+            raise NotFound("That conversation does not exist.")
+        if message.client_id and (existing := await self._by_client_id(chat_oid, message)):
+            return existing, False
+        now = _now()
+        chat = await self._chats.find_one_and_update(
+            {"_id": chat_oid},
+            {
+                "$inc": {"last_seq": 1},
+                "$set": {
+                    "updated_at": now,
+                    "preview": preview_of(message),
+                    "preview_sender_id": _oid(message.sender_id),
+                },
+            },
+            projection={"last_seq": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        if chat is None:
+            raise NotFound("That conversation does not exist.")
+        image = message.image
+        doc: dict[str, Any] = {
+            "chat_id": chat_oid,
+            "seq": chat["last_seq"],
+            "sender_id": _oid(message.sender_id),
+            "kind": message.kind,
+            "text": message.text,
+            "image": (
+                {"url": image.url, "public_id": image.public_id, "width": image.width, "height": image.height}
+                if image
+                else None
+            ),
+            "created_at": now,
+            "deleted": False,
+        }
+        if message.client_id:
+            doc["client_id"] = message.client_id
+        try:
+            await self._messages.insert_one(doc)
+        except DuplicateKeyError:
+            # A concurrent retry with the same client_id stored first. Without a
+            # transaction the seq we took stays unused: a gap readers page across.
+            if message.client_id and (existing := await self._by_client_id(chat_oid, message)):
+                return existing, False
+            raise
+        await self._members.update_one(
+            {"chat_id": chat_oid, "user_id": _oid(message.sender_id)},
+            {"$max": {"last_read_seq": doc["seq"]}},
+        )
+        return _message(doc), True
+
+    async def page_before(self, chat_id: str, before_seq: int | None, limit: int) -> list[Message]:
+        oid = _oid(chat_id)
+        if oid is None:
+            return []
+        query: dict[str, Any] = {"chat_id": oid}
+        if before_seq is not None:
+            query["seq"] = {"$lt": before_seq}
+        docs = [doc async for doc in self._messages.find(query).sort("seq", DESCENDING).limit(limit)]
+        return [_message(doc) for doc in reversed(docs)]
+
+    async def page_after(self, chat_id: str, after_seq: int, limit: int) -> list[Message]:
+        oid = _oid(chat_id)
+        if oid is None:
+            return []
+        cursor = self._messages.find({"chat_id": oid, "seq": {"$gt": after_seq}}).sort("seq", ASCENDING)
+        return [_message(doc) async for doc in cursor.limit(limit)]

@@ -1,0 +1,119 @@
+"""SQL tables (SQLModel). Changes go through an Alembic migration in migrations/versions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from chat_web.domain import Chat, Image, Member, Message, User
+
+
+def utc_column(**kw) -> Column:
+    return Column(DateTime(timezone=True), **kw)
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: str = Field(primary_key=True, max_length=32)
+    email: str = Field(max_length=320, unique=True, index=True)
+    name: str = Field(max_length=50, index=True)
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class ChatRow(SQLModel, table=True):
+    __tablename__ = "chats"
+
+    id: str = Field(primary_key=True, max_length=32)
+    kind: str = Field(max_length=8)
+    title: str | None = Field(default=None, max_length=80)
+    # "smaller id:larger id" for direct chats; NULL for groups. Unique: one chat per pair.
+    direct_key: str | None = Field(default=None, max_length=80, unique=True, index=True)
+    created_by: str = Field(max_length=32)
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    updated_at: datetime = Field(sa_column=utc_column(nullable=False, index=True))
+    last_seq: int = 0
+    preview: str = Field(default="", max_length=200)
+    preview_sender_id: str | None = Field(default=None, max_length=32)
+
+
+class MemberRow(SQLModel, table=True):
+    __tablename__ = "members"
+
+    chat_id: str = Field(primary_key=True, max_length=32, foreign_key="chats.id")
+    user_id: str = Field(primary_key=True, max_length=32, index=True)
+    last_read_seq: int = 0
+    joined_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class MessageRow(SQLModel, table=True):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "seq", name="uq_messages_chat_seq"),
+        UniqueConstraint("chat_id", "client_id", "sender_id", name="uq_messages_client_id"),
+        Index("ix_messages_sender", "sender_id"),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    chat_id: str = Field(max_length=32, foreign_key="chats.id")
+    seq: int
+    sender_id: str = Field(max_length=32)
+    kind: str = Field(max_length=8)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    image_url: str | None = Field(default=None, max_length=1000)
+    image_public_id: str | None = Field(default=None, max_length=300)
+    image_width: int | None = None
+    image_height: int | None = None
+    client_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    edited_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    deleted: bool = False
+
+
+def utc(value: datetime) -> datetime:
+    # SQLite hands datetimes back naive; everything in the domain is UTC-aware.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def to_user(row: UserRow) -> User:
+    return User(id=row.id, email=row.email, name=row.name, created_at=utc(row.created_at))
+
+
+def to_chat(row: ChatRow, member_ids: tuple[str, ...]) -> Chat:
+    return Chat(
+        id=row.id,
+        kind=row.kind,  # type: ignore[arg-type]
+        title=row.title,
+        member_ids=member_ids,
+        created_by=row.created_by,
+        created_at=utc(row.created_at),
+        updated_at=utc(row.updated_at),
+        last_seq=row.last_seq,
+        preview=row.preview,
+        preview_sender_id=row.preview_sender_id,
+    )
+
+
+def to_member(row: MemberRow) -> Member:
+    return Member(row.chat_id, row.user_id, row.last_read_seq, utc(row.joined_at))
+
+
+def to_message(row: MessageRow) -> Message:
+    image = None
+    if row.image_url:
+        image = Image(row.image_url, row.image_public_id or "", row.image_width or 0, row.image_height or 0)
+    return Message(
+        id=row.id,
+        chat_id=row.chat_id,
+        seq=row.seq,
+        sender_id=row.sender_id,
+        kind=row.kind,  # type: ignore[arg-type]
+        text=row.text,
+        image=image,
+        client_id=row.client_id,
+        created_at=utc(row.created_at),
+        edited_at=utc(row.edited_at) if row.edited_at else None,
+        deleted=row.deleted,
+    )
