@@ -10,12 +10,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from chat_web.adapters.clock import SystemClock
+from chat_web.adapters.inprocess_fanout import InProcessFanOut
 from chat_web.adapters.inprocess_mail import InProcessMailQueue
 from chat_web.adapters.memory import InMemoryOtpStore, InMemoryRateLimiter
 from chat_web.config import Settings
 from chat_web.domain import ServiceUnavailable
-from chat_web.ports import Clock, Store
+from chat_web.ports import Clock, FanOut, Store
 from chat_web.services.auth import AuthService, OtpPolicy
+from chat_web.services.chats import ChatService
 from chat_web.services.tokens import TokenService
 from mailer.delivery import sender_for
 
@@ -27,7 +29,9 @@ class Container:
     settings: Settings
     clock: Clock
     store: Store
+    fanout: FanOut
     auth: AuthService
+    chats: ChatService
     backends: dict[str, str] = field(default_factory=dict)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -70,7 +74,7 @@ async def open_store(settings: Settings) -> Store:
 
     db = SqlDatabase(settings.sql_url)
     try:
-        await db.migrate()
+        await db.start()
     except BaseException:
         await db.close()
         raise
@@ -95,16 +99,18 @@ async def _build(settings: Settings, closers: list[Callable[[], Awaitable[None]]
     closers.append(store.close)
     backends["storage"] = store.backend
 
+    fanout: FanOut
     if settings.redis_url:
         from chat_web.adapters.redis_auth import RedisOtpStore, RedisRateLimiter
+        from chat_web.adapters.redis_fanout import RedisFanOut
 
         redis = await _redis_client(settings.redis_url)
         closers.append(redis.aclose)
-        otps, limiter = RedisOtpStore(redis), RedisRateLimiter(redis)
-        backends["otp"] = "redis"
+        otps, limiter, fanout = RedisOtpStore(redis), RedisRateLimiter(redis), RedisFanOut(redis)
+        backends["otp"] = backends["fan-out"] = "redis"
     else:
-        otps, limiter = InMemoryOtpStore(clock), InMemoryRateLimiter(clock)
-        backends["otp"] = "in-process"
+        otps, limiter, fanout = InMemoryOtpStore(clock), InMemoryRateLimiter(clock), InProcessFanOut()
+        backends["otp"] = backends["fan-out"] = "in-process"
 
     mail = InProcessMailQueue(sender_for(settings))
     backends["mail"] = "in-process -> " + ("smtp" if settings.smtp_host else "dev outbox")
@@ -125,7 +131,8 @@ async def _build(settings: Settings, closers: list[Callable[[], Awaitable[None]]
             max_attempts=settings.otp_max_attempts,
         ),
     )
-    return Container(settings, clock, store, auth, backends, closers)
+    chats = ChatService(store.users, store.chats, store.messages, fanout, clock)
+    return Container(settings, clock, store, fanout, auth, chats, backends, closers)
 
 
 _current: Container | None = None

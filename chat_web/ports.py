@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from chat_web.domain import Chat, ChatView, MailMessage, Member, Message, NewMessage, OtpRecord, User
 
@@ -77,6 +78,9 @@ class MessageRepo(Protocol):
     async def page_after(self, chat_id: str, after_seq: int, limit: int) -> list[Message]:
         """Up to `limit` messages above `after_seq`, oldest first (catch-up)."""
 
+    async def mark_seen(self, chat_id: str, after_seq: int, up_to_seq: int, at: datetime) -> None:
+        """Stamp seen_at on the messages after_seq < seq <= up_to_seq that have none yet."""
+
 
 class Store(Protocol):
     """One storage backend: its three repositories, and how to let go of it."""
@@ -111,3 +115,11 @@ class RateLimiter(Protocol):
 class MailQueue(Protocol):
     async def publish(self, message: MailMessage) -> None:
         """Hand a mail over for delivery; raises ServiceUnavailable if it cannot."""
+
+
+class FanOut(Protocol):
+    async def publish(self, topic: str, event: dict[str, Any]) -> None:
+        """Deliver to whoever is subscribed now; nothing is kept for later readers."""
+
+    def subscribe(self, *topics: str) -> contextlib.AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
+        """`async with fanout.subscribe("user:1") as events: async for event in events: ...`"""

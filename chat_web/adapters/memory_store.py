@@ -37,7 +37,7 @@ class _Data:
     direct: dict[str, str] = field(default_factory=dict)
     members: dict[tuple[str, str], Member] = field(default_factory=dict)
     messages: dict[str, list[Message]] = field(default_factory=dict)  # chat id -> by seq - 1
-    by_client_id: dict[tuple[str, str, str], Message] = field(default_factory=dict)
+    by_client_id: dict[tuple[str, str, str], int] = field(default_factory=dict)  # -> seq
 
 
 class InMemoryStore:
@@ -201,7 +201,7 @@ class InMemoryMessageRepo:
         if message.client_id:
             key = (message.chat_id, message.sender_id, message.client_id)
             if key in self._d.by_client_id:
-                return self._d.by_client_id[key], False
+                return self._d.messages[message.chat_id][self._d.by_client_id[key] - 1], False
         chat = self._d.chats.get(message.chat_id)
         if chat is None:
             raise NotFound("That conversation does not exist.")
@@ -219,7 +219,7 @@ class InMemoryMessageRepo:
         )
         self._d.messages[chat.id].append(stored)
         if message.client_id:
-            self._d.by_client_id[(chat.id, message.sender_id, message.client_id)] = stored
+            self._d.by_client_id[(chat.id, message.sender_id, message.client_id)] = stored.seq
         self._d.chats[chat.id] = replace(
             chat,
             last_seq=stored.seq,
@@ -236,6 +236,12 @@ class InMemoryMessageRepo:
         messages = self._d.messages.get(chat_id, [])
         end = len(messages) if before_seq is None else max(0, min(before_seq - 1, len(messages)))
         return messages[max(0, end - limit) : end]
+
+    async def mark_seen(self, chat_id: str, after_seq: int, up_to_seq: int, at: datetime) -> None:
+        messages = self._d.messages.get(chat_id, [])
+        for index in range(max(0, after_seq), min(up_to_seq, len(messages))):
+            if messages[index].seen_at is None:
+                messages[index] = replace(messages[index], seen_at=at)
 
     async def page_after(self, chat_id: str, after_seq: int, limit: int) -> list[Message]:
         messages = self._d.messages.get(chat_id, [])

@@ -86,6 +86,7 @@ def _message(doc: dict) -> Message:
         created_at=_utc(doc["created_at"]),
         edited_at=_utc(doc["edited_at"]) if doc.get("edited_at") else None,
         deleted=doc.get("deleted", False),
+        seen_at=_utc(doc["seen_at"]) if doc.get("seen_at") else None,
     )
 
 
@@ -380,6 +381,13 @@ class MongoMessageRepo:
             query["seq"] = {"$lt": before_seq}
         docs = [doc async for doc in self._messages.find(query).sort("seq", DESCENDING).limit(limit)]
         return [_message(doc) for doc in reversed(docs)]
+
+    async def mark_seen(self, chat_id: str, after_seq: int, up_to_seq: int, at: datetime) -> None:
+        if oid := _oid(chat_id):
+            await self._messages.update_many(
+                {"chat_id": oid, "seq": {"$gt": after_seq, "$lte": up_to_seq}, "seen_at": None},
+                {"$set": {"seen_at": at.replace(microsecond=at.microsecond // 1000 * 1000)}},
+            )
 
     async def page_after(self, chat_id: str, after_seq: int, limit: int) -> list[Message]:
         oid = _oid(chat_id)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -10,7 +13,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import case, event, func, or_, update
+from sqlalchemy import bindparam, case, event, func, insert, or_, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import col, select
@@ -39,8 +42,11 @@ from chat_web.domain import (
     preview_of,
 )
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 7_261_001  # PostgreSQL advisory lock id: one migrating process at a time
+_AUTOCHECKPOINT_PAGES = 10_000
+_CHECKPOINT_EVERY = 1.0  # seconds
 
 
 def _new_id() -> str:
@@ -57,6 +63,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # Checkpoints run in the background (SqlDatabase.start); this is only the safety net,
+    # so that a write seldom pays for copying the WAL back into the database.
+    cursor.execute(f"PRAGMA wal_autocheckpoint={_AUTOCHECKPOINT_PAGES}")
     cursor.close()
 
 
@@ -76,11 +85,14 @@ class SqlDatabase:
             path = url.split(":///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.engine: AsyncEngine = create_async_engine(url)
+            # Every use ends its transaction explicitly (engine.begin / session), so the
+            # pool skips its rollback-on-return: one less thread hop per query on aiosqlite.
+            self.engine: AsyncEngine = create_async_engine(url, pool_reset_on_return=None)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
             self.engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.session = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self._checkpointer: asyncio.Task | None = None
 
     @property
     def backend(self) -> str:
@@ -105,7 +117,27 @@ class SqlDatabase:
                 raise
             raise ServiceUnavailable(f"The database ({self.backend}) cannot be reached: {exc}") from exc
 
+    async def start(self) -> None:
+        """Migrate, then (SQLite) checkpoint the WAL in the background, off the request path."""
+        await self.migrate()
+        if self.backend == "sqlite" and self._checkpointer is None:
+            self._checkpointer = asyncio.create_task(self._checkpoint_loop(), name="sqlite-checkpoint")
+
+    async def _checkpoint_loop(self) -> None:
+        while True:
+            await asyncio.sleep(_CHECKPOINT_EVERY)
+            try:
+                async with self.engine.connect() as conn:
+                    await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:  # noqa: BLE001 - keep checkpointing; the autocheckpoint is the net
+                log.exception("background WAL checkpoint failed")
+
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpointer
+            self._checkpointer = None
         await self.engine.dispose()
 
 
@@ -306,6 +338,26 @@ class SqlChatRepo:
         return await self.member(chat_id, user_id)
 
 
+# The send path's statements, built once: building them per call cost more than running them.
+_NEXT_SEQ = (
+    update(ChatRow.__table__)
+    .where(ChatRow.__table__.c.id == bindparam("b_chat"))
+    .values(
+        last_seq=ChatRow.__table__.c.last_seq + 1,
+        updated_at=bindparam("b_now"),
+        preview=bindparam("b_preview"),
+        preview_sender_id=bindparam("b_sender"),
+    )
+    .returning(ChatRow.__table__.c.last_seq)
+)
+_INSERT_MESSAGE = insert(MessageRow.__table__)
+_SENDER_READ = (
+    update(MemberRow.__table__)
+    .where(MemberRow.__table__.c.chat_id == bindparam("b_chat"), MemberRow.__table__.c.user_id == bindparam("b_user"))
+    .values(last_read_seq=bindparam("b_seq"))
+)
+
+
 class SqlMessageRepo:
     def __init__(self, db: SqlDatabase):
         self._db = db
@@ -324,54 +376,41 @@ class SqlMessageRepo:
             return to_message(row) if row else None
 
     async def append(self, message: NewMessage) -> tuple[Message, bool]:
-        # The retry check reads outside the write transaction: on SQLite a read that
-        # later upgrades to a write can fail at once with "database is locked".
-        if message.client_id and (existing := await self._by_client_id(message)):
-            return existing, False
         now = _now()
+        image = message.image
+        row = MessageRow(
+            id=_new_id(),
+            chat_id=message.chat_id,
+            seq=0,
+            sender_id=message.sender_id,
+            kind=message.kind,
+            text=message.text,
+            image_url=image.url if image else None,
+            image_public_id=image.public_id if image else None,
+            image_width=image.width if image else None,
+            image_height=image.height if image else None,
+            client_id=message.client_id,
+            created_at=now,
+        )
         try:
-            async with self._db.session() as session, session.begin():
+            async with self._db.engine.begin() as conn:
                 # Incrementing the chat row first locks it: appends to one chat queue up
                 # here, and a rollback also undoes the seq, so seqs have no gaps.
                 seq = (
-                    await session.exec(
-                        update(ChatRow)
-                        .where(col(ChatRow.id) == message.chat_id)
-                        .values(
-                            last_seq=ChatRow.last_seq + 1,
-                            updated_at=now,
-                            preview=preview_of(message),
-                            preview_sender_id=message.sender_id,
-                        )
-                        .returning(ChatRow.last_seq)
+                    await conn.execute(
+                        _NEXT_SEQ,
+                        {"b_chat": message.chat_id, "b_now": now, "b_preview": preview_of(message),
+                         "b_sender": message.sender_id},
                     )
                 ).scalar_one_or_none()
                 if seq is None:
                     raise NotFound("That conversation does not exist.")
-                image = message.image
-                row = MessageRow(
-                    id=_new_id(),
-                    chat_id=message.chat_id,
-                    seq=seq,
-                    sender_id=message.sender_id,
-                    kind=message.kind,
-                    text=message.text,
-                    image_url=image.url if image else None,
-                    image_public_id=image.public_id if image else None,
-                    image_width=image.width if image else None,
-                    image_height=image.height if image else None,
-                    client_id=message.client_id,
-                    created_at=now,
-                )
-                session.add(row)
-                await session.flush()
-                await session.exec(
-                    update(MemberRow)
-                    .where(col(MemberRow.chat_id) == message.chat_id, col(MemberRow.user_id) == message.sender_id)
-                    .values(last_read_seq=seq)
-                )
+                row.seq = seq
+                await conn.execute(_INSERT_MESSAGE, row.model_dump())
+                await conn.execute(_SENDER_READ, {"b_chat": message.chat_id, "b_user": message.sender_id, "b_seq": seq})
         except IntegrityError:
-            # The same client_id won a race with us; ours rolled back, seq included.
+            # A repeated client_id: the unique index refused it and the rollback undid
+            # our seq. Retries are rare, so they pay for the lookup instead of every send.
             if message.client_id and (existing := await self._by_client_id(message)):
                 return existing, False
             raise
@@ -385,6 +424,16 @@ class SqlMessageRepo:
         async with self._db.session() as session:
             rows = (await session.exec(query)).all()
         return [to_message(row) for row in reversed(rows)]
+
+    async def mark_seen(self, chat_id: str, after_seq: int, up_to_seq: int, at: datetime) -> None:
+        table = MessageRow.__table__
+        async with self._db.engine.begin() as conn:
+            await conn.execute(
+                update(table)
+                .where(table.c.chat_id == chat_id, table.c.seq > after_seq, table.c.seq <= up_to_seq)
+                .where(table.c.seen_at.is_(None))
+                .values(seen_at=at)
+            )
 
     async def page_after(self, chat_id: str, after_seq: int, limit: int) -> list[Message]:
         query = (

@@ -70,6 +70,7 @@ class MessageRow(SQLModel, table=True):
     created_at: datetime = Field(sa_column=utc_column(nullable=False))
     edited_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     deleted: bool = False
+    seen_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 def utc(value: datetime) -> datetime:
@@ -116,4 +117,5 @@ def to_message(row: MessageRow) -> Message:
         created_at=utc(row.created_at),
         edited_at=utc(row.edited_at) if row.edited_at else None,
         deleted=row.deleted,
+        seen_at=utc(row.seen_at) if row.seen_at else None,
     )

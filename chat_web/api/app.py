@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from chat_web.api import auth
+from chat_web.api import auth, chats
 from chat_web.api.errors import install_error_handlers
+from chat_web.api.limits import ApiBodyLimit
 
 PREFIX = "/api/v1"
+MAX_BODY_BYTES = 1024 * 1024
 
 
 def create_api() -> FastAPI:
@@ -19,6 +21,9 @@ def create_api() -> FastAPI:
         docs_url=f"{PREFIX}/docs",
         redoc_url=None,
     )
+    # JSON bodies are small; a larger one is refused with 413 before it is read whole.
+    api.add_middleware(ApiBodyLimit, max_bytes=MAX_BODY_BYTES)
     install_error_handlers(api)
     api.include_router(auth.router, prefix=PREFIX)
+    api.include_router(chats.router, prefix=PREFIX)
     return api

@@ -5,8 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 from chat_web.domain import User
+
+
+class ApiModel(BaseModel):
+    """JSON in camelCase like the original API; snake_case is accepted on input too."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
 class ErrorOut(BaseModel):
@@ -17,7 +24,7 @@ class LoginIn(BaseModel):
     email: str = Field(examples=["ada@example.com"], max_length=320)
 
 
-class LoginOut(BaseModel):
+class LoginOut(ApiModel):
     message: str
     email: str
     resend_after: int = Field(description="Seconds before another code can be asked for.")
@@ -28,9 +35,7 @@ class VerifyIn(BaseModel):
     otp: str = Field(examples=["123456"], max_length=16)
 
 
-class UserPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class UserPublic(ApiModel):
     id: str
     email: str
     name: str
@@ -41,7 +46,7 @@ class UserPublic(BaseModel):
         return cls(id=user.id, email=user.email, name=user.name, created_at=user.created_at)
 
 
-class SessionOut(BaseModel):
+class SessionOut(ApiModel):
     token: str
     user: UserPublic
 

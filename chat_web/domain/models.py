@@ -105,6 +105,8 @@ class Message:
     created_at: datetime
     edited_at: datetime | None = None
     deleted: bool = False
+    # When every other member had read it (their read cursors all passed its seq).
+    seen_at: datetime | None = None
 
 
 def direct_key(user_a: str, user_b: str) -> str:

@@ -54,3 +54,58 @@ def clean_otp(raw: object) -> str:
     if not _OTP_RE.fullmatch(code):
         raise BadInput("The code is the 6 digits from the email.")
     return code
+
+
+TEXT_MAX = 4000
+TITLE_MAX = 80
+CLIENT_ID_MAX = 64
+PAGE_DEFAULT = 50
+PAGE_MAX = 100
+
+
+def clean_text(raw: object) -> str:
+    """A message text: 1-4,000 characters after trimming; any unicode."""
+    if not isinstance(raw, str):
+        raise BadInput("The message must be text.")
+    text = raw.strip()
+    if not text:
+        raise BadInput("The message is empty.")
+    if len(text) > TEXT_MAX:
+        raise BadInput(f"A message can have at most {TEXT_MAX} characters (this one has {len(text)}).")
+    return text
+
+
+def clean_title(raw: object) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise BadInput("The group needs a title.")
+    title = raw.strip()
+    if len(title) > TITLE_MAX:
+        raise BadInput(f"A group title can have at most {TITLE_MAX} characters.")
+    if _has_control(title):
+        raise BadInput("The title cannot contain control characters.")
+    return title
+
+
+def clean_client_id(raw: object) -> str | None:
+    """The sender's id for a send, so a retry is recognised; optional."""
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str) or len(raw) > CLIENT_ID_MAX or not raw.isprintable() or raw.strip() != raw:
+        raise BadInput(f"clientId must be printable text of at most {CLIENT_ID_MAX} characters.")
+    return raw
+
+
+def clean_limit(raw: object) -> int:
+    if raw is None:
+        return PAGE_DEFAULT
+    if not isinstance(raw, int) or isinstance(raw, bool) or not 1 <= raw <= PAGE_MAX:
+        raise BadInput(f"limit must be a whole number from 1 to {PAGE_MAX}.")
+    return raw
+
+
+def clean_seq(raw: object, name: str) -> int | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
+        raise BadInput(f"{name} must be a whole number of at least 0.")
+    return raw

@@ -288,3 +288,18 @@ async def test_texts_round_trip_exactly(store, body):
     stored, _ = await store.messages.append(text(chat, a, body))
     (loaded,) = await store.messages.page_after(chat.id, 0, 10)
     assert stored.text == loaded.text == body
+
+
+async def test_mark_seen_stamps_only_the_range_once(store):
+    from datetime import UTC, datetime, timedelta
+
+    a, b = await new_users(store, 2)
+    chat = await store.chats.get_or_create_direct(a.id, b.id)
+    await fill(store, chat, a, 5)
+    first = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    await store.messages.mark_seen(chat.id, 1, 3, first)
+    await store.messages.mark_seen(chat.id, 0, 4, first + timedelta(minutes=1))
+    seen = {m.seq: m.seen_at for m in await store.messages.page_after(chat.id, 0, 10)}
+    assert seen[2] == seen[3] == first  # stamped once, not moved by a later read
+    assert seen[1] == seen[4] == first + timedelta(minutes=1)
+    assert seen[5] is None

@@ -1,0 +1,275 @@
+"""Storage benchmark: load N messages over M chats, then time the hot queries.
+
+    python -m benchmarks.storage                       # 1,000,000 messages, 10,000 chats
+    python -m benchmarks.storage --messages 100000 --backends sqlite
+
+Backends: sqlite (a file under /tmp), postgresql (a fresh database on 127.0.0.1), congodb
+(the MongoDB wire-protocol test server: NOT MongoDB, its figures say nothing of MongoDB),
+mongodb (a real server from MONGODB_URI). Prints p50/p99 in milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import subprocess
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from benchmarks.common import Progress, percentile, table
+from chat_web.domain import NewMessage
+
+ROOT = Path(__file__).resolve().parents[1]
+BATCH = 10_000
+USERS = 2_000
+
+
+def _plan(chats: int, messages: int, seed: int = 7):
+    """Users, direct-chat pairs and per-chat message counts, the same for every backend."""
+    rng = random.Random(seed)
+    pairs: set[tuple[int, int]] = set()
+    while len(pairs) < chats:
+        a, b = rng.sample(range(USERS), 2)
+        pairs.add((min(a, b), max(a, b)))
+    per_chat = [messages // chats] * chats
+    for i in range(messages - sum(per_chat)):
+        per_chat[i] += 1
+    return sorted(pairs), per_chat
+
+
+# --- loaders: bulk inserts straight into each backend's tables --------------------------------
+
+
+async def load_sql(store, pairs, per_chat) -> tuple[list[str], list[str]]:
+    from sqlalchemy import insert, text
+
+    from chat_web.adapters.sql_schema import ChatRow, MemberRow, MessageRow, UserRow
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    user_ids = [uuid.uuid4().hex for _ in range(USERS)]
+    chat_ids = [uuid.uuid4().hex for _ in pairs]
+    async with store.db.engine.begin() as conn:
+        await conn.execute(
+            insert(UserRow.__table__),
+            [{"id": u, "email": f"bench{i}@example.com", "name": f"Bench {i}", "created_at": start}
+             for i, u in enumerate(user_ids)],
+        )
+        chats, members = [], []
+        for i, ((a, b), count) in enumerate(zip(pairs, per_chat, strict=True)):
+            key = ":".join(sorted((user_ids[a], user_ids[b])))
+            chats.append({"id": chat_ids[i], "kind": "direct", "title": None, "direct_key": key,
+                          "created_by": user_ids[a], "created_at": start,
+                          "updated_at": start + timedelta(seconds=i), "last_seq": count,
+                          "preview": "hello", "preview_sender_id": user_ids[a]})
+            members += [{"chat_id": chat_ids[i], "user_id": user_ids[u], "last_read_seq": count // 2,
+                         "joined_at": start} for u in (a, b)]
+        await conn.execute(insert(ChatRow.__table__), chats)
+        await conn.execute(insert(MemberRow.__table__), members)
+    progress = Progress(f"{store.backend}: messages", sum(per_chat))
+    rows = []
+
+    async def flush():
+        async with store.db.engine.begin() as conn:
+            await conn.execute(insert(MessageRow.__table__), rows)
+        progress.advance(len(rows))
+        rows.clear()
+
+    for i, ((a, b), count) in enumerate(zip(pairs, per_chat, strict=True)):
+        for seq in range(1, count + 1):
+            rows.append({"id": uuid.uuid4().hex, "chat_id": chat_ids[i], "seq": seq,
+                         "sender_id": user_ids[a if seq % 2 else b], "kind": "text",
+                         "text": f"message {seq} of a benchmark conversation", "client_id": None,
+                         "created_at": start, "deleted": False})
+            if len(rows) >= BATCH:
+                await flush()
+    if rows:
+        await flush()
+    async with store.db.engine.connect() as conn:
+        # Planner statistics, as a database that has been running would have them.
+        await conn.execute(text("ANALYZE"))
+        await conn.commit()
+    return user_ids, chat_ids
+
+
+async def load_mongo(store, pairs, per_chat) -> tuple[list[str], list[str]]:
+    from bson import ObjectId
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    user_ids = [ObjectId() for _ in range(USERS)]
+    await store.db.users.insert_many(
+        [{"_id": u, "email": f"bench{i}@example.com", "name": f"Bench {i}", "name_lower": f"bench {i}",
+          "created_at": start} for i, u in enumerate(user_ids)]
+    )
+    chat_ids = [ObjectId() for _ in pairs]
+    chats, members = [], []
+    for i, ((a, b), count) in enumerate(zip(pairs, per_chat, strict=True)):
+        key = ":".join(sorted((str(user_ids[a]), str(user_ids[b]))))
+        chats.append({"_id": chat_ids[i], "kind": "direct", "title": None, "direct_key": key,
+                      "member_ids": [user_ids[a], user_ids[b]], "created_by": user_ids[a],
+                      "created_at": start, "updated_at": start + timedelta(seconds=i), "last_seq": count,
+                      "preview": "hello", "preview_sender_id": user_ids[a]})
+        members += [{"chat_id": chat_ids[i], "user_id": user_ids[u], "last_read_seq": count // 2,
+                     "joined_at": start} for u in (a, b)]
+    await store.db.chats.insert_many(chats)
+    await store.db.members.insert_many(members)
+    progress = Progress(f"{store.backend}: messages", sum(per_chat))
+    docs = []
+    for i, ((a, b), count) in enumerate(zip(pairs, per_chat, strict=True)):
+        for seq in range(1, count + 1):
+            docs.append({"chat_id": chat_ids[i], "seq": seq, "sender_id": user_ids[a if seq % 2 else b],
+                         "kind": "text", "text": f"message {seq} of a benchmark conversation",
+                         "image": None, "created_at": start, "deleted": False})
+            if len(docs) >= BATCH:
+                await store.db.messages.insert_many(docs, ordered=False)
+                progress.advance(len(docs))
+                docs = []
+    if docs:
+        await store.db.messages.insert_many(docs, ordered=False)
+        progress.advance(len(docs))
+    return [str(u) for u in user_ids], [str(c) for c in chat_ids]
+
+
+# --- measurements -------------------------------------------------------------------------------
+
+
+async def _timed(samples: int, call) -> list[float]:
+    times = []
+    for i in range(samples):
+        began = time.perf_counter()
+        await call(i)
+        times.append((time.perf_counter() - began) * 1000)
+    return times
+
+
+async def measure(store, user_ids, chat_ids, pairs, samples: int) -> dict[str, list[float]]:
+    rng = random.Random(11)
+    chat_index = {cid: i for i, cid in enumerate(chat_ids)}
+
+    async def latest_page(_):
+        page = await store.messages.page_before(rng.choice(chat_ids), None, 50)
+        assert page, "every chat has messages"
+
+    async def my_chats(_):
+        await store.chats.list_for_user(rng.choice(user_ids), 50)
+
+    async def append(i):
+        chat_id = rng.choice(chat_ids)
+        a, _ = pairs[chat_index[chat_id]]
+        await store.messages.append(
+            NewMessage(chat_id=chat_id, sender_id=user_ids[a], kind="text", text=f"bench append {i}",
+                       client_id=uuid.uuid4().hex)
+        )
+
+    for warm in (latest_page, my_chats):
+        await _timed(50, warm)
+    return {
+        "append": await _timed(samples, append),
+        "latest 50 messages": await _timed(samples, latest_page),
+        "my 50 most recent chats": await _timed(samples, my_chats),
+    }
+
+
+# --- backends -----------------------------------------------------------------------------------
+
+
+async def open_backend(name: str):
+    """(store, cleanup) for a fresh, empty backend."""
+    if name == "sqlite":
+        from chat_web.adapters.sql import SqlDatabase, SqlStore
+
+        path = Path(f"/tmp/chat-bench-{os.getpid()}.db")
+        db = SqlDatabase(f"sqlite+aiosqlite:///{path}")
+        await db.start()
+
+        async def cleanup():
+            await db.close()
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+        return SqlStore(db), cleanup
+    if name == "postgresql":
+        import asyncpg
+
+        from chat_web.adapters.sql import SqlDatabase, SqlStore
+
+        admin_url = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+        dbname = f"chat_bench_{os.getpid()}"
+        conn = await asyncpg.connect(admin_url)
+        await conn.execute(f'CREATE DATABASE "{dbname}"')
+        await conn.close()
+        db = SqlDatabase(admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{dbname}")
+        await db.start()
+
+        async def cleanup():
+            await db.close()
+            conn = await asyncpg.connect(admin_url)
+            await conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+            await conn.close()
+
+        return SqlStore(db), cleanup
+    from chat_web.adapters.mongo import MongoStore
+
+    process = None
+    if name == "congodb":
+        entry = ROOT / ".tools/congodb/node_modules/@push.rocks/smartmongo/dist_ts/congodb/index.js"
+        port = 27900 + os.getpid() % 50
+        process = subprocess.Popen(
+            ["node", "--max-old-space-size=8192", str(ROOT / "tests/support/congo_server.mjs"), str(entry), str(port)],
+            stdout=subprocess.PIPE, text=True,
+        )
+        process.stdout.readline()
+        uri = f"mongodb://127.0.0.1:{port}/?directConnection=true"
+    else:
+        uri = os.environ["MONGODB_URI"]
+    store = MongoStore(uri, database=f"bench_{os.getpid()}")
+    await store.prepare()
+
+    async def cleanup():
+        await store.client.drop_database(store.db.name)
+        await store.close()
+        if process:
+            process.terminate()
+            process.wait(timeout=10)
+
+    return store, cleanup
+
+
+async def run(args) -> None:
+    pairs, per_chat = _plan(args.chats, args.messages)
+    rows = []
+    for name in args.backends.split(","):
+        store, cleanup = await open_backend(name)
+        try:
+            began = time.monotonic()
+            loader = load_mongo if name in ("congodb", "mongodb") else load_sql
+            user_ids, chat_ids = await loader(store, pairs, per_chat)
+            load_seconds = time.monotonic() - began
+            results = await measure(store, user_ids, chat_ids, pairs, args.samples)
+        finally:
+            await cleanup()
+        for query, times in results.items():
+            rows.append([name, f"{args.messages:,}", query, str(len(times)),
+                         f"{percentile(times, 50):.2f}", f"{percentile(times, 99):.2f}",
+                         f"{load_seconds:.0f}"])
+        print(table(["backend", "messages", "operation", "samples", "p50 ms", "p99 ms", "load s"], rows[-3:]),
+              flush=True)
+    print("\nAll backends:\n" + table(
+        ["backend", "messages", "operation", "samples", "p50 ms", "p99 ms", "load s"], rows))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--chats", type=int, default=10_000)
+    parser.add_argument("--samples", type=int, default=1_000)
+    default = "sqlite,postgresql" + (",mongodb" if os.environ.get("MONGODB_URI") else "")
+    parser.add_argument("--backends", default=default, help=f"comma-separated (default {default}; also congodb)")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""Request and response models of the chat routes (camelCase JSON, like the original)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from chat_web.api.schemas import ApiModel
+from chat_web.domain import Chat, Message, User
+from chat_web.services.chats import ChatSummary, HistoryPage, MessageView
+
+
+class UserBrief(ApiModel):
+    id: str
+    name: str
+
+    @classmethod
+    def of(cls, user: User) -> UserBrief:
+        return cls(id=user.id, name=user.name)
+
+
+class NewChatIn(ApiModel):
+    other_user_id: str = Field(max_length=64)
+
+
+class ChatIdOut(ApiModel):
+    chat_id: str
+
+
+class LatestMessage(ApiModel):
+    text: str = Field(description="A preview: the text, or `📷 Image` for an image.")
+    sender_id: str | None
+
+
+class ChatOut(ApiModel):
+    id: str
+    chat_id: str = Field(description="The same as id (the original API's name).")
+    kind: str
+    title: str | None
+    members: list[UserBrief] = Field(description="The other members.")
+    created_by: str
+    latest_message: LatestMessage | None
+    last_seq: int
+    unread: int
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, chat: Chat, others: list[User], unread: int = 0) -> ChatOut:
+        latest = LatestMessage(text=chat.preview, sender_id=chat.preview_sender_id) if chat.last_seq else None
+        return cls(
+            id=chat.id,
+            chat_id=chat.id,
+            kind=chat.kind,
+            title=chat.title,
+            members=[UserBrief.of(u) for u in others],
+            created_by=chat.created_by,
+            latest_message=latest,
+            last_seq=chat.last_seq,
+            unread=unread,
+            updated_at=chat.updated_at,
+        )
+
+    @classmethod
+    def of_summary(cls, summary: ChatSummary) -> ChatOut:
+        return cls.of(summary.chat, summary.others, summary.unread)
+
+
+class ChatListOut(ApiModel):
+    chats: list[ChatOut]
+
+
+class GroupIn(ApiModel):
+    title: str = Field(max_length=200)
+    member_ids: list[str] = Field(max_length=100, description="The other members (2-49).")
+
+
+class MembersIn(ApiModel):
+    user_ids: list[str] = Field(max_length=100)
+
+
+class ReadIn(ApiModel):
+    seq: int = Field(ge=0)
+
+
+class ReadOut(ApiModel):
+    chat_id: str
+    last_read_seq: int
+
+
+class SendIn(ApiModel):
+    chat_id: str = Field(max_length=64)
+    text: str = Field(description="1-4,000 characters after trimming.")
+    client_id: str | None = Field(
+        default=None, max_length=64, description="Your id for this send: a retry with it returns the first result."
+    )
+
+
+class ImageOut(ApiModel):
+    url: str
+    public_id: str
+    width: int
+    height: int
+
+
+class MessageOut(ApiModel):
+    id: str
+    chat_id: str
+    seq: int
+    sender_id: str
+    kind: str
+    text: str
+    image: ImageOut | None
+    client_id: str | None
+    created_at: datetime
+    seen: bool = Field(description="Every member other than the sender has read it.")
+    seen_at: datetime | None
+
+    @classmethod
+    def of(cls, message: Message, seen: bool) -> MessageOut:
+        image = message.image
+        return cls(
+            id=message.id,
+            chat_id=message.chat_id,
+            seq=message.seq,
+            sender_id=message.sender_id,
+            kind=message.kind,
+            text=message.text,
+            image=ImageOut(url=image.url, public_id=image.public_id, width=image.width, height=image.height)
+            if image
+            else None,
+            client_id=message.client_id,
+            created_at=message.created_at,
+            seen=seen,
+            seen_at=message.seen_at if seen else None,
+        )
+
+    @classmethod
+    def of_view(cls, view: MessageView) -> MessageOut:
+        return cls.of(view.message, view.seen)
+
+
+class HistoryOut(ApiModel):
+    messages: list[MessageOut] = Field(description="Oldest first within the page.")
+    has_more: bool = Field(description="More messages lie beyond this page in the direction asked.")
+    user: UserBrief | None = Field(description="In a direct chat: the other user.")
+    members: list[UserBrief] = Field(description="The other members.")
+
+    @classmethod
+    def of(cls, page: HistoryPage) -> HistoryOut:
+        others = [UserBrief.of(u) for u in page.others]
+        return cls(
+            messages=[MessageOut.of_view(v) for v in page.messages],
+            has_more=page.has_more,
+            user=others[0] if page.chat.kind == "direct" and others else None,
+            members=others,
+        )
+
+
+class UsersOut(ApiModel):
+    users: list[UserBrief]
+    next_offset: int | None = Field(description="Pass as offset for the next page; null at the end.")

@@ -1,0 +1,50 @@
+"""Events published on the fan-out port after a write commits: plain JSON-safe dicts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chat_web.domain.models import Message
+
+MESSAGE_NEW = "message.new"
+CHAT_READ = "chat.read"
+CHAT_CHANGED = "chat.changed"
+
+
+def user_topic(user_id: str) -> str:
+    """Every event for a user goes to their own topic, whichever chat it is about."""
+    return f"user:{user_id}"
+
+
+def message_payload(message: Message) -> dict[str, Any]:
+    image = message.image
+    return {
+        "id": message.id,
+        "chatId": message.chat_id,
+        "seq": message.seq,
+        "senderId": message.sender_id,
+        "kind": message.kind,
+        "text": message.text,
+        "image": (
+            {"url": image.url, "publicId": image.public_id, "width": image.width, "height": image.height}
+            if image
+            else None
+        ),
+        "clientId": message.client_id,
+        "createdAt": message.created_at.isoformat(),
+        "editedAt": message.edited_at.isoformat() if message.edited_at else None,
+        "deleted": message.deleted,
+    }
+
+
+def message_new(message: Message) -> dict[str, Any]:
+    return {"type": MESSAGE_NEW, "chatId": message.chat_id, "message": message_payload(message)}
+
+
+def chat_read(chat_id: str, user_id: str, seq: int) -> dict[str, Any]:
+    return {"type": CHAT_READ, "chatId": chat_id, "userId": user_id, "seq": seq}
+
+
+def chat_changed(chat_id: str) -> dict[str, Any]:
+    """Members or title changed: clients reload the chat list."""
+    return {"type": CHAT_CHANGED, "chatId": chat_id}

@@ -1,0 +1,273 @@
+"""Conversations: direct chats and groups, sending, history, read state.
+
+Every operation first checks (`_check_*`), then changes storage, then publishes the
+event on the fan-out port: events only ever describe writes that are stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from chat_web.domain import (
+    BadInput,
+    Chat,
+    ChatError,
+    Forbidden,
+    Member,
+    Message,
+    NewMessage,
+    NotFound,
+    User,
+)
+from chat_web.domain.events import chat_changed, chat_read, message_new, user_topic
+from chat_web.ports import ChatRepo, Clock, FanOut, MessageRepo, UserRepo
+from chat_web.services.validation import (
+    clean_client_id,
+    clean_limit,
+    clean_seq,
+    clean_text,
+    clean_title,
+)
+
+log = logging.getLogger(__name__)
+
+GROUP_MIN = 3
+GROUP_MAX = 50
+NOT_A_MEMBER = "You are not a member of this conversation."
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSummary:
+    chat: Chat
+    unread: int
+    others: list[User]  # the other members, as they are now
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    message: Message
+    seen: bool  # every member other than the sender has read it
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    chat: Chat
+    messages: list[MessageView]
+    has_more: bool
+    others: list[User]
+
+
+def _read_floor(members: Sequence[Member]) -> int:
+    """Every member has read up to here. A sender's cursor is always past their own
+    messages, so a message at or below this seq is read by all the others."""
+    return min((m.last_read_seq for m in members), default=0)
+
+
+class ChatService:
+    def __init__(
+        self, users: UserRepo, chats: ChatRepo, messages: MessageRepo, fanout: FanOut, clock: Clock
+    ):
+        self._users = users
+        self._chats = chats
+        self._messages = messages
+        self._fanout = fanout
+        self._clock = clock
+
+    # --- checks ---------------------------------------------------------------------------------
+
+    async def _check_member(self, chat_id: object, me: User) -> tuple[Chat, Member]:
+        """The chat and my membership; an outsider learns nothing, not even that it exists."""
+        if not isinstance(chat_id, str) or not chat_id:
+            raise BadInput("chatId is required.")
+        member = await self._chats.member(chat_id, me.id)
+        chat = await self._chats.get(chat_id) if member else None
+        if member is None or chat is None:
+            raise Forbidden(NOT_A_MEMBER)
+        return chat, member
+
+    async def _check_users_exist(self, user_ids: Sequence[str]) -> list[User]:
+        found = await self._users.get_many(user_ids)
+        missing = set(user_ids) - {u.id for u in found}
+        if missing:
+            raise NotFound(f"No such user: {', '.join(sorted(missing))}.")
+        return found
+
+    @staticmethod
+    def _check_ids(raw: object, name: str) -> list[str]:
+        if not isinstance(raw, list) or not all(isinstance(x, str) and x for x in raw):
+            raise BadInput(f"{name} must be a list of user ids.")
+        return list(dict.fromkeys(raw))
+
+    def _check_group_admin(self, chat: Chat, me: User) -> None:
+        if chat.kind != "group":
+            raise BadInput("Only a group has members to add or remove.")
+        if chat.created_by != me.id:
+            raise Forbidden("Only the group's creator can change its members.")
+
+    # --- events ---------------------------------------------------------------------------------
+
+    async def _publish(self, user_ids: Sequence[str], event: dict) -> None:
+        # The write is already stored: a lost event costs a live update, not data, since
+        # readers catch up by seq. So a fan-out failure is logged, never raised.
+        for user_id in dict.fromkeys(user_ids):
+            try:
+                await self._fanout.publish(user_topic(user_id), event)
+            except ChatError as exc:
+                log.warning("event %s not published: %s", event.get("type"), exc.message)
+
+    # --- chats ----------------------------------------------------------------------------------
+
+    async def open_direct(self, me: User, other_id: object) -> Chat:
+        if not isinstance(other_id, str) or not other_id:
+            raise BadInput("otherUserId is required.")
+        if other_id == me.id:
+            raise BadInput("You cannot start a conversation with yourself.")
+        if await self._users.get(other_id) is None:
+            raise NotFound("No such user.")
+        return await self._chats.get_or_create_direct(me.id, other_id)
+
+    async def create_group(self, me: User, title: object, member_ids: object) -> Chat:
+        clean = clean_title(title)
+        ids = [i for i in self._check_ids(member_ids, "memberIds") if i != me.id]
+        if not GROUP_MIN <= len(ids) + 1 <= GROUP_MAX:
+            raise BadInput(f"A group has {GROUP_MIN} to {GROUP_MAX} members, you included.")
+        await self._check_users_exist(ids)
+        chat = await self._chats.create_group(me.id, clean, ids)
+        await self._publish(chat.member_ids, chat_changed(chat.id))
+        return chat
+
+    async def add_members(self, me: User, chat_id: object, user_ids: object) -> Chat:
+        chat, _ = await self._check_member(chat_id, me)
+        self._check_group_admin(chat, me)
+        ids = [i for i in self._check_ids(user_ids, "userIds") if i not in chat.member_ids]
+        if len(chat.member_ids) + len(ids) > GROUP_MAX:
+            raise BadInput(f"A group has at most {GROUP_MAX} members.")
+        await self._check_users_exist(ids)
+        updated = await self._chats.add_members(chat.id, ids) if ids else chat
+        await self._publish(updated.member_ids, chat_changed(chat.id))
+        return updated
+
+    async def remove_member(self, me: User, chat_id: object, user_id: object) -> Chat:
+        chat, _ = await self._check_member(chat_id, me)
+        if chat.kind != "group":
+            raise BadInput("Only a group has members to add or remove.")
+        if user_id != me.id:  # anyone may leave; only the creator removes others
+            self._check_group_admin(chat, me)
+        elif me.id == chat.created_by:
+            raise BadInput("The group's creator cannot leave it.")
+        if not isinstance(user_id, str) or user_id not in chat.member_ids:
+            raise NotFound("That user is not a member of this group.")
+        updated = await self._chats.remove_member(chat.id, user_id)
+        await self._publish(chat.member_ids, chat_changed(chat.id))
+        return updated
+
+    async def list_chats(self, me: User, limit: object = None, before: datetime | None = None) -> list[ChatSummary]:
+        views = await self._chats.list_for_user(me.id, clean_limit(limit), before)
+        people = {u.id: u for u in await self._users.get_many([i for v in views for i in v.chat.member_ids])}
+        return [
+            ChatSummary(
+                chat=v.chat,
+                unread=v.unread,
+                others=[people[i] for i in v.chat.member_ids if i != me.id and i in people],
+            )
+            for v in views
+        ]
+
+    async def summary(self, me: User, chat: Chat) -> ChatSummary:
+        """One chat as my chat list shows it."""
+        member = await self._chats.member(chat.id, me.id)
+        others = [u for u in await self._users.get_many(chat.member_ids) if u.id != me.id]
+        unread = max(0, chat.last_seq - member.last_read_seq) if member else 0
+        return ChatSummary(chat=chat, unread=unread, others=others)
+
+    # --- messages -------------------------------------------------------------------------------
+
+    async def send_text(self, me: User, chat_id: object, text: object, client_id: object = None) -> tuple[Message, bool]:
+        body = clean_text(text)
+        cid = clean_client_id(client_id)
+        chat, member = await self._check_member(chat_id, me)
+        message, created = await self._messages.append(
+            NewMessage(chat_id=chat.id, sender_id=me.id, kind="text", text=body, client_id=cid)
+        )
+        if created:
+            if member.last_read_seq < message.seq - 1:
+                # Answering implies reading what came before: that may complete "seen".
+                await self._stamp_seen(chat.id, me.id, member.last_read_seq)
+            await self._publish(chat.member_ids, message_new(message))
+        return message, created
+
+    async def history(
+        self,
+        me: User,
+        chat_id: object,
+        before_seq: object = None,
+        after_seq: object = None,
+        limit: object = None,
+    ) -> HistoryPage:
+        before, after, size = clean_seq(before_seq, "before_seq"), clean_seq(after_seq, "after_seq"), clean_limit(limit)
+        if before is not None and after is not None:
+            raise BadInput("Ask with before_seq or after_seq, not both.")
+        chat, _ = await self._check_member(chat_id, me)
+        if after is not None:
+            page = await self._messages.page_after(chat.id, after, size)
+            has_more = bool(page) and page[-1].seq < chat.last_seq
+        else:
+            page = await self._messages.page_before(chat.id, before, size)
+            has_more = bool(page) and page[0].seq > 1
+            if before is None and chat.last_seq:
+                # Opening the latest page reads the chat.
+                await self.mark_read(me, chat.id, chat.last_seq)
+        members = await self._chats.members(chat.id)
+        floor = _read_floor(members)
+        others = await self._users.get_many([m.user_id for m in members if m.user_id != me.id])
+        return HistoryPage(
+            chat=chat,
+            messages=[MessageView(m, m.seq <= floor) for m in page],
+            has_more=has_more,
+            others=others,
+        )
+
+    async def mark_read(self, me: User, chat_id: object, seq: object) -> Member:
+        target = clean_seq(seq, "seq")
+        if target is None:
+            raise BadInput("seq is required.")
+        chat, before = await self._check_member(chat_id, me)
+        after = await self._chats.mark_read(chat.id, me.id, target)
+        if after is None:
+            raise Forbidden(NOT_A_MEMBER)
+        if after.last_read_seq > before.last_read_seq:
+            await self._stamp_seen(chat.id, me.id, before.last_read_seq)
+            await self._publish(chat.member_ids, chat_read(chat.id, me.id, after.last_read_seq))
+        return after
+
+    async def _stamp_seen(self, chat_id: str, me_id: str, previous_cursor: int) -> None:
+        """My cursor moved from previous_cursor: stamp seen_at on what everybody has now read.
+
+        Only the messages between the old and the new read floor are touched, so a read
+        costs one short range update however long the history is.
+        """
+        members = await self._chats.members(chat_id)
+        others = [m.last_read_seq for m in members if m.user_id != me_id]
+        mine = next((m.last_read_seq for m in members if m.user_id == me_id), previous_cursor)
+        old_floor = min([*others, previous_cursor])
+        new_floor = min([*others, mine])
+        if new_floor > old_floor:
+            await self._messages.mark_seen(chat_id, old_floor, new_floor, self._clock.now())
+
+    # --- people ---------------------------------------------------------------------------------
+
+    async def search_users(self, me: User, query: object, limit: object = None, offset: object = 0) -> list[User]:
+        if query is not None and not isinstance(query, str):
+            raise BadInput("q must be text.")
+        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+            raise BadInput("offset must be a whole number of at least 0.")
+        return await self._users.search((query or "").strip(), clean_limit(limit), offset, exclude_id=me.id)
+
+    async def get_user(self, user_id: str) -> User:
+        user = await self._users.get(user_id)
+        if user is None:
+            raise NotFound("No such user.")
+        return user

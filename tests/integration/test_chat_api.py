@@ -1,0 +1,257 @@
+"""The chat API over HTTP on SQLite and PostgreSQL: conversations, access, paging, bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from chat_web import container
+from chat_web.domain.events import user_topic
+from tests.integration.conftest import new_session
+
+
+@pytest.fixture
+async def pair(client, settings):
+    ann = await new_session(client, settings, "ann")
+    bob = await new_session(client, settings, "bob")
+    chat_id = (await client.post("/chat/new", json={"otherUserId": bob["user"]["id"]}, headers=ann["headers"])).json()[
+        "chatId"
+    ]
+    return ann, bob, chat_id
+
+
+async def send(client, who, chat_id, text, client_id=None):
+    body = {"chatId": chat_id, "text": text}
+    if client_id:
+        body["clientId"] = client_id
+    return await client.post("/message", json=body, headers=who["headers"])
+
+
+async def unread_of(client, who, chat_id) -> int:
+    chats = (await client.get("/chat/all", headers=who["headers"])).json()["chats"]
+    return next(c["unread"] for c in chats if c["id"] == chat_id)
+
+
+async def test_two_users_converse(client, pair):
+    ann, bob, chat_id = pair
+    again = await client.post("/chat/new", json={"otherUserId": ann["user"]["id"]}, headers=bob["headers"])
+    assert again.json()["chatId"] == chat_id  # the same chat from the other side
+
+    first = await send(client, ann, chat_id, "Hi Bob 👋")
+    assert first.status_code == 201
+    assert first.json()["seq"] == 1 and first.json()["senderId"] == ann["user"]["id"]
+    assert (await send(client, bob, chat_id, "Hi Ann")).json()["seq"] == 2
+
+    page = (await client.get(f"/message/{chat_id}", headers=ann["headers"])).json()
+    assert [m["text"] for m in page["messages"]] == ["Hi Bob 👋", "Hi Ann"]
+    assert page["user"]["id"] == bob["user"]["id"] and page["hasMore"] is False
+    mine = page["messages"][0]
+    assert mine["seen"] is True and mine["seenAt"]  # Bob answered after it
+
+    listing = (await client.get("/chat/all", headers=bob["headers"])).json()["chats"]
+    entry = next(c for c in listing if c["id"] == chat_id)
+    assert entry["members"] == [{"id": ann["user"]["id"], "name": ann["user"]["name"]}]
+    assert entry["latestMessage"] == {"text": "Hi Ann", "senderId": bob["user"]["id"]}
+
+
+async def test_a_retried_send_returns_the_first_message(client, pair):
+    ann, _, chat_id = pair
+    first = await send(client, ann, chat_id, "only once", client_id="k-1")
+    retry = await send(client, ann, chat_id, "only once", client_id="k-1")
+    assert first.status_code == 201 and retry.status_code == 200
+    assert retry.json()["id"] == first.json()["id"]
+    page = (await client.get(f"/message/{chat_id}", headers=ann["headers"])).json()
+    assert len(page["messages"]) == 1
+
+
+async def test_concurrent_new_chat_requests_give_one_chat(client, settings):
+    ann = await new_session(client, settings, "ann")
+    bob = await new_session(client, settings, "bob")
+    requests = [
+        client.post("/chat/new", json={"otherUserId": b["user"]["id"]}, headers=a["headers"])
+        for a, b in [(ann, bob), (bob, ann)] * 5
+    ]
+    ids = {r.json()["chatId"] for r in await asyncio.gather(*requests)}
+    assert len(ids) == 1
+
+
+async def test_a_third_user_gets_403_on_every_route_of_the_chat(client, settings, pair):
+    ann, bob, chat_id = pair
+    await send(client, ann, chat_id, "private")
+    eve = await new_session(client, settings, "eve")
+    guessed = "0" * 24 if chat_id != "0" * 24 else "f" * 32
+    for target in (chat_id, guessed):
+        attempts = [
+            client.post("/message", json={"chatId": target, "text": "hi"}, headers=eve["headers"]),
+            client.get(f"/message/{target}", headers=eve["headers"]),
+            client.get(f"/message/{target}?after_seq=0", headers=eve["headers"]),
+            client.post(f"/chat/{target}/read", json={"seq": 1}, headers=eve["headers"]),
+            client.post(f"/chat/{target}/members", json={"userIds": [eve["user"]["id"]]}, headers=eve["headers"]),
+            client.delete(f"/chat/{target}/members/{ann['user']['id']}", headers=eve["headers"]),
+        ]
+        for response in await asyncio.gather(*attempts):
+            assert response.status_code == 403, (target, response.request.url, response.text)
+            assert response.json() == {"detail": "You are not a member of this conversation."}
+    listing = (await client.get("/chat/all", headers=eve["headers"])).json()["chats"]
+    assert chat_id not in {c["id"] for c in listing}
+    assert "private" not in json.dumps(listing)
+
+
+async def test_unread_counts_rise_and_reset(client, pair):
+    ann, bob, chat_id = pair
+    for i in range(3):
+        await send(client, ann, chat_id, f"m{i}")
+    assert await unread_of(client, bob, chat_id) == 3
+    assert await unread_of(client, ann, chat_id) == 0
+    read = await client.post(f"/chat/{chat_id}/read", json={"seq": 2}, headers=bob["headers"])
+    assert read.json() == {"chatId": chat_id, "lastReadSeq": 2}
+    assert await unread_of(client, bob, chat_id) == 1
+    await client.get(f"/message/{chat_id}", headers=bob["headers"])  # the latest page reads all
+    assert await unread_of(client, bob, chat_id) == 0
+    await send(client, ann, chat_id, "one more")
+    assert await unread_of(client, bob, chat_id) == 1
+
+
+async def test_paging_returns_every_message_exactly_once(client, pair):
+    ann, bob, chat_id = pair
+    for i in range(1, 24):
+        await send(client, ann if i % 2 else bob, chat_id, f"n{i}")
+    backward, cursor = [], None
+    while True:
+        query = f"?limit=5{'' if cursor is None else f'&before_seq={cursor}'}"
+        page = (await client.get(f"/message/{chat_id}{query}", headers=bob["headers"])).json()
+        backward = [m["seq"] for m in page["messages"]] + backward
+        if not page["hasMore"]:
+            break
+        cursor = page["messages"][0]["seq"]
+    assert backward == list(range(1, 24))
+    forward, cursor = [], 0
+    while True:
+        page = (await client.get(f"/message/{chat_id}?after_seq={cursor}&limit=7", headers=ann["headers"])).json()
+        forward += [m["seq"] for m in page["messages"]]
+        if not page["hasMore"]:
+            break
+        cursor = page["messages"][-1]["seq"]
+    assert forward == list(range(1, 24))
+
+
+async def test_a_group_of_three_gets_each_message_once(client, settings):
+    ann, bob, cat = [await new_session(client, settings, n) for n in ("ann", "bob", "cat")]
+    created = await client.post(
+        "/chat/group",
+        json={"title": "Trio", "memberIds": [bob["user"]["id"], cat["user"]["id"]]},
+        headers=ann["headers"],
+    )
+    assert created.status_code == 201
+    group_id = created.json()["id"]
+    fanout = container.current().fanout
+    async with (
+        fanout.subscribe(user_topic(ann["user"]["id"])) as ann_events,
+        fanout.subscribe(user_topic(bob["user"]["id"])) as bob_events,
+        fanout.subscribe(user_topic(cat["user"]["id"])) as cat_events,
+    ):
+        for who, text in [(ann, "one"), (bob, "two"), (cat, "three")]:
+            assert (await send(client, who, group_id, text)).status_code == 201
+        for events in (ann_events, bob_events, cat_events):
+            got = [await asyncio.wait_for(anext(events), 2) for _ in range(3)]
+            assert [e["message"]["text"] for e in got] == ["one", "two", "three"]
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(anext(events), 0.2)  # nothing twice
+    for who in (ann, bob, cat):
+        page = (await client.get(f"/message/{group_id}", headers=who["headers"])).json()
+        assert [m["text"] for m in page["messages"]] == ["one", "two", "three"]
+
+
+async def test_group_membership_routes(client, settings):
+    ann, bob, cat, dan = [await new_session(client, settings, n) for n in ("ann", "bob", "cat", "dan")]
+    group = (
+        await client.post(
+            "/chat/group",
+            json={"title": "Team", "memberIds": [bob["user"]["id"], cat["user"]["id"]]},
+            headers=ann["headers"],
+        )
+    ).json()
+    denied = await client.post(f"/chat/{group['id']}/members", json={"userIds": [dan["user"]["id"]]}, headers=bob["headers"])
+    assert denied.status_code == 403
+    added = await client.post(f"/chat/{group['id']}/members", json={"userIds": [dan["user"]["id"]]}, headers=ann["headers"])
+    assert dan["user"]["id"] in {m["id"] for m in added.json()["members"]}
+    removed = await client.delete(f"/chat/{group['id']}/members/{cat['user']['id']}", headers=ann["headers"])
+    assert cat["user"]["id"] not in {m["id"] for m in removed.json()["members"]}
+    assert (await client.get(f"/message/{group['id']}", headers=cat["headers"])).status_code == 403
+    too_small = await client.post("/chat/group", json={"title": "Duo", "memberIds": [bob["user"]["id"]]}, headers=ann["headers"])
+    assert too_small.status_code == 422 and too_small.json()["detail"]
+
+
+async def test_users_search_and_lookup(client, settings):
+    ann = await new_session(client, settings, "ann")
+    bob = await new_session(client, settings, "bob")
+    found = (await client.get("/user/all?q=bob-", headers=ann["headers"])).json()["users"]
+    assert bob["user"]["id"] in {u["id"] for u in found}
+    mine = (await client.get("/user/all?q=ann-", headers=ann["headers"])).json()["users"]
+    assert ann["user"]["id"] not in {u["id"] for u in mine}
+    one = await client.get(f"/user/{bob['user']['id']}", headers=ann["headers"])
+    assert one.json() == {"id": bob["user"]["id"], "name": bob["user"]["name"]}
+    assert (await client.get("/user/nobody", headers=ann["headers"])).status_code == 404
+
+
+async def test_bad_requests_are_4xx_with_detail_never_500(client, pair):
+    ann, bob, chat_id = pair
+    headers = ann["headers"]
+    cases = [
+        client.post("/message", content=b"{not json", headers={**headers, "content-type": "application/json"}),
+        client.post("/message", json={"chatId": chat_id, "text": 42}, headers=headers),
+        client.post("/message", json={"chatId": chat_id}, headers=headers),
+        client.post("/message", json={"chatId": chat_id, "text": "   "}, headers=headers),
+        client.post("/message", json={"chatId": chat_id, "text": "x" * 4001}, headers=headers),
+        client.post("/message", json={"chatId": "no-such-chat", "text": "hi"}, headers=headers),
+        client.post("/message", json=["a", "list"], headers=headers),
+        client.post("/message", content=b"text", headers={**headers, "content-type": "text/plain"}),
+        client.post("/message", files={"image": ("a.png", b"\x89PNG", "image/png")}, data={"chatId": chat_id}, headers=headers),
+        client.post("/message", json={"chatId": chat_id, "text": "x" * (1024 * 1024 + 10)}, headers=headers),
+        client.post("/chat/new", json={"otherUserId": ann["user"]["id"]}, headers=headers),
+        client.post("/chat/new", json={"otherUserId": "ghost"}, headers=headers),
+        client.post("/chat/new", json={"otherUserId": 7}, headers=headers),
+        client.post(f"/chat/{chat_id}/read", json={"seq": "many"}, headers=headers),
+        client.post(f"/chat/{chat_id}/read", json={"seq": -1}, headers=headers),
+        client.get(f"/message/{chat_id}?before_seq=5&after_seq=1", headers=headers),
+        client.get(f"/message/{chat_id}?limit=1000", headers=headers),
+        client.get(f"/message/{chat_id}?before_seq=abc", headers=headers),
+        client.get("/chat/all", headers={"Authorization": "Bearer nope"}),
+    ]
+    expected = [422, 422, 422, 422, 422, 403, 422, 415, 501, 413, 422, 404, 422, 422, 422, 422, 422, 422, 401]
+    responses = await asyncio.gather(*cases)
+    for response, status in zip(responses, expected, strict=True):
+        assert response.status_code == status, (response.request.method, response.request.url, response.text[:200])
+        assert response.json()["detail"]
+    assert (await client.get(f"/message/{chat_id}", headers=headers)).json()["messages"] == []
+
+
+async def test_openapi_is_valid_and_documents_every_route(client):
+    from openapi_spec_validator import validate
+
+    document = (await client.get("/openapi.json")).json()
+    validate(document)
+    paths = set(document["paths"])
+    for route in ["/chat/new", "/chat/all", "/message", "/message/{chat_id}", "/chat/{chat_id}/read",
+                  "/user/all", "/user/{user_id}", "/chat/group", "/chat/{chat_id}/members",
+                  "/chat/{chat_id}/members/{user_id}"]:
+        assert f"/api/v1{route}" in paths
+    send = document["paths"]["/api/v1/message"]["post"]
+    assert {"application/json", "multipart/form-data"} <= set(send["requestBody"]["content"])
+
+
+async def test_a_chunked_body_over_the_limit_is_413(client, pair):
+    ann, _, chat_id = pair
+
+    async def chunks():
+        yield b'{"chatId": "' + chat_id.encode() + b'", "text": "'
+        for _ in range(20):
+            yield b"x" * 65536
+        yield b'"}'
+
+    response = await client.post(
+        "/message", content=chunks(), headers={**ann["headers"], "content-type": "application/json"}
+    )
+    assert response.status_code == 413 and response.json()["detail"]

@@ -1,0 +1,221 @@
+"""The chat service over in-memory adapters: checks, then writes, then events."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from chat_web.adapters.inprocess_fanout import InProcessFanOut
+from chat_web.adapters.memory_store import InMemoryStore
+from chat_web.domain import BadInput, Forbidden, NotFound
+from chat_web.domain.events import user_topic
+from chat_web.services.chats import ChatService
+
+
+class RecordingFanOut(InProcessFanOut):
+    def __init__(self):
+        super().__init__()
+        self.published: list[tuple[str, dict]] = []
+
+    async def publish(self, topic, event):
+        self.published.append((topic, event))
+        await super().publish(topic, event)
+
+
+@pytest.fixture
+def world(clock):
+    store = InMemoryStore(clock)
+    fanout = RecordingFanOut()
+    service = ChatService(store.users, store.chats, store.messages, fanout, clock)
+    return service, store, fanout
+
+
+async def people(store, *names):
+    return [await store.users.get_or_create(f"{n}@example.com", n) for n in names]
+
+
+async def test_direct_chat_rules(world):
+    chats, store, _ = world
+    ann, bob = await people(store, "ann", "bob")
+    first = await chats.open_direct(ann, bob.id)
+    assert (await chats.open_direct(bob, ann.id)).id == first.id
+    with pytest.raises(BadInput, match="yourself"):
+        await chats.open_direct(ann, ann.id)
+    with pytest.raises(NotFound):
+        await chats.open_direct(ann, "no-such-user")
+    with pytest.raises(BadInput):
+        await chats.open_direct(ann, None)
+
+
+async def test_two_users_converse_and_events_follow_the_writes(world):
+    chats, store, fanout = world
+    ann, bob = await people(store, "ann", "bob")
+    chat = await chats.open_direct(ann, bob.id)
+    sent, created = await chats.send_text(ann, chat.id, "  hello Bob  ", "c1")
+    assert created and sent.text == "hello Bob" and sent.seq == 1
+    topics = [t for t, e in fanout.published if e["type"] == "message.new"]
+    assert sorted(topics) == sorted([user_topic(ann.id), user_topic(bob.id)])
+    event = fanout.published[-1][1]
+    assert event["message"]["seq"] == 1 and event["message"]["text"] == "hello Bob"
+
+    listing = await chats.list_chats(bob)
+    assert listing[0].unread == 1 and [u.name for u in listing[0].others] == ["ann"]
+    page = await chats.history(bob, chat.id)
+    assert [v.message.text for v in page.messages] == ["hello Bob"]
+    assert (await chats.list_chats(bob))[0].unread == 0  # the latest page reads the chat
+    assert any(e["type"] == "chat.read" for _, e in fanout.published)
+
+
+async def test_a_retried_send_returns_the_first_result_and_publishes_once(world):
+    chats, store, fanout = world
+    ann, bob = await people(store, "ann", "bob")
+    chat = await chats.open_direct(ann, bob.id)
+    first, _ = await chats.send_text(ann, chat.id, "once", "retry-1")
+    count = len(fanout.published)
+    again, created = await chats.send_text(ann, chat.id, "once", "retry-1")
+    assert again == first and not created and len(fanout.published) == count
+
+
+async def test_outsiders_learn_nothing(world):
+    chats, store, _ = world
+    ann, bob, eve = await people(store, "ann", "bob", "eve")
+    chat = await chats.open_direct(ann, bob.id)
+    await chats.send_text(ann, chat.id, "secret")
+    for chat_id in (chat.id, "no-such-chat"):
+        for call in (
+            chats.send_text(eve, chat_id, "hi"),
+            chats.history(eve, chat_id),
+            chats.mark_read(eve, chat_id, 1),
+            chats.add_members(eve, chat_id, [eve.id]),
+            chats.remove_member(eve, chat_id, ann.id),
+        ):
+            with pytest.raises(Forbidden) as caught:
+                await call
+            assert caught.value.message == "You are not a member of this conversation."
+
+
+@pytest.mark.parametrize("text", ["", "   ", "x" * 4001, None, 5])
+async def test_bad_texts_are_refused(world, text):
+    chats, store, _ = world
+    ann, bob = await people(store, "ann", "bob")
+    chat = await chats.open_direct(ann, bob.id)
+    with pytest.raises(BadInput):
+        await chats.send_text(ann, chat.id, text)
+    assert (await store.chats.get(chat.id)).last_seq == 0
+
+
+async def test_texts_up_to_4000_characters_after_trimming(world):
+    chats, store, _ = world
+    ann, bob = await people(store, "ann", "bob")
+    chat = await chats.open_direct(ann, bob.id)
+    message, _ = await chats.send_text(ann, chat.id, "  " + "é" * 4000 + "\n")
+    assert len(message.text) == 4000
+
+
+async def test_groups(world):
+    chats, store, fanout = world
+    ann, bob, cat, dan = await people(store, "ann", "bob", "cat", "dan")
+    with pytest.raises(BadInput, match="3 to 50"):
+        await chats.create_group(ann, "Pair", [bob.id])
+    with pytest.raises(BadInput):
+        await chats.create_group(ann, "", [bob.id, cat.id])
+    with pytest.raises(BadInput):
+        await chats.create_group(ann, "t" * 81, [bob.id, cat.id])
+    with pytest.raises(NotFound):
+        await chats.create_group(ann, "Team", [bob.id, "ghost"])
+    group = await chats.create_group(ann, " Team ", [bob.id, cat.id, ann.id])
+    assert group.title == "Team" and set(group.member_ids) == {ann.id, bob.id, cat.id}
+
+    with pytest.raises(Forbidden, match="creator"):
+        await chats.add_members(bob, group.id, [dan.id])
+    grown = await chats.add_members(ann, group.id, [dan.id])
+    assert dan.id in grown.member_ids
+    await chats.send_text(bob, group.id, "hi all")
+    received = [t for t, e in fanout.published if e["type"] == "message.new"]
+    assert sorted(received) == sorted(user_topic(u.id) for u in (ann, bob, cat, dan))
+
+    with pytest.raises(Forbidden):
+        await chats.remove_member(bob, group.id, cat.id)
+    left = await chats.remove_member(cat, group.id, cat.id)  # anyone may leave
+    assert cat.id not in left.member_ids
+    with pytest.raises(BadInput, match="creator"):
+        await chats.remove_member(ann, group.id, ann.id)
+    assert dan.id not in (await chats.remove_member(ann, group.id, dan.id)).member_ids
+
+
+async def test_group_of_more_than_fifty_is_refused(world):
+    chats, store, _ = world
+    members = await people(store, *[f"p{i}" for i in range(51)])
+    with pytest.raises(BadInput):
+        await chats.create_group(members[0], "Big", [m.id for m in members[1:]])
+    group = await chats.create_group(members[0], "Max", [m.id for m in members[1:50]])
+    assert len(group.member_ids) == 50
+
+
+async def test_direct_chats_have_no_members_to_change(world):
+    chats, store, _ = world
+    ann, bob, cat = await people(store, "ann", "bob", "cat")
+    chat = await chats.open_direct(ann, bob.id)
+    with pytest.raises(BadInput):
+        await chats.add_members(ann, chat.id, [cat.id])
+
+
+async def test_seen_and_seen_at(world, clock):
+    chats, store, _ = world
+    ann, bob = await people(store, "ann", "bob")
+    chat = await chats.open_direct(ann, bob.id)
+    await chats.send_text(ann, chat.id, "one")
+    await chats.send_text(ann, chat.id, "two")
+    page = await chats.history(ann, chat.id, before_seq=99)
+    assert [v.seen for v in page.messages] == [False, False]
+    clock.advance(minutes=1)
+    await chats.mark_read(bob, chat.id, 1)
+    page = await chats.history(ann, chat.id, before_seq=99)
+    assert [v.seen for v in page.messages] == [True, False]
+    assert page.messages[0].message.seen_at == clock.now()
+    clock.advance(minutes=1)
+    await chats.send_text(bob, chat.id, "reply")  # answering reads what came before
+    page = await chats.history(ann, chat.id, before_seq=99)
+    assert [v.seen for v in page.messages] == [True, True, False]
+    assert page.messages[1].message.seen_at == clock.now()
+    assert page.messages[0].message.seen_at < clock.now()
+
+
+async def test_paging_arguments(world):
+    chats, store, _ = world
+    ann, bob = await people(store, "ann", "bob")
+    chat = await chats.open_direct(ann, bob.id)
+    for i in range(7):
+        await chats.send_text(ann, chat.id, f"m{i}")
+    latest = await chats.history(bob, chat.id, limit=3)
+    assert [v.message.seq for v in latest.messages] == [5, 6, 7] and latest.has_more
+    older = await chats.history(bob, chat.id, before_seq=5, limit=3)
+    assert [v.message.seq for v in older.messages] == [2, 3, 4] and older.has_more
+    oldest = await chats.history(bob, chat.id, before_seq=2, limit=3)
+    assert [v.message.seq for v in oldest.messages] == [1] and not oldest.has_more
+    caught_up = await chats.history(bob, chat.id, after_seq=5, limit=3)
+    assert [v.message.seq for v in caught_up.messages] == [6, 7] and not caught_up.has_more
+    with pytest.raises(BadInput):
+        await chats.history(bob, chat.id, before_seq=3, after_seq=1)
+    for bad in (0, 101, -1, "10"):
+        with pytest.raises(BadInput):
+            await chats.history(bob, chat.id, limit=bad)
+
+
+async def test_search_users_excludes_me(world):
+    chats, store, _ = world
+    ann, anna, bob = await people(store, "ann", "anna", "bob")
+    found = await chats.search_users(ann, "an")
+    assert [u.id for u in found] == [anna.id]
+    assert {u.id for u in await chats.search_users(ann, "")} == {anna.id, bob.id}
+
+
+async def test_subscribers_receive_live_events(world):
+    chats, store, fanout = world
+    ann, bob = await people(store, "ann", "bob")
+    chat = await chats.open_direct(ann, bob.id)
+    async with fanout.subscribe(user_topic(bob.id)) as events:
+        await chats.send_text(ann, chat.id, "live")
+        event = await asyncio.wait_for(anext(events), 1)
+    assert event["type"] == "message.new" and event["message"]["text"] == "live"
