@@ -55,18 +55,37 @@ async def load_sql(store, pairs, per_chat) -> tuple[list[str], list[str]]:
     async with store.db.engine.begin() as conn:
         await conn.execute(
             insert(UserRow.__table__),
-            [{"id": u, "email": f"bench{i}@example.com", "name": f"Bench {i}", "created_at": start}
-             for i, u in enumerate(user_ids)],
+            [
+                {"id": u, "email": f"bench{i}@example.com", "name": f"Bench {i}", "created_at": start}
+                for i, u in enumerate(user_ids)
+            ],
         )
         chats, members = [], []
         for i, ((a, b), count) in enumerate(zip(pairs, per_chat, strict=True)):
             key = ":".join(sorted((user_ids[a], user_ids[b])))
-            chats.append({"id": chat_ids[i], "kind": "direct", "title": None, "direct_key": key,
-                          "created_by": user_ids[a], "created_at": start,
-                          "updated_at": start + timedelta(seconds=i), "last_seq": count,
-                          "preview": "hello", "preview_sender_id": user_ids[a]})
-            members += [{"chat_id": chat_ids[i], "user_id": user_ids[u], "last_read_seq": count // 2,
-                         "joined_at": start} for u in (a, b)]
+            chats.append(
+                {
+                    "id": chat_ids[i],
+                    "kind": "direct",
+                    "title": None,
+                    "direct_key": key,
+                    "created_by": user_ids[a],
+                    "created_at": start,
+                    "updated_at": start + timedelta(seconds=i),
+                    "last_seq": count,
+                    "preview": "hello",
+                    "preview_sender_id": user_ids[a],
+                }
+            )
+            members += [
+                {
+                    "chat_id": chat_ids[i],
+                    "user_id": user_ids[u],
+                    "last_read_seq": count // 2,
+                    "joined_at": start,
+                }
+                for u in (a, b)
+            ]
         await conn.execute(insert(ChatRow.__table__), chats)
         await conn.execute(insert(MemberRow.__table__), members)
     progress = Progress(f"{store.backend}: messages", sum(per_chat))
@@ -80,10 +99,19 @@ async def load_sql(store, pairs, per_chat) -> tuple[list[str], list[str]]:
 
     for i, ((a, b), count) in enumerate(zip(pairs, per_chat, strict=True)):
         for seq in range(1, count + 1):
-            rows.append({"id": uuid.uuid4().hex, "chat_id": chat_ids[i], "seq": seq,
-                         "sender_id": user_ids[a if seq % 2 else b], "kind": "text",
-                         "text": f"message {seq} of a benchmark conversation", "client_id": None,
-                         "created_at": start, "deleted": False})
+            rows.append(
+                {
+                    "id": uuid.uuid4().hex,
+                    "chat_id": chat_ids[i],
+                    "seq": seq,
+                    "sender_id": user_ids[a if seq % 2 else b],
+                    "kind": "text",
+                    "text": f"message {seq} of a benchmark conversation",
+                    "client_id": None,
+                    "created_at": start,
+                    "deleted": False,
+                }
+            )
             if len(rows) >= BATCH:
                 await flush()
     if rows:
@@ -101,28 +129,58 @@ async def load_mongo(store, pairs, per_chat) -> tuple[list[str], list[str]]:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     user_ids = [ObjectId() for _ in range(USERS)]
     await store.db.users.insert_many(
-        [{"_id": u, "email": f"bench{i}@example.com", "name": f"Bench {i}", "name_lower": f"bench {i}",
-          "created_at": start} for i, u in enumerate(user_ids)]
+        [
+            {
+                "_id": u,
+                "email": f"bench{i}@example.com",
+                "name": f"Bench {i}",
+                "name_lower": f"bench {i}",
+                "created_at": start,
+            }
+            for i, u in enumerate(user_ids)
+        ]
     )
     chat_ids = [ObjectId() for _ in pairs]
     chats, members = [], []
     for i, ((a, b), count) in enumerate(zip(pairs, per_chat, strict=True)):
         key = ":".join(sorted((str(user_ids[a]), str(user_ids[b]))))
-        chats.append({"_id": chat_ids[i], "kind": "direct", "title": None, "direct_key": key,
-                      "member_ids": [user_ids[a], user_ids[b]], "created_by": user_ids[a],
-                      "created_at": start, "updated_at": start + timedelta(seconds=i), "last_seq": count,
-                      "preview": "hello", "preview_sender_id": user_ids[a]})
-        members += [{"chat_id": chat_ids[i], "user_id": user_ids[u], "last_read_seq": count // 2,
-                     "joined_at": start} for u in (a, b)]
+        chats.append(
+            {
+                "_id": chat_ids[i],
+                "kind": "direct",
+                "title": None,
+                "direct_key": key,
+                "member_ids": [user_ids[a], user_ids[b]],
+                "created_by": user_ids[a],
+                "created_at": start,
+                "updated_at": start + timedelta(seconds=i),
+                "last_seq": count,
+                "preview": "hello",
+                "preview_sender_id": user_ids[a],
+            }
+        )
+        members += [
+            {"chat_id": chat_ids[i], "user_id": user_ids[u], "last_read_seq": count // 2, "joined_at": start}
+            for u in (a, b)
+        ]
     await store.db.chats.insert_many(chats)
     await store.db.members.insert_many(members)
     progress = Progress(f"{store.backend}: messages", sum(per_chat))
     docs = []
     for i, ((a, b), count) in enumerate(zip(pairs, per_chat, strict=True)):
         for seq in range(1, count + 1):
-            docs.append({"chat_id": chat_ids[i], "seq": seq, "sender_id": user_ids[a if seq % 2 else b],
-                         "kind": "text", "text": f"message {seq} of a benchmark conversation",
-                         "image": None, "created_at": start, "deleted": False})
+            docs.append(
+                {
+                    "chat_id": chat_ids[i],
+                    "seq": seq,
+                    "sender_id": user_ids[a if seq % 2 else b],
+                    "kind": "text",
+                    "text": f"message {seq} of a benchmark conversation",
+                    "image": None,
+                    "created_at": start,
+                    "deleted": False,
+                }
+            )
             if len(docs) >= BATCH:
                 await store.db.messages.insert_many(docs, ordered=False)
                 progress.advance(len(docs))
@@ -160,8 +218,13 @@ async def measure(store, user_ids, chat_ids, pairs, samples: int) -> dict[str, l
         chat_id = rng.choice(chat_ids)
         a, _ = pairs[chat_index[chat_id]]
         await store.messages.append(
-            NewMessage(chat_id=chat_id, sender_id=user_ids[a], kind="text", text=f"bench append {i}",
-                       client_id=uuid.uuid4().hex)
+            NewMessage(
+                chat_id=chat_id,
+                sender_id=user_ids[a],
+                kind="text",
+                text=f"bench append {i}",
+                client_id=uuid.uuid4().hex,
+            )
         )
 
     for warm in (latest_page, my_chats):
@@ -201,7 +264,9 @@ async def open_backend(name: str):
         conn = await asyncpg.connect(admin_url)
         await conn.execute(f'CREATE DATABASE "{dbname}"')
         await conn.close()
-        db = SqlDatabase(admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{dbname}")
+        db = SqlDatabase(
+            admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{dbname}"
+        )
         await db.start()
 
         async def cleanup():
@@ -218,8 +283,15 @@ async def open_backend(name: str):
         entry = ROOT / ".tools/congodb/node_modules/@push.rocks/smartmongo/dist_ts/congodb/index.js"
         port = 27900 + os.getpid() % 50
         process = subprocess.Popen(
-            ["node", "--max-old-space-size=8192", str(ROOT / "tests/support/congo_server.mjs"), str(entry), str(port)],
-            stdout=subprocess.PIPE, text=True,
+            [
+                "node",
+                "--max-old-space-size=8192",
+                str(ROOT / "tests/support/congo_server.mjs"),
+                str(entry),
+                str(port),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
         )
         process.stdout.readline()
         uri = f"mongodb://127.0.0.1:{port}/?directConnection=true"
@@ -252,22 +324,38 @@ async def run(args) -> None:
         finally:
             await cleanup()
         for query, times in results.items():
-            rows.append([name, f"{args.messages:,}", query, str(len(times)),
-                         f"{percentile(times, 50):.2f}", f"{percentile(times, 99):.2f}",
-                         f"{load_seconds:.0f}"])
-        print(table(["backend", "messages", "operation", "samples", "p50 ms", "p99 ms", "load s"], rows[-3:]),
-              flush=True)
-    print("\nAll backends:\n" + table(
-        ["backend", "messages", "operation", "samples", "p50 ms", "p99 ms", "load s"], rows))
+            rows.append(
+                [
+                    name,
+                    f"{args.messages:,}",
+                    query,
+                    str(len(times)),
+                    f"{percentile(times, 50):.2f}",
+                    f"{percentile(times, 99):.2f}",
+                    f"{load_seconds:.0f}",
+                ]
+            )
+        print(
+            table(["backend", "messages", "operation", "samples", "p50 ms", "p99 ms", "load s"], rows[-3:]),
+            flush=True,
+        )
+    print(
+        "\nAll backends:\n"
+        + table(["backend", "messages", "operation", "samples", "p50 ms", "p99 ms", "load s"], rows)
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--chats", type=int, default=10_000)
     parser.add_argument("--samples", type=int, default=1_000)
     default = "sqlite,postgresql" + (",mongodb" if os.environ.get("MONGODB_URI") else "")
-    parser.add_argument("--backends", default=default, help=f"comma-separated (default {default}; also congodb)")
+    parser.add_argument(
+        "--backends", default=default, help=f"comma-separated (default {default}; also congodb)"
+    )
     asyncio.run(run(parser.parse_args()))
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-from datetime import timedelta
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from chat_web.adapters.clock import SystemClock
 from chat_web.adapters.inprocess_fanout import InProcessFanOut

@@ -121,5 +121,7 @@ class FanOut(Protocol):
     async def publish(self, topic: str, event: dict[str, Any]) -> None:
         """Deliver to whoever is subscribed now; nothing is kept for later readers."""
 
-    def subscribe(self, *topics: str) -> contextlib.AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
+    def subscribe(
+        self, *topics: str
+    ) -> contextlib.AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
         """`async with fanout.subscribe("user:1") as events: async for event in events: ...`"""

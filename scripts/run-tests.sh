@@ -3,4 +3,5 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 bash scripts/setup-congodb.sh
+ruff check --quiet .
 exec python -m pytest "$@"

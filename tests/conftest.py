@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CONGO_ENTRY = ROOT / ".tools/congodb/node_modules/@push.rocks/smartmongo/dist_ts/congodb/index.js"
+CONGO_SERVER = ROOT / "tests/support/congo_server.mjs"
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -60,6 +67,31 @@ def postgres_url():
     admin(f'CREATE DATABASE "{name}"')
     yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
     admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def congo_uri():
+    """CongoDB, a MongoDB wire-protocol server in memory (not MongoDB: see its gaps)."""
+    need_service("CongoDB test server", CONGO_ENTRY.exists(), "run scripts/setup-congodb.sh")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        ["node", str(CONGO_SERVER), str(CONGO_ENTRY), str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    line = process.stdout.readline()
+    while "ready" not in line and time.monotonic() < deadline and process.poll() is None:
+        line = process.stdout.readline()
+    if "ready" not in line:
+        process.kill()
+        pytest.fail(f"CongoDB did not start: {line}{process.stdout.read()}")
+    yield f"mongodb://127.0.0.1:{port}/?directConnection=true"
+    process.terminate()
+    process.wait(timeout=10)
 
 
 class FakeClock:

@@ -69,7 +69,9 @@ def _chat(doc: dict) -> Chat:
 
 
 def _member(doc: dict) -> Member:
-    return Member(str(doc["chat_id"]), str(doc["user_id"]), doc.get("last_read_seq", 0), _utc(doc["joined_at"]))
+    return Member(
+        str(doc["chat_id"]), str(doc["user_id"]), doc.get("last_read_seq", 0), _utc(doc["joined_at"])
+    )
 
 
 def _message(doc: dict) -> Message:
@@ -289,7 +291,9 @@ class MongoChatRepo:
         chats = [doc async for doc in cursor]
         mine = {
             doc["chat_id"]: doc
-            async for doc in self._members.find({"user_id": user_oid, "chat_id": {"$in": [c["_id"] for c in chats]}})
+            async for doc in self._members.find(
+                {"user_id": user_oid, "chat_id": {"$in": [c["_id"] for c in chats]}}
+            )
         }
         return [ChatView(_chat(c), _member(mine[c["_id"]])) for c in chats if c["_id"] in mine]
 

@@ -248,8 +248,13 @@ class SqlChatRepo:
     async def _create(self, kind: str, title: str | None, creator_id: str, member_ids, key=None) -> Chat:
         now = _now()
         chat = ChatRow(
-            id=_new_id(), kind=kind, title=title, direct_key=key, created_by=creator_id,
-            created_at=now, updated_at=now,
+            id=_new_id(),
+            kind=kind,
+            title=title,
+            direct_key=key,
+            created_by=creator_id,
+            created_at=now,
+            updated_at=now,
         )
         members = tuple(dict.fromkeys([creator_id, *member_ids]))
         async with self._db.session() as session, session.begin():
@@ -304,7 +309,9 @@ class SqlChatRepo:
     async def members(self, chat_id: str) -> list[Member]:
         async with self._db.session() as session:
             rows = await session.exec(
-                select(MemberRow).where(MemberRow.chat_id == chat_id).order_by(MemberRow.joined_at, MemberRow.user_id)
+                select(MemberRow)
+                .where(MemberRow.chat_id == chat_id)
+                .order_by(MemberRow.joined_at, MemberRow.user_id)
             )
             return [to_member(row) for row in rows]
 
@@ -353,7 +360,10 @@ _NEXT_SEQ = (
 _INSERT_MESSAGE = insert(MessageRow.__table__)
 _SENDER_READ = (
     update(MemberRow.__table__)
-    .where(MemberRow.__table__.c.chat_id == bindparam("b_chat"), MemberRow.__table__.c.user_id == bindparam("b_user"))
+    .where(
+        MemberRow.__table__.c.chat_id == bindparam("b_chat"),
+        MemberRow.__table__.c.user_id == bindparam("b_user"),
+    )
     .values(last_read_seq=bindparam("b_seq"))
 )
 
@@ -399,15 +409,21 @@ class SqlMessageRepo:
                 seq = (
                     await conn.execute(
                         _NEXT_SEQ,
-                        {"b_chat": message.chat_id, "b_now": now, "b_preview": preview_of(message),
-                         "b_sender": message.sender_id},
+                        {
+                            "b_chat": message.chat_id,
+                            "b_now": now,
+                            "b_preview": preview_of(message),
+                            "b_sender": message.sender_id,
+                        },
                     )
                 ).scalar_one_or_none()
                 if seq is None:
                     raise NotFound("That conversation does not exist.")
                 row.seq = seq
                 await conn.execute(_INSERT_MESSAGE, row.model_dump())
-                await conn.execute(_SENDER_READ, {"b_chat": message.chat_id, "b_user": message.sender_id, "b_seq": seq})
+                await conn.execute(
+                    _SENDER_READ, {"b_chat": message.chat_id, "b_user": message.sender_id, "b_seq": seq}
+                )
         except IntegrityError:
             # A repeated client_id: the unique index refused it and the rollback undid
             # our seq. Retries are rare, so they pay for the lookup instead of every send.

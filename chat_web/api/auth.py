@@ -1,6 +1,5 @@
 """Sign-in routes: the same service the web pages use."""
 
-
 from fastapi import APIRouter
 
 from chat_web.api.deps import Auth, CurrentUser

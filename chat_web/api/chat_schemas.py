@@ -92,7 +92,9 @@ class SendIn(ApiModel):
     chat_id: str = Field(max_length=64)
     text: str = Field(description="1-4,000 characters after trimming.")
     client_id: str | None = Field(
-        default=None, max_length=64, description="Your id for this send: a retry with it returns the first result."
+        default=None,
+        max_length=64,
+        description="Your id for this send: a retry with it returns the first result.",
     )
 
 

@@ -109,8 +109,11 @@ _SEND_BODY = {
     "/message",
     response_model=MessageOut,
     status_code=201,
-    responses={**_errors, 200: {"model": MessageOut, "description": "A retry: the stored message."},
-               501: {"model": ErrorOut, "description": "Image messages are not available yet."}},
+    responses={
+        **_errors,
+        200: {"model": MessageOut, "description": "A retry: the stored message."},
+        501: {"model": ErrorOut, "description": "Image messages are not available yet."},
+    },
     openapi_extra=_SEND_BODY,
 )
 async def send_message(request: Request, response: Response, me: CurrentUser, chats: Chats) -> MessageOut:
@@ -153,7 +156,9 @@ async def all_users(
 ) -> UsersOut:
     """Find people to talk to (never yourself)."""
     users = await chats.search_users(me, q, limit, offset)
-    return UsersOut(users=[UserBrief.of(u) for u in users], next_offset=offset + limit if len(users) == limit else None)
+    return UsersOut(
+        users=[UserBrief.of(u) for u in users], next_offset=offset + limit if len(users) == limit else None
+    )
 
 
 @router.get("/user/{user_id}", response_model=UserBrief, responses=_errors)

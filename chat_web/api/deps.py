@@ -1,6 +1,5 @@
 """Request dependencies: the running services and the caller, from the Bearer token."""
 
-
 from typing import Annotated
 
 from fastapi import Depends, Header

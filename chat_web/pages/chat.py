@@ -9,7 +9,9 @@ def chat_page() -> rx.Component:
     return app_frame(
         rx.vstack(
             rx.heading("Conversations", size="6"),
-            rx.text("Welcome, ", rx.text.strong(SessionState.user_name), ". Your conversations will appear here."),
+            rx.text(
+                "Welcome, ", rx.text.strong(SessionState.user_name), ". Your conversations will appear here."
+            ),
             spacing="3",
         )
     )

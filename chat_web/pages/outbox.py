@@ -6,7 +6,9 @@ from chat_web.state.outbox import OutboxState
 def _mail(mail: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.hstack(rx.text.strong(mail["to"]), rx.spacer(), rx.text(mail["at"], size="1", color_scheme="gray")),
+            rx.hstack(
+                rx.text.strong(mail["to"]), rx.spacer(), rx.text(mail["at"], size="1", color_scheme="gray")
+            ),
             rx.text(mail["subject"], weight="medium"),
             rx.text(mail["body"], class_name="outbox-body"),
             spacing="1",

@@ -66,7 +66,9 @@ def verify_page() -> rx.Component:
         rx.hstack(
             _resend_button(),
             rx.spacer(),
-            rx.button("Use another email", on_click=AuthState.use_another_email, variant="ghost", type="button"),
+            rx.button(
+                "Use another email", on_click=AuthState.use_another_email, variant="ghost", type="button"
+            ),
             width="100%",
         ),
     )

@@ -10,8 +10,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
 
-from chat_web.domain import InvalidOtp, MailMessage, OtpRecord, RateLimited, ServiceUnavailable, User
-from chat_web.domain import Unauthorized
+from chat_web.domain import (
+    InvalidOtp,
+    MailMessage,
+    OtpRecord,
+    RateLimited,
+    ServiceUnavailable,
+    Unauthorized,
+    User,
+)
 from chat_web.ports import Clock, MailQueue, OtpStore, RateLimiter, UserRepo
 from chat_web.services.tokens import TokenService
 from chat_web.services.validation import clean_name, clean_otp, default_name, normalize_email

@@ -67,9 +67,7 @@ def _read_floor(members: Sequence[Member]) -> int:
 
 
 class ChatService:
-    def __init__(
-        self, users: UserRepo, chats: ChatRepo, messages: MessageRepo, fanout: FanOut, clock: Clock
-    ):
+    def __init__(self, users: UserRepo, chats: ChatRepo, messages: MessageRepo, fanout: FanOut, clock: Clock):
         self._users = users
         self._chats = chats
         self._messages = messages
@@ -164,7 +162,9 @@ class ChatService:
         await self._publish(chat.member_ids, chat_changed(chat.id))
         return updated
 
-    async def list_chats(self, me: User, limit: object = None, before: datetime | None = None) -> list[ChatSummary]:
+    async def list_chats(
+        self, me: User, limit: object = None, before: datetime | None = None
+    ) -> list[ChatSummary]:
         views = await self._chats.list_for_user(me.id, clean_limit(limit), before)
         people = {u.id: u for u in await self._users.get_many([i for v in views for i in v.chat.member_ids])}
         return [
@@ -185,7 +185,9 @@ class ChatService:
 
     # --- messages -------------------------------------------------------------------------------
 
-    async def send_text(self, me: User, chat_id: object, text: object, client_id: object = None) -> tuple[Message, bool]:
+    async def send_text(
+        self, me: User, chat_id: object, text: object, client_id: object = None
+    ) -> tuple[Message, bool]:
         body = clean_text(text)
         cid = clean_client_id(client_id)
         chat, member = await self._check_member(chat_id, me)
@@ -207,7 +209,11 @@ class ChatService:
         after_seq: object = None,
         limit: object = None,
     ) -> HistoryPage:
-        before, after, size = clean_seq(before_seq, "before_seq"), clean_seq(after_seq, "after_seq"), clean_limit(limit)
+        before, after, size = (
+            clean_seq(before_seq, "before_seq"),
+            clean_seq(after_seq, "after_seq"),
+            clean_limit(limit),
+        )
         if before is not None and after is not None:
             raise BadInput("Ask with before_seq or after_seq, not both.")
         chat, _ = await self._check_member(chat_id, me)
@@ -259,7 +265,9 @@ class ChatService:
 
     # --- people ---------------------------------------------------------------------------------
 
-    async def search_users(self, me: User, query: object, limit: object = None, offset: object = 0) -> list[User]:
+    async def search_users(
+        self, me: User, query: object, limit: object = None, offset: object = 0
+    ) -> list[User]:
         if query is not None and not isinstance(query, str):
             raise BadInput("q must be text.")
         if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:

@@ -44,7 +44,9 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path, deadline: float) -
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory):
     """Base URLs of a running app whose data lives in a fresh folder."""
-    need_service("bun (Reflex's JS runtime)", bool(os.environ.get("REFLEX_BUN_PATH")), "run scripts/run-tests.sh")
+    need_service(
+        "bun (Reflex's JS runtime)", bool(os.environ.get("REFLEX_BUN_PATH")), "run scripts/run-tests.sh"
+    )
     data = tmp_path_factory.mktemp("app-data")
     frontend, backend = _free_port(), _free_port()
     env = {
@@ -60,8 +62,18 @@ def app_server(tmp_path_factory):
     log = data / "app.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "reflex", "run", "--frontend-port", str(frontend), "--backend-port",
-             str(backend), "--loglevel", "info"],
+            [
+                sys.executable,
+                "-m",
+                "reflex",
+                "run",
+                "--frontend-port",
+                str(frontend),
+                "--backend-port",
+                str(backend),
+                "--loglevel",
+                "info",
+            ],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -72,7 +84,11 @@ def app_server(tmp_path_factory):
     try:
         _wait_for(f"http://127.0.0.1:{backend}/ping", process, log, deadline)
         _wait_for(f"http://127.0.0.1:{frontend}/login", process, log, deadline)
-        yield {"frontend": f"http://localhost:{frontend}", "backend": f"http://localhost:{backend}", "data": data}
+        yield {
+            "frontend": f"http://localhost:{frontend}",
+            "backend": f"http://localhost:{backend}",
+            "data": data,
+        }
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
@@ -86,8 +102,11 @@ def app_server(tmp_path_factory):
 # would break the asyncio tests that come after it.
 @pytest.fixture(scope="module")
 def browser():
-    need_service("Chromium", shutil.which(CHROMIUM) is not None or Path(CHROMIUM).exists(),
-                 "apt-get install -y chromium")
+    need_service(
+        "Chromium",
+        shutil.which(CHROMIUM) is not None or Path(CHROMIUM).exists(),
+        "apt-get install -y chromium",
+    )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -14,10 +14,20 @@ from chat_web.config import Settings
 from mailer.outbox import latest
 
 
+def settings_for(request, kind: str, tmp_path) -> Settings:
+    """App settings on one storage backend: sqlite, postgresql or congodb (Mongo wire server)."""
+    storage = {}
+    if kind == "postgresql":
+        storage["database_url"] = request.getfixturevalue("postgres_url")
+    elif kind == "congodb":
+        uri = request.getfixturevalue("congo_uri").replace("/?", f"/app_{uuid.uuid4().hex[:10]}?")
+        storage["mongodb_uri"] = uri
+    return Settings(_env_file=None, data_dir=tmp_path, REFLEX_ENV_MODE="dev", **storage)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def settings(request, tmp_path):
-    database_url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else ""
-    return Settings(_env_file=None, data_dir=tmp_path, database_url=database_url, REFLEX_ENV_MODE="dev")
+    return settings_for(request, request.param, tmp_path)
 
 
 @pytest.fixture
@@ -54,5 +64,3 @@ async def new_session(client, settings, name: str = "user") -> dict:
     email = f"{name}-{uuid.uuid4().hex[:10]}@example.com"
     session = await sign_in(client, settings, email)
     return {**session, "headers": bearer(session["token"])}
-
-

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import base64
 import json
-import re
-import uuid
 
 import pytest
 
 from chat_web import container
-from tests.integration.conftest import bearer, mailed_code, sign_in
+from tests.integration.conftest import bearer, mailed_code, settings_for, sign_in
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "congodb"])
+async def settings(request, tmp_path):
+    """Sign-in works, and stores users, on every storage backend."""
+    return settings_for(request, request.param, tmp_path)
 
 
 async def test_full_sign_in_flow(client, settings, email):
@@ -57,7 +61,9 @@ async def test_wrong_code_then_void_after_five(client, settings, email):
     await client.post("/login", json={"email": email})
     good = mailed_code(settings, email)
     bad = f"{(int(good) + 1) % 10**6:06d}"
-    statuses = [(await client.post("/verify", json={"email": email, "otp": bad})).status_code for _ in range(5)]
+    statuses = [
+        (await client.post("/verify", json={"email": email, "otp": bad})).status_code for _ in range(5)
+    ]
     assert statuses == [400] * 5
     response = await client.post("/verify", json={"email": email, "otp": good})
     assert response.status_code == 400

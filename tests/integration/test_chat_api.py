@@ -16,9 +16,9 @@ from tests.integration.conftest import new_session
 async def pair(client, settings):
     ann = await new_session(client, settings, "ann")
     bob = await new_session(client, settings, "bob")
-    chat_id = (await client.post("/chat/new", json={"otherUserId": bob["user"]["id"]}, headers=ann["headers"])).json()[
-        "chatId"
-    ]
+    chat_id = (
+        await client.post("/chat/new", json={"otherUserId": bob["user"]["id"]}, headers=ann["headers"])
+    ).json()["chatId"]
     return ann, bob, chat_id
 
 
@@ -88,7 +88,9 @@ async def test_a_third_user_gets_403_on_every_route_of_the_chat(client, settings
             client.get(f"/message/{target}", headers=eve["headers"]),
             client.get(f"/message/{target}?after_seq=0", headers=eve["headers"]),
             client.post(f"/chat/{target}/read", json={"seq": 1}, headers=eve["headers"]),
-            client.post(f"/chat/{target}/members", json={"userIds": [eve["user"]["id"]]}, headers=eve["headers"]),
+            client.post(
+                f"/chat/{target}/members", json={"userIds": [eve["user"]["id"]]}, headers=eve["headers"]
+            ),
             client.delete(f"/chat/{target}/members/{ann['user']['id']}", headers=eve["headers"]),
         ]
         for response in await asyncio.gather(*attempts):
@@ -129,7 +131,9 @@ async def test_paging_returns_every_message_exactly_once(client, pair):
     assert backward == list(range(1, 24))
     forward, cursor = [], 0
     while True:
-        page = (await client.get(f"/message/{chat_id}?after_seq={cursor}&limit=7", headers=ann["headers"])).json()
+        page = (
+            await client.get(f"/message/{chat_id}?after_seq={cursor}&limit=7", headers=ann["headers"])
+        ).json()
         forward += [m["seq"] for m in page["messages"]]
         if not page["hasMore"]:
             break
@@ -173,14 +177,20 @@ async def test_group_membership_routes(client, settings):
             headers=ann["headers"],
         )
     ).json()
-    denied = await client.post(f"/chat/{group['id']}/members", json={"userIds": [dan["user"]["id"]]}, headers=bob["headers"])
+    denied = await client.post(
+        f"/chat/{group['id']}/members", json={"userIds": [dan["user"]["id"]]}, headers=bob["headers"]
+    )
     assert denied.status_code == 403
-    added = await client.post(f"/chat/{group['id']}/members", json={"userIds": [dan["user"]["id"]]}, headers=ann["headers"])
+    added = await client.post(
+        f"/chat/{group['id']}/members", json={"userIds": [dan["user"]["id"]]}, headers=ann["headers"]
+    )
     assert dan["user"]["id"] in {m["id"] for m in added.json()["members"]}
     removed = await client.delete(f"/chat/{group['id']}/members/{cat['user']['id']}", headers=ann["headers"])
     assert cat["user"]["id"] not in {m["id"] for m in removed.json()["members"]}
     assert (await client.get(f"/message/{group['id']}", headers=cat["headers"])).status_code == 403
-    too_small = await client.post("/chat/group", json={"title": "Duo", "memberIds": [bob["user"]["id"]]}, headers=ann["headers"])
+    too_small = await client.post(
+        "/chat/group", json={"title": "Duo", "memberIds": [bob["user"]["id"]]}, headers=ann["headers"]
+    )
     assert too_small.status_code == 422 and too_small.json()["detail"]
 
 
@@ -200,7 +210,9 @@ async def test_bad_requests_are_4xx_with_detail_never_500(client, pair):
     ann, bob, chat_id = pair
     headers = ann["headers"]
     cases = [
-        client.post("/message", content=b"{not json", headers={**headers, "content-type": "application/json"}),
+        client.post(
+            "/message", content=b"{not json", headers={**headers, "content-type": "application/json"}
+        ),
         client.post("/message", json={"chatId": chat_id, "text": 42}, headers=headers),
         client.post("/message", json={"chatId": chat_id}, headers=headers),
         client.post("/message", json={"chatId": chat_id, "text": "   "}, headers=headers),
@@ -208,7 +220,12 @@ async def test_bad_requests_are_4xx_with_detail_never_500(client, pair):
         client.post("/message", json={"chatId": "no-such-chat", "text": "hi"}, headers=headers),
         client.post("/message", json=["a", "list"], headers=headers),
         client.post("/message", content=b"text", headers={**headers, "content-type": "text/plain"}),
-        client.post("/message", files={"image": ("a.png", b"\x89PNG", "image/png")}, data={"chatId": chat_id}, headers=headers),
+        client.post(
+            "/message",
+            files={"image": ("a.png", b"\x89PNG", "image/png")},
+            data={"chatId": chat_id},
+            headers=headers,
+        ),
         client.post("/message", json={"chatId": chat_id, "text": "x" * (1024 * 1024 + 10)}, headers=headers),
         client.post("/chat/new", json={"otherUserId": ann["user"]["id"]}, headers=headers),
         client.post("/chat/new", json={"otherUserId": "ghost"}, headers=headers),
@@ -223,7 +240,11 @@ async def test_bad_requests_are_4xx_with_detail_never_500(client, pair):
     expected = [422, 422, 422, 422, 422, 403, 422, 415, 501, 413, 422, 404, 422, 422, 422, 422, 422, 422, 401]
     responses = await asyncio.gather(*cases)
     for response, status in zip(responses, expected, strict=True):
-        assert response.status_code == status, (response.request.method, response.request.url, response.text[:200])
+        assert response.status_code == status, (
+            response.request.method,
+            response.request.url,
+            response.text[:200],
+        )
         assert response.json()["detail"]
     assert (await client.get(f"/message/{chat_id}", headers=headers)).json()["messages"] == []
 
@@ -234,9 +255,18 @@ async def test_openapi_is_valid_and_documents_every_route(client):
     document = (await client.get("/openapi.json")).json()
     validate(document)
     paths = set(document["paths"])
-    for route in ["/chat/new", "/chat/all", "/message", "/message/{chat_id}", "/chat/{chat_id}/read",
-                  "/user/all", "/user/{user_id}", "/chat/group", "/chat/{chat_id}/members",
-                  "/chat/{chat_id}/members/{user_id}"]:
+    for route in [
+        "/chat/new",
+        "/chat/all",
+        "/message",
+        "/message/{chat_id}",
+        "/chat/{chat_id}/read",
+        "/user/all",
+        "/user/{user_id}",
+        "/chat/group",
+        "/chat/{chat_id}/members",
+        "/chat/{chat_id}/members/{user_id}",
+    ]:
         assert f"/api/v1{route}" in paths
     send = document["paths"]["/api/v1/message"]["post"]
     assert {"application/json", "multipart/form-data"} <= set(send["requestBody"]["content"])

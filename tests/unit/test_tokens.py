@@ -74,7 +74,9 @@ def test_other_algorithm_with_the_right_key(tokens):
         tokens.subject(hs512)
 
 
-@pytest.mark.parametrize("claims", [{"exp": 4_000_000_000}, {"sub": "user-1"}, {"sub": 7, "exp": 4_000_000_000}])
+@pytest.mark.parametrize(
+    "claims", [{"exp": 4_000_000_000}, {"sub": "user-1"}, {"sub": 7, "exp": 4_000_000_000}]
+)
 def test_missing_or_wrong_claims(tokens, claims):
     with pytest.raises(Unauthorized):
         tokens.subject(jwt.encode(claims, SECRET, algorithm="HS256"))
