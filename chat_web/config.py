@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     smtp_tls: str = "none"  # none | starttls | tls
     outbox_path: Path | None = None  # empty: data_dir/outbox.jsonl
 
+    mail_queue: str = "send-otp"  # also names <queue>.retry and <queue>.dead
+    mail_max_attempts: int = Field(6, ge=1)
+    mail_retry_base_seconds: float = Field(2.0, gt=0)
+    mail_retry_max_seconds: float = Field(300.0, gt=0)
+    mail_prefetch: int = Field(20, ge=1)
+
     @field_validator("env_mode")
     @classmethod
     def _lower(cls, value: str) -> str:

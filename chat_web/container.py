@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import logging
@@ -15,7 +16,7 @@ from chat_web.adapters.inprocess_mail import InProcessMailQueue
 from chat_web.adapters.memory import InMemoryOtpStore, InMemoryRateLimiter
 from chat_web.config import Settings
 from chat_web.domain import ServiceUnavailable
-from chat_web.ports import Clock, FanOut, Store
+from chat_web.ports import Clock, FanOut, MailQueue, Store
 from chat_web.services.auth import AuthService, OtpPolicy
 from chat_web.services.chats import ChatService
 from chat_web.services.tokens import TokenService
@@ -112,8 +113,20 @@ async def _build(settings: Settings, closers: list[Callable[[], Awaitable[None]]
         otps, limiter, fanout = InMemoryOtpStore(clock), InMemoryRateLimiter(clock), InProcessFanOut()
         backends["otp"] = backends["fan-out"] = "in-process"
 
-    mail = InProcessMailQueue(sender_for(settings))
-    backends["mail"] = "in-process -> " + ("smtp" if settings.smtp_host else "dev outbox")
+    mail: MailQueue
+    if settings.rabbitmq_url:
+        from chat_web.adapters.amqp import AmqpMailQueue
+
+        amqp = AmqpMailQueue(settings.rabbitmq_url, settings.mail_queue)
+        closers.append(amqp.close)
+        if not await asyncio.to_thread(amqp.check):
+            # Not fatal: sign-in answers 503 until the broker is back, then recovers by itself.
+            log.warning("RabbitMQ at RABBITMQ_URL cannot be reached now; sign-in codes will fail until it is")
+        mail = amqp
+        backends["mail"] = f"rabbitmq queue {settings.mail_queue}"
+    else:
+        mail = InProcessMailQueue(sender_for(settings))
+        backends["mail"] = "in-process -> " + ("smtp" if settings.smtp_host else "dev outbox")
 
     tokens = TokenService(settings.jwt_secret, settings.jwt_lifetime, clock)
     auth = AuthService(

@@ -1,0 +1,50 @@
+"""The RabbitMQ queues of the mail pipeline, declared the same way by the app and the worker.
+
+<queue>        durable work queue the app publishes to and the worker consumes
+<queue>.retry  holds a message for its backoff (per-message expiration), then
+               dead-letters it back to <queue>
+<queue>.dead   messages that cannot be delivered, with the reason in their headers
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+from chat_web.domain import MailMessage
+
+PAYLOAD_VERSION = 1
+
+
+def retry_queue(queue: str) -> str:
+    return f"{queue}.retry"
+
+
+def dead_queue(queue: str) -> str:
+    return f"{queue}.dead"
+
+
+def declare(channel, queue: str) -> None:
+    channel.queue_declare(queue=queue, durable=True)
+    channel.queue_declare(
+        queue=retry_queue(queue),
+        durable=True,
+        arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue},
+    )
+    channel.queue_declare(queue=dead_queue(queue), durable=True)
+
+
+def encode(message: MailMessage) -> bytes:
+    """The `send-otp` payload, version 1."""
+    return json.dumps(
+        {
+            "v": PAYLOAD_VERSION,
+            "to": message.to,
+            "subject": message.subject,
+            "body": message.body,
+            "html": message.html,
+            "id": uuid.uuid4().hex,
+            "created_at": datetime.now(UTC).isoformat(),
+        }
+    ).encode()

@@ -1,0 +1,154 @@
+"""The RabbitMQ consumer loop: deliver, then ack; retry with backoff; dead-letter the rest.
+
+The broker part lives here only: what a message means is `handler.consume`, so tests
+call that directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import pika
+import pika.exceptions
+
+from mailer.handler import MailSender, PermanentMailError, TransientMailError, consume
+from mailer.topology import dead_queue, declare, retry_queue
+
+log = logging.getLogger("mailer.worker")
+
+ATTEMPTS_HEADER = "x-attempts"
+REASON_HEADER = "x-failure-reason"
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    base_seconds: float = 2.0
+    max_seconds: float = 300.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after the given (1-based) failed attempt: 2, 4, 8, ... capped."""
+        return min(self.max_seconds, self.base_seconds * 2 ** (attempt - 1))
+
+
+class MailWorker:
+    def __init__(
+        self,
+        url: str,
+        queue: str,
+        sender: MailSender,
+        policy: RetryPolicy = RetryPolicy(),
+        prefetch: int = 20,
+    ):
+        self._params = pika.URLParameters(url)
+        self._params.heartbeat = 30
+        self._queue = queue
+        self._sender = sender
+        self._policy = policy
+        self._prefetch = prefetch
+        self._stopping = False
+        self._connection: pika.BlockingConnection | None = None
+        self._channel = None
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Consume until stop(); reconnect with backoff when the broker goes away."""
+        pause = 1.0
+        while not self._stopping:
+            try:
+                self._connect()
+                pause = 1.0
+                self._channel.start_consuming()
+            except pika.exceptions.ChannelClosedByBroker as exc:
+                # A channel error is a bug or a misconfiguration (say a queue declared with
+                # other arguments): retrying would loop, so stop and say why.
+                log.error("RabbitMQ closed the channel: %s %s; stopping", exc.reply_code, exc.reply_text)
+                raise
+            except (
+                pika.exceptions.AMQPConnectionError,
+                pika.exceptions.ConnectionClosedByBroker,
+                OSError,
+            ) as exc:
+                if self._stopping:
+                    break
+                log.warning("RabbitMQ connection lost (%r); reconnecting in %.0f s", exc, pause)
+                time.sleep(pause)
+                pause = min(pause * 2, 30.0)
+            finally:
+                self._close()
+        log.info("mail worker stopped")
+
+    def stop(self) -> None:
+        """Finish the message in hand, then return from run(). Safe from a signal handler."""
+        self._stopping = True
+        connection = self._connection
+        if connection is not None and connection.is_open:
+            connection.add_callback_threadsafe(self._stop_consuming)
+
+    def _stop_consuming(self) -> None:
+        if self._channel is not None and self._channel.is_open:
+            self._channel.stop_consuming()
+
+    def _connect(self) -> None:
+        self._connection = pika.BlockingConnection(self._params)
+        self._channel = self._connection.channel()
+        self._channel.confirm_delivery()  # a retry or dead-letter copy is safe before we ack
+        declare(self._channel, self._queue)
+        self._channel.basic_qos(prefetch_count=self._prefetch)
+        self._channel.basic_consume(self._queue, self._on_message)
+        log.info("consuming %s (prefetch %d)", self._queue, self._prefetch)
+
+    def _close(self) -> None:
+        connection, self._connection, self._channel = self._connection, None, None
+        if connection is not None and connection.is_open:
+            try:
+                connection.close()
+            except (pika.exceptions.AMQPError, OSError):
+                pass
+
+    # --- one message ----------------------------------------------------------------------------
+
+    def _on_message(self, channel, method, properties, body: bytes) -> None:
+        headers = dict(properties.headers or {})
+        attempt = int(headers.get(ATTEMPTS_HEADER, 0)) + 1
+        try:
+            message = consume(body, self._sender)
+            log.info("mail to %s sent (attempt %d)", message.to, attempt)
+        except PermanentMailError as exc:
+            self._dead_letter(body, headers, attempt, f"permanent: {exc}")
+        except TransientMailError as exc:
+            if attempt >= self._policy.max_attempts:
+                self._dead_letter(body, headers, attempt, f"gave up after {attempt} attempts: {exc}")
+            else:
+                self._retry_later(body, headers, attempt, str(exc))
+        # Ack only once the mail is with the SMTP server, or a copy is safely requeued.
+        channel.basic_ack(method.delivery_tag)
+        if self._stopping:
+            channel.stop_consuming()
+
+    def _republish(self, queue: str, body: bytes, headers: dict, expiration_ms: int | None = None) -> None:
+        self._channel.basic_publish(
+            exchange="",
+            routing_key=queue,
+            body=body,
+            properties=pika.BasicProperties(
+                delivery_mode=pika.DeliveryMode.Persistent,
+                content_type="application/json",
+                headers=headers,
+                expiration=str(expiration_ms) if expiration_ms is not None else None,
+            ),
+        )
+
+    def _retry_later(self, body: bytes, headers: dict, attempt: int, reason: str) -> None:
+        delay = self._policy.delay(attempt)
+        log.warning("mail not sent (attempt %d): %s; retrying in %.1f s", attempt, reason, delay)
+        headers = {**headers, ATTEMPTS_HEADER: attempt, REASON_HEADER: reason[:500]}
+        self._republish(retry_queue(self._queue), body, headers, expiration_ms=int(delay * 1000))
+
+    def _dead_letter(self, body: bytes, headers: dict, attempt: int, reason: str) -> None:
+        log.error("mail dead-lettered to %s: %s", dead_queue(self._queue), reason)
+        headers = {**headers, ATTEMPTS_HEADER: attempt, REASON_HEADER: reason[:500]}
+        self._republish(dead_queue(self._queue), body, headers)
