@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import threading
 
 import emails
+from emails.backend.smtp import SMTPBackend
 
 from chat_web.domain import MailMessage
 from mailer.handler import PermanentMailError, TransientMailError
@@ -40,6 +42,14 @@ class SmtpSender:
         if user:
             self.options["user"] = user
             self.options["password"] = password
+        # One connection kept open across mails (emails reconnects once if the server
+        # dropped it); a new connection per mail cost more than the mail itself.
+        self._backend = SMTPBackend(**self.options)
+        self._lock = threading.Lock()  # one SMTP conversation at a time on that connection
+
+    def close(self) -> None:
+        with self._lock:
+            self._backend.close()
 
     def send(self, message: MailMessage) -> None:
         mail = emails.Message(
@@ -48,7 +58,11 @@ class SmtpSender:
             html=message.html or None,
             mail_from=self.mail_from,
         )
-        response = mail.send(to=message.to, smtp=dict(self.options))
+        with self._lock:
+            response = mail.send(to=message.to, smtp=self._backend)
+            if not response.success:
+                # Start the next mail on a fresh connection, whatever state this one is in.
+                self._backend.close()
         if response.success:
             log.info("mail to %s accepted by %s", message.to, self.options["host"])
             return
