@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import need_service
+from tests.conftest import REDIS_URL, need_service, port_open
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -41,19 +41,27 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path, deadline: float) -
     raise RuntimeError(f"the app did not answer at {url}:\n{log.read_text()[-4000:]}")
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
-    """Base URLs of a running app whose data lives in a fresh folder."""
+@pytest.fixture(scope="session", params=["embedded", "redis"])
+def app_server(request, tmp_path_factory):
+    """Base URLs of a running app whose data lives in a fresh folder.
+
+    "embedded": no services at all. "redis": REDIS_URL set, so Reflex's state manager,
+    the OTP store, the rate limits and the fan-out all live in Redis (the scale-out setup).
+    """
     need_service(
         "bun (Reflex's JS runtime)", bool(os.environ.get("REFLEX_BUN_PATH")), "run scripts/run-tests.sh"
     )
+    redis_url = ""
+    if request.param == "redis":
+        need_service("Redis", port_open("127.0.0.1", 6379), REDIS_URL)
+        redis_url = REDIS_URL
     data = tmp_path_factory.mktemp("app-data")
     frontend, backend = _free_port(), _free_port()
     env = {
         **os.environ,
         "DATA_DIR": str(data),
         "REFLEX_ENV_MODE": "dev",
-        "REDIS_URL": "",
+        "REDIS_URL": redis_url,
         "DATABASE_URL": "",
         "SMTP_HOST": "",
         "RABBITMQ_URL": "",

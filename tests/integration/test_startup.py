@@ -16,9 +16,12 @@ from chat_web.domain import ServiceUnavailable
 ROOT = Path(__file__).resolve().parents[2]
 
 
+PRINT_ROUTES = "import chat_web.chat_web as m; print(sorted(m.app._unevaluated_pages))"
+
+
 def import_app(tmp_path, **env) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", "import chat_web.chat_web"],
+        [sys.executable, "-c", PRINT_ROUTES],
         cwd=ROOT,
         env={**os.environ, "DATA_DIR": str(tmp_path), **env},
         capture_output=True,
@@ -40,9 +43,16 @@ def test_production_refuses_a_short_secret(tmp_path):
     assert "at least 32" in result.stderr
 
 
-def test_production_starts_with_a_long_secret(tmp_path):
+def test_production_starts_with_a_long_secret_and_has_no_dev_outbox(tmp_path):
     result = import_app(tmp_path, REFLEX_ENV_MODE="prod", JWT_SECRET="p" * 40)
     assert result.returncode == 0, result.stderr
+    assert "login" in result.stdout and "dev/outbox" not in result.stdout
+
+
+def test_development_has_the_dev_outbox(tmp_path):
+    result = import_app(tmp_path, REFLEX_ENV_MODE="dev")
+    assert result.returncode == 0, result.stderr
+    assert "dev/outbox" in result.stdout
 
 
 @pytest.mark.parametrize(
