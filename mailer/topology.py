@@ -12,6 +12,8 @@ import json
 import uuid
 from datetime import UTC, datetime
 
+import pika.exceptions
+
 from chat_web.domain import MailMessage
 
 PAYLOAD_VERSION = 1
@@ -48,3 +50,12 @@ def encode(message: MailMessage) -> bytes:
             "created_at": datetime.now(UTC).isoformat(),
         }
     ).encode()
+
+
+def close_quietly(connection) -> None:
+    """Close a pika connection that may already be broken; errors change nothing here."""
+    if connection is not None and connection.is_open:
+        try:
+            connection.close()
+        except (pika.exceptions.AMQPError, OSError):
+            pass

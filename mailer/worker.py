@@ -14,7 +14,7 @@ import pika
 import pika.exceptions
 
 from mailer.handler import MailSender, PermanentMailError, TransientMailError, consume
-from mailer.topology import dead_queue, declare, retry_queue
+from mailer.topology import close_quietly, dead_queue, declare, retry_queue
 
 log = logging.getLogger("mailer.worker")
 
@@ -103,11 +103,7 @@ class MailWorker:
 
     def _close(self) -> None:
         connection, self._connection, self._channel = self._connection, None, None
-        if connection is not None and connection.is_open:
-            try:
-                connection.close()
-            except (pika.exceptions.AMQPError, OSError):
-                pass
+        close_quietly(connection)
 
     # --- one message ----------------------------------------------------------------------------
 

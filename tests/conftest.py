@@ -94,6 +94,22 @@ def congo_uri():
     process.wait(timeout=10)
 
 
+async def open_redis():
+    """A client of the real Redis (test database 15), or the missing-service rule."""
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+        reachable = True
+    except (RedisError, OSError):
+        reachable = False
+        await client.aclose()
+    need_service("Redis", reachable, REDIS_URL)
+    return client
+
+
 class FakeClock:
     def __init__(self, start: datetime | None = None):
         self.current = start or datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

@@ -16,7 +16,7 @@ import pika
 import pika.exceptions
 
 from chat_web.domain import MailMessage, ServiceUnavailable
-from mailer.topology import declare, encode
+from mailer.topology import close_quietly, declare, encode
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +129,4 @@ class AmqpMailQueue:
 
     def _disconnect(self) -> None:
         connection, self._connection, self._channel = self._connection, None, None
-        if connection is not None and connection.is_open:
-            try:
-                connection.close()
-            except (pika.exceptions.AMQPError, OSError):
-                pass
+        close_quietly(connection)

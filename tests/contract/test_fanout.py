@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from chat_web.adapters.inprocess_fanout import InProcessFanOut
-from tests.conftest import REDIS_URL, need_service
+from tests.conftest import open_redis
 
 
 @pytest.fixture(params=["in-process", "redis"])
@@ -16,19 +16,9 @@ async def fanout(request):
     if request.param == "in-process":
         yield InProcessFanOut()
         return
-    from redis.asyncio import Redis
-    from redis.exceptions import RedisError
-
     from chat_web.adapters.redis_fanout import RedisFanOut
 
-    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        await client.ping()
-        reachable = True
-    except (RedisError, OSError):
-        reachable = False
-        await client.aclose()
-    need_service("Redis", reachable, REDIS_URL)
+    client = await open_redis()
     yield RedisFanOut(client, prefix=f"test:{uuid.uuid4().hex}:")
     await client.aclose()
 

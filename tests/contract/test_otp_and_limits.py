@@ -11,7 +11,7 @@ import pytest
 from chat_web.adapters.clock import SystemClock
 from chat_web.adapters.memory import InMemoryOtpStore, InMemoryRateLimiter
 from chat_web.domain import OtpRecord
-from tests.conftest import REDIS_URL, need_service
+from tests.conftest import open_redis
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -20,20 +20,9 @@ async def backend(request):
         clock = SystemClock()
         yield InMemoryOtpStore(clock), InMemoryRateLimiter(clock)
         return
-    from redis.asyncio import Redis
-    from redis.exceptions import RedisError
-
     from chat_web.adapters.redis_auth import RedisOtpStore, RedisRateLimiter
 
-    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        await client.ping()
-        reachable = True
-    except (RedisError, OSError):
-        reachable = False
-    if not reachable:
-        await client.aclose()
-    need_service("Redis", reachable, REDIS_URL)
+    client = await open_redis()
     prefix = f"test:{uuid.uuid4().hex}:"
     yield RedisOtpStore(client, prefix + "otp:"), RedisRateLimiter(client, prefix + "rate:")
     keys = [key async for key in client.scan_iter(match=prefix + "*")]
