@@ -1,5 +1,6 @@
 """Chat and message routes: thin wrappers over ChatService, the same path the web UI takes."""
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -53,9 +54,12 @@ async def all_chats(
     me: CurrentUser,
     chats: Chats,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    before: Annotated[
+        datetime | None, Query(description="Next page: the updatedAt of the last chat of the previous page.")
+    ] = None,
 ) -> ChatListOut:
     """My chats, newest activity first, with the other members and my unread count."""
-    return ChatListOut(chats=[ChatOut.of_summary(s) for s in await chats.list_chats(me, limit)])
+    return ChatListOut(chats=[ChatOut.of_summary(s) for s in await chats.list_chats(me, limit, before)])
 
 
 @router.post("/chat/group", response_model=ChatOut, status_code=201, responses=_errors)

@@ -285,3 +285,22 @@ async def test_a_chunked_body_over_the_limit_is_413(client, pair):
         "/message", content=chunks(), headers={**ann["headers"], "content-type": "application/json"}
     )
     assert response.status_code == 413 and response.json()["detail"]
+
+
+async def test_chat_list_pages_by_activity(client, settings):
+    me = await new_session(client, settings, "me")
+    chat_ids = []
+    for name in ("p1", "p2", "p3"):
+        other = await new_session(client, settings, name)
+        created = await client.post(
+            "/chat/new", json={"otherUserId": other["user"]["id"]}, headers=me["headers"]
+        )
+        chat_ids.append(created.json()["chatId"])
+        await send(client, me, chat_ids[-1], f"hello {name}")
+        await asyncio.sleep(0.01)
+    first = (await client.get("/chat/all?limit=2", headers=me["headers"])).json()["chats"]
+    assert [c["id"] for c in first] == chat_ids[:0:-1]
+    rest = await client.get(
+        "/chat/all", params={"limit": 2, "before": first[-1]["updatedAt"]}, headers=me["headers"]
+    )
+    assert [c["id"] for c in rest.json()["chats"]] == chat_ids[:1]
