@@ -33,7 +33,9 @@ except ConfigError as exc:
 
 @contextlib.asynccontextmanager
 async def lifespan():
-    async with container.running(settings):
+    # A database or Redis that is not up yet does not crash the server: requests get a
+    # 503 naming it until it answers.
+    async with container.running(settings, retry_every=5.0):
         yield
 
 

@@ -149,27 +149,62 @@ async def _build(settings: Settings, closers: list[Callable[[], Awaitable[None]]
 
 
 _current: Container | None = None
+_waiting_for = "The app is still starting; try again in a moment."
 
 
 def current() -> Container:
     """The running process's container (set by the lifespan)."""
     if _current is None:
-        raise ServiceUnavailable("The app is still starting; try again in a moment.")
+        raise ServiceUnavailable(_waiting_for)
     return _current
 
 
-@contextlib.asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[Container]:
+def _started(container: Container) -> Container:
     global _current
-    try:
-        container = await build_container(settings)
-    except ServiceUnavailable as exc:
-        log.error("cannot start: %s", exc.message)
-        raise
     _current = container
     log.info("chat_web started: %s", ", ".join(f"{k}={v}" for k, v in container.backends.items()))
+    return container
+
+
+async def _keep_trying(settings: Settings, every: float) -> None:
+    global _waiting_for
+    while True:
+        await asyncio.sleep(every)
+        try:
+            _started(await build_container(settings))
+            return
+        except ServiceUnavailable as exc:
+            _waiting_for = exc.message
+            log.warning("still waiting: %s", exc.message)
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings, retry_every: float | None = None) -> AsyncIterator[Container | None]:
+    """Build the container for the lifetime of the block.
+
+    Without retry_every a missing service raises. With it (the app's lifespan), start-up
+    goes on: every request answers 503 naming the missing service, and the container is
+    built as soon as the service answers, with no restart.
+    """
+    global _current, _waiting_for
+    waiting: asyncio.Task | None = None
+    try:
+        container: Container | None = _started(await build_container(settings))
+    except ServiceUnavailable as exc:
+        if retry_every is None:
+            log.error("cannot start: %s", exc.message)
+            raise
+        log.error("waiting for a service: %s (trying again every %.0f s)", exc.message, retry_every)
+        _waiting_for, container = exc.message, None
+        waiting = asyncio.create_task(_keep_trying(settings, retry_every), name="wait-for-services")
     try:
         yield container
     finally:
-        _current = None
-        await container.close()
+        if waiting is not None:
+            waiting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiting
+        closing, _current = _current, None
+        _waiting_for = "The app is still starting; try again in a moment."
+        if closing is not None:
+            await closing.close()

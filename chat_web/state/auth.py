@@ -27,22 +27,28 @@ class AuthState(SessionState):
     @rx.event
     async def skip_if_signed_in(self):
         """on_load of /login: a signed-in user goes straight to the chat."""
-        if await self._signed_in_user() is not None:
-            return rx.redirect("/chat", replace=True)
+        try:
+            if await self._signed_in_user() is not None:
+                return rx.redirect("/chat", replace=True)
+        except ChatError as exc:
+            return error_toast(exc)
 
     @rx.event
     async def open_verify(self):
         """on_load of /verify: it needs an email that a code was sent to."""
-        if await self._signed_in_user() is not None:
-            return rx.redirect("/chat", replace=True)
+        try:
+            if await self._signed_in_user() is not None:
+                return rx.redirect("/chat", replace=True)
+        except ChatError as exc:
+            return error_toast(exc)
         if not self.pending_email:
             return rx.redirect("/login", replace=True)
         return AuthState.run_countdown
 
     async def _send_code(self, email: object):
         """Ask for a code; returns (whether a code is waiting in the inbox, a toast)."""
-        auth = container.current().auth
         try:
+            auth = container.current().auth
             self.pending_email = await auth.request_code(email)
         except RateLimited as exc:
             # A code went to this address moments ago: it is still good to type in.

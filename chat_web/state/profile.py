@@ -12,7 +12,11 @@ class ProfileState(SessionState):
 
     @rx.event
     async def save_name(self, form_data: dict):
-        user = await self._signed_in_user()
+        try:
+            user = await self._signed_in_user()
+        except ChatError as exc:
+            yield error_toast(exc)
+            return
         if user is None:
             yield rx.redirect("/login", replace=True)
             return

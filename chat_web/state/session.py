@@ -35,6 +35,7 @@ class SessionState(rx.State):
         self.user_id = self.user_name = self.user_email = ""
 
     async def _signed_in_user(self) -> User | None:
+        """The user of the session cookie; raises ChatError if a service is missing."""
         if not self.token:
             return None
         try:
@@ -48,12 +49,18 @@ class SessionState(rx.State):
     @rx.event
     async def require_user(self):
         """on_load of every private page: the signed-out go to /login."""
-        if await self._signed_in_user() is None:
-            return rx.redirect("/login", replace=True)
+        try:
+            if await self._signed_in_user() is None:
+                return rx.redirect("/login", replace=True)
+        except ChatError as exc:
+            return error_toast(exc)
 
     @rx.event
     async def route_home(self):
-        target = "/chat" if await self._signed_in_user() else "/login"
+        try:
+            target = "/chat" if await self._signed_in_user() else "/login"
+        except ChatError as exc:
+            return error_toast(exc)
         return rx.redirect(target, replace=True)
 
     @rx.event

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -68,3 +69,26 @@ async def test_a_missing_service_is_named(tmp_path, env, named):
         async with container.running(settings):
             pass
     assert named in caught.value.message
+
+
+async def test_the_app_waits_for_a_missing_service_and_answers_503_naming_it(tmp_path, postgres_url):
+    import httpx
+
+    from chat_web.api.app import create_api
+
+    settings = Settings(_env_file=None, data_dir=tmp_path, database_url="postgresql://postgres@127.0.0.1:1/x")
+    async with container.running(settings, retry_every=0.2) as started:
+        assert started is None
+        transport = httpx.ASGITransport(app=create_api())
+        async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as client:
+            response = await client.post("/login", json={"email": "a@example.com"})
+            assert response.status_code == 503
+            assert "database (postgresql) cannot be reached" in response.json()["detail"]
+            # The service comes back (here: the settings' URL now points at a live server).
+            settings.database_url = postgres_url
+            for _ in range(50):
+                if (await client.post("/login", json={"email": "a@example.com"})).status_code == 200:
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the app did not pick the database up")
