@@ -221,11 +221,12 @@ class ChatService:
             page = await self._messages.page_after(chat.id, after, size)
             has_more = bool(page) and page[-1].seq < chat.last_seq
         else:
+            if before is None and chat.last_seq:
+                # Opening the latest page reads the chat; read first, so the page
+                # already carries the seen_at this read may have stamped.
+                await self.mark_read(me, chat.id, chat.last_seq)
             page = await self._messages.page_before(chat.id, before, size)
             has_more = bool(page) and page[0].seq > 1
-            if before is None and chat.last_seq:
-                # Opening the latest page reads the chat.
-                await self.mark_read(me, chat.id, chat.last_seq)
         members = await self._chats.members(chat.id)
         floor = _read_floor(members)
         others = await self._users.get_many([m.user_id for m in members if m.user_id != me.id])

@@ -219,3 +219,15 @@ async def test_subscribers_receive_live_events(world):
         await chats.send_text(ann, chat.id, "live")
         event = await asyncio.wait_for(anext(events), 1)
     assert event["type"] == "message.new" and event["message"]["text"] == "live"
+
+
+async def test_opening_the_latest_page_shows_the_seen_it_causes(world, clock):
+    chats, store, _ = world
+    ann, bob = await people(store, "ann", "bob")
+    chat = await chats.open_direct(ann, bob.id)
+    await chats.send_text(ann, chat.id, "hello")
+    clock.advance(seconds=30)
+    (view,) = (await chats.history(bob, chat.id)).messages
+    assert view.seen and view.message.seen_at == clock.now()
+    (mine,) = (await chats.history(ann, chat.id)).messages
+    assert mine.seen and mine.message.seen_at == clock.now()
