@@ -43,49 +43,50 @@ def _plan(chats: int, messages: int, seed: int = 7):
 
 # --- loaders: bulk inserts straight into each backend's tables --------------------------------
 
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _chats_and_members(pairs, per_chat, user_ids, chat_ids, id_field: str):
+    """Rows for the direct chats of the plan and their two members, in either backend's ids."""
+    chats, members = [], []
+    for i, ((a, b), count) in enumerate(zip(pairs, per_chat, strict=True)):
+        chats.append(
+            {
+                id_field: chat_ids[i],
+                "kind": "direct",
+                "title": None,
+                "direct_key": ":".join(sorted((str(user_ids[a]), str(user_ids[b])))),
+                "created_by": user_ids[a],
+                "created_at": START,
+                "updated_at": START + timedelta(seconds=i),
+                "last_seq": count,
+                "preview": "hello",
+                "preview_sender_id": user_ids[a],
+            }
+        )
+        members += [
+            {"chat_id": chat_ids[i], "user_id": user_ids[u], "last_read_seq": count // 2, "joined_at": START}
+            for u in (a, b)
+        ]
+    return chats, members
+
 
 async def load_sql(store, pairs, per_chat) -> tuple[list[str], list[str]]:
     from sqlalchemy import insert, text
 
     from chat_web.adapters.sql_schema import ChatRow, MemberRow, MessageRow, UserRow
 
-    start = datetime(2026, 1, 1, tzinfo=UTC)
     user_ids = [uuid.uuid4().hex for _ in range(USERS)]
     chat_ids = [uuid.uuid4().hex for _ in pairs]
     async with store.db.engine.begin() as conn:
         await conn.execute(
             insert(UserRow.__table__),
             [
-                {"id": u, "email": f"bench{i}@example.com", "name": f"Bench {i}", "created_at": start}
+                {"id": u, "email": f"bench{i}@example.com", "name": f"Bench {i}", "created_at": START}
                 for i, u in enumerate(user_ids)
             ],
         )
-        chats, members = [], []
-        for i, ((a, b), count) in enumerate(zip(pairs, per_chat, strict=True)):
-            key = ":".join(sorted((user_ids[a], user_ids[b])))
-            chats.append(
-                {
-                    "id": chat_ids[i],
-                    "kind": "direct",
-                    "title": None,
-                    "direct_key": key,
-                    "created_by": user_ids[a],
-                    "created_at": start,
-                    "updated_at": start + timedelta(seconds=i),
-                    "last_seq": count,
-                    "preview": "hello",
-                    "preview_sender_id": user_ids[a],
-                }
-            )
-            members += [
-                {
-                    "chat_id": chat_ids[i],
-                    "user_id": user_ids[u],
-                    "last_read_seq": count // 2,
-                    "joined_at": start,
-                }
-                for u in (a, b)
-            ]
+        chats, members = _chats_and_members(pairs, per_chat, user_ids, chat_ids, "id")
         await conn.execute(insert(ChatRow.__table__), chats)
         await conn.execute(insert(MemberRow.__table__), members)
     progress = Progress(f"{store.backend}: messages", sum(per_chat))
@@ -108,7 +109,7 @@ async def load_sql(store, pairs, per_chat) -> tuple[list[str], list[str]]:
                     "kind": "text",
                     "text": f"message {seq} of a benchmark conversation",
                     "client_id": None,
-                    "created_at": start,
+                    "created_at": START,
                     "deleted": False,
                 }
             )
@@ -126,7 +127,6 @@ async def load_sql(store, pairs, per_chat) -> tuple[list[str], list[str]]:
 async def load_mongo(store, pairs, per_chat) -> tuple[list[str], list[str]]:
     from bson import ObjectId
 
-    start = datetime(2026, 1, 1, tzinfo=UTC)
     user_ids = [ObjectId() for _ in range(USERS)]
     await store.db.users.insert_many(
         [
@@ -135,34 +135,15 @@ async def load_mongo(store, pairs, per_chat) -> tuple[list[str], list[str]]:
                 "email": f"bench{i}@example.com",
                 "name": f"Bench {i}",
                 "name_lower": f"bench {i}",
-                "created_at": start,
+                "created_at": START,
             }
             for i, u in enumerate(user_ids)
         ]
     )
     chat_ids = [ObjectId() for _ in pairs]
-    chats, members = [], []
-    for i, ((a, b), count) in enumerate(zip(pairs, per_chat, strict=True)):
-        key = ":".join(sorted((str(user_ids[a]), str(user_ids[b]))))
-        chats.append(
-            {
-                "_id": chat_ids[i],
-                "kind": "direct",
-                "title": None,
-                "direct_key": key,
-                "member_ids": [user_ids[a], user_ids[b]],
-                "created_by": user_ids[a],
-                "created_at": start,
-                "updated_at": start + timedelta(seconds=i),
-                "last_seq": count,
-                "preview": "hello",
-                "preview_sender_id": user_ids[a],
-            }
-        )
-        members += [
-            {"chat_id": chat_ids[i], "user_id": user_ids[u], "last_read_seq": count // 2, "joined_at": start}
-            for u in (a, b)
-        ]
+    chats, members = _chats_and_members(pairs, per_chat, user_ids, chat_ids, "_id")
+    for chat, (a, b) in zip(chats, pairs, strict=True):
+        chat["member_ids"] = [user_ids[a], user_ids[b]]  # Mongo keeps members on the chat too
     await store.db.chats.insert_many(chats)
     await store.db.members.insert_many(members)
     progress = Progress(f"{store.backend}: messages", sum(per_chat))
@@ -177,7 +158,7 @@ async def load_mongo(store, pairs, per_chat) -> tuple[list[str], list[str]]:
                     "kind": "text",
                     "text": f"message {seq} of a benchmark conversation",
                     "image": None,
-                    "created_at": start,
+                    "created_at": START,
                     "deleted": False,
                 }
             )
