@@ -3,11 +3,10 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from chat_web import container
 from chat_web.api.chat_schemas import (
     ChatIdOut,
     ChatListOut,
@@ -23,19 +22,12 @@ from chat_web.api.chat_schemas import (
     UserBrief,
     UsersOut,
 )
-from chat_web.api.deps import CurrentUser
+from chat_web.api.deps import Chats, CurrentUser
 from chat_web.api.schemas import ErrorOut
 from chat_web.services.chats import ChatService
 
 router = APIRouter(tags=["chats"])
 _errors = {code: {"model": ErrorOut} for code in (400, 401, 403, 404, 413, 415, 422)}
-
-
-def chat_service() -> ChatService:
-    return container.current().chats
-
-
-Chats = Annotated[ChatService, Depends(chat_service)]
 
 
 async def _chat_out(chats: ChatService, me, chat) -> ChatOut:

@@ -7,10 +7,15 @@ from fastapi import Depends, Header
 from chat_web import container
 from chat_web.domain import Unauthorized, User
 from chat_web.services.auth import AuthService
+from chat_web.services.chats import ChatService
 
 
 def auth_service() -> AuthService:
     return container.current().auth
+
+
+def chat_service() -> ChatService:
+    return container.current().chats
 
 
 def _bearer(authorization: str | None) -> str:
@@ -29,3 +34,4 @@ async def current_user(
 
 Auth = Annotated[AuthService, Depends(auth_service)]
 CurrentUser = Annotated[User, Depends(current_user)]
+Chats = Annotated[ChatService, Depends(chat_service)]

@@ -15,6 +15,7 @@ from chat_web.domain import (
     BadInput,
     Chat,
     ChatError,
+    ChatView,
     Forbidden,
     Member,
     Message,
@@ -99,9 +100,13 @@ class ChatService:
             raise BadInput(f"{name} must be a list of user ids.")
         return list(dict.fromkeys(raw))
 
-    def _check_group_admin(self, chat: Chat, me: User) -> None:
+    @staticmethod
+    def _check_group(chat: Chat) -> None:
         if chat.kind != "group":
             raise BadInput("Only a group has members to add or remove.")
+
+    @staticmethod
+    def _check_creator(chat: Chat, me: User) -> None:
         if chat.created_by != me.id:
             raise Forbidden("Only the group's creator can change its members.")
 
@@ -139,7 +144,8 @@ class ChatService:
 
     async def add_members(self, me: User, chat_id: object, user_ids: object) -> Chat:
         chat, _ = await self._check_member(chat_id, me)
-        self._check_group_admin(chat, me)
+        self._check_group(chat)
+        self._check_creator(chat, me)
         ids = [i for i in self._check_ids(user_ids, "userIds") if i not in chat.member_ids]
         if len(chat.member_ids) + len(ids) > GROUP_MAX:
             raise BadInput(f"A group has at most {GROUP_MAX} members.")
@@ -150,10 +156,9 @@ class ChatService:
 
     async def remove_member(self, me: User, chat_id: object, user_id: object) -> Chat:
         chat, _ = await self._check_member(chat_id, me)
-        if chat.kind != "group":
-            raise BadInput("Only a group has members to add or remove.")
+        self._check_group(chat)
         if user_id != me.id:  # anyone may leave; only the creator removes others
-            self._check_group_admin(chat, me)
+            self._check_creator(chat, me)
         elif me.id == chat.created_by:
             raise BadInput("The group's creator cannot leave it.")
         if not isinstance(user_id, str) or user_id not in chat.member_ids:
@@ -180,8 +185,7 @@ class ChatService:
         """One chat as my chat list shows it."""
         member = await self._chats.member(chat.id, me.id)
         others = [u for u in await self._users.get_many(chat.member_ids) if u.id != me.id]
-        unread = max(0, chat.last_seq - member.last_read_seq) if member else 0
-        return ChatSummary(chat=chat, unread=unread, others=others)
+        return ChatSummary(chat=chat, unread=ChatView(chat, member).unread if member else 0, others=others)
 
     # --- messages -------------------------------------------------------------------------------
 
@@ -216,7 +220,7 @@ class ChatService:
         )
         if before is not None and after is not None:
             raise BadInput("Ask with before_seq or after_seq, not both.")
-        chat, _ = await self._check_member(chat_id, me)
+        chat, member = await self._check_member(chat_id, me)
         if after is not None:
             page = await self._messages.page_after(chat.id, after, size)
             has_more = bool(page) and page[-1].seq < chat.last_seq
@@ -224,7 +228,7 @@ class ChatService:
             if before is None and chat.last_seq:
                 # Opening the latest page reads the chat; read first, so the page
                 # already carries the seen_at this read may have stamped.
-                await self.mark_read(me, chat.id, chat.last_seq)
+                await self._read_up_to(me, chat, member, chat.last_seq)
             page = await self._messages.page_before(chat.id, before, size)
             has_more = bool(page) and page[0].seq > 1
         members = await self._chats.members(chat.id)
@@ -242,7 +246,11 @@ class ChatService:
         if target is None:
             raise BadInput("seq is required.")
         chat, before = await self._check_member(chat_id, me)
-        after = await self._chats.mark_read(chat.id, me.id, target)
+        return await self._read_up_to(me, chat, before, target)
+
+    async def _read_up_to(self, me: User, chat: Chat, before: Member, seq: int) -> Member:
+        """Move my checked membership's cursor; stamp seen and tell the members if it moved."""
+        after = await self._chats.mark_read(chat.id, me.id, seq)
         if after is None:
             raise Forbidden(NOT_A_MEMBER)
         if after.last_read_seq > before.last_read_seq:
@@ -271,9 +279,10 @@ class ChatService:
     ) -> list[User]:
         if query is not None and not isinstance(query, str):
             raise BadInput("q must be text.")
-        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        start = clean_seq(offset, "offset")
+        if start is None:
             raise BadInput("offset must be a whole number of at least 0.")
-        return await self._users.search((query or "").strip(), clean_limit(limit), offset, exclude_id=me.id)
+        return await self._users.search((query or "").strip(), clean_limit(limit), start, exclude_id=me.id)
 
     async def get_user(self, user_id: str) -> User:
         user = await self._users.get(user_id)
