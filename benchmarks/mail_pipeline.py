@@ -24,9 +24,9 @@ import pika
 
 from benchmarks.common import percentile, table
 from chat_web import container
+from chat_web.adapters.mail.topology import dead_queue, retry_queue
 from chat_web.api.app import create_api
 from chat_web.config import Settings
-from mailer.topology import dead_queue, retry_queue
 from tests.support.smtp_sink import SmtpSink
 
 ROOT = Path(__file__).resolve().parents[1]

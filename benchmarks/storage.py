@@ -74,7 +74,7 @@ def _chats_and_members(pairs, per_chat, user_ids, chat_ids, id_field: str):
 async def load_sql(store, pairs, per_chat) -> tuple[list[str], list[str]]:
     from sqlalchemy import insert, text
 
-    from chat_web.adapters.sql_schema import ChatRow, MemberRow, MessageRow, UserRow
+    from chat_web.adapters.storage.sql_schema import ChatRow, MemberRow, MessageRow, UserRow
 
     user_ids = [uuid.uuid4().hex for _ in range(USERS)]
     chat_ids = [uuid.uuid4().hex for _ in pairs]
@@ -223,7 +223,7 @@ async def measure(store, user_ids, chat_ids, pairs, samples: int) -> dict[str, l
 async def open_backend(name: str):
     """(store, cleanup) for a fresh, empty backend."""
     if name == "sqlite":
-        from chat_web.adapters.sql import SqlDatabase, SqlStore
+        from chat_web.adapters.storage.sql import SqlDatabase, SqlStore
 
         path = Path(f"/tmp/chat-bench-{os.getpid()}.db")
         db = SqlDatabase(f"sqlite+aiosqlite:///{path}")
@@ -238,7 +238,7 @@ async def open_backend(name: str):
     if name == "postgresql":
         import asyncpg
 
-        from chat_web.adapters.sql import SqlDatabase, SqlStore
+        from chat_web.adapters.storage.sql import SqlDatabase, SqlStore
 
         admin_url = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
         dbname = f"chat_bench_{os.getpid()}"
@@ -257,7 +257,7 @@ async def open_backend(name: str):
             await conn.close()
 
         return SqlStore(db), cleanup
-    from chat_web.adapters.mongo import MongoStore
+    from chat_web.adapters.storage.mongo import MongoStore
 
     process = None
     if name == "congodb":

@@ -10,17 +10,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from chat_web.adapters.auth.memory import InMemoryOtpStore, InMemoryRateLimiter
 from chat_web.adapters.clock import SystemClock
-from chat_web.adapters.inprocess_fanout import InProcessFanOut
-from chat_web.adapters.inprocess_mail import InProcessMailQueue
-from chat_web.adapters.memory import InMemoryOtpStore, InMemoryRateLimiter
+from chat_web.adapters.fanout.inprocess import InProcessFanOut
+from chat_web.adapters.mail.delivery import sender_for
+from chat_web.adapters.mail.inprocess import InProcessMailQueue
 from chat_web.config import Settings
 from chat_web.domain import ServiceUnavailable
 from chat_web.ports import Clock, FanOut, MailQueue, Store
 from chat_web.services.auth import AuthService, OtpPolicy
 from chat_web.services.chats import ChatService
 from chat_web.services.tokens import TokenService
-from mailer.delivery import sender_for
 
 log = logging.getLogger("chat_web")
 
@@ -62,7 +62,7 @@ async def _redis_client(url: str):
 async def open_store(settings: Settings) -> Store:
     """MongoDB when MONGODB_URI is set, else SQL (DATABASE_URL, or SQLite under DATA_DIR)."""
     if settings.mongodb_uri:
-        from chat_web.adapters.mongo import MongoStore
+        from chat_web.adapters.storage.mongo import MongoStore
 
         mongo = MongoStore(settings.mongodb_uri)
         try:
@@ -71,7 +71,7 @@ async def open_store(settings: Settings) -> Store:
             await mongo.close()
             raise
         return mongo
-    from chat_web.adapters.sql import SqlDatabase, SqlStore
+    from chat_web.adapters.storage.sql import SqlDatabase, SqlStore
 
     db = SqlDatabase(settings.sql_url)
     try:
@@ -102,8 +102,8 @@ async def _build(settings: Settings, closers: list[Callable[[], Awaitable[None]]
 
     fanout: FanOut
     if settings.redis_url:
-        from chat_web.adapters.redis_auth import RedisOtpStore, RedisRateLimiter
-        from chat_web.adapters.redis_fanout import RedisFanOut
+        from chat_web.adapters.auth.redis import RedisOtpStore, RedisRateLimiter
+        from chat_web.adapters.fanout.redis import RedisFanOut
 
         redis = await _redis_client(settings.redis_url)
         closers.append(redis.aclose)
@@ -115,7 +115,7 @@ async def _build(settings: Settings, closers: list[Callable[[], Awaitable[None]]
 
     mail: MailQueue
     if settings.rabbitmq_url:
-        from chat_web.adapters.amqp import AmqpMailQueue
+        from chat_web.adapters.mail.amqp import AmqpMailQueue
 
         amqp = AmqpMailQueue(settings.rabbitmq_url, settings.mail_queue)
         closers.append(amqp.close)

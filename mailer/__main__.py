@@ -6,8 +6,8 @@ import logging
 import signal
 import sys
 
+from chat_web.adapters.mail.delivery import sender_for
 from chat_web.config import get_settings
-from mailer.delivery import sender_for
 from mailer.worker import MailWorker, RetryPolicy
 
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import pika
 import pika.exceptions
 
-from mailer.handler import MailSender, PermanentMailError, TransientMailError, consume
-from mailer.topology import close_quietly, dead_queue, declare, retry_queue
+from chat_web.adapters.mail.contract import MailSender, PermanentMailError, TransientMailError, consume
+from chat_web.adapters.mail.topology import close_quietly, dead_queue, declare, retry_queue
 
 log = logging.getLogger("mailer.worker")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chat_web.adapters.mail.outbox import latest
 from chat_web.config import get_settings
-from mailer.outbox import latest
 
 
 class OutboxState(rx.State):

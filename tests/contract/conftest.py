@@ -16,11 +16,11 @@ BACKENDS = ["memory", "sqlite", "postgresql", "congodb", "mongodb"]
 async def store(request, tmp_path):
     kind = request.param
     if kind == "memory":
-        from chat_web.adapters.memory_store import InMemoryStore
+        from chat_web.adapters.storage.memory import InMemoryStore
 
         store = InMemoryStore(SystemClock())
     elif kind in ("sqlite", "postgresql"):
-        from chat_web.adapters.sql import SqlDatabase, SqlStore
+        from chat_web.adapters.storage.sql import SqlDatabase, SqlStore
 
         url = (
             f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}"
@@ -31,7 +31,7 @@ async def store(request, tmp_path):
         await db.migrate()
         store = SqlStore(db)
     else:
-        from chat_web.adapters.mongo import MongoStore
+        from chat_web.adapters.storage.mongo import MongoStore
 
         if kind == "congodb":
             uri = request.getfixturevalue("congo_uri")

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from chat_web.adapters.inprocess_fanout import InProcessFanOut
+from chat_web.adapters.fanout.inprocess import InProcessFanOut
 from tests.conftest import open_redis
 
 
@@ -16,7 +16,7 @@ async def fanout(request):
     if request.param == "in-process":
         yield InProcessFanOut()
         return
-    from chat_web.adapters.redis_fanout import RedisFanOut
+    from chat_web.adapters.fanout.redis import RedisFanOut
 
     client = await open_redis()
     yield RedisFanOut(client, prefix=f"test:{uuid.uuid4().hex}:")

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chat_web.adapters.auth.memory import InMemoryOtpStore, InMemoryRateLimiter
 from chat_web.adapters.clock import SystemClock
-from chat_web.adapters.memory import InMemoryOtpStore, InMemoryRateLimiter
 from chat_web.domain import OtpRecord
 from tests.conftest import open_redis
 
@@ -20,7 +20,7 @@ async def backend(request):
         clock = SystemClock()
         yield InMemoryOtpStore(clock), InMemoryRateLimiter(clock)
         return
-    from chat_web.adapters.redis_auth import RedisOtpStore, RedisRateLimiter
+    from chat_web.adapters.auth.redis import RedisOtpStore, RedisRateLimiter
 
     client = await open_redis()
     prefix = f"test:{uuid.uuid4().hex}:"

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from chat_web import container
+from chat_web.adapters.mail.outbox import latest
 from chat_web.api.app import create_api
 from chat_web.config import Settings
-from mailer.outbox import latest
 
 
 def settings_for(request, kind: str, tmp_path) -> Settings:

@@ -21,10 +21,10 @@ import pika
 import pytest
 
 from chat_web import container
+from chat_web.adapters.mail.topology import dead_queue, encode, retry_queue
 from chat_web.api.app import create_api
 from chat_web.config import Settings
 from chat_web.domain import MailMessage, ServiceUnavailable
-from mailer.topology import dead_queue, encode, retry_queue
 from tests.conftest import RABBITMQ_URL, need_service, port_open
 from tests.support.smtp_sink import SmtpSink, free_port
 
@@ -112,7 +112,7 @@ def workers():
 def publish(queue: str, body: bytes) -> None:
     connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
     channel = connection.channel()
-    from mailer.topology import declare
+    from chat_web.adapters.mail.topology import declare
 
     declare(channel, queue)
     channel.basic_publish("", queue, body, pika.BasicProperties(delivery_mode=2))

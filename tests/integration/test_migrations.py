@@ -7,8 +7,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from chat_web.adapters import sql_schema  # noqa: F401  (registers the tables)
-from chat_web.adapters.sql import SqlDatabase
+from chat_web.adapters.storage import sql_schema  # noqa: F401  (registers the tables)
+from chat_web.adapters.storage.sql import SqlDatabase
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from chat_web.adapters.memory import InMemoryOtpStore, InMemoryRateLimiter, RecordingMailQueue
-from chat_web.adapters.memory_store import InMemoryStore
+from chat_web.adapters.auth.memory import InMemoryOtpStore, InMemoryRateLimiter
+from chat_web.adapters.mail.memory import RecordingMailQueue
+from chat_web.adapters.storage.memory import InMemoryStore
 from chat_web.domain import BadInput, InvalidOtp, RateLimited, ServiceUnavailable, Unauthorized
 from chat_web.services.auth import AuthService, OtpPolicy
 from chat_web.services.tokens import TokenService

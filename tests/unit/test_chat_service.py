@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from chat_web.adapters.inprocess_fanout import InProcessFanOut
-from chat_web.adapters.memory_store import InMemoryStore
+from chat_web.adapters.fanout.inprocess import InProcessFanOut
+from chat_web.adapters.storage.memory import InMemoryStore
 from chat_web.domain import BadInput, Forbidden, NotFound
 from chat_web.domain.events import user_topic
 from chat_web.services.chats import ChatService

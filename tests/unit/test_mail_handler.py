@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from chat_web.adapters.mail.contract import PermanentMailError, consume, parse
+from chat_web.adapters.mail.outbox import KEEP, OutboxSender, latest
 from chat_web.domain import MailMessage
-from mailer.handler import PermanentMailError, consume, parse
-from mailer.outbox import KEEP, OutboxSender, latest
 
 
 class ListSender:

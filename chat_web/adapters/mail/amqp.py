@@ -15,8 +15,8 @@ import threading
 import pika
 import pika.exceptions
 
+from chat_web.adapters.mail.topology import close_quietly, declare, encode
 from chat_web.domain import MailMessage, ServiceUnavailable
-from mailer.topology import close_quietly, declare, encode
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from chat_web.adapters.sql_schema import (
+from chat_web.adapters.storage.sql_schema import (
     ChatRow,
     MemberRow,
     MessageRow,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from chat_web.adapters.mail.contract import MailSender
+from chat_web.adapters.mail.outbox import OutboxSender
+from chat_web.adapters.mail.smtp import SmtpSender
 from chat_web.config import Settings
-from mailer.handler import MailSender
-from mailer.outbox import OutboxSender
-from mailer.smtp import SmtpSender
 
 log = logging.getLogger("mailer")
 

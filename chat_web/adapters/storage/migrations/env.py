@@ -3,7 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-from chat_web.adapters import sql_schema  # noqa: F401  (registers the tables)
+from chat_web.adapters.storage import sql_schema  # noqa: F401  (registers the tables)
 
 connection = context.config.attributes["connection"]
 context.configure(

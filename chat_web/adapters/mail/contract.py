@@ -1,4 +1,6 @@
-"""Turn one `send-otp` payload into a delivered mail; pure of any broker."""
+"""The `send-otp` contract: parse one payload and hand it to a sender; pure of any broker.
+
+The app (in-process mail) and `python -m mailer` both call `consume`."""
 
 from __future__ import annotations
 

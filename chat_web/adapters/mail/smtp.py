@@ -9,8 +9,8 @@ import threading
 import emails
 from emails.backend.smtp import SMTPBackend
 
+from chat_web.adapters.mail.contract import PermanentMailError, TransientMailError
 from chat_web.domain import MailMessage
-from mailer.handler import PermanentMailError, TransientMailError
 
 log = logging.getLogger("mailer.smtp")
 

@@ -6,8 +6,8 @@ import asyncio
 import logging
 from dataclasses import asdict
 
+from chat_web.adapters.mail.contract import MailSender, PermanentMailError, TransientMailError, consume
 from chat_web.domain import BadInput, MailMessage, ServiceUnavailable
-from mailer.handler import MailSender, PermanentMailError, TransientMailError, consume
 
 log = logging.getLogger(__name__)
 
