@@ -8,6 +8,7 @@ from pydantic import Field
 
 from chat_web.api.schemas import ApiModel
 from chat_web.domain import Chat, Message, User
+from chat_web.domain.wire import message_json
 from chat_web.services.chats import ChatSummary, HistoryPage, MessageView
 
 
@@ -106,6 +107,8 @@ class ImageOut(ApiModel):
 
 
 class MessageOut(ApiModel):
+    """The one message shape (chat_web.domain.wire.message_json), documented."""
+
     id: str
     chat_id: str
     seq: int
@@ -115,27 +118,14 @@ class MessageOut(ApiModel):
     image: ImageOut | None
     client_id: str | None
     created_at: datetime
+    edited_at: datetime | None
+    deleted: bool
     seen: bool = Field(description="Every member other than the sender has read it.")
     seen_at: datetime | None
 
     @classmethod
     def of(cls, message: Message, seen: bool) -> MessageOut:
-        image = message.image
-        return cls(
-            id=message.id,
-            chat_id=message.chat_id,
-            seq=message.seq,
-            sender_id=message.sender_id,
-            kind=message.kind,
-            text=message.text,
-            image=ImageOut(url=image.url, public_id=image.public_id, width=image.width, height=image.height)
-            if image
-            else None,
-            client_id=message.client_id,
-            created_at=message.created_at,
-            seen=seen,
-            seen_at=message.seen_at if seen else None,
-        )
+        return cls.model_validate(message_json(message, seen))
 
     @classmethod
     def of_view(cls, view: MessageView) -> MessageOut:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chat_web.domain.models import Message
+from chat_web.domain.wire import message_json
 
 MESSAGE_NEW = "message.new"
 CHAT_READ = "chat.read"
@@ -16,29 +17,8 @@ def user_topic(user_id: str) -> str:
     return f"user:{user_id}"
 
 
-def message_payload(message: Message) -> dict[str, Any]:
-    image = message.image
-    return {
-        "id": message.id,
-        "chatId": message.chat_id,
-        "seq": message.seq,
-        "senderId": message.sender_id,
-        "kind": message.kind,
-        "text": message.text,
-        "image": (
-            {"url": image.url, "publicId": image.public_id, "width": image.width, "height": image.height}
-            if image
-            else None
-        ),
-        "clientId": message.client_id,
-        "createdAt": message.created_at.isoformat(),
-        "editedAt": message.edited_at.isoformat() if message.edited_at else None,
-        "deleted": message.deleted,
-    }
-
-
 def message_new(message: Message) -> dict[str, Any]:
-    return {"type": MESSAGE_NEW, "chatId": message.chat_id, "message": message_payload(message)}
+    return {"type": MESSAGE_NEW, "chatId": message.chat_id, "message": message_json(message)}
 
 
 def chat_read(chat_id: str, user_id: str, seq: int) -> dict[str, Any]:

@@ -1,0 +1,41 @@
+"""The JSON shape of a message, shared by the REST API, the fan-out events and the page.
+
+One serializer, so a message reads the same whichever way it reached a client.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from chat_web.domain.models import Image, Message
+
+
+def iso(at: datetime | None) -> str | None:
+    """UTC with a `Z`, as pydantic writes it in the REST answers."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z") if at else None
+
+
+def image_json(image: Image | None) -> dict[str, Any] | None:
+    if image is None:
+        return None
+    return {"url": image.url, "publicId": image.public_id, "width": image.width, "height": image.height}
+
+
+def message_json(message: Message, seen: bool = False) -> dict[str, Any]:
+    """`seen`: every member other than the sender has read it (then `seenAt` says when)."""
+    return {
+        "id": message.id,
+        "chatId": message.chat_id,
+        "seq": message.seq,
+        "senderId": message.sender_id,
+        "kind": message.kind,
+        "text": message.text,
+        "image": image_json(message.image),
+        "clientId": message.client_id,
+        "createdAt": iso(message.created_at),
+        "editedAt": iso(message.edited_at),
+        "deleted": message.deleted,
+        "seen": seen,
+        "seenAt": iso(message.seen_at) if seen else None,
+    }
