@@ -15,11 +15,14 @@ from chat_web.adapters.clock import SystemClock
 from chat_web.adapters.fanout.inprocess import InProcessFanOut
 from chat_web.adapters.mail.delivery import sender_for
 from chat_web.adapters.mail.inprocess import InProcessMailQueue
+from chat_web.adapters.presence.memory import InMemoryPresence
 from chat_web.config import Settings
 from chat_web.domain import ServiceUnavailable
-from chat_web.ports import Clock, FanOut, MailQueue, Store
+from chat_web.ports import Clock, FanOut, MailQueue, PresenceStore, Store, TabGateway
 from chat_web.services.auth import AuthService, OtpPolicy
 from chat_web.services.chats import ChatService
+from chat_web.services.live import LiveHub
+from chat_web.services.presence import PresenceService
 from chat_web.services.tokens import TokenService
 
 log = logging.getLogger("chat_web")
@@ -33,6 +36,8 @@ class Container:
     fanout: FanOut
     auth: AuthService
     chats: ChatService
+    presence: PresenceService
+    live: LiveHub
     backends: dict[str, str] = field(default_factory=dict)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -82,17 +87,20 @@ async def open_store(settings: Settings) -> Store:
     return SqlStore(db)
 
 
-async def build_container(settings: Settings) -> Container:
+async def build_container(settings: Settings, tabs: TabGateway | None = None) -> Container:
+    """`tabs`: how live events reach the browser tabs of this process (the Reflex app's side)."""
     closers: list[Callable[[], Awaitable[None]]] = []
     try:
-        return await _build(settings, closers)
+        return await _build(settings, closers, tabs)
     except BaseException:
         # Whatever was opened before the failure is closed again.
         await _close_all(closers)
         raise
 
 
-async def _build(settings: Settings, closers: list[Callable[[], Awaitable[None]]]) -> Container:
+async def _build(
+    settings: Settings, closers: list[Callable[[], Awaitable[None]]], tabs: TabGateway | None
+) -> Container:
     clock = SystemClock()
     backends: dict[str, str] = {}
 
@@ -101,17 +109,22 @@ async def _build(settings: Settings, closers: list[Callable[[], Awaitable[None]]
     backends["storage"] = store.backend
 
     fanout: FanOut
+    presence_store: PresenceStore
     if settings.redis_url:
         from chat_web.adapters.auth.redis import RedisOtpStore, RedisRateLimiter
         from chat_web.adapters.fanout.redis import RedisFanOut
+        from chat_web.adapters.presence.redis import RedisPresence
 
         redis = await _redis_client(settings.redis_url)
         closers.append(redis.aclose)
-        otps, limiter, fanout = RedisOtpStore(redis), RedisRateLimiter(redis), RedisFanOut(redis)
-        backends["otp"] = backends["fan-out"] = "redis"
+        otps, limiter = RedisOtpStore(redis), RedisRateLimiter(redis)
+        fanout, presence_store = RedisFanOut(redis), RedisPresence(redis)
+        closers.append(fanout.close)
+        backends["otp"] = backends["fan-out"] = backends["presence"] = "redis"
     else:
-        otps, limiter, fanout = InMemoryOtpStore(clock), InMemoryRateLimiter(clock), InProcessFanOut()
-        backends["otp"] = backends["fan-out"] = "in-process"
+        otps, limiter = InMemoryOtpStore(clock), InMemoryRateLimiter(clock)
+        fanout, presence_store = InProcessFanOut(), InMemoryPresence()
+        backends["otp"] = backends["fan-out"] = backends["presence"] = "in-process"
 
     mail: MailQueue
     if settings.rabbitmq_url:
@@ -145,7 +158,10 @@ async def _build(settings: Settings, closers: list[Callable[[], Awaitable[None]]
         ),
     )
     chats = ChatService(store.users, store.chats, store.messages, fanout, clock)
-    return Container(settings, clock, store, fanout, auth, chats, backends, closers)
+    presence = PresenceService(presence_store, store.chats, fanout, clock)
+    live = LiveHub(fanout, presence, clock, tabs)
+    closers.append(live.close)
+    return Container(settings, clock, store, fanout, auth, chats, presence, live, backends, closers)
 
 
 _current: Container | None = None
@@ -166,12 +182,12 @@ def _started(container: Container) -> Container:
     return container
 
 
-async def _keep_trying(settings: Settings, every: float) -> None:
+async def _keep_trying(settings: Settings, every: float, tabs: TabGateway | None) -> None:
     global _waiting_for
     while True:
         await asyncio.sleep(every)
         try:
-            _started(await build_container(settings))
+            _started(await build_container(settings, tabs))
             return
         except ServiceUnavailable as exc:
             _waiting_for = exc.message
@@ -179,7 +195,9 @@ async def _keep_trying(settings: Settings, every: float) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings, retry_every: float | None = None) -> AsyncIterator[Container | None]:
+async def running(
+    settings: Settings, retry_every: float | None = None, tabs: TabGateway | None = None
+) -> AsyncIterator[Container | None]:
     """Build the container for the lifetime of the block.
 
     Without retry_every a missing service raises. With it (the app's lifespan), start-up
@@ -189,14 +207,14 @@ async def running(settings: Settings, retry_every: float | None = None) -> Async
     global _current, _waiting_for
     waiting: asyncio.Task | None = None
     try:
-        container: Container | None = _started(await build_container(settings))
+        container: Container | None = _started(await build_container(settings, tabs))
     except ServiceUnavailable as exc:
         if retry_every is None:
             log.error("cannot start: %s", exc.message)
             raise
         log.error("waiting for a service: %s (trying again every %.0f s)", exc.message, retry_every)
         _waiting_for, container = exc.message, None
-        waiting = asyncio.create_task(_keep_trying(settings, retry_every), name="wait-for-services")
+        waiting = asyncio.create_task(_keep_trying(settings, retry_every, tabs), name="wait-for-services")
     try:
         yield container
     finally:

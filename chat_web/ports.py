@@ -117,6 +117,20 @@ class MailQueue(Protocol):
         """Hand a mail over for delivery; raises ServiceUnavailable if it cannot."""
 
 
+class PresenceStore(Protocol):
+    """Which users have a live tab (or stream), with a lease per tab, and when each was last seen."""
+
+    async def touch(self, leases: Sequence[tuple[str, str]], until: datetime, now: datetime) -> list[str]:
+        """Keep each (user_id, tab_id) alive until `until`; the users who had no live tab before."""
+
+    async def settle(self, user_id: str, now: datetime, left_at: datetime) -> bool:
+        """If the user has no live tab at `now`, record `left_at` as last seen and say True."""
+
+    async def online(self, user_ids: Sequence[str], now: datetime) -> set[str]: ...
+
+    async def last_seen(self, user_ids: Sequence[str]) -> dict[str, datetime]: ...
+
+
 class FanOut(Protocol):
     async def publish(self, topic: str, event: dict[str, Any]) -> None:
         """Deliver to whoever is subscribed now; nothing is kept for later readers."""
@@ -125,3 +139,13 @@ class FanOut(Protocol):
         self, *topics: str
     ) -> contextlib.AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
         """`async with fanout.subscribe("user:1") as events: async for event in events: ...`"""
+
+
+class TabGateway(Protocol):
+    """How the live hub reaches the browser tabs connected to this process (the UI framework's side)."""
+
+    async def deliver(self, tab: str, user_id: str, events: list[dict[str, Any]]) -> None:
+        """Apply these events to the tab's page state and push the change to the browser."""
+
+    def connected(self, tab: str) -> bool:
+        """Whether the tab's socket is connected to this process now."""

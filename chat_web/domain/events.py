@@ -28,3 +28,23 @@ def chat_read(chat_id: str, user_id: str, seq: int) -> dict[str, Any]:
 def chat_changed(chat_id: str) -> dict[str, Any]:
     """Members or title changed: clients reload the chat list."""
     return {"type": CHAT_CHANGED, "chatId": chat_id}
+
+
+TYPING = "typing"
+PRESENCE = "presence"
+RESYNC = "resync"
+
+
+def user_typing(chat_id: str, user_id: str, name: str) -> dict[str, Any]:
+    """Someone is typing in a chat; readers show it for a few seconds unless it is repeated."""
+    return {"type": TYPING, "chatId": chat_id, "userId": user_id, "name": name}
+
+
+def presence(user_id: str, online: bool, last_seen: str | None) -> dict[str, Any]:
+    """A user came online or went offline (`lastSeen`: ISO time they left)."""
+    return {"type": PRESENCE, "userId": user_id, "online": online, "lastSeen": last_seen}
+
+
+def resync() -> dict[str, Any]:
+    """Events may have been lost on the way: the reader catches up from storage."""
+    return {"type": RESYNC}

@@ -23,7 +23,7 @@ from chat_web.domain import (
     NotFound,
     User,
 )
-from chat_web.domain.events import chat_changed, chat_read, message_new, user_topic
+from chat_web.domain.events import chat_changed, chat_read, message_new, user_topic, user_typing
 from chat_web.ports import ChatRepo, Clock, FanOut, MessageRepo, UserRepo
 from chat_web.services.validation import (
     clean_client_id,
@@ -271,6 +271,11 @@ class ChatService:
         new_floor = min([*others, mine])
         if new_floor > old_floor:
             await self._messages.mark_seen(chat_id, old_floor, new_floor, self._clock.now())
+
+    async def typing(self, me: User, chat_id: object) -> None:
+        """Tell the other members that I am typing; nothing is stored."""
+        chat, _ = await self._check_member(chat_id, me)
+        await self._publish([m for m in chat.member_ids if m != me.id], user_typing(chat.id, me.id, me.name))
 
     # --- people ---------------------------------------------------------------------------------
 

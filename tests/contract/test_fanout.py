@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 
 import pytest
@@ -54,3 +55,69 @@ async def test_no_event_after_unsubscribing(fanout):
 
 async def test_publish_without_subscribers(fanout):
     await fanout.publish("user:nobody", {"x": 1})
+
+
+async def test_a_reader_that_falls_behind_is_told_to_resync():
+    # A stalled reader loses the backlog, but is told so: it catches up from storage.
+    fanout = InProcessFanOut(queue_size=3)
+    async with fanout.subscribe("user:a") as events:
+        for n in range(5):
+            await fanout.publish("user:a", {"n": n})
+        got = [await next_event(events) for _ in range(3)]
+    assert got[0] == {"type": "resync"}
+    assert {"type": "resync"} in got and got[-1] == {"n": 4}
+
+
+async def _named_redis(name: str):
+    from redis.asyncio import Redis
+
+    await (await open_redis()).aclose()  # the missing-service rule
+    from tests.conftest import REDIS_URL
+
+    return Redis.from_url(REDIS_URL, client_name=name)
+
+
+async def _pubsub_clients(admin, name: str) -> list[dict]:
+    return [c for c in await admin.client_list() if c.get("name") == name and int(c.get("sub", 0)) > 0]
+
+
+async def test_redis_holds_one_pubsub_connection_for_any_number_of_subscribers():
+    from chat_web.adapters.fanout.redis import RedisFanOut
+
+    name = f"fanout-{uuid.uuid4().hex[:8]}"
+    client, admin = await _named_redis(name), await open_redis()
+    fanout = RedisFanOut(client, prefix=f"test:{name}:")
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            streams = [await stack.enter_async_context(fanout.subscribe(f"user:{n}")) for n in range(40)]
+            assert len(await _pubsub_clients(admin, name)) == 1
+            await fanout.publish("user:7", {"to": 7})
+            await fanout.publish("user:39", {"to": 39})
+            assert await next_event(streams[7]) == {"to": 7}
+            assert await next_event(streams[39]) == {"to": 39}
+        # Every subscriber left: the channels are unsubscribed, nothing is delivered.
+        assert (await admin.pubsub_numsub(f"test:{name}:user:7"))[0][1] == 0
+    finally:
+        await fanout.close()
+        await client.aclose()
+        await admin.aclose()
+
+
+async def test_redis_subscribers_resync_after_the_connection_is_cut():
+    from chat_web.adapters.fanout.redis import RedisFanOut
+
+    name = f"fanout-{uuid.uuid4().hex[:8]}"
+    client, admin = await _named_redis(name), await open_redis()
+    fanout = RedisFanOut(client, prefix=f"test:{name}:")
+    try:
+        async with fanout.subscribe("user:a") as events:
+            (connection,) = await _pubsub_clients(admin, name)
+            await admin.client_kill_filter(_id=connection["id"])
+            # The reader reconnects by itself and says that events may have been lost.
+            assert await next_event(events, timeout=10) == {"type": "resync"}
+            await fanout.publish("user:a", {"after": True})
+            assert await next_event(events) == {"after": True}
+    finally:
+        await fanout.close()
+        await client.aclose()
+        await admin.aclose()

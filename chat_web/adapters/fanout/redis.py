@@ -1,45 +1,130 @@
-"""Fan-out over Redis pub/sub: every app process sees every event."""
+"""Fan-out over Redis pub/sub: every app process sees the events of the users it serves.
+
+Each process holds ONE pub/sub connection, however many tabs and streams listen:
+a topic's Redis channel is subscribed while at least one local reader wants it, and
+one reader task hands each message to the local queues.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
+from chat_web.adapters.fanout.subscribers import Subscribers
 from chat_web.domain import ServiceUnavailable
+
+log = logging.getLogger(__name__)
+_POLL_SECONDS = 1.0
+_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+def _unavailable(exc: Exception) -> ServiceUnavailable:
+    return ServiceUnavailable(f"Redis cannot be reached: {exc}")
 
 
 class RedisFanOut:
-    def __init__(self, redis: Redis, prefix: str = "chat:events:"):
+    def __init__(self, redis: Redis, prefix: str = "chat:events:", queue_size: int = 1000):
         self._redis = redis
         self._prefix = prefix
+        self._subscribers = Subscribers(queue_size)
+        self._pubsub: PubSub | None = None
+        self._reader: asyncio.Task | None = None
+        self._changing = asyncio.Lock()  # subscribe/unsubscribe commands, one at a time
+        self._channels: set[str] = set()  # topics Redis has confirmed we listen to
 
     async def publish(self, topic: str, event: dict[str, Any]) -> None:
         try:
             await self._redis.publish(self._prefix + topic, json.dumps(event))
         except RedisError as exc:
-            raise ServiceUnavailable(f"Redis cannot be reached: {exc}") from exc
+            raise _unavailable(exc) from exc
+
+    @property
+    def pubsub_connections(self) -> int:
+        """How many Redis pub/sub connections this process holds (0 or 1)."""
+        return int(self._pubsub is not None and self._pubsub.connection is not None)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, *topics: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
-        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(*(self._prefix + t for t in topics))
-
-        async def events() -> AsyncIterator[dict[str, Any]]:
-            async for item in pubsub.listen():
-                if item.get("type") == "message":
-                    yield json.loads(item["data"])
-
+        """Raises ServiceUnavailable if Redis cannot take the subscription now."""
         try:
-            yield events()
+            with self._subscribers.added(topics) as events:
+                await self._subscribe(topics)
+                yield events
         finally:
+            await self._unsubscribe_unused(topics)
+
+    async def _subscribe(self, topics: tuple[str, ...]) -> None:
+        async with self._changing:
+            new = [t for t in topics if t not in self._channels]
+            if not new:
+                return
+            if self._pubsub is None:
+                self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await self._pubsub.subscribe(*(self._prefix + t for t in new))
+            except (RedisError, OSError) as exc:
+                raise _unavailable(exc) from exc
+            self._channels.update(new)
+            if self._reader is None or self._reader.done():
+                self._reader = asyncio.create_task(self._read(self._pubsub), name="fanout-reader")
+
+    async def _unsubscribe_unused(self, topics: tuple[str, ...]) -> None:
+        async with self._changing:
+            # Only what nobody here listens to now (someone may have come back meanwhile).
+            gone = [t for t in topics if t in self._channels and not self._subscribers.listened(t)]
+            if not gone or self._pubsub is None:
+                return
+            self._channels.difference_update(gone)
             with contextlib.suppress(RedisError, OSError):
-                await pubsub.unsubscribe()
-            await pubsub.aclose()
+                await self._pubsub.unsubscribe(*(self._prefix + t for t in gone))
+
+    async def _read(self, pubsub: PubSub) -> None:
+        failures = 0
+        while True:
+            try:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=_POLL_SECONDS)
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError) as exc:
+                # redis-py reconnects on the next read and re-subscribes every channel.
+                if not failures:
+                    log.warning("fan-out: Redis pub/sub lost (%s); reconnecting", exc)
+                await asyncio.sleep(_RETRY_SECONDS[min(failures, len(_RETRY_SECONDS) - 1)])
+                failures += 1
+                continue
+            if failures:
+                # Back after a broken connection: whatever was published meanwhile is gone
+                # from pub/sub, so every local reader catches up from storage.
+                log.info("fan-out: Redis pub/sub is back; readers resync from storage")
+                failures = 0
+                self._subscribers.resync_all()
+            if message is not None and message.get("type") == "message":
+                self._dispatch(message["channel"], message["data"])
+
+    def _dispatch(self, channel: bytes, data: bytes) -> None:
+        topic = channel.decode()[len(self._prefix) :]
+        try:
+            event = json.loads(data)
+        except ValueError:
+            log.warning("fan-out: dropped a message that is not JSON on %s", topic)
+            return
+        self._subscribers.deliver(topic, event)
 
     async def close(self) -> None:
-        return None
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+            self._reader = None
+        if self._pubsub is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await self._pubsub.aclose()
+            self._pubsub = None

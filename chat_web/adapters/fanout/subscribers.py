@@ -1,0 +1,72 @@
+"""The local side of a fan-out: which queues of this process listen to which topics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any
+
+from chat_web.domain.events import resync
+
+log = logging.getLogger(__name__)
+
+
+class Subscribers:
+    def __init__(self, queue_size: int = 1000):
+        self._queue_size = queue_size
+        self._by_topic: dict[str, set[asyncio.Queue]] = defaultdict(set)
+
+    @property
+    def topics(self) -> list[str]:
+        return list(self._by_topic)
+
+    def deliver(self, topic: str, event: dict[str, Any]) -> None:
+        for queue in list(self._by_topic.get(topic, ())):
+            _put(queue, event)
+
+    def resync_all(self) -> None:
+        """Events may have been lost (a broken connection): every reader catches up from storage."""
+        queues = {q for group in self._by_topic.values() for q in group}
+        for queue in queues:
+            _put(queue, resync())
+
+    @contextlib.contextmanager
+    def added(self, topics: Iterable[str]) -> Iterator[AsyncIterator[dict[str, Any]]]:
+        """A new queue on these topics, for the life of the block."""
+        topics = list(dict.fromkeys(topics))
+        queue: asyncio.Queue = asyncio.Queue(self._queue_size)
+        for topic in topics:
+            self._by_topic[topic].add(queue)
+
+        async def events() -> AsyncIterator[dict[str, Any]]:
+            while True:
+                yield await queue.get()
+
+        try:
+            yield events()
+        finally:
+            for topic in topics:
+                group = self._by_topic.get(topic)
+                if group is not None:
+                    group.discard(queue)
+                    if not group:
+                        del self._by_topic[topic]
+
+    def listened(self, topic: str) -> bool:
+        return bool(self._by_topic.get(topic))
+
+
+def _put(queue: asyncio.Queue, event: dict[str, Any]) -> None:
+    if queue.full():
+        # A stalled reader: rather than losing events silently, it is told to catch up
+        # from storage by seq, which loses nothing.
+        while not queue.empty():
+            queue.get_nowait()
+        log.warning("fan-out queue full: its reader resyncs from storage")
+        queue.put_nowait(resync())
+        if event.get("type") == "resync":
+            return
+    queue.put_nowait(event)

@@ -1,0 +1,183 @@
+"""Live delivery: the events of every user whose tabs are connected to this process.
+
+One fan-out subscription per user with tabs here (the Redis adapter carries all of
+them on one connection); each event goes to every tab of that user, in order. The
+hub also notices tabs whose socket went away (the UI framework has no hook for it),
+keeps the presence lease of each live tab, and settles who went offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from chat_web.domain import ChatError
+from chat_web.domain.events import resync, user_topic
+from chat_web.ports import Clock, FanOut, TabGateway
+from chat_web.services.presence import PresenceService
+
+log = logging.getLogger(__name__)
+
+_SUBSCRIBE_RETRY = (0.5, 1.0, 2.0, 5.0)
+
+
+@dataclass
+class _UserStream:
+    tabs: set[str] = field(default_factory=set)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task | None = None
+
+
+class LiveHub:
+    def __init__(
+        self,
+        fanout: FanOut,
+        presence: PresenceService,
+        clock: Clock,
+        tabs: TabGateway | None = None,
+        sweep_every: float = 2.0,
+    ):
+        self._fanout = fanout
+        self._presence = presence
+        self._clock = clock
+        self._tabs = tabs
+        self._sweep_every = sweep_every
+        self._user_of: dict[str, str] = {}  # tab -> user
+        self._streams: dict[str, _UserStream] = {}  # user -> their tabs here
+        self._leaving: dict[str, datetime] = {}  # user -> when their last tab here left
+        self._sweeper: asyncio.Task | None = None
+
+    def bind(self, tabs: TabGateway) -> None:
+        self._tabs = tabs
+
+    @property
+    def tab_count(self) -> int:
+        return len(self._user_of)
+
+    def user_of(self, tab: str) -> str | None:
+        return self._user_of.get(tab)
+
+    # --- tabs -----------------------------------------------------------------------------------
+
+    async def attach(self, tab: str, user_id: str, wait: float = 5.0) -> bool:
+        """Follow this tab's user from now on. True if the tab was not followed here already:
+        it may have missed events and must catch up from storage."""
+        if self._user_of.get(tab) == user_id:
+            return False
+        if tab in self._user_of:
+            await self.detach(tab)
+        self._ensure_sweeper()
+        self._user_of[tab] = user_id
+        self._leaving.pop(user_id, None)
+        stream = self._streams.get(user_id)
+        if stream is None:
+            stream = self._streams[user_id] = _UserStream()
+            stream.task = asyncio.create_task(self._follow(user_id, stream), name=f"live:{user_id}")
+        stream.tabs.add(tab)
+        # Storage is read after this returns: wait until no event can fall between the two.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stream.ready.wait(), wait)
+        await self._renew([(user_id, tab)])
+        return True
+
+    async def detach(self, tab: str) -> None:
+        user_id = self._user_of.pop(tab, None)
+        if user_id is None:
+            return
+        stream = self._streams.get(user_id)
+        if stream is not None:
+            stream.tabs.discard(tab)
+            if not stream.tabs:
+                del self._streams[user_id]
+                if stream.task is not None:
+                    stream.task.cancel()
+                # The grace period starts now: a reload within it does not flicker offline.
+                self._leaving[user_id] = self._clock.now()
+        await self._renew([(user_id, tab)])
+
+    # --- events ---------------------------------------------------------------------------------
+
+    async def _follow(self, user_id: str, stream: _UserStream) -> None:
+        failures = 0
+        while True:
+            try:
+                async with self._fanout.subscribe(user_topic(user_id)) as events:
+                    stream.ready.set()
+                    if failures:
+                        # Events published while we could not listen are lost: catch up.
+                        await self._deliver(user_id, [resync()])
+                        failures = 0
+                    async for event in events:
+                        await self._deliver(user_id, [event])
+            except ChatError as exc:
+                delay = _SUBSCRIBE_RETRY[min(failures, len(_SUBSCRIBE_RETRY) - 1)]
+                if not failures:
+                    log.warning("live events of %s paused: %s", user_id, exc.message)
+                failures += 1
+                stream.ready.set()  # the tab works from storage meanwhile
+                await asyncio.sleep(delay)
+
+    async def _deliver(self, user_id: str, events: list[dict[str, Any]]) -> None:
+        stream = self._streams.get(user_id)
+        if stream is None or self._tabs is None:
+            return
+        tabs = list(stream.tabs)
+        results = await asyncio.gather(
+            *(self._tabs.deliver(tab, user_id, events) for tab in tabs), return_exceptions=True
+        )
+        for tab, result in zip(tabs, results, strict=True):
+            if isinstance(result, Exception):
+                log.warning("live event for tab %s not applied: %r", tab, result)
+
+    # --- liveness and presence ------------------------------------------------------------------
+
+    def _ensure_sweeper(self) -> None:
+        if self._sweeper is None or self._sweeper.done():
+            self._sweeper = asyncio.create_task(self._sweep_forever(), name="live-sweeper")
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._sweep_every)
+            try:
+                await self.sweep()
+            except Exception:  # noqa: BLE001 - the sweeper must outlive any one failure
+                log.exception("live sweep failed")
+
+    async def sweep(self) -> None:
+        """Drop tabs whose socket left; renew the leases of the others; settle who left."""
+        if self._tabs is not None:
+            for tab in [t for t in self._user_of if not self._tabs.connected(t)]:
+                await self.detach(tab)
+        await self._renew(list((user, tab) for tab, user in self._user_of.items()))
+        due = self._clock.now() - self._presence.grace
+        for user_id, left_at in list(self._leaving.items()):
+            if left_at <= due and user_id not in self._streams:
+                del self._leaving[user_id]
+                try:
+                    await self._presence.settle(user_id, left_at)
+                except ChatError as exc:
+                    log.warning("presence of %s not settled: %s", user_id, exc.message)
+
+    async def _renew(self, leases: list[tuple[str, str]]) -> None:
+        if not leases:
+            return
+        try:
+            await self._presence.renew(leases)
+        except ChatError as exc:
+            log.warning("presence leases not renewed: %s", exc.message)
+
+    async def close(self) -> None:
+        tasks = [s.task for s in self._streams.values() if s.task is not None]
+        if self._sweeper is not None:
+            tasks.append(self._sweeper)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._streams.clear()
+        self._user_of.clear()

@@ -1,0 +1,75 @@
+"""Who is online: a lease per connected tab, a grace period after the last one leaves.
+
+A user is online while any of their tabs (or API streams) holds a lease; the process
+serving a tab renews it every few seconds. When the last tab goes, the user stays
+online for the grace period (a reload does not flicker), then their contacts hear
+that they went offline and when they were last seen. Nothing here writes to storage.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from chat_web.domain import ChatError
+from chat_web.domain.events import presence, user_topic
+from chat_web.domain.wire import iso
+from chat_web.ports import ChatRepo, Clock, FanOut, PresenceStore
+
+log = logging.getLogger(__name__)
+
+CONTACTS_MAX = 200  # presence news goes to the members of this many of my latest chats
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceStatus:
+    online: set[str]
+    last_seen: dict[str, datetime]
+
+
+class PresenceService:
+    def __init__(
+        self,
+        store: PresenceStore,
+        chats: ChatRepo,
+        fanout: FanOut,
+        clock: Clock,
+        grace: timedelta = timedelta(seconds=10),
+    ):
+        self._store = store
+        self._chats = chats
+        self._fanout = fanout
+        self._clock = clock
+        self.grace = grace
+
+    async def renew(self, leases: Sequence[tuple[str, str]]) -> None:
+        """Keep these (user, tab) pairs online for another grace period; announce newcomers."""
+        now = self._clock.now()
+        for user_id in await self._store.touch(leases, now + self.grace, now):
+            await self._announce(user_id, online=True, last_seen=None)
+
+    async def settle(self, user_id: str, left_at: datetime) -> bool:
+        """The user's last tab here left at `left_at`: offline now, unless another tab is live."""
+        if not await self._store.settle(user_id, self._clock.now(), left_at):
+            return False
+        await self._announce(user_id, online=False, last_seen=left_at)
+        return True
+
+    async def status(self, user_ids: Sequence[str]) -> PresenceStatus:
+        ids = list(dict.fromkeys(user_ids))
+        online = await self._store.online(ids, self._clock.now())
+        offline = [u for u in ids if u not in online]
+        return PresenceStatus(online=online, last_seen=await self._store.last_seen(offline))
+
+    async def _announce(self, user_id: str, online: bool, last_seen: datetime | None) -> None:
+        # Presence is a hint: a failure to tell is logged, never raised.
+        try:
+            views = await self._chats.list_for_user(user_id, CONTACTS_MAX)
+            contacts = {m for v in views for m in v.chat.member_ids if m != user_id}
+            event = presence(user_id, online, iso(last_seen))
+            for contact in contacts:
+                await self._fanout.publish(user_topic(contact), event)
+        except ChatError as exc:
+            log.warning("presence of %s not announced: %s", user_id, exc.message)
