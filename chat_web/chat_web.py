@@ -17,6 +17,8 @@ from chat_web.pages.outbox import outbox_page
 from chat_web.pages.profile import profile_page
 from chat_web.pages.verify import verify_page
 from chat_web.state.auth import AuthState
+from chat_web.state.chat import ChatState
+from chat_web.state.live import ReflexTabs
 from chat_web.state.outbox import OutboxState
 from chat_web.state.session import SessionState
 
@@ -35,17 +37,18 @@ except ConfigError as exc:
 async def lifespan():
     # A database or Redis that is not up yet does not crash the server: requests get a
     # 503 naming it until it answers.
-    async with container.running(settings, retry_every=5.0):
+    async with container.running(settings, retry_every=5.0, tabs=ReflexTabs(app)):
         yield
 
 
-app = rx.App(api_transformer=create_api())
+app = rx.App(api_transformer=create_api(), stylesheets=["/chat.css"])
 app.register_lifespan_task(lifespan)
 
 app.add_page(rx.fragment(), route="/", on_load=SessionState.route_home, title="Chat")
 app.add_page(login_page, route="/login", on_load=AuthState.skip_if_signed_in, title="Sign in · Chat")
 app.add_page(verify_page, route="/verify", on_load=AuthState.open_verify, title="Enter your code · Chat")
 app.add_page(profile_page, route="/profile", on_load=SessionState.require_user, title="Profile · Chat")
-app.add_page(chat_page, route="/chat", on_load=SessionState.require_user, title="Chat")
+app.add_page(chat_page, route="/chat", on_load=ChatState.open_page, title="Chat")
+app.add_page(chat_page, route="/chat/[chat_id]", on_load=ChatState.open_page, title="Chat")
 if settings.is_dev:
     app.add_page(outbox_page, route="/dev/outbox", on_load=OutboxState.load, title="Dev outbox · Chat")

@@ -144,8 +144,9 @@ class FanOut(Protocol):
 class TabGateway(Protocol):
     """How the live hub reaches the browser tabs connected to this process (the UI framework's side)."""
 
-    async def deliver(self, tab: str, user_id: str, events: list[dict[str, Any]]) -> None:
-        """Apply these events to the tab's page state and push the change to the browser."""
+    async def deliver(self, tab: str, user_id: str, events: list[dict[str, Any]]) -> bool:
+        """Apply these events to the tab's page state and push the change to the browser;
+        False if the tab no longer belongs to that user (the hub stops following it)."""
 
     def connected(self, tab: str) -> bool:
         """Whether the tab's socket is connected to this process now."""

@@ -51,7 +51,8 @@ async def all_chats(
     ] = None,
 ) -> ChatListOut:
     """My chats, newest activity first, with the other members and my unread count."""
-    return ChatListOut(chats=[ChatOut.of_summary(s) for s in await chats.list_chats(me, limit, before)])
+    page = await chats.list_chats(me, limit, before.isoformat() if before else None)
+    return ChatListOut(chats=[ChatOut.of_summary(s) for s in page.items])
 
 
 @router.post("/chat/group", response_model=ChatOut, status_code=201, responses=_errors)

@@ -115,7 +115,8 @@ def direct_key(user_a: str, user_b: str) -> str:
     return f"{first}:{second}"
 
 
-def preview_of(message: NewMessage) -> str:
+def preview_of(message: NewMessage | Message) -> str:
+    """The chat list's one-line preview of a message."""
     if message.kind == "image":
         return IMAGE_PREVIEW
     text = " ".join(message.text.split())

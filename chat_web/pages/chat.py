@@ -1,17 +1,17 @@
 import reflex as rx
 
-from chat_web.components.layout import app_frame
-from chat_web.state.session import SessionState
+from chat_web.components.chat_list import chat_list
+from chat_web.components.conversation import conversation
+from chat_web.state.chat import ChatState
 
 
 def chat_page() -> rx.Component:
-    # The conversation list and live chat arrive with the chat issue; the page is already guarded.
-    return app_frame(
-        rx.vstack(
-            rx.heading("Conversations", size="6"),
-            rx.text(
-                "Welcome, ", rx.text.strong(SessionState.user_name), ". Your conversations will appear here."
-            ),
-            spacing="3",
-        )
+    """/chat and /chat/<id>: the list beside the conversation; on a phone, one at a time."""
+    return rx.box(
+        # Scrolling, the composer's keys, drafts and the "new messages" pill live in the browser.
+        rx.script(src="/chat.js"),
+        chat_list(),
+        conversation(),
+        class_name="chat-shell",
+        custom_attrs={"data-open": (ChatState.open_id != "").to_string()},
     )

@@ -48,6 +48,12 @@ class ChatSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class ChatPage:
+    items: list[ChatSummary]
+    next_cursor: str | None  # pass back for the next page; None at the end
+
+
+@dataclass(frozen=True, slots=True)
 class MessageView:
     message: Message
     seen: bool  # every member other than the sender has read it
@@ -59,6 +65,7 @@ class HistoryPage:
     messages: list[MessageView]
     has_more: bool
     others: list[User]
+    read_cursors: dict[str, int]  # every member's last_read_seq, for live "seen" ticks
 
 
 def _read_floor(members: Sequence[Member]) -> int:
@@ -167,12 +174,12 @@ class ChatService:
         await self._publish(chat.member_ids, chat_changed(chat.id))
         return updated
 
-    async def list_chats(
-        self, me: User, limit: object = None, before: datetime | None = None
-    ) -> list[ChatSummary]:
-        views = await self._chats.list_for_user(me.id, clean_limit(limit), before)
+    async def list_chats(self, me: User, limit: object = None, cursor: str | None = None) -> ChatPage:
+        size = clean_limit(limit)
+        before = datetime.fromisoformat(cursor) if cursor else None
+        views = await self._chats.list_for_user(me.id, size, before)
         people = {u.id: u for u in await self._users.get_many([i for v in views for i in v.chat.member_ids])}
-        return [
+        items = [
             ChatSummary(
                 chat=v.chat,
                 unread=v.unread,
@@ -180,6 +187,13 @@ class ChatService:
             )
             for v in views
         ]
+        next_cursor = views[-1].chat.updated_at.isoformat() if len(views) == size else None
+        return ChatPage(items, next_cursor)
+
+    async def summary_of(self, me: User, chat_id: object) -> ChatSummary:
+        """One chat of mine as my chat list shows it (an outsider gets Forbidden)."""
+        chat, _ = await self._check_member(chat_id, me)
+        return await self.summary(me, chat)
 
     async def summary(self, me: User, chat: Chat) -> ChatSummary:
         """One chat as my chat list shows it."""
@@ -239,6 +253,7 @@ class ChatService:
             messages=[MessageView(m, m.seq <= floor) for m in page],
             has_more=has_more,
             others=others,
+            read_cursors={m.user_id: m.last_read_seq for m in members},
         )
 
     async def mark_read(self, me: User, chat_id: object, seq: object) -> Member:

@@ -132,6 +132,8 @@ class LiveHub:
         for tab, result in zip(tabs, results, strict=True):
             if isinstance(result, Exception):
                 log.warning("live event for tab %s not applied: %r", tab, result)
+            elif result is False:
+                await self.detach(tab)
 
     # --- liveness and presence ------------------------------------------------------------------
 

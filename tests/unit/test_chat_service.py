@@ -59,11 +59,11 @@ async def test_two_users_converse_and_events_follow_the_writes(world):
     event = fanout.published[-1][1]
     assert event["message"]["seq"] == 1 and event["message"]["text"] == "hello Bob"
 
-    listing = await chats.list_chats(bob)
+    listing = (await chats.list_chats(bob)).items
     assert listing[0].unread == 1 and [u.name for u in listing[0].others] == ["ann"]
     page = await chats.history(bob, chat.id)
     assert [v.message.text for v in page.messages] == ["hello Bob"]
-    assert (await chats.list_chats(bob))[0].unread == 0  # the latest page reads the chat
+    assert (await chats.list_chats(bob)).items[0].unread == 0  # the latest page reads the chat
     assert any(e["type"] == "chat.read" for _, e in fanout.published)
 
 

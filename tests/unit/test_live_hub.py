@@ -27,6 +27,7 @@ class Tabs:
     async def deliver(self, tab, user_id, events):
         self.got.setdefault(tab, []).extend(events)
         self.arrived.set()
+        return True
 
     def connected(self, tab):
         return tab in self.connected_tabs

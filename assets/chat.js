@@ -1,0 +1,216 @@
+// The chat page's browser side: what only the browser knows or should decide.
+// - the scroll position: stick to the bottom only when the reader is there, keep the
+//   view still when older messages load above, and a "new messages" pill otherwise;
+// - whether the reader sees the bottom (visible tab, scrolled down): the server marks
+//   the chat read only then;
+// - the composer: Enter sends, Shift+Enter is a new line, the 4,000-character limit,
+//   and a draft per chat kept in localStorage while switching.
+// It talks to the server only by clicking the page's hidden buttons (#load-older,
+// #attn-on, #attn-off, #jump-latest). Listeners sit on the document, so they survive
+// client-side page changes.
+(function () {
+  if (window.chatPage) return;
+  // Times are shown in the reader's own zone; the server reads this cookie.
+  try {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone) document.cookie = `chat_tz=${encodeURIComponent(zone)}; path=/; max-age=31536000; samesite=strict`;
+  } catch (e) {}
+
+  const BOTTOM_SLACK = 48; // px from the bottom that still counts as "at the bottom"
+  const OLDER_AT = 160; // px from the top that asks for the previous page
+  const byId = (id) => document.getElementById(id);
+  const click = (id) => { const el = byId(id); if (el) el.click(); };
+
+  let atBottom = true;
+  let attentive = null;
+  let olderAnchor = null; // {fromBottom, at}: restore the view after older messages arrive
+  let chatId = null;
+  let lastKey = null;
+
+  const list = () => byId("messages");
+  const limit = () => Number((byId("composer-count") || {}).dataset?.limit || 4000);
+
+  function measure(el) {
+    atBottom = el.scrollHeight - el.scrollTop - el.clientHeight <= BOTTOM_SLACK;
+  }
+
+  function reportAttention() {
+    const now = atBottom && document.visibilityState === "visible";
+    if (now !== attentive) {
+      attentive = now;
+      click(now ? "attn-on" : "attn-off");
+    }
+  }
+
+  function pill(show) {
+    const el = byId("new-pill");
+    if (el) el.dataset.show = show ? "1" : "0";
+  }
+
+  function toBottom(el) {
+    el.scrollTop = el.scrollHeight;
+    atBottom = true;
+    pill(false);
+  }
+
+  function maybeLoadOlder(el) {
+    if (el.dataset.hasOlder !== "true" || el.scrollTop > OLDER_AT) return;
+    if (olderAnchor && Date.now() - olderAnchor.at < 5000) return;
+    olderAnchor = { fromBottom: el.scrollHeight - el.scrollTop, at: Date.now() };
+    click("load-older");
+  }
+
+  function lastLine(el) {
+    const lines = el.querySelectorAll(".msg-line");
+    return lines.length ? lines[lines.length - 1] : null;
+  }
+
+  // --- drafts ----------------------------------------------------------------------------
+  const draftKey = (id) => `chat-draft:${id}`;
+
+  function restoreDraft() {
+    const box = byId("composer");
+    if (!box || !chatId) return;
+    const saved = localStorage.getItem(draftKey(chatId)) || "";
+    if (box.value !== saved) box.value = saved;
+    updateCount(box);
+  }
+
+  function saveDraft(box) {
+    if (!chatId) return;
+    if (box.value) localStorage.setItem(draftKey(chatId), box.value);
+    else localStorage.removeItem(draftKey(chatId));
+  }
+
+  function updateCount(box) {
+    const counter = byId("composer-count");
+    if (!counter) return;
+    const length = box.value.length;
+    const max = limit();
+    counter.textContent = length >= max * 0.8 ? `${length.toLocaleString()} / ${max.toLocaleString()}` : "";
+    counter.dataset.over = box.value.trim().length > max ? "1" : "0";
+  }
+
+  function sendable(box) {
+    const text = box.value.trim();
+    return text.length > 0 && text.length <= limit();
+  }
+
+  // --- the message list changed (a new chat, new messages, an older page) ------------------
+  function onListChanged() {
+    const el = list();
+    if (!el) {
+      chatId = null;
+      return;
+    }
+    if (el.dataset.chat !== chatId) {
+      chatId = el.dataset.chat;
+      olderAnchor = null;
+      lastKey = null;
+      restoreDraft();
+      toBottom(el);
+    } else if (olderAnchor && el.scrollHeight - olderAnchor.fromBottom > el.scrollTop + 1) {
+      // Older messages came in above: keep what the reader was looking at where it was.
+      el.scrollTop = el.scrollHeight - olderAnchor.fromBottom;
+      olderAnchor = null;
+    }
+    const last = lastLine(el);
+    const key = last ? last.dataset.key : null;
+    if (key !== lastKey) {
+      const mine = last && last.dataset.mine === "true";
+      if (atBottom || mine || lastKey === null) toBottom(el);
+      else pill(true);
+      lastKey = key;
+    } else if (atBottom) {
+      el.scrollTop = el.scrollHeight; // a row grew (a tick, a retry): stay at the bottom
+    }
+    if (el.dataset.newerWaiting === "true") pill(true);
+    reportAttention();
+  }
+
+  new MutationObserver(() => onListChanged()).observe(document.documentElement, {
+    childList: true,
+    subtree: true,
+    attributes: true,
+    attributeFilter: ["data-chat", "data-newer-waiting"],
+  });
+
+  document.addEventListener(
+    "scroll",
+    (event) => {
+      const el = event.target;
+      if (!(el instanceof HTMLElement) || el.id !== "messages") return;
+      measure(el);
+      if (atBottom) pill(false);
+      maybeLoadOlder(el);
+      reportAttention();
+    },
+    true,
+  );
+
+  document.addEventListener("visibilitychange", reportAttention);
+
+  document.addEventListener("click", (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    if (!target) return;
+    if (target.closest("#new-pill")) {
+      const el = list();
+      if (el && el.dataset.newerWaiting === "true") click("jump-latest");
+      else if (el) el.scrollTo({ top: el.scrollHeight, behavior: "smooth" });
+      pill(false);
+      return;
+    }
+    const discard = target.closest(".discard-failed");
+    const box = byId("composer");
+    if (discard && box && !box.value) {
+      // A message that could not be sent goes back to the box for editing.
+      box.value = discard.dataset.text || "";
+      saveDraft(box);
+      updateCount(box);
+      box.focus();
+    }
+  });
+
+  // --- the composer --------------------------------------------------------------------------
+  document.addEventListener("keydown", (event) => {
+    const box = event.target;
+    if (!(box instanceof HTMLTextAreaElement) || box.id !== "composer") return;
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      if (box.form && sendable(box)) box.form.requestSubmit();
+    }
+  });
+
+  document.addEventListener("input", (event) => {
+    const box = event.target;
+    if (!(box instanceof HTMLTextAreaElement) || box.id !== "composer") return;
+    saveDraft(box);
+    updateCount(box);
+  });
+
+  // Capture phase: an empty or over-long message never reaches the app's handler.
+  document.addEventListener(
+    "submit",
+    (event) => {
+      const form = event.target;
+      if (!(form instanceof HTMLFormElement) || form.id !== "composer-form") return;
+      const box = byId("composer");
+      if (!box || !sendable(box)) {
+        event.preventDefault();
+        event.stopPropagation();
+        return;
+      }
+      // The app has read the form by the time this runs; then the box is emptied.
+      setTimeout(() => {
+        box.value = "";
+        saveDraft(box);
+        updateCount(box);
+        box.focus();
+      }, 0);
+    },
+    true,
+  );
+
+  window.chatPage = { state: () => ({ atBottom, attentive, chatId }) };
+  onListChanged();
+})();

@@ -1,0 +1,160 @@
+"""The sidebar of the chat page: who I am, finding people, my chats."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from chat_web.components.group_dialog import group_dialog
+from chat_web.state.chat import ChatState
+from chat_web.state.rows import Person
+
+
+def avatar(initial: rx.Var, online: rx.Var | bool = False, size: str = "3") -> rx.Component:
+    return rx.box(
+        rx.avatar(fallback=initial, radius="full", size=size, variant="soft"),
+        rx.cond(online, rx.box(class_name="online-dot", title="online")),
+        class_name="avatar-wrap",
+    )
+
+
+def _chat_row(row: rx.Var) -> rx.Component:
+    typing = ChatState.typing_label.contains(row.id)
+    return rx.link(
+        rx.hstack(
+            avatar(row.initial, (row.peer != "") & ChatState.online_ids.contains(row.peer)),
+            rx.vstack(
+                rx.hstack(
+                    rx.text(row.title, weight="medium", class_name="row-title", trim="both"),
+                    rx.spacer(),
+                    rx.text(row.when, size="1", color_scheme="gray", class_name="row-when"),
+                    width="100%",
+                    align="center",
+                ),
+                rx.hstack(
+                    rx.box(
+                        rx.text(row.preview, size="2", color_scheme="gray", class_name="row-preview"),
+                        rx.cond(
+                            typing,
+                            rx.text(
+                                ChatState.typing_label[row.id],
+                                key=ChatState.typing_key[row.id],
+                                size="2",
+                                class_name="typing-flash",
+                            ),
+                        ),
+                        class_name="row-preview-box",
+                    ),
+                    rx.cond(
+                        row.badge != "",
+                        rx.badge(row.badge, radius="full", variant="solid", class_name="unread-badge"),
+                    ),
+                    width="100%",
+                    align="center",
+                ),
+                spacing="0",
+                width="100%",
+                min_width="0",
+            ),
+            align="center",
+            spacing="3",
+            width="100%",
+        ),
+        href="/chat/" + row.id,
+        underline="none",
+        class_name=rx.cond(row.id == ChatState.open_id, "chat-row active", "chat-row"),
+        custom_attrs={"data-chat-row": row.id},
+    )
+
+
+def _person(person: Person) -> rx.Component:
+    return rx.button(
+        rx.hstack(avatar(person.initial, size="2"), rx.text(person.name), align="center", spacing="2"),
+        on_click=ChatState.start_direct(person.id),
+        variant="ghost",
+        class_name="person-hit",
+        custom_attrs={"data-person": person.name},
+    )
+
+
+def _people_results() -> rx.Component:
+    return rx.vstack(
+        rx.text("People", size="1", weight="bold", color_scheme="gray", class_name="section-label"),
+        rx.cond(
+            ChatState.people.length() > 0,
+            rx.foreach(ChatState.people, _person),
+            rx.text("Nobody found by that name or email.", size="2", color_scheme="gray", padding="8px 12px"),
+        ),
+        spacing="1",
+        width="100%",
+        id="people-results",
+    )
+
+
+def _me_bar() -> rx.Component:
+    return rx.hstack(
+        rx.heading("Chat", size="5"),
+        rx.spacer(),
+        rx.link(ChatState.user_name, href="/profile", id="profile-link", size="2", weight="medium"),
+        rx.icon_button(
+            rx.icon("log-out", size=16),
+            on_click=ChatState.sign_out,
+            variant="ghost",
+            id="sign-out",
+            title="Sign out",
+            aria_label="Sign out",
+        ),
+        align="center",
+        spacing="3",
+        padding="14px 16px 8px",
+        width="100%",
+    )
+
+
+def chat_list() -> rx.Component:
+    return rx.vstack(
+        _me_bar(),
+        rx.hstack(
+            rx.input(
+                rx.input.slot(rx.icon("search", size=14)),
+                placeholder="Search people",
+                value=ChatState.query,
+                on_change=ChatState.search_people,
+                id="people-search",
+                width="100%",
+                aria_label="Search people",
+            ),
+            group_dialog(),
+            spacing="2",
+            padding="0 16px 8px",
+            width="100%",
+        ),
+        rx.box(
+            rx.cond(ChatState.query != "", _people_results()),
+            rx.cond(
+                ChatState.rows.length() > 0,
+                rx.foreach(ChatState.rows, _chat_row),
+                rx.cond(
+                    ChatState.query == "",
+                    rx.text(
+                        "No conversations yet. Search for someone above to start one.",
+                        size="2",
+                        color_scheme="gray",
+                        padding="16px",
+                    ),
+                ),
+            ),
+            rx.cond(
+                ChatState.chats_cursor != "",
+                rx.center(
+                    rx.button(
+                        "Load more", on_click=ChatState.load_more_chats, variant="soft", id="more-chats"
+                    ),
+                    padding="12px",
+                ),
+            ),
+            class_name="chat-rows",
+            id="chat-rows",
+        ),
+        spacing="0",
+        class_name="sidebar",
+    )

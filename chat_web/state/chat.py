@@ -1,0 +1,653 @@
+"""The chat page: my chats, the open conversation, and the live events that change them.
+
+What each tab holds is bounded, so a live update costs the same however long the
+history or the chat list: a page of chats, a window of recent messages (older pages
+only when the reader scrolls up for them), and my sends still on their way. Read
+ticks are one number (`seen_upto`), presence a list of online ids, typing a small
+map whose expiry runs in the browser (CSS), never in a server timer.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+
+import reflex as rx
+
+from chat_web import container
+from chat_web.domain import ChatError, Forbidden, Message, Unauthorized, User, preview_of
+from chat_web.domain.events import CHAT_CHANGED, CHAT_READ, MESSAGE_NEW, PRESENCE, RESYNC, TYPING
+from chat_web.services.chats import ChatSummary, HistoryPage
+from chat_web.services.validation import TEXT_MAX
+from chat_web.state import rows as R
+from chat_web.state.rows import ChatRow, MsgRow, Person
+from chat_web.state.session import SessionState, error_toast
+
+log = logging.getLogger(__name__)
+
+CHAT_PAGE = 20
+MESSAGE_PAGE = 30
+WINDOW_KEEP = 30  # at the bottom, the live window is trimmed back to this many messages
+WINDOW_MAX = 50  # ... once it holds more than this
+WINDOW_HARD = 150  # scrolled up: past this, newer messages wait behind "jump to latest"
+TYPING_SECONDS = 5.0
+TYPING_EVERY = 1.5  # the browser asks at most every 2 s; the server drops anything faster
+PEOPLE_MAX = 8
+
+
+def _chat_id_from(path: str) -> str:
+    parts = [p for p in path.split("/") if p]
+    return parts[1] if len(parts) >= 2 and parts[0] == "chat" else ""
+
+
+class ChatState(SessionState):
+    # The browser's time zone (IANA name), set by the page's script: times are local.
+    tz: str = rx.Cookie("", name="chat_tz", max_age=365 * 24 * 3600, same_site="strict")
+
+    # --- sidebar --------------------------------------------------------------------------------
+    rows: list[ChatRow] = []
+    chats_cursor: str = ""  # the next page of chats; "" when there is none
+    online_ids: list[str] = []
+    typing_label: dict[str, str] = {}  # chat id -> "typing…" / "Ada is typing…"
+    typing_key: dict[str, str] = {}  # chat id -> a new key per typing event (restarts the CSS timer)
+    query: str = ""
+    people: list[Person] = []
+
+    # --- the open conversation ------------------------------------------------------------------
+    open_id: str = ""
+    open_title: str = ""
+    open_initial: str = ""
+    open_peer: str = ""  # a direct chat's other user
+    open_subtitle: str = ""  # "3 members" / "last seen today at 14:05"
+    older: list[MsgRow] = []  # pages the reader scrolled up for
+    recent: list[MsgRow] = []  # the live window
+    pending: list[MsgRow] = []  # my sends not stored yet (or failed)
+    has_older: bool = False
+    newer_waiting: bool = False  # more messages below than the window holds
+    seen_upto: int = 0  # every other member has read up to here: two ticks
+    loading_older: bool = False
+    notice: str = ""
+
+    # --- new group dialog -----------------------------------------------------------------------
+    group_open: bool = False
+    group_title: str = ""
+    group_found: list[Person] = []
+    group_picked: list[Person] = []
+    group_saving: bool = False
+
+    # --- backend only ---------------------------------------------------------------------------
+    _reads: dict[str, int] = {}  # listed chat -> my read cursor
+    _lasts: dict[str, int] = {}  # listed chat -> its last seq
+    _group: bool = False
+    _names: dict[str, str] = {}  # the open chat's members
+    _cursors: dict[str, int] = {}  # the open chat's members' read cursors
+    _peers: list[str] = []  # users whose presence this tab shows
+    _attentive: bool = True  # visible and scrolled to the bottom
+    _typing_sent: float = 0.0
+    _typing_at: dict[str, float] = {}
+
+    # ============================================================================ helpers
+
+    @property
+    def _tab(self) -> str:
+        return self.router.session.client_token
+
+    def _zone(self):
+        return R.zone(self.tz)
+
+    def _now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def _me(self) -> User:
+        """The tab's user, known from its checked session (live events carry no cookie)."""
+        return User(id=self.user_id, email=self.user_email, name=self.user_name, created_at=self._now())
+
+    def _last_held(self) -> int:
+        for window in (self.recent, self.older):
+            if window:
+                return window[-1].seq
+        return 0
+
+    def _first_held(self) -> int:
+        for window in (self.older, self.recent):
+            if window:
+                return window[0].seq
+        return 0
+
+    def _seen_floor(self) -> int:
+        others = [seq for user, seq in self._cursors.items() if user != self.user_id]
+        return min(others, default=0)
+
+    # ============================================================================ page load
+
+    @rx.event
+    async def open_page(self):
+        """on_load of /chat and /chat/<id>; also runs again after every websocket reconnect."""
+        try:
+            me = await self._signed_in_user()
+            if me is None:
+                return rx.redirect("/login", replace=True)
+            live = container.current().live
+            # Follow first, then read storage: no event can fall between the two.
+            fresh = await live.attach(self._tab, me.id)
+            if fresh or not self.rows:
+                await self._load_chats(me)
+            wanted = _chat_id_from(self.router.url.path)
+            if wanted != self.open_id:
+                await self._open(me, wanted)
+            elif wanted and fresh:
+                await self._catch_up(me)
+        except Forbidden as exc:
+            self._close_chat()
+            return [error_toast(exc), rx.redirect("/chat", replace=True)]
+        except ChatError as exc:
+            return error_toast(exc)
+        if not self.tz:
+            return rx.call_script(
+                "Intl.DateTimeFormat().resolvedOptions().timeZone", callback=ChatState.set_timezone
+            )
+
+    @rx.event
+    async def set_timezone(self, name: str):
+        if not isinstance(name, str) or R.zone(name).key != name or name == self.tz:
+            return
+        self.tz = name
+        # Show the times in local time: a first visit reads its page once more.
+        try:
+            me = await self._require()
+            await self._load_chats(me)
+            await self._open(me, self.open_id)
+        except ChatError as exc:
+            return error_toast(exc)
+
+    # ============================================================================ chat list
+
+    async def _load_chats(self, me: User) -> None:
+        page = await container.current().chats.list_chats(me, CHAT_PAGE)
+        self.rows = []
+        self._reads, self._lasts = {}, {}
+        self._add_rows(page.items)
+        self.chats_cursor = page.next_cursor or ""
+        await self._refresh_presence()
+
+    def _row_of(self, summary: ChatSummary) -> ChatRow:
+        chat, others = summary.chat, summary.others
+        if chat.kind == "group":
+            title, peer = chat.title or "Group", ""
+        else:
+            title = others[0].name if others else "Deleted account"
+            peer = others[0].id if others else ""
+        self._reads[chat.id] = chat.last_seq - summary.unread
+        self._lasts[chat.id] = chat.last_seq
+        return ChatRow(
+            id=chat.id,
+            title=title,
+            initial=R.initial_of(title),
+            peer=peer,
+            preview=chat.preview if chat.last_seq else ("New group" if chat.kind == "group" else "Say hello"),
+            when=R.list_time(chat.updated_at, self._now(), self._zone()),
+            badge=R.badge(summary.unread),
+        )
+
+    def _add_rows(self, summaries: list[ChatSummary]) -> None:
+        known = {row.id for row in self.rows}
+        self.rows = self.rows + [self._row_of(s) for s in summaries if s.chat.id not in known]
+        self._peers = list(dict.fromkeys([r.peer for r in self.rows if r.peer] + [self.open_peer]))
+
+    @rx.event
+    async def load_more_chats(self):
+        if not self.chats_cursor:
+            return
+        try:
+            me = await self._require()
+            page = await container.current().chats.list_chats(me, CHAT_PAGE, self.chats_cursor)
+        except ChatError as exc:
+            return error_toast(exc)
+        self._add_rows(page.items)
+        self.chats_cursor = page.next_cursor or ""
+        await self._refresh_presence()
+
+    async def _require(self) -> User:
+        """The checked user of a browser action; Unauthorized if the session is gone."""
+        me = await self._signed_in_user()
+        if me is None:
+            raise Unauthorized("Your session has ended; sign in again.")
+        return me
+
+    async def _refresh_presence(self) -> None:
+        status = await container.current().presence.status(self._peers)
+        self.online_ids = sorted(status.online)
+        self._refresh_open_subtitle(status.last_seen.get(self.open_peer))
+
+    # ============================================================================ conversation
+
+    def _close_chat(self) -> None:
+        self.open_id = self.open_title = self.open_initial = self.open_peer = self.open_subtitle = ""
+        self.older, self.recent, self.pending = [], [], []
+        self.has_older = self.newer_waiting = False
+        self.seen_upto = 0
+        self._names, self._cursors, self._group = {}, {}, False
+
+    async def _open(self, me: User, chat_id: str) -> None:
+        self._close_chat()
+        self.notice = ""
+        if not chat_id:
+            return
+        page = await container.current().chats.history(me, chat_id, limit=MESSAGE_PAGE)
+        self.open_id = chat_id
+        self._take_members(page)
+        self.older = []
+        self.recent = R.relabel(self._message_rows(_stored(page)))
+        self.has_older = page.has_more
+        self._mark_row_read(chat_id, page.chat.last_seq)
+        await self._refresh_presence()
+
+    def _take_members(self, page: HistoryPage) -> None:
+        chat = page.chat
+        self._group = chat.kind == "group"
+        self._names = {u.id: u.name for u in page.others}
+        self._names[self.user_id] = self.user_name
+        self._cursors = dict(page.read_cursors)
+        self.seen_upto = self._seen_floor()
+        if self._group:
+            self.open_title, self.open_peer = chat.title or "Group", ""
+        else:
+            other = page.others[0] if page.others else None
+            self.open_title = other.name if other else "Deleted account"
+            self.open_peer = other.id if other else ""
+        self.open_initial = R.initial_of(self.open_title)
+        self._peers = list(dict.fromkeys([r.peer for r in self.rows if r.peer] + [self.open_peer]))
+
+    def _refresh_open_subtitle(self, last_seen: datetime | None = None) -> None:
+        if not self.open_id:
+            self.open_subtitle = ""
+        elif self._group:
+            count = len(self._cursors)
+            self.open_subtitle = f"{count} members"
+        else:
+            self.open_subtitle = R.last_seen_label(last_seen, self._now(), self._zone())
+
+    def _message_rows(self, messages: list[Message]) -> list[MsgRow]:
+        zone, now = self._zone(), self._now()
+        return [R.message_row(m, self.user_id, self._names, zone, now, self._group) for m in messages]
+
+    def _append(self, messages: list[Message]) -> None:
+        """Add stored messages after what is held, in seq order, each once."""
+        last = self._last_held()
+        fresh = [m for m in messages if m.seq > last]
+        if not fresh:
+            return
+        if self.newer_waiting or (len(self.recent) + len(fresh) > WINDOW_HARD and not self._attentive):
+            # The reader is far up the history: newer messages wait behind "jump to latest".
+            self.newer_waiting = True
+            return
+        taken = {m.client_id for m in fresh if m.client_id and m.sender_id == self.user_id}
+        if taken:
+            self.pending = [p for p in self.pending if p.key not in taken]
+        before = self.recent[-1] if self.recent else (self.older[-1] if self.older else None)
+        window = self.recent + R.relabel(self._message_rows(fresh), before)
+        if len(window) > WINDOW_MAX and self._attentive:
+            # Reading at the bottom: what scrolled away is dropped; scrolling up pages it back.
+            window = R.relabel(window[-WINDOW_KEEP:])
+            self.older = []
+            self.has_older = True
+        self.recent = window
+
+    async def _catch_up(self, me: User) -> None:
+        """After a reconnect or a lost event: fetch whatever came after what is held."""
+        if not self.open_id:
+            return
+        chats = container.current().chats
+        for _ in range(5):  # bounded: past that, "jump to latest" takes over
+            page = await chats.history(me, self.open_id, after_seq=self._last_held(), limit=100)
+            self._take_members(page)
+            self._append(_stored(page))
+            if not page.has_more or self.newer_waiting:
+                break
+        self.seen_upto = self._seen_floor()
+        await self._read_if_attentive(me)
+
+    @rx.event
+    async def load_older(self):
+        if not self.open_id or not self.has_older or self.loading_older:
+            return
+        try:
+            me = await self._require()
+            page = await container.current().chats.history(
+                me, self.open_id, before_seq=self._first_held(), limit=MESSAGE_PAGE
+            )
+        except ChatError as exc:
+            return error_toast(exc)
+        rows = self._message_rows(_stored(page))
+        joined = R.relabel(rows + self.older + self.recent)
+        self.older = joined[: len(rows) + len(self.older)]
+        self.recent = joined[len(self.older) :]
+        self.has_older = page.has_more
+
+    @rx.event
+    async def jump_to_latest(self):
+        try:
+            me = await self._require()
+            await self._open(me, self.open_id)
+        except ChatError as exc:
+            return error_toast(exc)
+
+    @rx.event
+    async def set_attentive(self, attentive: bool):
+        """The browser says whether the reader sees the bottom of the conversation."""
+        self._attentive = bool(attentive)
+        if self._attentive and self.open_id:
+            try:
+                await self._read_if_attentive(await self._require())
+            except ChatError as exc:
+                return error_toast(exc)
+
+    async def _read_if_attentive(self, me: User) -> None:
+        last = self._last_held()
+        if not self._attentive or not self.open_id or self._reads.get(self.open_id, 0) >= last:
+            return
+        await container.current().chats.mark_read(me, self.open_id, last)
+        self._mark_row_read(self.open_id, last)
+
+    def _mark_row_read(self, chat_id: str, seq: int) -> None:
+        self._reads[chat_id] = max(self._reads.get(chat_id, 0), seq)
+        self._set_badge(chat_id)
+
+    def _set_badge(self, chat_id: str) -> None:
+        unread = self._lasts.get(chat_id, 0) - self._reads.get(chat_id, 0)
+        for i, row in enumerate(self.rows):
+            if row.id == chat_id and row.badge != R.badge(unread):
+                self.rows[i] = ChatRow(**{**row.__dict__, "badge": R.badge(unread)})
+
+    # ============================================================================ sending
+
+    @rx.event
+    async def send(self, form_data: dict):
+        text = str(form_data.get("text", "")).strip()
+        if not self.open_id or not text:
+            return
+        key = uuid.uuid4().hex
+        before = self.pending[-1] if self.pending else (self.recent[-1] if self.recent else None)
+        row = R.pending_row(key, text, self._now(), self._zone(), self._now())
+        self.pending = self.pending + R.relabel([row], before)
+        self._typing_sent = 0.0
+        yield
+        yield await self._deliver(key)
+
+    @rx.event
+    async def retry(self, key: str):
+        if not any(p.key == key and p.state == "failed" for p in self.pending):
+            return
+        self._set_pending_state(key, "pending")
+        yield
+        yield await self._deliver(key)
+
+    @rx.event
+    def discard(self, key: str):
+        """Drop a failed message (its text goes back to the composer in the browser)."""
+        self.pending = [p for p in self.pending if not (p.key == key and p.state == "failed")]
+
+    def _set_pending_state(self, key: str, state: str) -> None:
+        self.pending = [MsgRow(**{**p.__dict__, "state": state}) if p.key == key else p for p in self.pending]
+
+    async def _deliver(self, key: str):
+        row = next((p for p in self.pending if p.key == key), None)
+        if row is None:
+            return None
+        try:
+            me = await self._require()
+            message, _ = await container.current().chats.send_text(me, self.open_id, row.text, key)
+        except ChatError as exc:
+            # The text stays on screen with "retry": nothing the user wrote is lost.
+            self._set_pending_state(key, "failed")
+            return error_toast(exc)
+        self._append([message])
+        self._lasts[message.chat_id] = max(self._lasts.get(message.chat_id, 0), message.seq)
+        self._mark_row_read(message.chat_id, message.seq)
+        self._bump_row(message)
+        return None
+
+    # ============================================================================ typing
+
+    @rx.event
+    async def notify_typing(self, value: str):
+        if not self.open_id or not isinstance(value, str) or not value.strip():
+            return
+        now = time.monotonic()
+        if now - self._typing_sent < TYPING_EVERY:
+            return
+        self._typing_sent = now
+        try:
+            await container.current().chats.typing(await self._require(), self.open_id)
+        except ChatError as exc:
+            log.info("typing not sent: %s", exc.message)
+
+    def _forget_stale_typing(self) -> None:
+        cutoff = time.time() - TYPING_SECONDS
+        stale = [c for c, at in self._typing_at.items() if at < cutoff]
+        if stale:
+            for chat_id in stale:
+                self._typing_at.pop(chat_id, None)
+            self.typing_label = {c: v for c, v in self.typing_label.items() if c not in stale}
+            self.typing_key = {c: v for c, v in self.typing_key.items() if c not in stale}
+
+    def _stop_typing(self, chat_id: str) -> None:
+        if chat_id in self.typing_label:
+            self._typing_at.pop(chat_id, None)
+            self.typing_label = {c: v for c, v in self.typing_label.items() if c != chat_id}
+            self.typing_key = {c: v for c, v in self.typing_key.items() if c != chat_id}
+
+    # ============================================================================ people
+
+    @rx.event
+    async def search_people(self, value: str):
+        self.query = value if isinstance(value, str) else ""
+        if not self.query.strip():
+            self.people = []
+            return
+        try:
+            found = await container.current().chats.search_users(
+                await self._require(), self.query, PEOPLE_MAX
+            )
+        except ChatError as exc:
+            return error_toast(exc)
+        self.people = [Person(id=u.id, name=u.name, initial=R.initial_of(u.name)) for u in found]
+
+    @rx.event
+    async def start_direct(self, user_id: str):
+        try:
+            chat = await container.current().chats.open_direct(await self._require(), user_id)
+        except ChatError as exc:
+            return error_toast(exc)
+        self.query, self.people = "", []
+        return rx.redirect(f"/chat/{chat.id}")
+
+    @rx.event
+    def set_group_open(self, is_open: bool):
+        self.group_open = bool(is_open)
+        if not self.group_open:
+            self.group_title, self.group_found, self.group_picked = "", [], []
+
+    @rx.event
+    def set_group_title(self, value: str):
+        self.group_title = value if isinstance(value, str) else ""
+
+    @rx.event
+    async def group_search(self, value: str):
+        query = value if isinstance(value, str) else ""
+        if not query.strip():
+            self.group_found = []
+            return
+        try:
+            found = await container.current().chats.search_users(await self._require(), query, PEOPLE_MAX)
+        except ChatError as exc:
+            return error_toast(exc)
+        picked = {p.id for p in self.group_picked}
+        self.group_found = [
+            Person(id=u.id, name=u.name, initial=R.initial_of(u.name)) for u in found if u.id not in picked
+        ]
+
+    @rx.event
+    def group_pick(self, user_id: str):
+        person = next((p for p in self.group_found if p.id == user_id), None)
+        if person is not None:
+            self.group_picked = self.group_picked + [person]
+            self.group_found = [p for p in self.group_found if p.id != user_id]
+
+    @rx.event
+    def group_unpick(self, user_id: str):
+        self.group_picked = [p for p in self.group_picked if p.id != user_id]
+
+    @rx.event
+    async def create_group(self):
+        self.group_saving = True
+        yield
+        try:
+            chat = await container.current().chats.create_group(
+                await self._require(), self.group_title, [p.id for p in self.group_picked]
+            )
+        except ChatError as exc:
+            self.group_saving = False
+            yield error_toast(exc)
+            return
+        self.group_saving = False
+        self.set_group_open(False)
+        yield rx.redirect(f"/chat/{chat.id}")
+
+    # ============================================================================ live events
+
+    async def _apply_events(self, events: list[dict]) -> None:
+        """Apply fan-out events (called by the live hub inside this tab's state lock)."""
+        me = self._me()
+        self._forget_stale_typing()
+        for event in events:
+            kind = event.get("type")
+            try:
+                if kind == MESSAGE_NEW:
+                    await self._on_message(me, event)
+                elif kind == CHAT_READ:
+                    self._on_read(event)
+                elif kind == TYPING:
+                    self._on_typing(event)
+                elif kind == PRESENCE:
+                    self._on_presence(event)
+                elif kind == CHAT_CHANGED:
+                    await self._on_changed(me, event)
+                elif kind == RESYNC:
+                    await self._load_chats(me)
+                    await self._catch_up(me)
+            except ChatError as exc:
+                log.info("live event %s not applied: %s", kind, exc.message)
+
+    async def _on_message(self, me: User, event: dict) -> None:
+        data = event.get("message") or {}
+        message = _message_from(data)
+        self._stop_typing(message.chat_id)
+        self._lasts[message.chat_id] = max(self._lasts.get(message.chat_id, 0), message.seq)
+        if message.sender_id == self.user_id:
+            self._mark_row_read(message.chat_id, message.seq)
+        if message.chat_id == self.open_id:
+            if message.seq > self._last_held() + 1 and not self.newer_waiting:
+                await self._catch_up(me)  # a gap: something was missed
+            else:
+                self._append([message])
+                await self._read_if_attentive(me)
+        if not self._bump_row(message):
+            # A chat not on my first page (or new to me): fetch how my list shows it.
+            summary = await container.current().chats.summary_of(me, message.chat_id)
+            self.rows = [self._row_of(summary)] + [r for r in self.rows if r.id != message.chat_id]
+        self._set_badge(message.chat_id)
+
+    def _bump_row(self, message: Message) -> bool:
+        """Move the chat to the top with this message as its preview; False if it is not listed."""
+        index = next((i for i, r in enumerate(self.rows) if r.id == message.chat_id), None)
+        if index is None:
+            return False
+        row = self.rows[index]
+        updated = ChatRow(
+            **{
+                **row.__dict__,
+                "preview": preview_of(message),
+                "when": R.list_time(message.created_at, self._now(), self._zone()),
+                "badge": R.badge(self._lasts.get(row.id, 0) - self._reads.get(row.id, 0)),
+            }
+        )
+        if index != 0 or updated != row:
+            self.rows = [updated] + self.rows[:index] + self.rows[index + 1 :]
+        return True
+
+    def _on_read(self, event: dict) -> None:
+        chat_id, user_id, seq = event.get("chatId"), event.get("userId"), int(event.get("seq") or 0)
+        if user_id == self.user_id:
+            self._mark_row_read(chat_id, seq)  # read in another tab of mine
+        if chat_id == self.open_id and user_id in self._cursors:
+            self._cursors[user_id] = max(self._cursors[user_id], seq)
+            floor = self._seen_floor()
+            if floor != self.seen_upto:
+                self.seen_upto = floor
+
+    def _on_typing(self, event: dict) -> None:
+        chat_id, user_id = event.get("chatId", ""), event.get("userId")
+        if not chat_id or user_id == self.user_id:
+            return
+        group = chat_id == self.open_id and self._group
+        name = str(event.get("name") or "Someone")
+        label = f"{name} is typing…" if group or self._is_group_row(chat_id) else "typing…"
+        self._typing_at[chat_id] = time.time()
+        self.typing_label = {**self.typing_label, chat_id: label}
+        self.typing_key = {**self.typing_key, chat_id: uuid.uuid4().hex[:8]}
+
+    def _is_group_row(self, chat_id: str) -> bool:
+        return any(r.id == chat_id and not r.peer for r in self.rows)
+
+    def _on_presence(self, event: dict) -> None:
+        user_id = event.get("userId")
+        if user_id not in self._peers:
+            return
+        online = set(self.online_ids)
+        if event.get("online"):
+            online.add(user_id)
+        else:
+            online.discard(user_id)
+            if user_id == self.open_peer:
+                seen = event.get("lastSeen")
+                self._refresh_open_subtitle(datetime.fromisoformat(seen) if seen else None)
+        if online != set(self.online_ids):
+            self.online_ids = sorted(online)
+
+    async def _on_changed(self, me: User, event: dict) -> None:
+        await self._load_chats(me)
+        if event.get("chatId") == self.open_id:
+            try:
+                page = await container.current().chats.history(me, self.open_id, after_seq=self._last_held())
+            except Forbidden:
+                self._close_chat()
+                self.notice = "You are no longer a member of that conversation."
+                return
+            self._take_members(page)
+            self._refresh_open_subtitle()
+            self._append(_stored(page))
+
+
+def _stored(page: HistoryPage) -> list[Message]:
+    return [view.message for view in page.messages]
+
+
+def _message_from(data: dict) -> Message:
+    """A message back from its wire JSON (chat_web.domain.wire.message_json)."""
+    return Message(
+        id=str(data.get("id", "")),
+        chat_id=str(data.get("chatId", "")),
+        seq=int(data.get("seq") or 0),
+        sender_id=str(data.get("senderId", "")),
+        kind=data.get("kind", "text"),
+        text=str(data.get("text", "")),
+        image=None,
+        client_id=data.get("clientId"),
+        created_at=datetime.fromisoformat(data["createdAt"]) if data.get("createdAt") else datetime.now(UTC),
+    )
+
+
+__all__ = ["ChatState", "TEXT_MAX"]

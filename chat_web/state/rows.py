@@ -1,0 +1,145 @@
+"""What the chat page shows, as small rows: pure functions, no Reflex, easy to test.
+
+Rows carry only what the browser renders, already formatted in the reader's time
+zone, so each live update sends a few hundred bytes per row and nothing else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from chat_web.domain import Message
+
+UNREAD_CAP = 99
+
+
+@dataclasses.dataclass
+class ChatRow:
+    id: str
+    title: str
+    initial: str
+    peer: str  # the other user of a direct chat ("" for a group): drives the online dot
+    preview: str
+    when: str
+    badge: str  # "" when read, else the unread count, "99+" past the cap
+
+
+@dataclasses.dataclass
+class MsgRow:
+    key: str  # the clientId when there is one: the same row from pending to stored
+    seq: int  # 0 while pending
+    text: str
+    time: str
+    mine: bool
+    day: str  # "Today", "Yesterday", "Monday", "3 November"
+    sender: str  # in a group, the sender's name for others' messages, else ""
+    state: str  # "pending", "failed" or "" once stored
+    new_day: bool = True  # the first message of its day on screen: a separator above
+    new_run: bool = True  # the first of a run of one sender's messages: their name above
+
+
+@dataclasses.dataclass
+class Person:
+    id: str
+    name: str
+    initial: str
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name) if name else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def initial_of(name: str) -> str:
+    return (name.strip()[:1] or "?").upper()
+
+
+def badge(unread: int) -> str:
+    if unread <= 0:
+        return ""
+    return f"{UNREAD_CAP}+" if unread > UNREAD_CAP else str(unread)
+
+
+def clock_time(at: datetime, tz: ZoneInfo) -> str:
+    return at.astimezone(tz).strftime("%H:%M")
+
+
+def day_label(at: datetime, now: datetime, tz: ZoneInfo) -> str:
+    day, today = at.astimezone(tz).date(), now.astimezone(tz).date()
+    if day == today:
+        return "Today"
+    if day == today - timedelta(days=1):
+        return "Yesterday"
+    if today - day < timedelta(days=7):
+        return f"{day:%A}"
+    if day.year == today.year:
+        return f"{day.day} {day:%B}"
+    return f"{day.day} {day:%B %Y}"
+
+
+def list_time(at: datetime, now: datetime, tz: ZoneInfo) -> str:
+    """The sidebar's time: 14:05 today, else Yesterday / Monday / 3 Nov / 3 Nov 2025."""
+    label = day_label(at, now, tz)
+    if label == "Today":
+        return clock_time(at, tz)
+    if label == "Yesterday" or " " not in label:
+        return label
+    local = at.astimezone(tz)
+    same_year = local.year == now.astimezone(tz).year
+    return f"{local.day} {local:%b}" if same_year else f"{local.day} {local:%b %Y}"
+
+
+def last_seen_label(at: datetime | None, now: datetime, tz: ZoneInfo) -> str:
+    if at is None:
+        return "offline"
+    day = day_label(at, now, tz)
+    prefix = day.lower() if day in ("Today", "Yesterday") else day
+    return f"last seen {prefix} at {clock_time(at, tz)}"
+
+
+def message_row(
+    message: Message, me: str, names: dict[str, str], tz: ZoneInfo, now: datetime, group: bool
+) -> MsgRow:
+    return MsgRow(
+        key=message.client_id or message.id,
+        seq=message.seq,
+        text=message.text,
+        time=clock_time(message.created_at, tz),
+        mine=message.sender_id == me,
+        day=day_label(message.created_at, now, tz),
+        sender=names.get(message.sender_id, "Someone") if group and message.sender_id != me else "",
+        state="",
+    )
+
+
+def pending_row(key: str, text: str, at: datetime, tz: ZoneInfo, now: datetime) -> MsgRow:
+    return MsgRow(
+        key=key,
+        seq=0,
+        text=text,
+        time=clock_time(at, tz),
+        mine=True,
+        day=day_label(at, now, tz),
+        sender="",
+        state="pending",
+    )
+
+
+def relabel(rows: Iterable[MsgRow], before: MsgRow | None = None) -> list[MsgRow]:
+    """Mark where a new day and a new run of one sender's messages start, given the row
+    shown just before: the page draws a day separator and a sender name only there."""
+    out = []
+    previous = before
+    for row in rows:
+        new_day = previous is None or previous.day != row.day
+        new_run = new_day or previous.mine != row.mine or previous.sender != row.sender
+        if (row.new_day, row.new_run) != (new_day, new_run):
+            row = dataclasses.replace(row, new_day=new_day, new_run=new_run)
+        out.append(row)
+        previous = row
+    return out
