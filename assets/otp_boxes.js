@@ -75,6 +75,24 @@
     fill(digits, Number(box.dataset.otpIndex));
   });
 
+  // The resend countdown: the server says when (data-resend-at, epoch ms); the
+  // browser shows the seconds left and keeps the button disabled until then.
+  function tickResend() {
+    const button = document.getElementById("resend");
+    if (!button) return;
+    const left = Math.ceil((Number(button.dataset.resendAt || 0) - Date.now()) / 1000);
+    const label = button.querySelector(".resend-left");
+    if (label) label.textContent = left > 0 ? ` in ${left} s` : "";
+    if (left > 0) {
+      button.disabled = true;
+      button.dataset.cooling = "1";
+    } else if (button.dataset.cooling) {
+      delete button.dataset.cooling; // only undo what this countdown did
+      button.disabled = false;
+    }
+  }
+  window.setInterval(tickResend, 250);
+
   window.otpBoxes = {
     clear() {
       const all = boxes();

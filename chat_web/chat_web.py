@@ -11,6 +11,7 @@ import reflex as rx
 from chat_web import container
 from chat_web.api.app import create_api
 from chat_web.config import ConfigError, get_settings
+from chat_web.instance_lock import only_process
 from chat_web.pages.chat import chat_page
 from chat_web.pages.login import login_page
 from chat_web.pages.outbox import outbox_page
@@ -26,10 +27,12 @@ logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name
 
 settings = get_settings()
 try:
+    settings.check_workers()
     settings.check_production()
 except ConfigError as exc:
     # Stop here, before anything is served, with the reason and no traceback.
-    print(f"\nchat_web refuses to start in production mode: {exc}\n", file=sys.stderr)
+    mode = "" if settings.is_dev else " in production mode"
+    print(f"\nchat_web refuses to start{mode}: {exc}\n", file=sys.stderr)
     raise SystemExit(1) from None
 
 
@@ -37,8 +40,9 @@ except ConfigError as exc:
 async def lifespan():
     # A database or Redis that is not up yet does not crash the server: requests get a
     # 503 naming it until it answers.
-    async with container.running(settings, retry_every=5.0, tabs=ReflexTabs(app)):
-        yield
+    with only_process(settings):
+        async with container.running(settings, retry_every=5.0, tabs=ReflexTabs(app)):
+            yield
 
 
 app = rx.App(api_transformer=create_api(), stylesheets=["/chat.css"])

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     mail_retry_max_seconds: float = Field(300.0, gt=0)
     mail_prefetch: int = Field(20, ge=1)
 
+    # Read to refuse a setup that would lose live events (Granian's worker count).
+    backend_workers: int = Field(1, validation_alias="GRANIAN_WORKERS", ge=1)
+
     @field_validator("env_mode")
     @classmethod
     def _lower(cls, value: str) -> str:
@@ -110,6 +113,14 @@ class Settings(BaseSettings):
             raise ConfigError(
                 f"JWT_SECRET is {len(self.jwt_secret.encode())} bytes; production needs at least "
                 f"{MIN_SECRET_BYTES}."
+            )
+
+    def check_workers(self) -> None:
+        """Several backend workers keep their tabs apart; only Redis joins them."""
+        if self.backend_workers > 1 and not self.redis_url:
+            raise ConfigError(
+                f"GRANIAN_WORKERS={self.backend_workers} without REDIS_URL: each worker would keep its own "
+                "tabs and live events between them would be lost; set REDIS_URL or run one worker."
             )
 
 

@@ -29,14 +29,17 @@ def _digit_box(index: int) -> rx.Component:
 
 
 def _resend_button() -> rx.Component:
+    # /otp_boxes.js counts down to data-resend-at in the browser: it fills the span
+    # and disables the button until then (the server refuses early resends anyway).
     return rx.button(
-        rx.cond(AuthState.resend_in > 0, f"Resend code in {AuthState.resend_in} s", "Resend code"),
+        "Resend code",
+        rx.el.span(class_name="resend-left"),
         on_click=AuthState.resend,
-        disabled=AuthState.resend_in > 0,
         loading=AuthState.sending,
         variant="ghost",
         id="resend",
         type="button",
+        custom_attrs={"data-resend-at": AuthState.resend_at_ms},
     )
 
 

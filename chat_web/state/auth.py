@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 
@@ -20,9 +19,9 @@ class AuthState(SessionState):
     pending_email: str = ""
     sending: bool = False
     verifying: bool = False
-    resend_in: int = 0
-    _resend_at: float = 0.0
-    _ticking: bool = False
+    # When another code may be asked for (epoch ms). The countdown itself runs in the
+    # browser: a server timer would cost a state write per second (a Redis round trip).
+    resend_at_ms: int = 0
 
     @rx.event
     async def skip_if_signed_in(self):
@@ -43,7 +42,6 @@ class AuthState(SessionState):
             return error_toast(exc)
         if not self.pending_email:
             return rx.redirect("/login", replace=True)
-        return AuthState.run_countdown
 
     async def _send_code(self, email: object):
         """Ask for a code; returns (whether a code is waiting in the inbox, a toast)."""
@@ -61,8 +59,7 @@ class AuthState(SessionState):
         return True, rx.toast.success(f"We sent a 6-digit code to {self.pending_email}.")
 
     def _start_cooldown(self, seconds: float) -> None:
-        self._resend_at = time.time() + seconds
-        self.resend_in = math.ceil(seconds)
+        self.resend_at_ms = math.ceil((time.time() + seconds) * 1000)
 
     @rx.event
     async def request_code(self, form_data: dict):
@@ -78,7 +75,7 @@ class AuthState(SessionState):
 
     @rx.event
     async def resend(self):
-        if self.resend_in > 0 or not self.pending_email:
+        if time.time() * 1000 < self.resend_at_ms or not self.pending_email:
             return
         self.sending = True
         yield
@@ -87,25 +84,6 @@ class AuthState(SessionState):
         finally:
             self.sending = False
         yield toast
-        yield AuthState.run_countdown
-
-    @rx.event(background=True)
-    async def run_countdown(self):
-        """Tick `resend_in` down once a second; one ticker per session."""
-        async with self:
-            if self._ticking:
-                return
-            self._ticking = True
-        try:
-            while True:
-                async with self:
-                    self.resend_in = max(0, math.ceil(self._resend_at - time.time()))
-                    if self.resend_in <= 0:
-                        return
-                await asyncio.sleep(1)
-        finally:
-            async with self:
-                self._ticking = False
 
     @rx.event
     async def verify(self, form_data: dict):

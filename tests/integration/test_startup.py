@@ -92,3 +92,58 @@ async def test_the_app_waits_for_a_missing_service_and_answers_503_naming_it(tmp
                 await asyncio.sleep(0.1)
             else:
                 raise AssertionError("the app did not pick the database up")
+
+
+def test_several_workers_without_redis_are_refused_with_the_reason(tmp_path):
+    result = import_app(tmp_path, GRANIAN_WORKERS="3", REDIS_URL="")
+    assert result.returncode == 1
+    assert "GRANIAN_WORKERS=3 without REDIS_URL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_several_workers_with_redis_start(tmp_path):
+    result = import_app(tmp_path, GRANIAN_WORKERS="3", REDIS_URL="redis://127.0.0.1:6379/15")
+    assert result.returncode == 0, result.stderr
+
+
+HOLD_LOCK = """
+import sys, time
+from chat_web.config import Settings
+from chat_web.instance_lock import only_process
+settings = Settings(_env_file=None, data_dir=sys.argv[1], redis_url=sys.argv[2])
+with only_process(settings, wait=float(sys.argv[3])):
+    print("serving", flush=True)
+    time.sleep(float(sys.argv[4]))
+"""
+
+
+def _hold(tmp_path, redis_url="", wait=0.5, seconds=0.0):
+    return subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(tmp_path), redis_url, str(wait), str(seconds)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_second_app_process_on_the_same_data_without_redis_is_refused(tmp_path):
+    first = _hold(tmp_path, seconds=30)
+    try:
+        assert first.stdout.readline().strip() == "serving"
+        second = _hold(tmp_path, wait=0.5)
+        out, err = second.communicate(timeout=30)
+        assert second.returncode == 3
+        assert "another app process already serves" in err and "REDIS_URL" in err
+        assert "Traceback" not in err and "serving" not in out
+        # With Redis, processes share live events: a second one is welcome.
+        shared = _hold(tmp_path, redis_url="redis://127.0.0.1:6379/15", wait=0.5)
+        out, _ = shared.communicate(timeout=30)
+        assert shared.returncode == 0 and "serving" in out
+    finally:
+        first.kill()
+        first.wait(timeout=10)
+    # Once the first one is gone, the folder is free again.
+    again = _hold(tmp_path, wait=5)
+    out, _ = again.communicate(timeout=30)
+    assert again.returncode == 0 and "serving" in out
