@@ -1,0 +1,277 @@
+"""The chat page's state handlers over in-memory adapters, without a browser.
+
+A real ChatState instance (in a real Reflex state tree) is driven the way the page
+and the live hub drive it: on_load, sends, and fan-out events.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from reflex.istate.data import RouterData
+from reflex.state import State
+from reflex_base import constants
+
+from chat_web import container
+from chat_web.adapters.auth.memory import InMemoryOtpStore, InMemoryRateLimiter
+from chat_web.adapters.fanout.inprocess import InProcessFanOut
+from chat_web.adapters.mail.memory import RecordingMailQueue
+from chat_web.adapters.presence.memory import InMemoryPresence
+from chat_web.adapters.storage.memory import InMemoryStore
+from chat_web.config import Settings
+from chat_web.domain import ServiceUnavailable
+from chat_web.domain.events import chat_read, message_new, user_typing
+from chat_web.services.auth import AuthService
+from chat_web.services.chats import ChatService
+from chat_web.services.live import LiveHub
+from chat_web.services.presence import PresenceService
+from chat_web.services.tokens import TokenService
+from chat_web.state import chat as chat_module
+from chat_web.state.chat import WINDOW_HARD, WINDOW_MAX, ChatState
+
+
+class World:
+    def __init__(self, clock):
+        self.clock = clock
+        self.store = InMemoryStore(clock)
+        self.fanout = InProcessFanOut()
+        self.tokens = TokenService("t" * 40, timedelta(days=1), clock)
+        auth = AuthService(
+            self.store.users,
+            InMemoryOtpStore(clock),
+            InMemoryRateLimiter(clock),
+            RecordingMailQueue(),
+            self.tokens,
+            clock,
+            b"k" * 32,
+        )
+        self.chats = ChatService(self.store.users, self.store.chats, self.store.messages, self.fanout, clock)
+        presence = PresenceService(InMemoryPresence(), self.store.chats, self.fanout, clock)
+        self.live = LiveHub(self.fanout, presence, clock, sweep_every=3600)
+        self.container = container.Container(
+            Settings(_env_file=None), clock, self.store, self.fanout, auth, self.chats, presence, self.live
+        )
+
+    async def user(self, name):
+        return await self.store.users.get_or_create(f"{name}@example.com", name)
+
+    def tab(self, user, path="/chat", tab_id="tab-1") -> ChatState:
+        root = State(_reflex_internal_init=True)
+        session = root.substates["chat_web___state___session____session_state"]
+        state = session.substates[ChatState.get_name()]
+        root.router_data = {
+            constants.RouteVar.PATH: "/chat/[chat_id]",
+            constants.RouteVar.ORIGIN: path,
+            constants.RouteVar.CLIENT_TOKEN: tab_id,
+            constants.RouteVar.HEADERS: {"origin": "http://test"},
+        }
+        root.router = RouterData.from_router_data(root.router_data)
+        state.token = self.tokens.issue(user.id)
+        state.tz = "Europe/Paris"
+        return state
+
+    async def send(self, user, chat_id, text):
+        message, _ = await self.chats.send_text(user, chat_id, text, f"{user.id}-{text}")
+        return message
+
+
+@pytest.fixture
+async def world(clock, monkeypatch):
+    w = World(clock)
+    monkeypatch.setattr(container, "_current", w.container)
+    # The page's "now" is the test clock's now.
+    monkeypatch.setattr(ChatState, "_now", lambda self: clock.now())
+    yield w
+    await w.live.close()
+
+
+async def open_page(state, path=None):
+    if path is not None:
+        state.router = RouterData.from_router_data({**state.router_data, constants.RouteVar.ORIGIN: path})
+    return await ChatState.open_page.fn(state)
+
+
+async def run(handler, state, *args):
+    """Run an event handler to its end, whatever its kind; the last thing it yields."""
+    result = handler.fn(state, *args)
+    last = None
+    if hasattr(result, "__aiter__"):
+        async for item in result:
+            last = item if item is not None else last
+        return last
+    return await result if hasattr(result, "__await__") else result
+
+
+def texts(state):
+    return [row.text for row in state.older + state.recent]
+
+
+async def test_opening_a_chat_shows_its_latest_page_marks_it_read_and_pages_back(world):
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    for n in range(45):
+        await world.send(bob, chat.id, f"m{n}")
+    state = world.tab(ann)
+    await open_page(state)
+    assert [r.title for r in state.rows] == ["bob"] and state.rows[0].badge == "45"
+
+    await open_page(state, f"/chat/{chat.id}")
+    assert state.open_title == "bob" and state.open_peer == bob.id
+    assert texts(state) == [f"m{n}" for n in range(15, 45)]
+    assert state.has_older and state.rows[0].badge == ""
+    assert state.recent[0].new_day and not state.recent[1].new_day  # one day separator
+
+    await run(ChatState.load_older, state)
+    assert texts(state) == [f"m{n}" for n in range(45)]
+    assert not state.has_older
+    assert sum(row.new_day for row in state.older + state.recent) == 1
+
+
+async def test_live_messages_arrive_once_in_order_and_a_gap_is_filled_from_storage(world):
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    state = world.tab(ann, f"/chat/{chat.id}")
+    await open_page(state)
+    first = await world.send(bob, chat.id, "one")
+    await state._apply_events([message_new(first), message_new(first)])  # a duplicate changes nothing
+    assert texts(state) == ["one"]
+    # Two messages whose events were lost, then a third: the page asks storage for the gap.
+    await world.send(bob, chat.id, "two")
+    await world.send(bob, chat.id, "three")
+    fourth = await world.send(bob, chat.id, "four")
+    await state._apply_events([message_new(fourth)])
+    assert texts(state) == ["one", "two", "three", "four"]
+    assert [row.seq for row in state.recent] == [1, 2, 3, 4]
+
+
+async def test_a_message_in_another_chat_raises_its_badge_and_moves_it_up(world):
+    ann, bob, cyd = await world.user("ann"), await world.user("bob"), await world.user("cyd")
+    with_bob = await world.chats.open_direct(ann, bob.id)
+    world.clock.advance(seconds=1)
+    with_cyd = await world.chats.open_direct(ann, cyd.id)
+    state = world.tab(ann, f"/chat/{with_cyd.id}")
+    await open_page(state)
+    assert [r.title for r in state.rows] == ["cyd", "bob"]
+    for n in range(101):
+        world.clock.advance(seconds=1)
+        message = await world.send(bob, with_bob.id, f"hi {n}")
+        await state._apply_events([message_new(message)])
+    assert [r.title for r in state.rows] == ["bob", "cyd"]
+    assert state.rows[0].badge == "99+" and state.rows[0].preview == "hi 100"
+    assert texts(state) == []  # the open chat is another one
+
+
+async def test_read_ticks_follow_the_other_members_cursor(world):
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    state = world.tab(ann, f"/chat/{chat.id}")
+    await open_page(state)
+    await run(ChatState.send, state, {"text": "first"})
+    await run(ChatState.send, state, {"text": "second"})
+    assert [(r.text, r.seq) for r in state.recent] == [("first", 1), ("second", 2)]
+    assert state.pending == [] and state.seen_upto == 0
+    await state._apply_events([chat_read(chat.id, bob.id, 1)])
+    assert state.seen_upto == 1
+    await state._apply_events([chat_read(chat.id, bob.id, 2)])
+    assert state.seen_upto == 2
+
+
+async def test_a_failed_send_keeps_the_text_and_a_retry_stores_it_once(world, monkeypatch):
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    state = world.tab(ann, f"/chat/{chat.id}")
+    await open_page(state)
+
+    original = world.chats.send_text
+
+    async def database_down(*args, **kwargs):
+        raise ServiceUnavailable("The database (sqlite) cannot be reached.")
+
+    monkeypatch.setattr(world.chats, "send_text", database_down)
+    toast = await run(ChatState.send, state, {"text": "  don't lose me  "})
+    assert "cannot be reached" in json.dumps(toast.to_spec() if hasattr(toast, "to_spec") else str(toast))
+    assert [(p.text, p.state) for p in state.pending] == [("don't lose me", "failed")]
+
+    monkeypatch.setattr(world.chats, "send_text", original)
+    key = state.pending[0].key
+    await run(ChatState.retry, state, key)
+    await run(ChatState.retry, state, key)  # a second click finds nothing left to retry
+    assert state.pending == [] and texts(state) == ["don't lose me"]
+    stored = await world.store.messages.page_before(chat.id, None, 10)
+    assert [(m.text, m.client_id) for m in stored] == [("don't lose me", key)]
+
+
+async def test_typing_shows_for_the_chat_and_a_message_from_the_typist_clears_it(world):
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    state = world.tab(ann, f"/chat/{chat.id}")
+    await open_page(state)
+    await state._apply_events([user_typing(chat.id, bob.id, "bob")])
+    assert state.typing_label == {chat.id: "typing…"}
+    key = state.typing_key[chat.id]
+    await state._apply_events([user_typing(chat.id, bob.id, "bob")])
+    assert state.typing_key[chat.id] != key  # a new key restarts the 5 s timer in the browser
+    await state._apply_events([user_typing(chat.id, ann.id, "ann")])  # my own typing: ignored
+    message = await world.send(bob, chat.id, "done typing")
+    await state._apply_events([message_new(message)])
+    assert state.typing_label == {}
+
+
+async def test_the_live_window_stays_bounded_however_long_the_chat(world):
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    state = world.tab(ann, f"/chat/{chat.id}")
+    await open_page(state)
+    sizes = []
+    for n in range(400):
+        message = await world.send(bob, chat.id, f"live message {n:04d}")
+        await state._apply_events([message_new(message)])
+        sizes.append(len(json.dumps([row.__dict__ for row in state.recent])))
+    assert len(state.recent) <= WINDOW_MAX and state.recent[-1].text == "live message 0399"
+    # What one update re-sends does not grow with the history (seqs gain a digit: 5%).
+    assert max(sizes[200:]) <= 1.05 * max(sizes[:100])
+    assert state.rows[0].badge == ""  # read as it arrived: the reader is at the bottom
+
+
+async def test_a_reader_far_up_the_history_gets_jump_to_latest_instead_of_an_endless_list(world):
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    state = world.tab(ann, f"/chat/{chat.id}")
+    await open_page(state)
+    await run(ChatState.set_attentive, state, False)
+    for n in range(WINDOW_HARD + 20):
+        message = await world.send(bob, chat.id, f"m{n}")
+        await state._apply_events([message_new(message)])
+    assert len(state.recent) <= WINDOW_HARD and state.newer_waiting
+    assert state.rows[0].badge == str(WINDOW_HARD + 20) or state.rows[0].badge == "99+"
+    await run(ChatState.jump_to_latest, state)
+    assert not state.newer_waiting and texts(state)[-1] == f"m{WINDOW_HARD + 19}"
+
+
+async def test_times_are_shown_in_the_readers_zone(world):
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    await world.send(bob, chat.id, "noon in UTC")  # the test clock says 12:00 UTC
+    state = world.tab(ann, f"/chat/{chat.id}")
+    state.tz = ""
+    await open_page(state)
+    assert state.recent[0].time == "12:00"
+    await run(ChatState.set_timezone, state, "America/New_York")
+    assert state.tz == "America/New_York" and state.recent[0].time == "07:00"
+    await run(ChatState.set_timezone, state, "Not/AZone")  # ignored
+    assert state.tz == "America/New_York"
+
+
+async def test_a_chat_i_am_not_in_sends_me_back_to_the_list(world):
+    ann, bob, cyd = await world.user("ann"), await world.user("bob"), await world.user("cyd")
+    theirs = await world.chats.open_direct(bob, cyd.id)
+    state = world.tab(ann, f"/chat/{theirs.id}")
+    result = await open_page(state)
+    assert state.open_id == "" and texts(state) == []
+    assert any("/chat" in str(item) for item in result)
+
+
+def test_the_page_module_keeps_its_limits_consistent():
+    assert chat_module.WINDOW_KEEP < WINDOW_MAX < WINDOW_HARD
