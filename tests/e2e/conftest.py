@@ -139,3 +139,88 @@ def context(browser):
     context.set_default_timeout(20_000)
     yield context
     context.close()
+
+
+# --- signing in without the UI (the sign-in pages have tests of their own) ------------------------
+
+# Keeps every websocket of a page reachable, so a test can cut the live connection the
+# way a network drop does (Chromium's offline mode alone leaves open sockets open).
+TRACK_SOCKETS = """
+(() => {
+  const Native = window.WebSocket;
+  window.__sockets = [];
+  window.WebSocket = function (...args) {
+    const socket = new Native(...args);
+    window.__sockets.push(socket);
+    return socket;
+  };
+  window.WebSocket.prototype = Native.prototype;
+  Object.assign(window.WebSocket, Native);
+})();
+"""
+CUT_LIVE_SOCKET = "window.__sockets.filter(s => s.url.includes('/_event')).forEach(s => s.close())"
+
+
+def mailed_code(data_dir: Path, email: str, timeout: float = 10.0) -> str:
+    import json
+    import re
+
+    deadline = time.monotonic() + timeout
+    outbox = data_dir / "outbox.jsonl"
+    while time.monotonic() < deadline:
+        if outbox.exists():
+            for line in reversed(outbox.read_text().splitlines()):
+                mail = json.loads(line)
+                if mail.get("to") == email:
+                    return re.search(r"\b(\d{6})\b", mail["body"]).group(1)
+        time.sleep(0.1)
+    raise AssertionError(f"no code was mailed to {email}")
+
+
+class Person:
+    """A signed-in user of the running app: their token, id and name."""
+
+    def __init__(self, server: dict, name: str):
+        import uuid
+
+        self.server = server
+        self.email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
+        api = f"{server['backend']}/api/v1"
+        httpx.post(f"{api}/login", json={"email": self.email}, timeout=10).raise_for_status()
+        answer = httpx.post(
+            f"{api}/verify",
+            json={"email": self.email, "otp": mailed_code(server["data"], self.email)},
+            timeout=10,
+        )
+        answer.raise_for_status()
+        self.token = answer.json()["token"]
+        self.id = answer.json()["user"]["id"]
+        self.name = f"{name} {self.email[len(name) + 1 : len(name) + 5]}"
+        self.api("POST", "/update/user", json={"name": self.name})
+
+    def api(self, method: str, path: str, **kwargs) -> httpx.Response:
+        response = httpx.request(
+            method,
+            f"{self.server['backend']}/api/v1{path}",
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=10,
+            **kwargs,
+        )
+        response.raise_for_status()
+        return response
+
+    def chat_with(self, other: Person) -> str:
+        return self.api("POST", "/chat/new", json={"otherUserId": other.id}).json()["chatId"]
+
+    def page(self, browser, path: str = "/chat", frontend: str | None = None, **options):
+        """A new browser context signed in as this person, on `path`."""
+        base = frontend or self.server["frontend"]
+        context = browser.new_context(
+            viewport=options.pop("viewport", {"width": 1100, "height": 800}), **options
+        )
+        context.set_default_timeout(20_000)
+        context.add_cookies([{"name": "chat_session", "value": self.token, "url": base}])
+        context.add_init_script(TRACK_SOCKETS)
+        page = context.new_page()
+        page.goto(f"{base}{path}")
+        return page

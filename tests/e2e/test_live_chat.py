@@ -1,0 +1,180 @@
+"""Two and three people chatting live in headless Chromium, on the running app.
+
+Runs on the embedded setup and on Redis (the `app_server` fixture's two params).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import CUT_LIVE_SOCKET, Person
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def pages():
+    """Opened pages; their browser contexts are closed after the test."""
+    opened: list[Page] = []
+    yield opened
+    for page in opened:
+        page.context.close()
+
+
+def open_as(pages, browser, person: Person, path: str = "/chat", **options) -> Page:
+    page = person.page(browser, path, **options)
+    pages.append(page)
+    expect(page.locator("#profile-link")).to_have_text(person.name)
+    return page
+
+
+def bubbles(page: Page):
+    return page.locator("#messages .msg-text")
+
+
+def send(page: Page, text: str) -> None:
+    page.locator("#composer").fill(text)
+    page.locator("#composer").press("Enter")
+    expect(page.locator("#composer")).to_have_value("")
+
+
+def test_two_people_chat_live_with_ticks_typing_and_unread_badges(app_server, browser, pages):
+    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
+    a = open_as(pages, browser, ada)
+    b = open_as(pages, browser, bob)
+
+    # Ada finds Bob by name and opens a direct chat from the search results.
+    a.locator("#people-search").fill(bob.name)
+    a.locator(f'[data-person="{bob.name}"]').click()
+    expect(a).to_have_url(re.compile(r"/chat/\w+$"))
+    chat_id = a.url.rsplit("/", 1)[1]
+    expect(a.locator("#chat-title")).to_have_text(bob.name)
+    expect(a.locator("#chat-status")).to_have_text("online")  # Bob's tab is open
+
+    send(a, "Hello Bob!")
+    expect(a.locator(".msg.mine .tick")).to_have_count(1)
+    expect(a.locator(".msg.mine .tick.seen")).to_have_count(0)
+
+    # Bob, on his chat list, sees the new chat rise with an unread badge.
+    row = b.locator(f'[data-chat-row="{chat_id}"]')
+    expect(row.locator(".unread-badge")).to_have_text("1")
+    expect(row).to_contain_text("Hello Bob!")
+    send_more = ["Are you there?", "Ping"]
+    for text in send_more:
+        send(a, text)
+    expect(row.locator(".unread-badge")).to_have_text("3")
+
+    # Bob opens it: he sees the messages once, in order, and Ada's ticks double.
+    row.click()
+    expect(bubbles(b)).to_have_text(["Hello Bob!", *send_more])
+    expect(row.locator(".unread-badge")).to_have_count(0)
+    expect(a.locator(".msg.mine .tick.seen")).to_have_count(3)
+
+    # Bob types: Ada sees "typing…", which goes away by itself about 5 s later.
+    b.locator("#composer").click()
+    b.keyboard.type("On my way", delay=40)
+    expect(a.locator("#chat-typing")).to_be_visible()
+    expect(a.locator("#chat-typing")).to_have_text("typing…")
+    expect(a.locator("#chat-typing")).to_be_hidden(timeout=8_000)
+
+    # Bob sends; Ada, at the bottom of the chat, gets it and reads it at once.
+    b.locator("#composer").press("Enter")
+    expect(bubbles(a)).to_have_text(["Hello Bob!", *send_more, "On my way"])
+    expect(b.locator(".msg.mine .tick.seen")).to_have_count(1)
+    expect(a.locator(f'[data-chat-row="{chat_id}"] .unread-badge')).to_have_count(0)
+
+    # The draft of a chat survives switching away and back.
+    a.locator("#composer").fill("half a thought")
+    a.goto(f"{app_server['frontend']}/chat")
+    expect(a.locator("#messages")).to_have_count(0)
+    a.locator(f'[data-chat-row="{chat_id}"]').click()
+    expect(a.locator("#composer")).to_have_value("half a thought")
+
+
+def test_a_message_sent_through_the_api_appears_in_the_browser(app_server, browser, pages):
+    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
+    chat_id = ada.chat_with(bob)
+    b = open_as(pages, browser, bob, f"/chat/{chat_id}")
+    expect(b.locator("#chat-title")).to_have_text(ada.name)
+    ada.api("POST", "/message", json={"chatId": chat_id, "text": "Sent with curl", "clientId": "api-1"})
+    # A retry with the same clientId stores nothing new.
+    ada.api("POST", "/message", json={"chatId": chat_id, "text": "Sent with curl", "clientId": "api-1"})
+    expect(bubbles(b)).to_have_text(["Sent with curl"])
+    # Bob read it on screen, so the API shows it seen.
+    history = ada.api("GET", f"/message/{chat_id}").json()["messages"]
+    assert [m["text"] for m in history] == ["Sent with curl"]
+
+
+def test_a_reader_who_drops_off_gets_everything_once_in_order(app_server, browser, pages):
+    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
+    chat_id = ada.chat_with(bob)
+    a = open_as(pages, browser, ada, f"/chat/{chat_id}")
+    b = open_as(pages, browser, bob, f"/chat/{chat_id}")
+    send(a, "before the drop")
+    expect(bubbles(b)).to_have_text(["before the drop"])
+
+    b.context.set_offline(True)
+    b.evaluate(CUT_LIVE_SOCKET)  # the network drop closes the live connection
+    sent = [f"while you were away {n}" for n in range(5)]
+    for text in sent:
+        send(a, text)
+    expect(a.locator(".msg.mine .tick")).to_have_count(6)
+    a.wait_for_timeout(3_000)  # long enough for the server to notice the tab is gone
+    expect(bubbles(b)).to_have_text(["before the drop"])
+
+    b.context.set_offline(False)
+    expect(bubbles(b)).to_have_text(["before the drop", *sent], timeout=30_000)
+    # ... and exactly once: nothing is repeated after catching up.
+    b.wait_for_timeout(1_500)
+    expect(bubbles(b)).to_have_count(6)
+    expect(a.locator(".msg.mine .tick.seen")).to_have_count(6)
+
+
+def test_a_group_of_three_sees_each_message_once_and_who_is_typing(app_server, browser, pages):
+    ada, bob, cyd = Person(app_server, "Ada"), Person(app_server, "Bob"), Person(app_server, "Cyd")
+    group = ada.api(
+        "POST", "/chat/group", json={"title": "Trip planning", "memberIds": [bob.id, cyd.id]}
+    ).json()["id"]
+    a, b, c = (open_as(pages, browser, p, f"/chat/{group}") for p in (ada, bob, cyd))
+    for page in (a, b, c):
+        expect(page.locator("#chat-title")).to_have_text("Trip planning")
+        expect(page.locator("#chat-status")).to_have_text("3 members")
+
+    c.locator("#composer").click()
+    c.keyboard.type("Train or car?", delay=30)
+    expect(a.locator("#chat-typing")).to_have_text(f"{cyd.name} is typing…")
+    c.locator("#composer").press("Enter")
+    send(b, "Train!")
+    send(a, "Train it is")
+    expected = ["Train or car?", "Train!", "Train it is"]
+    for page in (a, b, c):
+        expect(bubbles(page)).to_have_text(expected)
+    # A group shows who wrote what; two ticks once both others have read it.
+    expect(a.locator(".msg.theirs .msg-sender").first).to_have_text(cyd.name)
+    expect(a.locator(".msg.mine .tick.seen")).to_have_count(1)
+
+
+def test_the_page_works_at_360_px_and_in_dark_mode(app_server, browser, pages):
+    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
+    chat_id = ada.chat_with(bob)
+    ada.api("POST", "/message", json={"chatId": chat_id, "text": "Small screens too", "clientId": "s1"})
+    phone = {"viewport": {"width": 360, "height": 740}, "color_scheme": "dark"}
+    b = open_as(pages, browser, bob, "/chat", **phone)
+    # A phone shows the list alone, then the conversation alone, with a way back.
+    expect(b.locator(".conversation")).to_be_hidden()
+    b.locator(f'[data-chat-row="{chat_id}"]').click()
+    expect(bubbles(b)).to_have_text(["Small screens too"])
+    expect(b.locator(".sidebar")).to_be_hidden()
+    assert b.evaluate("document.documentElement.scrollWidth") <= 360  # nothing spills sideways
+    background = b.evaluate("getComputedStyle(document.querySelector('.chat-shell')).backgroundColor")
+    assert _is_dark(background), background
+    b.locator(".back-link").click()
+    expect(b.locator(".sidebar")).to_be_visible()
+
+
+def _is_dark(css_color: str) -> bool:
+    channels = [float(x) for x in re.findall(r"[\d.]+", css_color)[:3]]
+    return sum(channels) / 3 < 80
