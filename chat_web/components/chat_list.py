@@ -94,7 +94,14 @@ def _me_bar() -> rx.Component:
     return rx.hstack(
         rx.heading("Chat", size="5"),
         rx.spacer(),
-        rx.link(ChatState.user_name, href="/profile", id="profile-link", size="2", weight="medium"),
+        rx.link(
+            rx.text(ChatState.user_name, id="signed-in-name"),
+            href="/profile",
+            id="profile-link",
+            size="2",
+            weight="medium",
+            title="Your profile",
+        ),
         rx.icon_button(
             rx.icon("log-out", size=16),
             on_click=ChatState.sign_out,

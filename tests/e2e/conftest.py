@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import REDIS_URL, need_service, port_open
 
@@ -22,13 +23,13 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 START_TIMEOUT = 300  # the first run installs the frontend packages
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def _wait_for(url: str, process: subprocess.Popen, log: Path, deadline: float) -> None:
+def wait_for(url: str, process: subprocess.Popen, log: Path, deadline: float) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the app exited early:\n{log.read_text()[-4000:]}")
@@ -41,6 +42,49 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path, deadline: float) -
     raise RuntimeError(f"the app did not answer at {url}:\n{log.read_text()[-4000:]}")
 
 
+def app_env(data: Path, **overrides: str) -> dict[str, str]:
+    """The environment of an app process on embedded defaults, with these settings on top."""
+    return {
+        **os.environ,
+        "DATA_DIR": str(data),
+        "REFLEX_ENV_MODE": "dev",
+        "REDIS_URL": "",
+        "DATABASE_URL": "",
+        "SMTP_HOST": "",
+        "RABBITMQ_URL": "",
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        **overrides,
+    }
+
+
+def start_app(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen:
+    """`reflex run` with these arguments, in its own process group, logging to `log`."""
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "reflex", "run", "--loglevel", "info", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop_app(process: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def need_bun() -> None:
+    need_service(
+        "bun (Reflex's JS runtime)", bool(os.environ.get("REFLEX_BUN_PATH")), "run scripts/run-tests.sh"
+    )
+
+
 @pytest.fixture(scope="session", params=["embedded", "redis"])
 def app_server(request, tmp_path_factory):
     """Base URLs of a running app whose data lives in a fresh folder.
@@ -48,62 +92,33 @@ def app_server(request, tmp_path_factory):
     "embedded": no services at all. "redis": REDIS_URL set, so Reflex's state manager,
     the OTP store, the rate limits and the fan-out all live in Redis (the scale-out setup).
     """
-    need_service(
-        "bun (Reflex's JS runtime)", bool(os.environ.get("REFLEX_BUN_PATH")), "run scripts/run-tests.sh"
-    )
+    need_bun()
     redis_url = ""
     if request.param == "redis":
         need_service("Redis", port_open("127.0.0.1", 6379), REDIS_URL)
         redis_url = REDIS_URL
     data = tmp_path_factory.mktemp("app-data")
-    frontend, backend = _free_port(), _free_port()
-    env = {
-        **os.environ,
-        "DATA_DIR": str(data),
-        "REFLEX_ENV_MODE": "dev",
-        "REDIS_URL": redis_url,
-        "DATABASE_URL": "",
-        "SMTP_HOST": "",
-        "RABBITMQ_URL": "",
-        "REFLEX_TELEMETRY_ENABLED": "false",
-    }
+    frontend, backend = free_port(), free_port()
     log = data / "app.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "reflex",
-                "run",
-                "--frontend-port",
-                str(frontend),
-                "--backend-port",
-                str(backend),
-                "--loglevel",
-                "info",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = start_app(
+        app_env(data, REDIS_URL=redis_url),
+        log,
+        "--frontend-port",
+        str(frontend),
+        "--backend-port",
+        str(backend),
+    )
     deadline = time.monotonic() + START_TIMEOUT
     try:
-        _wait_for(f"http://127.0.0.1:{backend}/ping", process, log, deadline)
-        _wait_for(f"http://127.0.0.1:{frontend}/login", process, log, deadline)
+        wait_for(f"http://127.0.0.1:{backend}/ping", process, log, deadline)
+        wait_for(f"http://127.0.0.1:{frontend}/login", process, log, deadline)
         yield {
             "frontend": f"http://localhost:{frontend}",
             "backend": f"http://localhost:{backend}",
             "data": data,
         }
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        stop_app(process)
 
 
 # Module scope: sync Playwright runs an event loop while it is open, which
@@ -224,3 +239,32 @@ class Person:
         page = context.new_page()
         page.goto(f"{base}{path}")
         return page
+
+
+# --- driving the chat page ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pages():
+    """Opened pages; their browser contexts are closed after the test."""
+    opened: list = []
+    yield opened
+    for page in opened:
+        page.context.close()
+
+
+def open_as(pages, browser, person: Person, path: str = "/chat", **options):
+    page = person.page(browser, path, **options)
+    pages.append(page)
+    expect(page.locator("#profile-link")).to_have_text(person.name)
+    return page
+
+
+def bubbles(page):
+    return page.locator("#messages .msg-text")
+
+
+def send(page, text: str) -> None:
+    page.locator("#composer").fill(text)
+    page.locator("#composer").press("Enter")
+    expect(page.locator("#composer")).to_have_value("")

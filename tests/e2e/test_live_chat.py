@@ -8,37 +8,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.e2e.conftest import CUT_LIVE_SOCKET, Person
+from tests.e2e.conftest import CUT_LIVE_SOCKET, Person, bubbles, open_as, send
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def pages():
-    """Opened pages; their browser contexts are closed after the test."""
-    opened: list[Page] = []
-    yield opened
-    for page in opened:
-        page.context.close()
-
-
-def open_as(pages, browser, person: Person, path: str = "/chat", **options) -> Page:
-    page = person.page(browser, path, **options)
-    pages.append(page)
-    expect(page.locator("#profile-link")).to_have_text(person.name)
-    return page
-
-
-def bubbles(page: Page):
-    return page.locator("#messages .msg-text")
-
-
-def send(page: Page, text: str) -> None:
-    page.locator("#composer").fill(text)
-    page.locator("#composer").press("Enter")
-    expect(page.locator("#composer")).to_have_value("")
 
 
 def test_two_people_chat_live_with_ticks_typing_and_unread_badges(app_server, browser, pages):
