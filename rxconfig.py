@@ -13,6 +13,12 @@ _settings = Settings()
 _settings.data_dir.mkdir(parents=True, exist_ok=True)
 os.environ.setdefault("REFLEX_HOT_RELOAD_EXCLUDE_PATHS", str(_settings.data_dir.absolute()))
 
+if _settings.redis_url:
+    # With Redis, each event and each live update would lock, load and store the tab's
+    # state in Redis. A tab's events all reach the process holding its socket, so that
+    # process may keep the lock and the state in memory until another one asks for it.
+    os.environ.setdefault("REFLEX_OPLOCK_ENABLED", "true")
+
 config = rx.Config(
     app_name="chat_web",
     # Handing REDIS_URL to Reflex switches its state manager to Redis, so several

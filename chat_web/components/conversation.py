@@ -85,6 +85,11 @@ def _stored(message: MsgRow) -> rx.Component:
 
 
 def _pending(message: MsgRow) -> rx.Component:
+    # My sends: stored ones (state "") wait here, with their tick, until the window takes them.
+    return rx.cond(message.state == "", _stored(message), _unsent(message))
+
+
+def _unsent(message: MsgRow) -> rx.Component:
     failed = message.state == "failed"
     return _bubble(
         message,

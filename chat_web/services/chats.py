@@ -6,6 +6,7 @@ event on the fan-out port: events only ever describe writes that are stored.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -121,12 +122,17 @@ class ChatService:
 
     async def _publish(self, user_ids: Sequence[str], event: dict) -> None:
         # The write is already stored: a lost event costs a live update, not data, since
-        # readers catch up by seq. So a fan-out failure is logged, never raised.
-        for user_id in dict.fromkeys(user_ids):
-            try:
-                await self._fanout.publish(user_topic(user_id), event)
-            except ChatError as exc:
-                log.warning("event %s not published: %s", event.get("type"), exc.message)
+        # readers catch up by seq. So a fan-out failure is logged, never raised. Topics are
+        # told at once (each topic still gets its events in order: the next publish waits).
+        results = await asyncio.gather(
+            *(self._fanout.publish(user_topic(u), event) for u in dict.fromkeys(user_ids)),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, ChatError):
+                log.warning("event %s not published: %s", event.get("type"), result.message)
+            elif isinstance(result, BaseException):
+                raise result
 
     # --- chats ----------------------------------------------------------------------------------
 

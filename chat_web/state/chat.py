@@ -9,6 +9,7 @@ map whose expiry runs in the browser (CSS), never in a server timer.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
@@ -35,6 +36,7 @@ WINDOW_HARD = 150  # scrolled up: past this, newer messages wait behind "jump to
 TYPING_SECONDS = 5.0
 TYPING_EVERY = 1.5  # the browser asks at most every 2 s; the server drops anything faster
 PEOPLE_MAX = 8
+RECHECK_SECONDS = 60.0  # how long a tab's checked session is trusted before storage is asked again
 
 
 def _chat_id_from(path: str) -> str:
@@ -86,6 +88,9 @@ class ChatState(SessionState):
     _peers: list[str] = []  # users whose presence this tab shows
     _attentive: bool = True  # visible and scrolled to the bottom
     _typing_sent: float = 0.0
+    _read_due: tuple[str, int] | None = None  # (chat, seq) shown read, to be stored by the hub
+    _checked_token: str = ""
+    _checked_at: float = 0.0
     _typing_at: dict[str, float] = {}
 
     # ============================================================================ helpers
@@ -104,11 +109,23 @@ class ChatState(SessionState):
         """The tab's user, known from its checked session (live events carry no cookie)."""
         return User(id=self.user_id, email=self.user_email, name=self.user_name, created_at=self._now())
 
+    def _held_seqs(self) -> list[int]:
+        """Seqs on screen: older pages, the live window, and my stored sends (still in `pending`)."""
+        return sorted(row.seq for row in self.older + self.recent + self.pending if row.seq)
+
     def _last_held(self) -> int:
-        for window in (self.recent, self.older):
-            if window:
-                return window[-1].seq
-        return 0
+        held = self._held_seqs()
+        return held[-1] if held else 0
+
+    def _contiguous_end(self) -> int:
+        """The last seq up to which nothing is missing on screen (a hole means a lost event)."""
+        held = self._held_seqs()
+        end = held[0] if held else 0
+        for seq in held[1:]:
+            if seq != end + 1:
+                break
+            end = seq
+        return end
 
     def _first_held(self) -> int:
         for window in (self.older, self.recent):
@@ -210,10 +227,18 @@ class ChatState(SessionState):
         await self._refresh_presence()
 
     async def _require(self) -> User:
-        """The checked user of a browser action; Unauthorized if the session is gone."""
+        """The checked user of a browser action; Unauthorized if the session is gone.
+
+        The session is checked against storage at most every RECHECK_SECONDS per tab:
+        a message, a typing signal or a scroll does not each cost a database read.
+        """
+        now = time.time()
+        if self.token and self.token == self._checked_token and now - self._checked_at < RECHECK_SECONDS:
+            return self._me()
         me = await self._signed_in_user()
         if me is None:
             raise Unauthorized("Your session has ended; sign in again.")
+        self._checked_token, self._checked_at = self.token, now
         return me
 
     async def _refresh_presence(self) -> None:
@@ -274,20 +299,24 @@ class ChatState(SessionState):
         return [R.message_row(m, self.user_id, self._names, zone, now, self._group) for m in messages]
 
     def _append(self, messages: list[Message]) -> None:
-        """Add stored messages after what is held, in seq order, each once."""
-        last = self._last_held()
-        fresh = [m for m in messages if m.seq > last]
+        """Merge stored messages into the live window by seq: each once, in order, late ones
+        in their place. My stored sends wait in `pending` until something else arrives, so
+        a send re-sends only that short list, not the window."""
+        held = set(self._held_seqs())
+        start = self.recent[0].seq if self.recent else 0
+        fresh = {m.seq: m for m in messages if m.seq not in held and m.seq > start}
         if not fresh:
             return
         if self.newer_waiting or (len(self.recent) + len(fresh) > WINDOW_HARD and not self._attentive):
             # The reader is far up the history: newer messages wait behind "jump to latest".
             self.newer_waiting = True
             return
-        taken = {m.client_id for m in fresh if m.client_id and m.sender_id == self.user_id}
-        if taken:
-            self.pending = [p for p in self.pending if p.key not in taken]
-        before = self.recent[-1] if self.recent else (self.older[-1] if self.older else None)
-        window = self.recent + R.relabel(self._message_rows(fresh), before)
+        taken = {m.client_id for m in fresh.values() if m.client_id and m.sender_id == self.user_id}
+        settled = [p for p in self.pending if p.seq]
+        self.pending = [p for p in self.pending if not p.seq and p.key not in taken]
+        rows = self.recent + settled + self._message_rows(list(fresh.values()))
+        rows.sort(key=lambda row: row.seq)
+        window = R.relabel(rows, self.older[-1] if self.older else None)
         if len(window) > WINDOW_MAX and self._attentive:
             # Reading at the bottom: what scrolled away is dropped; scrolling up pages it back.
             window = R.relabel(window[-WINDOW_KEEP:])
@@ -301,7 +330,7 @@ class ChatState(SessionState):
             return
         chats = container.current().chats
         for _ in range(5):  # bounded: past that, "jump to latest" takes over
-            page = await chats.history(me, self.open_id, after_seq=self._last_held(), limit=100)
+            page = await chats.history(me, self.open_id, after_seq=self._contiguous_end(), limit=100)
             self._take_members(page)
             self._append(_stored(page))
             if not page.has_more or self.newer_waiting:
@@ -343,6 +372,18 @@ class ChatState(SessionState):
                 await self._read_if_attentive(await self._require())
             except ChatError as exc:
                 return error_toast(exc)
+
+    def _read_soon(self) -> None:
+        """A live message is on screen: show it read now, and let the hub store the read
+        after the update has gone out (off the delivery path, a few messages at a time)."""
+        last = self._last_held()
+        if self._attentive and self.open_id and self._reads.get(self.open_id, 0) < last:
+            self._mark_row_read(self.open_id, last)
+            self._read_due = (self.open_id, last)
+
+    def _take_read_due(self) -> tuple[str, int] | None:
+        due, self._read_due = self._read_due, None
+        return due
 
     async def _read_if_attentive(self, me: User) -> None:
         last = self._last_held()
@@ -403,11 +444,22 @@ class ChatState(SessionState):
             # The text stays on screen with "retry": nothing the user wrote is lost.
             self._set_pending_state(key, "failed")
             return error_toast(exc)
-        self._append([message])
+        self._settle(key, message)
         self._lasts[message.chat_id] = max(self._lasts.get(message.chat_id, 0), message.seq)
         self._mark_row_read(message.chat_id, message.seq)
         self._bump_row(message)
         return None
+
+    def _settle(self, key: str, message: Message) -> None:
+        """My send is stored: its row stays where it is, now with its seq and a tick."""
+        if message.seq in set(self._held_seqs()):
+            self.pending = [p for p in self.pending if p.key != key]
+            return
+        stored = R.message_row(message, self.user_id, self._names, self._zone(), self._now(), self._group)
+        self.pending = [
+            dataclasses.replace(p, seq=stored.seq, time=stored.time, state="") if p.key == key else p
+            for p in self.pending
+        ]
 
     # ============================================================================ typing
 
@@ -549,11 +601,11 @@ class ChatState(SessionState):
         if message.sender_id == self.user_id:
             self._mark_row_read(message.chat_id, message.seq)
         if message.chat_id == self.open_id:
-            if message.seq > self._last_held() + 1 and not self.newer_waiting:
-                await self._catch_up(me)  # a gap: something was missed
+            if self._held_seqs() and message.seq > self._contiguous_end() + 1 and not self.newer_waiting:
+                await self._catch_up(me)  # a hole before this one: storage has it
             else:
                 self._append([message])
-                await self._read_if_attentive(me)
+                self._read_soon()
         if not self._bump_row(message):
             # A chat not on my first page (or new to me): fetch how my list shows it.
             summary = await container.current().chats.summary_of(me, message.chat_id)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 import reflex as rx
 
+from chat_web import container
+from chat_web.domain import ChatError, User
 from chat_web.state.chat import ChatState
+
+log = logging.getLogger(__name__)
+READ_DELAY = 0.3  # seconds: reads of messages arriving together are stored once
 
 
 class ReflexTabs:
@@ -14,6 +21,8 @@ class ReflexTabs:
 
     def __init__(self, app: rx.App):
         self._app = app
+        self._reads: dict[str, tuple[User, str, int]] = {}  # tab -> the latest read to store
+        self._tasks: set[asyncio.Task] = set()
 
     async def deliver(self, tab: str, user_id: str, events: list[dict[str, Any]]) -> bool:
         # modify_state takes the tab's state lock (in Redis when configured), lets us
@@ -23,7 +32,25 @@ class ReflexTabs:
             if chat.user_id != user_id:
                 return False  # signed out, or another account in this tab now
             await chat._apply_events(events)
-            return True
+            due, me = chat._take_read_due(), chat._me()
+        if due is not None:
+            self._store_read_soon(tab, me, *due)
+        return True
+
+    def _store_read_soon(self, tab: str, me: User, chat_id: str, seq: int) -> None:
+        pending = tab in self._reads
+        self._reads[tab] = (me, chat_id, seq)
+        if not pending:
+            asyncio.get_running_loop().call_later(
+                READ_DELAY, lambda: asyncio.ensure_future(self._store_read(tab))
+            )
+
+    async def _store_read(self, tab: str) -> None:
+        me, chat_id, seq = self._reads.pop(tab)
+        try:
+            await container.current().chats.mark_read(me, chat_id, seq)
+        except ChatError as exc:
+            log.info("read of %s up to %d not stored: %s", chat_id, seq, exc.message)
 
     def connected(self, tab: str) -> bool:
         namespace = self._app.event_namespace

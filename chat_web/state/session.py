@@ -28,7 +28,9 @@ class SessionState(rx.State):
     user_email: str = ""
 
     def _show(self, user: User) -> None:
-        self.user_id, self.user_name, self.user_email = user.id, user.name, user.email
+        # Assign only what changed: every assignment is re-sent to the browser.
+        if (self.user_id, self.user_name, self.user_email) != (user.id, user.name, user.email):
+            self.user_id, self.user_name, self.user_email = user.id, user.name, user.email
 
     def _forget(self) -> None:
         self.token = ""

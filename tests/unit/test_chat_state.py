@@ -104,8 +104,13 @@ async def run(handler, state, *args):
     return await result if hasattr(result, "__await__") else result
 
 
+def screen(state):
+    """What the conversation shows, top to bottom: older pages, the window, my sends."""
+    return state.older + state.recent + state.pending
+
+
 def texts(state):
-    return [row.text for row in state.older + state.recent]
+    return [row.text for row in screen(state)]
 
 
 async def test_opening_a_chat_shows_its_latest_page_marks_it_read_and_pages_back(world):
@@ -146,6 +151,24 @@ async def test_live_messages_arrive_once_in_order_and_a_gap_is_filled_from_stora
     assert [row.seq for row in state.recent] == [1, 2, 3, 4]
 
 
+async def test_my_stored_sends_and_late_messages_end_up_in_seq_order(world):
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    state = world.tab(ann, f"/chat/{chat.id}")
+    await open_page(state)
+    early = await world.send(bob, chat.id, "bob's, stored first")  # its event is still on its way
+    await run(ChatState.send, state, {"text": "mine, stored second"})
+    await state._apply_events([message_new(early)])  # arrives late: goes in its place
+    later = await world.send(bob, chat.id, "bob again")
+    await state._apply_events([message_new(later)])
+    assert [(r.seq, r.text) for r in screen(state)] == [
+        (1, "bob's, stored first"),
+        (2, "mine, stored second"),
+        (3, "bob again"),
+    ]
+    assert state.pending == []  # my send joined the window with the next arrival
+
+
 async def test_a_message_in_another_chat_raises_its_badge_and_moves_it_up(world):
     ann, bob, cyd = await world.user("ann"), await world.user("bob"), await world.user("cyd")
     with_bob = await world.chats.open_direct(ann, bob.id)
@@ -170,8 +193,9 @@ async def test_read_ticks_follow_the_other_members_cursor(world):
     await open_page(state)
     await run(ChatState.send, state, {"text": "first"})
     await run(ChatState.send, state, {"text": "second"})
-    assert [(r.text, r.seq) for r in state.recent] == [("first", 1), ("second", 2)]
-    assert state.pending == [] and state.seen_upto == 0
+    # Stored sends keep their place (and get their seq and a tick) without re-sending the window.
+    assert [(r.text, r.seq, r.state) for r in screen(state)] == [("first", 1, ""), ("second", 2, "")]
+    assert state.recent == [] and state.seen_upto == 0
     await state._apply_events([chat_read(chat.id, bob.id, 1)])
     assert state.seen_upto == 1
     await state._apply_events([chat_read(chat.id, bob.id, 2)])
@@ -198,7 +222,7 @@ async def test_a_failed_send_keeps_the_text_and_a_retry_stores_it_once(world, mo
     key = state.pending[0].key
     await run(ChatState.retry, state, key)
     await run(ChatState.retry, state, key)  # a second click finds nothing left to retry
-    assert state.pending == [] and texts(state) == ["don't lose me"]
+    assert [(p.text, p.state) for p in state.pending] == [("don't lose me", "")]
     stored = await world.store.messages.page_before(chat.id, None, 10)
     assert [(m.text, m.client_id) for m in stored] == [("don't lose me", key)]
 
