@@ -109,10 +109,17 @@ def test_a_reader_who_drops_off_gets_everything_once_in_order(app_server, browse
 
 def test_a_group_of_three_sees_each_message_once_and_who_is_typing(app_server, browser, pages):
     ada, bob, cyd = Person(app_server, "Ada"), Person(app_server, "Bob"), Person(app_server, "Cyd")
-    group = ada.api(
-        "POST", "/chat/group", json={"title": "Trip planning", "memberIds": [bob.id, cyd.id]}
-    ).json()["id"]
-    a, b, c = (open_as(pages, browser, p, f"/chat/{group}") for p in (ada, bob, cyd))
+    a = open_as(pages, browser, ada)
+    # Ada makes the group in the "new group" dialog.
+    a.locator("#new-group").click()
+    a.locator("#group-title").fill("Trip planning")
+    for person in (bob, cyd):
+        a.locator("#group-search").fill(person.name)
+        a.locator(f'[data-group-hit="{person.name}"]').click()
+    a.locator("#create-group").click()
+    expect(a.locator("#chat-title")).to_have_text("Trip planning")
+    group = a.url.rsplit("/", 1)[1]
+    b, c = (open_as(pages, browser, p, f"/chat/{group}") for p in (bob, cyd))
     for page in (a, b, c):
         expect(page.locator("#chat-title")).to_have_text("Trip planning")
         expect(page.locator("#chat-status")).to_have_text("3 members")
@@ -129,6 +136,30 @@ def test_a_group_of_three_sees_each_message_once_and_who_is_typing(app_server, b
     # A group shows who wrote what; two ticks once both others have read it.
     expect(a.locator(".msg.theirs .msg-sender").first).to_have_text(cyd.name)
     expect(a.locator(".msg.mine .tick.seen")).to_have_count(1)
+
+
+def test_presence_lasts_a_grace_period_then_shows_last_seen(app_server, browser, pages):
+    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
+    chat_id = ada.chat_with(bob)
+    a = open_as(pages, browser, ada, f"/chat/{chat_id}")
+    b = open_as(pages, browser, bob, f"/chat/{chat_id}")
+    expect(a.locator("#chat-status")).to_have_text("online")
+    row_dot = a.locator(f'[data-chat-row="{chat_id}"] .online-dot')
+    expect(row_dot).to_have_count(1)
+    # A reload is not a departure: still online throughout.
+    b.reload()
+    expect(b.locator("#chat-title")).to_have_text(ada.name)
+    a.wait_for_timeout(2_000)
+    expect(a.locator("#chat-status")).to_have_text("online")
+    # Bob closes his tab: online through the 10 s grace, then "last seen" with the time.
+    pages.remove(b)
+    b.context.close()
+    a.wait_for_timeout(6_000)
+    expect(a.locator("#chat-status")).to_have_text("online")
+    expect(a.locator("#chat-status")).to_have_text(
+        re.compile(r"^last seen today at \d\d:\d\d$"), timeout=20_000
+    )
+    expect(row_dot).to_have_count(0)
 
 
 def test_the_page_works_at_360_px_and_in_dark_mode(app_server, browser, pages):

@@ -299,3 +299,17 @@ async def test_a_chat_i_am_not_in_sends_me_back_to_the_list(world):
 
 def test_the_page_module_keeps_its_limits_consistent():
     assert chat_module.WINDOW_KEEP < WINDOW_MAX < WINDOW_HARD
+
+
+async def test_the_chat_list_loads_a_page_at_a_time(world):
+    ann = await world.user("ann")
+    for n in range(chat_module.CHAT_PAGE + 5):
+        world.clock.advance(seconds=1)
+        await world.chats.open_direct(ann, (await world.user(f"friend{n:02d}")).id)
+    state = world.tab(ann)
+    await open_page(state)
+    assert len(state.rows) == chat_module.CHAT_PAGE and state.chats_cursor
+    assert state.rows[0].title == f"friend{chat_module.CHAT_PAGE + 4:02d}"  # the newest first
+    await run(ChatState.load_more_chats, state)
+    assert len(state.rows) == chat_module.CHAT_PAGE + 5 and not state.chats_cursor
+    assert len({row.id for row in state.rows}) == len(state.rows)
