@@ -24,7 +24,7 @@ def _chat_row(row: rx.Var) -> rx.Component:
             avatar(row.initial, (row.peer != "") & ChatState.online_ids.contains(row.peer)),
             rx.vstack(
                 rx.hstack(
-                    rx.text(row.title, weight="medium", class_name="row-title", trim="both"),
+                    rx.text(row.title, weight="medium", class_name="row-title"),
                     rx.spacer(),
                     rx.text(row.when, size="1", color_scheme="gray", class_name="row-when"),
                     width="100%",

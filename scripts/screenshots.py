@@ -1,0 +1,105 @@
+"""Take the README's screenshots of the chat page (light, dark, 360 px) from a running app.
+
+    ./scripts/run-app.sh &                                   # DATA_DIR=data by default
+    python scripts/screenshots.py --frontend http://localhost:3000 --backend http://localhost:8000 --data data
+
+It signs in three people through the API (codes from the development outbox), gives
+them a short conversation and a group, and writes docs/chat-*.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def sign_in(api: str, data: Path, email: str, name: str) -> dict:
+    httpx.post(f"{api}/login", json={"email": email}, timeout=10).raise_for_status()
+    code = None
+    for _ in range(50):
+        for line in reversed((data / "outbox.jsonl").read_text().splitlines()):
+            mail = json.loads(line)
+            if mail["to"] == email:
+                code = re.search(r"\b(\d{6})\b", mail["body"]).group(1)
+                break
+        if code:
+            break
+        time.sleep(0.1)
+    session = httpx.post(f"{api}/verify", json={"email": email, "otp": code}, timeout=10).json()
+    headers = {"Authorization": f"Bearer {session['token']}"}
+    httpx.post(f"{api}/update/user", json={"name": name}, headers=headers, timeout=10).raise_for_status()
+    return {"token": session["token"], "id": session["user"]["id"], "headers": headers}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--frontend", default="http://localhost:3000")
+    parser.add_argument("--backend", default="http://localhost:8000")
+    parser.add_argument("--data", default="data", type=Path)
+    parser.add_argument("--out", default=ROOT / "docs", type=Path)
+    args = parser.parse_args()
+    api = f"{args.backend}/api/v1"
+    tag = uuid.uuid4().hex[:6]
+    ada = sign_in(api, args.data, f"ada-{tag}@example.com", "Ada Lovelace")
+    bob = sign_in(api, args.data, f"bob-{tag}@example.com", "Bob Marley")
+    cyd = sign_in(api, args.data, f"cyd-{tag}@example.com", "Cyd Charisse")
+
+    def post(who, path, body):
+        return httpx.post(f"{api}{path}", json=body, headers=who["headers"], timeout=10).json()
+
+    group = post(ada, "/chat/group", {"title": "Weekend trip", "memberIds": [bob["id"], cyd["id"]]})["id"]
+    post(cyd, "/message", {"chatId": group, "text": "Train or car?", "clientId": f"g1{tag}"})
+    chat = post(ada, "/chat/new", {"otherUserId": bob["id"]})["chatId"]
+    lines = [
+        (bob, "Morning! Did you see the draft I sent yesterday?"),
+        (ada, "Yes, it looks great. Two small notes:\n• the header is a bit tall\n• check dark mode"),
+        (bob, "Good catch, fixing both now."),
+        (bob, "Pushed. Have a look when you can"),
+        (ada, "On it!"),
+    ]
+    for n, (who, text) in enumerate(lines):
+        post(who, "/message", {"chatId": chat, "text": text, "clientId": f"c{n}{tag}"})
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        watcher = browser.new_context()
+        watcher.add_cookies([{"name": "chat_session", "value": bob["token"], "url": args.frontend}])
+        watcher.new_page().goto(f"{args.frontend}/chat/{chat}")  # Bob is online, and has read it all
+        shots = [
+            ("chat-light.png", {"width": 1100, "height": 640}, "light", f"/chat/{chat}"),
+            ("chat-dark.png", {"width": 1100, "height": 640}, "dark", f"/chat/{chat}"),
+            ("chat-360-list.png", {"width": 360, "height": 700}, "light", "/chat"),
+            ("chat-360.png", {"width": 360, "height": 700}, "dark", f"/chat/{chat}"),
+        ]
+        for name, viewport, scheme, path in shots:
+            context = browser.new_context(viewport=viewport, color_scheme=scheme, device_scale_factor=1)
+            context.add_cookies([{"name": "chat_session", "value": ada["token"], "url": args.frontend}])
+            page = context.new_page()
+            page.goto(f"{args.frontend}{path}")
+            page.wait_for_timeout(2500)
+            page.screenshot(path=str(args.out / name))
+            context.close()
+            print(f"wrote {args.out / name}")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
