@@ -6,6 +6,7 @@ import reflex as rx
 
 from chat_web.components.group_dialog import group_dialog
 from chat_web.state.chat import ChatState
+from chat_web.state.people import PeopleState
 from chat_web.state.rows import Person
 
 
@@ -69,7 +70,7 @@ def _chat_row(row: rx.Var) -> rx.Component:
 def _person(person: Person) -> rx.Component:
     return rx.button(
         rx.hstack(avatar(person.initial, size="2"), rx.text(person.name), align="center", spacing="2"),
-        on_click=ChatState.start_direct(person.id),
+        on_click=PeopleState.start_direct(person.id),
         variant="ghost",
         class_name="person-hit",
         custom_attrs={"data-person": person.name},
@@ -80,8 +81,8 @@ def _people_results() -> rx.Component:
     return rx.vstack(
         rx.text("People", size="1", weight="bold", color_scheme="gray", class_name="section-label"),
         rx.cond(
-            ChatState.people.length() > 0,
-            rx.foreach(ChatState.people, _person),
+            PeopleState.people.length() > 0,
+            rx.foreach(PeopleState.people, _person),
             rx.text("Nobody found by that name or email.", size="2", color_scheme="gray", padding="8px 12px"),
         ),
         spacing="1",
@@ -124,8 +125,8 @@ def chat_list() -> rx.Component:
             rx.input(
                 rx.input.slot(rx.icon("search", size=14)),
                 placeholder="Search people",
-                value=ChatState.query,
-                on_change=ChatState.search_people,
+                value=PeopleState.query,
+                on_change=PeopleState.search_people,
                 id="people-search",
                 width="100%",
                 aria_label="Search people",
@@ -136,12 +137,12 @@ def chat_list() -> rx.Component:
             width="100%",
         ),
         rx.box(
-            rx.cond(ChatState.query != "", _people_results()),
+            rx.cond(PeopleState.query != "", _people_results()),
             rx.cond(
                 ChatState.rows.length() > 0,
                 rx.foreach(ChatState.rows, _chat_row),
                 rx.cond(
-                    ChatState.query == "",
+                    PeopleState.query == "",
                     rx.text(
                         "No conversations yet. Search for someone above to start one.",
                         size="2",

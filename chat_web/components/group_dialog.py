@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from chat_web.state.chat import ChatState
+from chat_web.state.people import PeopleState
 from chat_web.state.rows import Person
 
 
@@ -12,7 +12,7 @@ def _found(person: Person) -> rx.Component:
     return rx.button(
         rx.icon("plus", size=14),
         person.name,
-        on_click=ChatState.group_pick(person.id),
+        on_click=PeopleState.group_pick(person.id),
         variant="ghost",
         size="2",
         class_name="person-hit",
@@ -23,7 +23,7 @@ def _found(person: Person) -> rx.Component:
 def _picked(person: Person) -> rx.Component:
     return rx.badge(
         person.name,
-        rx.icon("x", size=12, on_click=ChatState.group_unpick(person.id), cursor="pointer"),
+        rx.icon("x", size=12, on_click=PeopleState.group_unpick(person.id), cursor="pointer"),
         variant="soft",
         radius="full",
         size="2",
@@ -40,29 +40,29 @@ def group_dialog() -> rx.Component:
             rx.vstack(
                 rx.input(
                     placeholder="Group name",
-                    value=ChatState.group_title,
-                    on_change=ChatState.set_group_title,
+                    value=PeopleState.group_title,
+                    on_change=PeopleState.set_group_title,
                     max_length=80,
                     id="group-title",
                     width="100%",
                 ),
                 rx.input(
                     placeholder="Add people by name or email",
-                    on_change=ChatState.group_search.debounce(300),
+                    on_change=PeopleState.group_search.debounce(300),
                     id="group-search",
                     width="100%",
                 ),
-                rx.flex(rx.foreach(ChatState.group_picked, _picked), wrap="wrap", gap="2"),
-                rx.vstack(rx.foreach(ChatState.group_found, _found), spacing="1", width="100%"),
+                rx.flex(rx.foreach(PeopleState.group_picked, _picked), wrap="wrap", gap="2"),
+                rx.vstack(rx.foreach(PeopleState.group_found, _found), spacing="1", width="100%"),
                 rx.text("A group has 3 to 50 members, you included.", size="1", color_scheme="gray"),
                 rx.hstack(
                     rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
                     rx.button(
                         "Create group",
-                        on_click=ChatState.create_group,
-                        loading=ChatState.group_saving,
-                        disabled=(ChatState.group_picked.length() < 2)
-                        | (ChatState.group_title.strip() == ""),
+                        on_click=PeopleState.create_group,
+                        loading=PeopleState.group_saving,
+                        disabled=(PeopleState.group_picked.length() < 2)
+                        | (PeopleState.group_title.strip() == ""),
                         id="create-group",
                     ),
                     justify="end",
@@ -72,6 +72,6 @@ def group_dialog() -> rx.Component:
             ),
             max_width="440px",
         ),
-        open=ChatState.group_open,
-        on_open_change=ChatState.set_group_open,
+        open=PeopleState.group_open,
+        on_open_change=PeopleState.set_group_open,
     )

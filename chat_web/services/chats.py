@@ -68,6 +68,10 @@ class HistoryPage:
     others: list[User]
     read_cursors: dict[str, int]  # every member's last_read_seq, for live "seen" ticks
 
+    @property
+    def plain_messages(self) -> list[Message]:
+        return [view.message for view in self.messages]
+
 
 def _read_floor(members: Sequence[Member]) -> int:
     """Every member has read up to here. A sender's cursor is always past their own

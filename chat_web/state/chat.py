@@ -18,12 +18,11 @@ from datetime import UTC, datetime
 import reflex as rx
 
 from chat_web import container
-from chat_web.domain import ChatError, Forbidden, Message, Unauthorized, User, preview_of
-from chat_web.domain.events import CHAT_CHANGED, CHAT_READ, MESSAGE_NEW, PRESENCE, RESYNC, TYPING
+from chat_web.domain import ChatError, Forbidden, Message, Unauthorized, User
 from chat_web.services.chats import ChatSummary, HistoryPage
-from chat_web.services.validation import TEXT_MAX
 from chat_web.state import rows as R
-from chat_web.state.rows import ChatRow, MsgRow, Person
+from chat_web.state.chat_live import LiveEvents
+from chat_web.state.rows import ChatRow, MsgRow
 from chat_web.state.session import SessionState, error_toast
 
 log = logging.getLogger(__name__)
@@ -33,9 +32,7 @@ MESSAGE_PAGE = 30
 WINDOW_KEEP = 30  # at the bottom, the live window is trimmed back to this many messages
 WINDOW_MAX = 50  # ... once it holds more than this
 WINDOW_HARD = 150  # scrolled up: past this, newer messages wait behind "jump to latest"
-TYPING_SECONDS = 5.0
 TYPING_EVERY = 1.5  # the browser asks at most every 2 s; the server drops anything faster
-PEOPLE_MAX = 8
 RECHECK_SECONDS = 60.0  # how long a tab's checked session is trusted before storage is asked again
 
 
@@ -44,7 +41,7 @@ def _chat_id_from(path: str) -> str:
     return parts[1] if len(parts) >= 2 and parts[0] == "chat" else ""
 
 
-class ChatState(SessionState):
+class ChatState(LiveEvents, SessionState):
     # The browser's time zone (IANA name), set by the page's script: times are local.
     tz: str = rx.Cookie("", name="chat_tz", max_age=365 * 24 * 3600, same_site="strict")
 
@@ -54,8 +51,6 @@ class ChatState(SessionState):
     online_ids: list[str] = []
     typing_label: dict[str, str] = {}  # chat id -> "typing…" / "Ada is typing…"
     typing_key: dict[str, str] = {}  # chat id -> a new key per typing event (restarts the CSS timer)
-    query: str = ""
-    people: list[Person] = []
 
     # --- the open conversation ------------------------------------------------------------------
     open_id: str = ""
@@ -71,13 +66,6 @@ class ChatState(SessionState):
     seen_upto: int = 0  # every other member has read up to here: two ticks
     loading_older: bool = False
     notice: str = ""
-
-    # --- new group dialog -----------------------------------------------------------------------
-    group_open: bool = False
-    group_title: str = ""
-    group_found: list[Person] = []
-    group_picked: list[Person] = []
-    group_saving: bool = False
 
     # --- backend only ---------------------------------------------------------------------------
     _reads: dict[str, int] = {}  # listed chat -> my read cursor
@@ -264,7 +252,7 @@ class ChatState(SessionState):
         self.open_id = chat_id
         self._take_members(page)
         self.older = []
-        self.recent = R.relabel(self._message_rows(_stored(page)))
+        self.recent = R.relabel(self._message_rows(page.plain_messages))
         self.has_older = page.has_more
         self._mark_row_read(chat_id, page.chat.last_seq)
         await self._refresh_presence()
@@ -332,7 +320,7 @@ class ChatState(SessionState):
         for _ in range(5):  # bounded: past that, "jump to latest" takes over
             page = await chats.history(me, self.open_id, after_seq=self._contiguous_end(), limit=100)
             self._take_members(page)
-            self._append(_stored(page))
+            self._append(page.plain_messages)
             if not page.has_more or self.newer_waiting:
                 break
         self.seen_upto = self._seen_floor()
@@ -349,7 +337,7 @@ class ChatState(SessionState):
             )
         except ChatError as exc:
             return error_toast(exc)
-        rows = self._message_rows(_stored(page))
+        rows = self._message_rows(page.plain_messages)
         joined = R.relabel(rows + self.older + self.recent)
         self.older = joined[: len(rows) + len(self.older)]
         self.recent = joined[len(self.older) :]
@@ -475,231 +463,3 @@ class ChatState(SessionState):
             await container.current().chats.typing(await self._require(), self.open_id)
         except ChatError as exc:
             log.info("typing not sent: %s", exc.message)
-
-    def _forget_stale_typing(self) -> None:
-        cutoff = time.time() - TYPING_SECONDS
-        stale = [c for c, at in self._typing_at.items() if at < cutoff]
-        if stale:
-            for chat_id in stale:
-                self._typing_at.pop(chat_id, None)
-            self.typing_label = {c: v for c, v in self.typing_label.items() if c not in stale}
-            self.typing_key = {c: v for c, v in self.typing_key.items() if c not in stale}
-
-    def _stop_typing(self, chat_id: str) -> None:
-        if chat_id in self.typing_label:
-            self._typing_at.pop(chat_id, None)
-            self.typing_label = {c: v for c, v in self.typing_label.items() if c != chat_id}
-            self.typing_key = {c: v for c, v in self.typing_key.items() if c != chat_id}
-
-    # ============================================================================ people
-
-    @rx.event
-    async def search_people(self, value: str):
-        self.query = value if isinstance(value, str) else ""
-        if not self.query.strip():
-            self.people = []
-            return
-        try:
-            found = await container.current().chats.search_users(
-                await self._require(), self.query, PEOPLE_MAX
-            )
-        except ChatError as exc:
-            return error_toast(exc)
-        self.people = [Person(id=u.id, name=u.name, initial=R.initial_of(u.name)) for u in found]
-
-    @rx.event
-    async def start_direct(self, user_id: str):
-        try:
-            chat = await container.current().chats.open_direct(await self._require(), user_id)
-        except ChatError as exc:
-            return error_toast(exc)
-        self.query, self.people = "", []
-        return rx.redirect(f"/chat/{chat.id}")
-
-    @rx.event
-    def set_group_open(self, is_open: bool):
-        self.group_open = bool(is_open)
-        if not self.group_open:
-            self.group_title, self.group_found, self.group_picked = "", [], []
-
-    @rx.event
-    def set_group_title(self, value: str):
-        self.group_title = value if isinstance(value, str) else ""
-
-    @rx.event
-    async def group_search(self, value: str):
-        query = value if isinstance(value, str) else ""
-        if not query.strip():
-            self.group_found = []
-            return
-        try:
-            found = await container.current().chats.search_users(await self._require(), query, PEOPLE_MAX)
-        except ChatError as exc:
-            return error_toast(exc)
-        picked = {p.id for p in self.group_picked}
-        self.group_found = [
-            Person(id=u.id, name=u.name, initial=R.initial_of(u.name)) for u in found if u.id not in picked
-        ]
-
-    @rx.event
-    def group_pick(self, user_id: str):
-        person = next((p for p in self.group_found if p.id == user_id), None)
-        if person is not None:
-            self.group_picked = self.group_picked + [person]
-            self.group_found = [p for p in self.group_found if p.id != user_id]
-
-    @rx.event
-    def group_unpick(self, user_id: str):
-        self.group_picked = [p for p in self.group_picked if p.id != user_id]
-
-    @rx.event
-    async def create_group(self):
-        self.group_saving = True
-        yield
-        try:
-            chat = await container.current().chats.create_group(
-                await self._require(), self.group_title, [p.id for p in self.group_picked]
-            )
-        except ChatError as exc:
-            self.group_saving = False
-            yield error_toast(exc)
-            return
-        self.group_saving = False
-        self.set_group_open(False)
-        yield rx.redirect(f"/chat/{chat.id}")
-
-    # ============================================================================ live events
-
-    async def _apply_events(self, events: list[dict]) -> None:
-        """Apply fan-out events (called by the live hub inside this tab's state lock)."""
-        me = self._me()
-        self._forget_stale_typing()
-        for event in events:
-            kind = event.get("type")
-            try:
-                if kind == MESSAGE_NEW:
-                    await self._on_message(me, event)
-                elif kind == CHAT_READ:
-                    self._on_read(event)
-                elif kind == TYPING:
-                    self._on_typing(event)
-                elif kind == PRESENCE:
-                    self._on_presence(event)
-                elif kind == CHAT_CHANGED:
-                    await self._on_changed(me, event)
-                elif kind == RESYNC:
-                    await self._load_chats(me)
-                    await self._catch_up(me)
-            except ChatError as exc:
-                log.info("live event %s not applied: %s", kind, exc.message)
-
-    async def _on_message(self, me: User, event: dict) -> None:
-        data = event.get("message") or {}
-        message = _message_from(data)
-        self._stop_typing(message.chat_id)
-        self._lasts[message.chat_id] = max(self._lasts.get(message.chat_id, 0), message.seq)
-        if message.sender_id == self.user_id:
-            self._mark_row_read(message.chat_id, message.seq)
-        if message.chat_id == self.open_id:
-            if self._held_seqs() and message.seq > self._contiguous_end() + 1 and not self.newer_waiting:
-                await self._catch_up(me)  # a hole before this one: storage has it
-            else:
-                self._append([message])
-                self._read_soon()
-        if not self._bump_row(message):
-            # A chat not on my first page (or new to me): fetch how my list shows it.
-            summary = await container.current().chats.summary_of(me, message.chat_id)
-            self.rows = [self._row_of(summary)] + [r for r in self.rows if r.id != message.chat_id]
-        self._set_badge(message.chat_id)
-
-    def _bump_row(self, message: Message) -> bool:
-        """Move the chat to the top with this message as its preview; False if it is not listed."""
-        index = next((i for i, r in enumerate(self.rows) if r.id == message.chat_id), None)
-        if index is None:
-            return False
-        row = self.rows[index]
-        updated = ChatRow(
-            **{
-                **row.__dict__,
-                "preview": preview_of(message),
-                "when": R.list_time(message.created_at, self._now(), self._zone()),
-                "badge": R.badge(self._lasts.get(row.id, 0) - self._reads.get(row.id, 0)),
-            }
-        )
-        if index != 0 or updated != row:
-            self.rows = [updated] + self.rows[:index] + self.rows[index + 1 :]
-        return True
-
-    def _on_read(self, event: dict) -> None:
-        chat_id, user_id, seq = event.get("chatId"), event.get("userId"), int(event.get("seq") or 0)
-        if user_id == self.user_id:
-            self._mark_row_read(chat_id, seq)  # read in another tab of mine
-        if chat_id == self.open_id and user_id in self._cursors:
-            self._cursors[user_id] = max(self._cursors[user_id], seq)
-            floor = self._seen_floor()
-            if floor != self.seen_upto:
-                self.seen_upto = floor
-
-    def _on_typing(self, event: dict) -> None:
-        chat_id, user_id = event.get("chatId", ""), event.get("userId")
-        if not chat_id or user_id == self.user_id:
-            return
-        group = chat_id == self.open_id and self._group
-        name = str(event.get("name") or "Someone")
-        label = f"{name} is typing…" if group or self._is_group_row(chat_id) else "typing…"
-        self._typing_at[chat_id] = time.time()
-        self.typing_label = {**self.typing_label, chat_id: label}
-        self.typing_key = {**self.typing_key, chat_id: uuid.uuid4().hex[:8]}
-
-    def _is_group_row(self, chat_id: str) -> bool:
-        return any(r.id == chat_id and not r.peer for r in self.rows)
-
-    def _on_presence(self, event: dict) -> None:
-        user_id = event.get("userId")
-        if user_id not in self._peers:
-            return
-        online = set(self.online_ids)
-        if event.get("online"):
-            online.add(user_id)
-        else:
-            online.discard(user_id)
-            if user_id == self.open_peer:
-                seen = event.get("lastSeen")
-                self._refresh_open_subtitle(datetime.fromisoformat(seen) if seen else None)
-        if online != set(self.online_ids):
-            self.online_ids = sorted(online)
-
-    async def _on_changed(self, me: User, event: dict) -> None:
-        await self._load_chats(me)
-        if event.get("chatId") == self.open_id:
-            try:
-                page = await container.current().chats.history(me, self.open_id, after_seq=self._last_held())
-            except Forbidden:
-                self._close_chat()
-                self.notice = "You are no longer a member of that conversation."
-                return
-            self._take_members(page)
-            self._refresh_open_subtitle()
-            self._append(_stored(page))
-
-
-def _stored(page: HistoryPage) -> list[Message]:
-    return [view.message for view in page.messages]
-
-
-def _message_from(data: dict) -> Message:
-    """A message back from its wire JSON (chat_web.domain.wire.message_json)."""
-    return Message(
-        id=str(data.get("id", "")),
-        chat_id=str(data.get("chatId", "")),
-        seq=int(data.get("seq") or 0),
-        sender_id=str(data.get("senderId", "")),
-        kind=data.get("kind", "text"),
-        text=str(data.get("text", "")),
-        image=None,
-        client_id=data.get("clientId"),
-        created_at=datetime.fromisoformat(data["createdAt"]) if data.get("createdAt") else datetime.now(UTC),
-    )
-
-
-__all__ = ["ChatState", "TEXT_MAX"]

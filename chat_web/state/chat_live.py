@@ -1,0 +1,165 @@
+"""How live events change a tab's chat page (the ChatState's side of the live hub).
+
+A mixin of ChatState: `_apply_events` runs inside the tab's state lock when the hub
+delivers fan-out events; what it changes is pushed to the browser as a delta.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+
+from chat_web import container
+from chat_web.domain import ChatError, Forbidden, Message, User, preview_of
+from chat_web.domain.events import CHAT_CHANGED, CHAT_READ, MESSAGE_NEW, PRESENCE, RESYNC, TYPING
+from chat_web.state import rows as R
+from chat_web.state.rows import ChatRow
+
+log = logging.getLogger(__name__)
+TYPING_SECONDS = 5.0  # the browser hides "typing…" after this; the server forgets it lazily
+
+
+class LiveEvents:
+    async def _apply_events(self, events: list[dict]) -> None:
+        """Apply fan-out events (called by the live hub inside this tab's state lock)."""
+        me = self._me()
+        self._forget_stale_typing()
+        for event in events:
+            kind = event.get("type")
+            try:
+                if kind == MESSAGE_NEW:
+                    await self._on_message(me, event)
+                elif kind == CHAT_READ:
+                    self._on_read(event)
+                elif kind == TYPING:
+                    self._on_typing(event)
+                elif kind == PRESENCE:
+                    self._on_presence(event)
+                elif kind == CHAT_CHANGED:
+                    await self._on_changed(me, event)
+                elif kind == RESYNC:
+                    await self._load_chats(me)
+                    await self._catch_up(me)
+            except ChatError as exc:
+                log.info("live event %s not applied: %s", kind, exc.message)
+
+    async def _on_message(self, me: User, event: dict) -> None:
+        data = event.get("message") or {}
+        message = _message_from(data)
+        self._stop_typing(message.chat_id)
+        self._lasts[message.chat_id] = max(self._lasts.get(message.chat_id, 0), message.seq)
+        if message.sender_id == self.user_id:
+            self._mark_row_read(message.chat_id, message.seq)
+        if message.chat_id == self.open_id:
+            if self._held_seqs() and message.seq > self._contiguous_end() + 1 and not self.newer_waiting:
+                await self._catch_up(me)  # a hole before this one: storage has it
+            else:
+                self._append([message])
+                self._read_soon()
+        if not self._bump_row(message):
+            # A chat not on my first page (or new to me): fetch how my list shows it.
+            summary = await container.current().chats.summary_of(me, message.chat_id)
+            self.rows = [self._row_of(summary)] + [r for r in self.rows if r.id != message.chat_id]
+        self._set_badge(message.chat_id)
+
+    def _bump_row(self, message: Message) -> bool:
+        """Move the chat to the top with this message as its preview; False if it is not listed."""
+        index = next((i for i, r in enumerate(self.rows) if r.id == message.chat_id), None)
+        if index is None:
+            return False
+        row = self.rows[index]
+        updated = ChatRow(
+            **{
+                **row.__dict__,
+                "preview": preview_of(message),
+                "when": R.list_time(message.created_at, self._now(), self._zone()),
+                "badge": R.badge(self._lasts.get(row.id, 0) - self._reads.get(row.id, 0)),
+            }
+        )
+        if index != 0 or updated != row:
+            self.rows = [updated] + self.rows[:index] + self.rows[index + 1 :]
+        return True
+
+    def _on_read(self, event: dict) -> None:
+        chat_id, user_id, seq = event.get("chatId"), event.get("userId"), int(event.get("seq") or 0)
+        if user_id == self.user_id:
+            self._mark_row_read(chat_id, seq)  # read in another tab of mine
+        if chat_id == self.open_id and user_id in self._cursors:
+            self._cursors[user_id] = max(self._cursors[user_id], seq)
+            floor = self._seen_floor()
+            if floor != self.seen_upto:
+                self.seen_upto = floor
+
+    def _on_typing(self, event: dict) -> None:
+        chat_id, user_id = event.get("chatId", ""), event.get("userId")
+        if not chat_id or user_id == self.user_id:
+            return
+        group = chat_id == self.open_id and self._group
+        name = str(event.get("name") or "Someone")
+        label = f"{name} is typing…" if group or self._is_group_row(chat_id) else "typing…"
+        self._typing_at[chat_id] = time.time()
+        self.typing_label = {**self.typing_label, chat_id: label}
+        self.typing_key = {**self.typing_key, chat_id: uuid.uuid4().hex[:8]}
+
+    def _is_group_row(self, chat_id: str) -> bool:
+        return any(r.id == chat_id and not r.peer for r in self.rows)
+
+    def _on_presence(self, event: dict) -> None:
+        user_id = event.get("userId")
+        if user_id not in self._peers:
+            return
+        online = set(self.online_ids)
+        if event.get("online"):
+            online.add(user_id)
+        else:
+            online.discard(user_id)
+            if user_id == self.open_peer:
+                seen = event.get("lastSeen")
+                self._refresh_open_subtitle(datetime.fromisoformat(seen) if seen else None)
+        if online != set(self.online_ids):
+            self.online_ids = sorted(online)
+
+    async def _on_changed(self, me: User, event: dict) -> None:
+        await self._load_chats(me)
+        if event.get("chatId") == self.open_id:
+            try:
+                page = await container.current().chats.history(me, self.open_id, after_seq=self._last_held())
+            except Forbidden:
+                self._close_chat()
+                self.notice = "You are no longer a member of that conversation."
+                return
+            self._take_members(page)
+            self._refresh_open_subtitle()
+            self._append(page.plain_messages)
+
+    def _forget_stale_typing(self) -> None:
+        cutoff = time.time() - TYPING_SECONDS
+        stale = [c for c, at in self._typing_at.items() if at < cutoff]
+        if stale:
+            for chat_id in stale:
+                self._typing_at.pop(chat_id, None)
+            self.typing_label = {c: v for c, v in self.typing_label.items() if c not in stale}
+            self.typing_key = {c: v for c, v in self.typing_key.items() if c not in stale}
+
+    def _stop_typing(self, chat_id: str) -> None:
+        if chat_id in self.typing_label:
+            self._typing_at.pop(chat_id, None)
+            self.typing_label = {c: v for c, v in self.typing_label.items() if c != chat_id}
+            self.typing_key = {c: v for c, v in self.typing_key.items() if c != chat_id}
+
+
+def _message_from(data: dict) -> Message:
+    """A message back from its wire JSON (chat_web.domain.wire.message_json)."""
+    return Message(
+        id=str(data.get("id", "")),
+        chat_id=str(data.get("chatId", "")),
+        seq=int(data.get("seq") or 0),
+        sender_id=str(data.get("senderId", "")),
+        kind=data.get("kind", "text"),
+        text=str(data.get("text", "")),
+        image=None,
+        client_id=data.get("clientId"),
+        created_at=datetime.fromisoformat(data["createdAt"]) if data.get("createdAt") else datetime.now(UTC),
+    )
