@@ -68,6 +68,25 @@ def test_two_people_chat_live_with_ticks_typing_and_unread_badges(app_server, br
     expect(a.locator("#composer")).to_have_value("half a thought")
 
 
+def test_every_tab_of_a_user_follows_along(app_server, browser, pages):
+    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
+    chat_id = ada.chat_with(bob)
+    first = open_as(pages, browser, ada)
+    second = first.context.new_page()  # a second tab of the same browser
+    second.goto(f"{app_server['frontend']}/chat")
+    bob.api("POST", "/message", json={"chatId": chat_id, "text": "Two tabs?", "clientId": "t1"})
+    for tab in (first, second):
+        expect(tab.locator(f'[data-chat-row="{chat_id}"] .unread-badge')).to_have_text("1")
+    # Reading it in one tab clears the badge in the other.
+    first.locator(f'[data-chat-row="{chat_id}"]').click()
+    expect(bubbles(first)).to_have_text(["Two tabs?"])
+    expect(second.locator(f'[data-chat-row="{chat_id}"] .unread-badge')).to_have_count(0)
+    # A message sent from one tab shows in the other.
+    send(first, "Yes, two.")
+    second.locator(f'[data-chat-row="{chat_id}"]').click()
+    expect(bubbles(second)).to_have_text(["Two tabs?", "Yes, two."])
+
+
 def test_a_message_sent_through_the_api_appears_in_the_browser(app_server, browser, pages):
     ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
     chat_id = ada.chat_with(bob)
