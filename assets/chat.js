@@ -82,19 +82,33 @@
     else localStorage.removeItem(draftKey(chatId));
   }
 
+  // Characters as the server counts them (code points: an emoji is one, not two).
+  const chars = (text) => [...text].length;
+
   function updateCount(box) {
     const counter = byId("composer-count");
     if (!counter) return;
-    const length = box.value.length;
+    const length = chars(box.value.trim());
     const max = limit();
-    counter.textContent = length >= max * 0.8 ? `${length.toLocaleString()} / ${max.toLocaleString()}` : "";
-    counter.dataset.over = box.value.trim().length > max ? "1" : "0";
+    const over = length > max;
+    counter.textContent = over
+      ? `Too long: ${length.toLocaleString()} / ${max.toLocaleString()} characters`
+      : length >= max * 0.8
+        ? `${length.toLocaleString()} / ${max.toLocaleString()}`
+        : "";
+    counter.dataset.over = over ? "1" : "0";
+    const send = byId("send");
+    if (send) send.disabled = !sendable(box);
   }
 
   function sendable(box) {
-    const text = box.value.trim();
-    return text.length > 0 && text.length <= limit();
+    const length = chars(box.value.trim());
+    return length > 0 && length <= limit();
   }
+
+  // While the connection is down the app shows #offline-banner; a send then waits in
+  // the box (and in the saved draft) instead of in a queue that a closed tab would lose.
+  const offline = () => byId("offline-banner") !== null;
 
   // --- the message list changed (a new chat, new messages, an older page) ------------------
   function onListChanged() {
@@ -188,28 +202,37 @@
     updateCount(box);
   });
 
-  // Capture phase: an empty or over-long message never reaches the app's handler.
-  document.addEventListener(
+  // Capture phase on window, before the app's handler (React listens on the document):
+  // an empty or over-long message, or any message while offline, never reaches it; the
+  // text stays where it is.
+  window.addEventListener(
     "submit",
     (event) => {
       const form = event.target;
       if (!(form instanceof HTMLFormElement) || form.id !== "composer-form") return;
       const box = byId("composer");
-      if (!box || !sendable(box)) {
+      if (!box || !sendable(box) || offline()) {
         event.preventDefault();
         event.stopPropagation();
-        return;
+        const banner = byId("offline-banner");
+        if (banner) banner.dataset.flash = String(Date.now());
       }
-      // The app has read the form by the time this runs; then the box is emptied.
-      setTimeout(() => {
-        box.value = "";
-        saveDraft(box);
-        updateCount(box);
-        box.focus();
-      }, 0);
     },
     true,
   );
+
+  // Bubble phase on window, after the app's handler has read the form: empty the box at
+  // once, so the next keystroke or a second Enter starts a new message.
+  window.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || form.id !== "composer-form") return;
+    const box = byId("composer");
+    if (!box) return;
+    box.value = "";
+    saveDraft(box);
+    updateCount(box);
+    box.focus();
+  });
 
   window.chatPage = { state: () => ({ atBottom, attentive, chatId }) };
   onListChanged();

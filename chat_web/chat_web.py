@@ -10,6 +10,7 @@ import reflex as rx
 
 from chat_web import container
 from chat_web.api.app import create_api
+from chat_web.components.offline import offline_banner
 from chat_web.config import ConfigError, get_settings
 from chat_web.instance_lock import only_process
 from chat_web.pages.chat import chat_page
@@ -46,6 +47,8 @@ async def lifespan():
 
 
 app = rx.App(api_transformer=create_api(), stylesheets=["/chat.css"])
+# Our connection notice instead of Reflex's (a toast naming the websocket URL).
+app.app_wraps[(5, "Overlay")] = lambda stateful: offline_banner() if stateful else None
 app.register_lifespan_task(lifespan)
 
 app.add_page(rx.fragment(), route="/", on_load=SessionState.route_home, title="Chat")

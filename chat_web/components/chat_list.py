@@ -33,15 +33,24 @@ def _chat_row(row: rx.Var) -> rx.Component:
                 ),
                 rx.hstack(
                     rx.box(
-                        rx.text(row.preview, size="2", color_scheme="gray", class_name="row-preview"),
                         rx.cond(
                             typing,
-                            rx.text(
-                                ChatState.typing_label[row.id],
-                                key=ChatState.typing_key[row.id],
-                                size="2",
-                                class_name="typing-flash",
+                            rx.fragment(
+                                rx.text(
+                                    row.preview,
+                                    key="p" + ChatState.typing_key[row.id],
+                                    size="2",
+                                    color_scheme="gray",
+                                    class_name="row-preview typing-hidden",
+                                ),
+                                rx.text(
+                                    ChatState.typing_label[row.id],
+                                    key=ChatState.typing_key[row.id],
+                                    size="2",
+                                    class_name="typing-flash",
+                                ),
                             ),
+                            rx.text(row.preview, size="2", color_scheme="gray", class_name="row-preview"),
                         ),
                         class_name="row-preview-box",
                     ),
@@ -102,6 +111,7 @@ def _me_bar() -> rx.Component:
             size="2",
             weight="medium",
             title="Your profile",
+            class_name="me-name",
         ),
         rx.icon_button(
             rx.icon("log-out", size=16),
@@ -115,6 +125,7 @@ def _me_bar() -> rx.Component:
         spacing="3",
         padding="14px 16px 8px",
         width="100%",
+        class_name="me-bar",
     )
 
 

@@ -17,22 +17,32 @@ def _header() -> rx.Component:
         rx.link(rx.icon("arrow-left", size=20), href="/chat", class_name="back-link", aria_label="Back"),
         avatar(ChatState.open_initial, online),
         rx.vstack(
-            rx.text(ChatState.open_title, weight="bold", id="chat-title", trim="both"),
+            rx.text(ChatState.open_title, weight="bold", id="chat-title"),
             rx.box(
-                rx.text(
-                    rx.cond(online, "online", ChatState.open_subtitle),
-                    size="1",
-                    color_scheme="gray",
-                    id="chat-status",
-                ),
                 rx.cond(
                     typing,
+                    rx.fragment(
+                        rx.text(
+                            rx.cond(online, "online", ChatState.open_subtitle),
+                            key="s" + ChatState.typing_key[ChatState.open_id],
+                            size="1",
+                            color_scheme="gray",
+                            id="chat-status",
+                            class_name="typing-hidden",
+                        ),
+                        rx.text(
+                            ChatState.typing_label[ChatState.open_id],
+                            key=ChatState.typing_key[ChatState.open_id],
+                            size="1",
+                            class_name="typing-flash",
+                            id="chat-typing",
+                        ),
+                    ),
                     rx.text(
-                        ChatState.typing_label[ChatState.open_id],
-                        key=ChatState.typing_key[ChatState.open_id],
+                        rx.cond(online, "online", ChatState.open_subtitle),
                         size="1",
-                        class_name="typing-flash",
-                        id="chat-typing",
+                        color_scheme="gray",
+                        id="chat-status",
                     ),
                 ),
                 class_name="status-box",

@@ -26,7 +26,7 @@ def top_bar() -> rx.Component:
     return rx.hstack(
         rx.link(rx.heading("Chat", size="5"), href="/chat", underline="none"),
         rx.spacer(),
-        rx.text(SessionState.user_name, id="signed-in-name", weight="medium"),
+        rx.text(SessionState.user_name, id="signed-in-name", weight="medium", class_name="me-name"),
         rx.link("Profile", href="/profile", id="profile-link"),
         rx.button("Sign out", on_click=SessionState.sign_out, variant="soft", id="sign-out"),
         align="center",
@@ -34,6 +34,7 @@ def top_bar() -> rx.Component:
         padding="12px 20px",
         border_bottom="1px solid var(--gray-5)",
         width="100%",
+        class_name="me-bar",
     )
 
 

@@ -144,6 +144,7 @@ class ChatState(LiveEvents, SessionState):
                 await self._open(me, wanted)
             elif wanted and fresh:
                 await self._catch_up(me)
+            await self._refresh_presence()  # a reload shows who is online now
         except Forbidden as exc:
             self._close_chat()
             return [error_toast(exc), rx.redirect("/chat", replace=True)]
@@ -199,6 +200,10 @@ class ChatState(LiveEvents, SessionState):
     def _add_rows(self, summaries: list[ChatSummary]) -> None:
         known = {row.id for row in self.rows}
         self.rows = self.rows + [self._row_of(s) for s in summaries if s.chat.id not in known]
+        self._track_peers()
+
+    def _track_peers(self) -> None:
+        """The users whose presence this tab shows: direct chats listed, and the open one."""
         self._peers = list(dict.fromkeys([r.peer for r in self.rows if r.peer] + [self.open_peer]))
 
     @rx.event
@@ -231,7 +236,9 @@ class ChatState(LiveEvents, SessionState):
 
     async def _refresh_presence(self) -> None:
         status = await container.current().presence.status(self._peers)
-        self.online_ids = sorted(status.online)
+        online = sorted(status.online)
+        if online != self.online_ids:
+            self.online_ids = online
         self._refresh_open_subtitle(status.last_seen.get(self.open_peer))
 
     # ============================================================================ conversation
@@ -271,7 +278,7 @@ class ChatState(LiveEvents, SessionState):
             self.open_title = other.name if other else "Deleted account"
             self.open_peer = other.id if other else ""
         self.open_initial = R.initial_of(self.open_title)
-        self._peers = list(dict.fromkeys([r.peer for r in self.rows if r.peer] + [self.open_peer]))
+        self._track_peers()
 
     def _refresh_open_subtitle(self, last_seen: datetime | None = None) -> None:
         if not self.open_id:

@@ -58,11 +58,22 @@ class LiveEvents:
             else:
                 self._append([message])
                 self._read_soon()
+            # Sending reads what came before: the sender's cursor moved (ticks may double).
+            self._move_cursor(message.sender_id, message.seq)
         if not self._bump_row(message):
             # A chat not on my first page (or new to me): fetch how my list shows it.
             summary = await container.current().chats.summary_of(me, message.chat_id)
             self.rows = [self._row_of(summary)] + [r for r in self.rows if r.id != message.chat_id]
+            self._track_peers()
+            await self._refresh_presence()
         self._set_badge(message.chat_id)
+
+    def _move_cursor(self, user_id: str, seq: int) -> None:
+        if user_id in self._cursors and seq > self._cursors[user_id]:
+            self._cursors[user_id] = seq
+            floor = self._seen_floor()
+            if floor != self.seen_upto:
+                self.seen_upto = floor
 
     def _bump_row(self, message: Message) -> bool:
         """Move the chat to the top with this message as its preview; False if it is not listed."""
@@ -86,11 +97,8 @@ class LiveEvents:
         chat_id, user_id, seq = event.get("chatId"), event.get("userId"), int(event.get("seq") or 0)
         if user_id == self.user_id:
             self._mark_row_read(chat_id, seq)  # read in another tab of mine
-        if chat_id == self.open_id and user_id in self._cursors:
-            self._cursors[user_id] = max(self._cursors[user_id], seq)
-            floor = self._seen_floor()
-            if floor != self.seen_upto:
-                self.seen_upto = floor
+        if chat_id == self.open_id:
+            self._move_cursor(user_id, seq)
 
     def _on_typing(self, event: dict) -> None:
         chat_id, user_id = event.get("chatId", ""), event.get("userId")

@@ -126,6 +126,39 @@ def test_a_reader_who_drops_off_gets_everything_once_in_order(app_server, browse
     expect(a.locator(".msg.mine .tick.seen")).to_have_count(6)
 
 
+def test_the_composer_loses_nothing_typed_fast_sent_twice_or_written_offline(app_server, browser, pages):
+    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
+    chat_id = ada.chat_with(bob)
+    a = open_as(pages, browser, ada, f"/chat/{chat_id}")
+    b = open_as(pages, browser, bob, f"/chat/{chat_id}")
+    expect(a.locator("#composer")).to_be_visible()
+    # Typing on right after Enter starts the next message; nothing is cut.
+    a.locator("#composer").click()
+    a.keyboard.type("ok\nsure\nsee you\n", delay=25)
+    expect(bubbles(b)).to_have_text(["ok", "sure", "see you"])
+    # Two Enters at once send once; an empty box sends nothing.
+    a.locator("#composer").fill("just once")
+    a.locator("#composer").press("Enter")
+    a.locator("#composer").press("Enter")
+    a.locator("#composer").press("Enter")
+    expect(bubbles(b)).to_have_text(["ok", "sure", "see you", "just once"])
+    # Offline: the app says so, and what was written stays in the box until the connection is back.
+    a.context.set_offline(True)
+    a.evaluate(CUT_LIVE_SOCKET)
+    expect(a.locator("#offline-banner")).to_be_visible(timeout=15_000)
+    a.locator("#composer").fill("written while offline")
+    a.locator("#composer").press("Enter")
+    expect(a.locator("#composer")).to_have_value("written while offline")
+    a.context.set_offline(False)
+    expect(a.locator("#offline-banner")).to_have_count(0, timeout=30_000)
+    a.locator("#composer").press("Enter")
+    expect(bubbles(b)).to_have_text(["ok", "sure", "see you", "just once", "written while offline"])
+    # Over the limit: the button is off and the counter says why.
+    a.locator("#composer").fill("x" * 4001)
+    expect(a.locator("#composer-count")).to_contain_text("Too long")
+    expect(a.locator("#send")).to_be_disabled()
+
+
 def test_a_group_of_three_sees_each_message_once_and_who_is_typing(app_server, browser, pages):
     ada, bob, cyd = Person(app_server, "Ada"), Person(app_server, "Bob"), Person(app_server, "Cyd")
     a = open_as(pages, browser, ada)

@@ -313,3 +313,28 @@ async def test_the_chat_list_loads_a_page_at_a_time(world):
     await run(ChatState.load_more_chats, state)
     assert len(state.rows) == chat_module.CHAT_PAGE + 5 and not state.chats_cursor
     assert len({row.id for row in state.rows}) == len(state.rows)
+
+
+async def test_a_reply_reads_what_came_before_so_my_ticks_double(world):
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    state = world.tab(ann, f"/chat/{chat.id}")
+    await open_page(state)
+    await run(ChatState.send, state, {"text": "question"})
+    assert state.seen_upto == 0
+    reply = await world.send(bob, chat.id, "answer")  # e.g. through the REST API
+    await state._apply_events([message_new(reply)])
+    assert state.seen_upto == reply.seq
+
+
+async def test_a_chat_new_to_my_list_shows_whether_its_person_is_online(world):
+    ann, bob = await world.user("ann"), await world.user("bob")
+    state = world.tab(ann)
+    await open_page(state)
+    assert state.rows == []
+    await world.live.attach("bob-tab", bob.id)  # Bob is online
+    chat = await world.chats.open_direct(bob, ann.id)
+    first = await world.send(bob, chat.id, "hi Ann")
+    await state._apply_events([message_new(first)])
+    assert [r.title for r in state.rows] == ["bob"] and state.rows[0].badge == "1"
+    assert state.online_ids == [bob.id]
