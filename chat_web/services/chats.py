@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from chat_web.domain import (
     BadInput,
@@ -25,7 +24,11 @@ from chat_web.domain import (
 )
 from chat_web.domain.events import chat_changed, chat_read, message_new, user_topic
 from chat_web.ports import ChatRepo, Clock, FanOut, MessageRepo, UserRepo
+from chat_web.services.cursor import decode_cursor, encode_cursor
 from chat_web.services.validation import (
+    GROUP_MAX,
+    GROUP_MIN,
+    OFFSET_MAX,
     clean_client_id,
     clean_limit,
     clean_seq,
@@ -35,8 +38,6 @@ from chat_web.services.validation import (
 
 log = logging.getLogger(__name__)
 
-GROUP_MIN = 3
-GROUP_MAX = 50
 NOT_A_MEMBER = "You are not a member of this conversation."
 
 
@@ -45,6 +46,12 @@ class ChatSummary:
     chat: Chat
     unread: int
     others: list[User]  # the other members, as they are now
+
+
+@dataclass(frozen=True, slots=True)
+class ChatPage:
+    items: list[ChatSummary]
+    next_cursor: str | None  # None: this was the last page
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,12 +174,13 @@ class ChatService:
         await self._publish(chat.member_ids, chat_changed(chat.id))
         return updated
 
-    async def list_chats(
-        self, me: User, limit: object = None, before: datetime | None = None
-    ) -> list[ChatSummary]:
-        views = await self._chats.list_for_user(me.id, clean_limit(limit), before)
+    async def list_chats(self, me: User, limit: object = None, cursor: str | None = None) -> ChatPage:
+        """A page of my chats, latest activity first; pass `next_cursor` back for the next page."""
+        size = clean_limit(limit)
+        views = await self._chats.list_for_user(me.id, size + 1, decode_cursor(cursor))
+        more, views = len(views) > size, views[:size]
         people = {u.id: u for u in await self._users.get_many([i for v in views for i in v.chat.member_ids])}
-        return [
+        items = [
             ChatSummary(
                 chat=v.chat,
                 unread=v.unread,
@@ -180,6 +188,8 @@ class ChatService:
             )
             for v in views
         ]
+        last = views[-1].chat if more else None
+        return ChatPage(items=items, next_cursor=encode_cursor(last.updated_at, last.id) if last else None)
 
     async def summary(self, me: User, chat: Chat) -> ChatSummary:
         """One chat as my chat list shows it."""
@@ -279,9 +289,9 @@ class ChatService:
     ) -> list[User]:
         if query is not None and not isinstance(query, str):
             raise BadInput("q must be text.")
-        start = clean_seq(offset, "offset")
+        start = clean_seq(offset, "offset", OFFSET_MAX)
         if start is None:
-            raise BadInput("offset must be a whole number of at least 0.")
+            raise BadInput(f"offset must be a whole number from 0 to {OFFSET_MAX}.")
         return await self._users.search((query or "").strip(), clean_limit(limit), start, exclude_id=me.id)
 
     async def get_user(self, user_id: str) -> User:

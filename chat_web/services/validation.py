@@ -10,7 +10,9 @@ from email_validator import EmailNotValidError, validate_email
 from chat_web.domain import BadInput
 
 NAME_MAX = 50
-_OTP_RE = re.compile(r"\d{6}")
+EMAIL_MAX = 320  # RFC 5321's longest address
+OTP_LENGTH = 6
+_OTP_RE = re.compile(rf"\d{{{OTP_LENGTH}}}")
 
 
 def normalize_email(raw: object) -> str:
@@ -52,15 +54,23 @@ def default_name(email: str) -> str:
 def clean_otp(raw: object) -> str:
     code = raw.strip() if isinstance(raw, str) else ""
     if not _OTP_RE.fullmatch(code):
-        raise BadInput("The code is the 6 digits from the email.")
+        raise BadInput(f"The code is the {OTP_LENGTH} digits from the email.")
     return code
 
 
 TEXT_MAX = 4000
 TITLE_MAX = 80
 CLIENT_ID_MAX = 64
+ID_MAX = 64  # user and chat ids: SQL hex uuids (32) and Mongo ObjectIds (24) fit
+QUERY_MAX = 100  # a user search's prefix
+GROUP_MIN = 3
+GROUP_MAX = 50
 PAGE_DEFAULT = 50
 PAGE_MAX = 100
+# Sequence numbers live in PostgreSQL int4 columns; anything larger can never exist.
+SEQ_MAX = 2**31 - 1
+# Paging through search results by offset stops here; narrow the search instead.
+OFFSET_MAX = 10_000
 
 
 def clean_text(raw: object) -> str:
@@ -103,9 +113,10 @@ def clean_limit(raw: object) -> int:
     return raw
 
 
-def clean_seq(raw: object, name: str) -> int | None:
+def clean_seq(raw: object, name: str, most: int = SEQ_MAX) -> int | None:
+    """A whole number from 0 to `most` (a seq by default), or None when absent."""
     if raw is None:
         return None
-    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
-        raise BadInput(f"{name} must be a whole number of at least 0.")
+    if not isinstance(raw, int) or isinstance(raw, bool) or not 0 <= raw <= most:
+        raise BadInput(f"{name} must be a whole number from 0 to {most}.")
     return raw

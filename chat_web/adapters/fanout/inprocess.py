@@ -42,6 +42,3 @@ class InProcessFanOut:
                 self._subscribers[topic].discard(queue)
                 if not self._subscribers[topic]:
                     del self._subscribers[topic]
-
-    async def close(self) -> None:
-        self._subscribers.clear()

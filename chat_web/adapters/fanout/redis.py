@@ -40,6 +40,3 @@ class RedisFanOut:
             with contextlib.suppress(RedisError, OSError):
                 await pubsub.unsubscribe()
             await pubsub.aclose()
-
-    async def close(self) -> None:
-        return None

@@ -30,6 +30,7 @@ from chat_web.domain import (
     direct_key,
     preview_of,
 )
+from chat_web.ports import ChatKey
 
 
 def _oid(value: str) -> ObjectId | None:
@@ -279,14 +280,18 @@ class MongoChatRepo:
         return [_member(doc) async for doc in cursor]
 
     async def list_for_user(
-        self, user_id: str, limit: int = 50, before: datetime | None = None
+        self, user_id: str, limit: int = 50, older_than: ChatKey | None = None
     ) -> list[ChatView]:
         user_oid = _oid(user_id)
         if user_oid is None:
             return []
         query: dict[str, Any] = {"member_ids": user_oid}
-        if before is not None:
-            query["updated_at"] = {"$lt": before}
+        if older_than is not None:
+            at, chat_id = older_than
+            older: list[dict[str, Any]] = [{"updated_at": {"$lt": at}}]
+            if chat_oid := _oid(chat_id):
+                older.append({"updated_at": at, "_id": {"$lt": chat_oid}})
+            query["$or"] = older
         cursor = self._chats.find(query).sort([("updated_at", DESCENDING), ("_id", DESCENDING)]).limit(limit)
         chats = [doc async for doc in cursor]
         mine = {

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import bindparam, case, event, func, insert, or_, update
+from sqlalchemy import and_, bindparam, case, event, func, insert, or_, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import col, select
@@ -41,6 +41,7 @@ from chat_web.domain import (
     direct_key,
     preview_of,
 )
+from chat_web.ports import ChatKey
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -316,15 +317,21 @@ class SqlChatRepo:
             return [to_member(row) for row in rows]
 
     async def list_for_user(
-        self, user_id: str, limit: int = 50, before: datetime | None = None
+        self, user_id: str, limit: int = 50, older_than: ChatKey | None = None
     ) -> list[ChatView]:
         query = (
             select(ChatRow, MemberRow)
             .join(MemberRow, col(MemberRow.chat_id) == col(ChatRow.id))
             .where(MemberRow.user_id == user_id)
         )
-        if before is not None:
-            query = query.where(col(ChatRow.updated_at) < before)
+        if older_than is not None:
+            at, chat_id = older_than
+            query = query.where(
+                or_(
+                    col(ChatRow.updated_at) < at,
+                    and_(col(ChatRow.updated_at) == at, col(ChatRow.id) < chat_id),
+                )
+            )
         query = query.order_by(col(ChatRow.updated_at).desc(), col(ChatRow.id).desc()).limit(limit)
         async with self._db.session() as session:
             rows = (await session.exec(query)).all()
