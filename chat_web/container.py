@@ -166,7 +166,15 @@ def _started(container: Container) -> Container:
     return container
 
 
+def _waiting_message(exc: Exception) -> str:
+    """What requests are told while start-up waits: a missing service by name, else no internals."""
+    if isinstance(exc, ServiceUnavailable):
+        return exc.message
+    return "The app cannot start its services yet (the server log says why); it keeps trying."
+
+
 async def _keep_trying(settings: Settings, every: float) -> None:
+    # Whatever fails is tried again: a task that died here would leave the app on 503 for good.
     global _waiting_for
     while True:
         await asyncio.sleep(every)
@@ -176,6 +184,9 @@ async def _keep_trying(settings: Settings, every: float) -> None:
         except ServiceUnavailable as exc:
             _waiting_for = exc.message
             log.warning("still waiting: %s", exc.message)
+        except Exception as exc:  # noqa: BLE001
+            _waiting_for = _waiting_message(exc)
+            log.exception("start-up failed; trying again in %.0f s", every)
 
 
 @contextlib.asynccontextmanager
@@ -190,12 +201,12 @@ async def running(settings: Settings, retry_every: float | None = None) -> Async
     waiting: asyncio.Task | None = None
     try:
         container: Container | None = _started(await build_container(settings))
-    except ServiceUnavailable as exc:
+    except Exception as exc:
         if retry_every is None:
-            log.error("cannot start: %s", exc.message)
+            log.error("cannot start: %s", _waiting_message(exc))
             raise
-        log.error("waiting for a service: %s (trying again every %.0f s)", exc.message, retry_every)
-        _waiting_for, container = exc.message, None
+        log.error("waiting for the services (trying again every %.0f s)", retry_every, exc_info=exc)
+        _waiting_for, container = _waiting_message(exc), None
         waiting = asyncio.create_task(_keep_trying(settings, retry_every), name="wait-for-services")
     try:
         yield container

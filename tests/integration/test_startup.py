@@ -92,3 +92,26 @@ async def test_the_app_waits_for_a_missing_service_and_answers_503_naming_it(tmp
                 await asyncio.sleep(0.1)
             else:
                 raise AssertionError("the app did not pick the database up")
+
+
+async def test_the_start_up_retry_keeps_trying_whatever_fails(tmp_path, monkeypatch):
+    real_build = container.build_container
+    failures = [RuntimeError("a bug"), KeyError("config"), ServiceUnavailable("Redis is away")]
+
+    async def flaky_build(settings):
+        if failures:
+            raise failures.pop(0)
+        return await real_build(settings)
+
+    monkeypatch.setattr(container, "build_container", flaky_build)
+    settings = Settings(_env_file=None, data_dir=tmp_path)
+    async with container.running(settings, retry_every=0.05) as started:
+        assert started is None
+        with pytest.raises(ServiceUnavailable) as caught:
+            container.current()
+        assert "a bug" not in caught.value.message  # no internals leak to clients
+        deadline = asyncio.get_running_loop().time() + 10
+        while failures or container._current is None:
+            assert asyncio.get_running_loop().time() < deadline, "start-up gave up"
+            await asyncio.sleep(0.02)
+        assert container.current().backends["storage"] == "sqlite"

@@ -10,19 +10,17 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from chat_web.domain import ServiceUnavailable
+from chat_web.adapters.redis_outage import redis_outages
 
 
+@redis_outages  # publish: 503 naming Redis, never a 500
 class RedisFanOut:
     def __init__(self, redis: Redis, prefix: str = "chat:events:"):
         self._redis = redis
         self._prefix = prefix
 
     async def publish(self, topic: str, event: dict[str, Any]) -> None:
-        try:
-            await self._redis.publish(self._prefix + topic, json.dumps(event))
-        except RedisError as exc:
-            raise ServiceUnavailable(f"Redis cannot be reached: {exc}") from exc
+        await self._redis.publish(self._prefix + topic, json.dumps(event))
 
     @contextlib.asynccontextmanager
     async def subscribe(self, *topics: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:

@@ -15,8 +15,9 @@ from typing import Any
 from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, ExecutionTimeout, PyMongoError
 
+from chat_web.adapters.outage import translate_outages
 from chat_web.domain import (
     Chat,
     ChatView,
@@ -31,6 +32,15 @@ from chat_web.domain import (
     preview_of,
 )
 from chat_web.ports import ChatKey
+
+
+def is_outage(exc: BaseException) -> bool:
+    """The server is away, switching primaries or too slow (AutoReconnect is a ConnectionFailure)."""
+    return isinstance(exc, (ConnectionFailure, ExecutionTimeout, OSError))
+
+
+# Every repository method: a server that went away answers 503 naming it, never a 500.
+_outages = translate_outages(is_outage, lambda _repo: "MongoDB")
 
 
 def _oid(value: str) -> ObjectId | None:
@@ -130,6 +140,7 @@ class MongoStore:
         await self.client.close()
 
 
+@_outages
 class MongoUserRepo:
     def __init__(self, db):
         self._users = db.users
@@ -189,6 +200,7 @@ class MongoUserRepo:
             await self._users.delete_one({"_id": oid})
 
 
+@_outages
 class MongoChatRepo:
     def __init__(self, db):
         self._chats = db.chats
@@ -316,6 +328,7 @@ class MongoChatRepo:
         return _member(doc) if doc else None
 
 
+@_outages
 class MongoMessageRepo:
     def __init__(self, db):
         self._messages = db.messages

@@ -14,11 +14,13 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import and_, bindparam, case, event, func, insert, or_, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from chat_web.adapters.outage import translate_outages
 from chat_web.adapters.storage.sql_schema import (
     ChatRow,
     MemberRow,
@@ -70,6 +72,25 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+# SQLSTATE classes of a server that is away, starting, stopping or full: connection
+# exception, insufficient resources, operator intervention (shutdown), system error.
+_OUTAGE_SQLSTATE_CLASSES = {"08", "53", "57", "58"}
+
+
+def is_outage(exc: BaseException) -> bool:
+    """The database is away or overloaded (not: a constraint refused a row, a bad query)."""
+    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout, OSError)):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    return exc.connection_invalidated or sqlstate[:2] in _OUTAGE_SQLSTATE_CLASSES
+
+
+# Every repository method: a database that went away answers 503 naming it, never a 500.
+_outages = translate_outages(is_outage, lambda repo: f"The database ({repo._db.backend})")
+
+
 def _upgrade(connection) -> None:
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -113,8 +134,9 @@ class SqlDatabase:
                     if self.backend == "postgresql":
                         await conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_MIGRATION_LOCK})")
                         await conn.commit()
-        except (OperationalError, DBAPIError, OSError) as exc:
-            if isinstance(exc, IntegrityError):
+        except Exception as exc:
+            # At start-up any database error but a refused row is worth waiting out.
+            if isinstance(exc, IntegrityError) or not (is_outage(exc) or isinstance(exc, DBAPIError)):
                 raise
             raise ServiceUnavailable(f"The database ({self.backend}) cannot be reached: {exc}") from exc
 
@@ -156,6 +178,7 @@ class SqlStore:
         await self.db.close()
 
 
+@_outages
 class SqlUserRepo:
     def __init__(self, db: SqlDatabase):
         self._db = db
@@ -224,6 +247,7 @@ class SqlUserRepo:
                 await session.delete(row)
 
 
+@_outages
 class SqlChatRepo:
     def __init__(self, db: SqlDatabase):
         self._db = db
@@ -375,6 +399,7 @@ _SENDER_READ = (
 )
 
 
+@_outages
 class SqlMessageRepo:
     def __init__(self, db: SqlDatabase):
         self._db = db
