@@ -44,6 +44,15 @@ class Settings(BaseSettings):
     smtp_tls: str = "none"  # none | starttls | tls
     outbox_path: Path | None = None  # empty: data_dir/outbox.jsonl
 
+    # Abuse limits (429 with Retry-After), counted in Redis when REDIS_URL is set.
+    limit_codes_per_client_per_minute: int = Field(10, ge=1)
+    limit_codes_per_minute: int = Field(300, ge=1)
+    limit_codes_per_account_per_day: int = Field(10, ge=1)
+    limit_verify_per_client_per_minute: int = Field(30, ge=1)
+    limit_messages_per_10_seconds: int = Field(20, ge=1)
+    limit_messages_per_hour: int = Field(600, ge=1)
+    limit_searches_per_minute: int = Field(60, ge=1)
+
     mail_queue: str = "send-otp"  # also names <queue>.retry and <queue>.dead
     mail_max_attempts: int = Field(6, ge=1)
     mail_retry_base_seconds: float = Field(2.0, gt=0)

@@ -20,6 +20,7 @@ from chat_web.domain import ServiceUnavailable
 from chat_web.ports import Clock, FanOut, MailQueue, Store
 from chat_web.services.auth import AuthService, OtpPolicy
 from chat_web.services.chats import ChatService
+from chat_web.services.limits import AbuseLimits, Limit
 from chat_web.services.tokens import TokenService
 
 log = logging.getLogger("chat_web")
@@ -57,6 +58,19 @@ async def _redis_client(url: str):
         await client.aclose()
         raise ServiceUnavailable(f"Redis at REDIS_URL cannot be reached: {exc}") from exc
     return client
+
+
+def abuse_limits(settings: Settings) -> AbuseLimits:
+    minute, day = timedelta(minutes=1), timedelta(days=1)
+    return AbuseLimits(
+        codes_per_client=Limit(settings.limit_codes_per_client_per_minute, minute),
+        codes_total=Limit(settings.limit_codes_per_minute, minute),
+        codes_per_account=Limit(settings.limit_codes_per_account_per_day, day),
+        verifies_per_client=Limit(settings.limit_verify_per_client_per_minute, minute),
+        messages_burst=Limit(settings.limit_messages_per_10_seconds, timedelta(seconds=10)),
+        messages_sustained=Limit(settings.limit_messages_per_hour, timedelta(hours=1)),
+        searches=Limit(settings.limit_searches_per_minute, minute),
+    )
 
 
 async def open_store(settings: Settings) -> Store:
@@ -129,6 +143,7 @@ async def _build(settings: Settings, closers: list[Callable[[], Awaitable[None]]
         backends["mail"] = "in-process -> " + ("smtp" if settings.smtp_host else "dev outbox")
 
     tokens = TokenService(settings.jwt_secret, settings.jwt_lifetime, clock)
+    limits = abuse_limits(settings)
     auth = AuthService(
         users=store.users,
         otps=otps,
@@ -143,8 +158,11 @@ async def _build(settings: Settings, closers: list[Callable[[], Awaitable[None]]
             resend_after=timedelta(seconds=settings.otp_resend_seconds),
             max_attempts=settings.otp_max_attempts,
         ),
+        limits=limits,
     )
-    chats = ChatService(store.users, store.chats, store.messages, fanout, clock)
+    chats = ChatService(
+        store.users, store.chats, store.messages, fanout, clock, limiter=limiter, limits=limits
+    )
     return Container(settings, clock, store, fanout, auth, chats, backends, closers)
 
 

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from chat_web.api.deps import Auth, CurrentUser
+from chat_web.api.deps import Auth, ClientAddress, CurrentUser
 from chat_web.api.schemas import ErrorOut, LoginIn, LoginOut, SessionOut, UserPublic, UserUpdate, VerifyIn
 
 router = APIRouter(tags=["auth"])
@@ -11,9 +11,9 @@ _errors = {code: {"model": ErrorOut} for code in (400, 401, 422, 429, 503)}
 
 
 @router.post("/login", response_model=LoginOut, responses=_errors)
-async def login(body: LoginIn, auth: Auth) -> LoginOut:
+async def login(body: LoginIn, auth: Auth, client: ClientAddress) -> LoginOut:
     """Mail a 6-digit sign-in code. The answer is the same whether or not the account exists."""
-    email = await auth.request_code(body.email)
+    email = await auth.request_code(body.email, client=client)
     return LoginOut(
         message="If that address can receive mail, a sign-in code is on its way.",
         email=email,
@@ -22,9 +22,9 @@ async def login(body: LoginIn, auth: Auth) -> LoginOut:
 
 
 @router.post("/verify", response_model=SessionOut, responses=_errors)
-async def verify(body: VerifyIn, auth: Auth) -> SessionOut:
+async def verify(body: VerifyIn, auth: Auth, client: ClientAddress) -> SessionOut:
     """Trade the mailed code for a session token; a first sign-in creates the account."""
-    session = await auth.verify(body.email, body.otp)
+    session = await auth.verify(body.email, body.otp, client=client)
     return SessionOut(token=session.token, user=UserPublic.of(session.user))
 
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 
 from chat_web import container
 from chat_web.domain import Unauthorized, User
@@ -32,6 +32,16 @@ async def current_user(
     return await auth.user_for_token(_bearer(authorization))
 
 
+def client_address(request: Request) -> str | None:
+    """The caller's address as the server saw it, for the per-address limits.
+
+    Behind a reverse proxy this is the proxy's own address (one bucket for everybody) unless
+    the app trusts the proxy's forwarded headers; see the README's limits section.
+    """
+    return request.client.host if request.client else None
+
+
 Auth = Annotated[AuthService, Depends(auth_service)]
+ClientAddress = Annotated[str | None, Depends(client_address)]
 CurrentUser = Annotated[User, Depends(current_user)]
 Chats = Annotated[ChatService, Depends(chat_service)]

@@ -23,8 +23,9 @@ from chat_web.domain import (
     User,
 )
 from chat_web.domain.events import chat_changed, chat_read, message_new, user_topic
-from chat_web.ports import ChatRepo, Clock, FanOut, MessageRepo, UserRepo
+from chat_web.ports import ChatRepo, Clock, FanOut, MessageRepo, RateLimiter, UserRepo
 from chat_web.services.cursor import decode_cursor, encode_cursor
+from chat_web.services.limits import AbuseLimits, Check, LimitGate
 from chat_web.services.validation import (
     GROUP_MAX,
     GROUP_MIN,
@@ -39,6 +40,9 @@ from chat_web.services.validation import (
 log = logging.getLogger(__name__)
 
 NOT_A_MEMBER = "You are not a member of this conversation."
+_SENDING_TOO_FAST = "You are sending messages too fast; wait {seconds} s."
+_SENDING_TOO_MUCH = "You have sent a great many messages lately; wait {seconds} s."
+_SEARCHING_TOO_MUCH = "Too many searches; wait {seconds} s."
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +79,25 @@ def _read_floor(members: Sequence[Member]) -> int:
 
 
 class ChatService:
-    def __init__(self, users: UserRepo, chats: ChatRepo, messages: MessageRepo, fanout: FanOut, clock: Clock):
+    def __init__(
+        self,
+        users: UserRepo,
+        chats: ChatRepo,
+        messages: MessageRepo,
+        fanout: FanOut,
+        clock: Clock,
+        *,
+        limiter: RateLimiter | None = None,
+        limits: AbuseLimits | None = None,
+    ):
         self._users = users
         self._chats = chats
         self._messages = messages
         self._fanout = fanout
         self._clock = clock
+        # Without limits (unit tests of other rules) nothing is limited.
+        self._gate = LimitGate(limiter) if limiter is not None and limits is not None else None
+        self.limits = limits
 
     # --- checks ---------------------------------------------------------------------------------
 
@@ -100,6 +117,17 @@ class ChatService:
         if missing:
             raise NotFound(f"No such user: {', '.join(sorted(missing))}.")
         return found
+
+    async def _check_sending_rate(self, me: User) -> None:
+        if self._gate is not None:
+            await self._gate.check_all(
+                Check(f"messages-burst:{me.id}", self.limits.messages_burst, _SENDING_TOO_FAST),
+                Check(f"messages-sustained:{me.id}", self.limits.messages_sustained, _SENDING_TOO_MUCH),
+            )
+
+    async def _check_search_rate(self, me: User) -> None:
+        if self._gate is not None:
+            await self._gate.check_all(Check(f"searches:{me.id}", self.limits.searches, _SEARCHING_TOO_MUCH))
 
     @staticmethod
     def _check_ids(raw: object, name: str) -> list[str]:
@@ -204,6 +232,7 @@ class ChatService:
     ) -> tuple[Message, bool]:
         body = clean_text(text)
         cid = clean_client_id(client_id)
+        await self._check_sending_rate(me)
         chat, member = await self._check_member(chat_id, me)
         message, created = await self._messages.append(
             NewMessage(chat_id=chat.id, sender_id=me.id, kind="text", text=body, client_id=cid)
@@ -292,6 +321,7 @@ class ChatService:
         start = clean_seq(offset, "offset", OFFSET_MAX)
         if start is None:
             raise BadInput(f"offset must be a whole number from 0 to {OFFSET_MAX}.")
+        await self._check_search_rate(me)
         return await self._users.search((query or "").strip(), clean_limit(limit), start, exclude_id=me.id)
 
     async def get_user(self, user_id: str) -> User:

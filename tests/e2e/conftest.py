@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import REDIS_URL, need_service, port_open
+from tests.support.limits import lifted_limits_env
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -66,6 +67,8 @@ def app_server(request, tmp_path_factory):
         "SMTP_HOST": "",
         "RABBITMQ_URL": "",
         "REFLEX_TELEMETRY_ENABLED": "false",
+        # Every browser of the suite signs in from 127.0.0.1: per-address limits would trip.
+        **lifted_limits_env(),
     }
     log = data / "app.log"
     with log.open("w") as out:

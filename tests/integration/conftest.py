@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 
@@ -30,12 +31,19 @@ async def settings(request, tmp_path):
     return settings_for(request, request.param, tmp_path)
 
 
-@pytest.fixture
-async def client(settings):
+@contextlib.asynccontextmanager
+async def running_api(settings: Settings):
+    """The app's services on these settings and an HTTP client of its API (in process)."""
     async with container.running(settings):
         transport = httpx.ASGITransport(app=create_api())
         async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as http:
             yield http
+
+
+@pytest.fixture
+async def client(settings):
+    async with running_api(settings) as http:
+        yield http
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ PostgreSQL, Redis and RabbitMQ are never stopped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import uuid
 from collections import Counter
@@ -16,11 +15,10 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from chat_web import container
-from chat_web.api.app import create_api
 from chat_web.config import Settings
 from tests.conftest import need_service
-from tests.integration.conftest import new_session
+from tests.integration.conftest import new_session, running_api
+from tests.support.limits import LIFTED_LIMITS
 from tests.support.throwaway import ThrowawayPostgres, ThrowawayRabbitMQ, ThrowawayRedis
 
 
@@ -28,14 +26,6 @@ def throwaway(server_class):
     server = server_class()
     need_service(server_class.__name__, not server.missing(), server.missing())
     return server
-
-
-@contextlib.asynccontextmanager
-async def api(settings: Settings):
-    async with container.running(settings):
-        transport = httpx.ASGITransport(app=create_api())
-        async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as client:
-            yield client
 
 
 class Traffic:
@@ -83,8 +73,8 @@ def assert_outage_named(traffic: Traffic, ok: set[int], service: str) -> None:
 async def test_postgresql_stops_and_starts_under_traffic(tmp_path):
     server = throwaway(ThrowawayPostgres).start()
     try:
-        settings = Settings(_env_file=None, data_dir=tmp_path, database_url=server.url)
-        async with api(settings) as client:
+        settings = Settings(_env_file=None, data_dir=tmp_path, database_url=server.url, **LIFTED_LIMITS)
+        async with running_api(settings) as client:
             ann = await new_session(client, settings, "ann")
             bob = await new_session(client, settings, "bob")
             chat = await client.post(
@@ -120,8 +110,8 @@ async def test_postgresql_stops_and_starts_under_traffic(tmp_path):
 async def test_redis_stops_and_starts_under_traffic(tmp_path):
     server = throwaway(ThrowawayRedis).start()
     try:
-        settings = Settings(_env_file=None, data_dir=tmp_path, redis_url=server.url)
-        async with api(settings) as client:
+        settings = Settings(_env_file=None, data_dir=tmp_path, redis_url=server.url, **LIFTED_LIMITS)
+        async with running_api(settings) as client:
 
             async def ask_for_a_code(_: int) -> httpx.Response:
                 return await client.post("/login", json={"email": f"r-{uuid.uuid4().hex[:12]}@example.com"})
@@ -140,10 +130,8 @@ async def test_redis_stops_and_starts_under_traffic(tmp_path):
 async def test_rabbitmq_stops_and_starts_under_traffic(tmp_path):
     server = throwaway(ThrowawayRabbitMQ).start()
     try:
-        settings = Settings(
-            _env_file=None, data_dir=tmp_path, rabbitmq_url=server.url, mail_queue="outage-test"
-        )
-        async with api(settings) as client:
+        settings = Settings(_env_file=None, data_dir=tmp_path, rabbitmq_url=server.url, **LIFTED_LIMITS)
+        async with running_api(settings) as client:
 
             async def ask_for_a_code(_: int) -> httpx.Response:
                 return await client.post("/login", json={"email": f"q-{uuid.uuid4().hex[:12]}@example.com"})
