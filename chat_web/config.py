@@ -31,6 +31,8 @@ class Settings(BaseSettings):
 
     jwt_secret: str = DEV_JWT_SECRET
     jwt_expire_days: int = Field(15, ge=1, le=365)
+    jwt_issuer: str = "chat_web"  # `iss` of the session tokens, checked on every request
+    jwt_audience: str = "chat_web"  # `aud`: a token of another deployment with the same secret is refused
 
     otp_ttl_seconds: int = Field(300, ge=30)
     otp_resend_seconds: int = Field(60, ge=1)

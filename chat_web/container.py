@@ -142,7 +142,9 @@ async def _build(settings: Settings, closers: list[Callable[[], Awaitable[None]]
         mail = InProcessMailQueue(sender_for(settings))
         backends["mail"] = "in-process -> " + ("smtp" if settings.smtp_host else "dev outbox")
 
-    tokens = TokenService(settings.jwt_secret, settings.jwt_lifetime, clock)
+    tokens = TokenService(
+        settings.jwt_secret, settings.jwt_lifetime, clock, settings.jwt_issuer, settings.jwt_audience
+    )
     limits = abuse_limits(settings)
     auth = AuthService(
         users=store.users,

@@ -30,6 +30,9 @@ class UserRepo(Protocol):
 
     async def update_name(self, user_id: str, name: str) -> User | None: ...
 
+    async def bump_token_version(self, user_id: str) -> User | None:
+        """Move the user's token version on by one, atomically; None if there is no such user."""
+
     async def search(
         self, prefix: str, limit: int, offset: int = 0, exclude_id: str | None = None
     ) -> list[User]:

@@ -1,8 +1,10 @@
 """Sign-in routes: the same service the web pages use."""
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from chat_web.api.deps import Auth, ClientAddress, CurrentUser
+from fastapi import APIRouter, Header, Query, Response
+
+from chat_web.api.deps import Auth, ClientAddress, CurrentUser, bearer_token
 from chat_web.api.schemas import ErrorOut, LoginIn, LoginOut, SessionOut, UserPublic, UserUpdate, VerifyIn
 
 router = APIRouter(tags=["auth"])
@@ -37,3 +39,18 @@ async def me(user: CurrentUser) -> UserPublic:
 async def update_user(body: UserUpdate, user: CurrentUser, auth: Auth) -> UserPublic:
     """Change the display name."""
     return UserPublic.of(await auth.rename(user, body.name))
+
+
+@router.post("/logout", status_code=204, response_class=Response, responses=_errors)
+async def logout(
+    auth: Auth,
+    everywhere: Annotated[
+        bool, Query(alias="all", description="Also end every other session of this user, on every device.")
+    ] = False,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Response:
+    """End the session. A token is stateless, so plain logout only tells the client to drop it;
+    with `all=true` every token issued to the user so far stops working."""
+    if everywhere:
+        await auth.sign_out_everywhere(await auth.user_for_token(bearer_token(authorization)))
+    return Response(status_code=204)

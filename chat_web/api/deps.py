@@ -18,7 +18,7 @@ def chat_service() -> ChatService:
     return container.current().chats
 
 
-def _bearer(authorization: str | None) -> str:
+def bearer_token(authorization: str | None) -> str:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send `Authorization: Bearer <token>`; sign in to get one.")
@@ -29,7 +29,7 @@ async def current_user(
     auth: Annotated[AuthService, Depends(auth_service)],
     authorization: Annotated[str | None, Header()] = None,
 ) -> User:
-    return await auth.user_for_token(_bearer(authorization))
+    return await auth.user_for_token(bearer_token(authorization))
 
 
 def client_address(request: Request) -> str | None:

@@ -152,14 +152,22 @@ class AuthService:
             # A concurrent request used this code first: it is single-use.
             raise wrong_code(0)
         user = await self._users.get_or_create(email, default_name(email))
-        return Session(token=self._tokens.issue(user.id), user=user)
+        return Session(token=self._tokens.issue(user.id, user.token_version), user=user)
 
     async def user_for_token(self, token: str | None) -> User:
-        user_id = self._tokens.subject(token or "")
-        user = await self._users.get(user_id)
+        """The signed-in user; Unauthorized for a token not ours, expired or signed out."""
+        claims = self._tokens.read(token or "")
+        user = await self._users.get(claims.user_id)
         if user is None:
             raise Unauthorized("Your account no longer exists; sign in again.")
+        if user.token_version != claims.version:
+            raise Unauthorized("You were signed out on every device; sign in again.")
         return user
+
+    async def sign_out_everywhere(self, user: User) -> None:
+        """Every session token issued to this user so far stops working, on every device."""
+        if await self._users.bump_token_version(user.id) is None:
+            raise Unauthorized("Your account no longer exists; sign in again.")
 
     async def rename(self, user: User, raw_name: object) -> User:
         name = clean_name(raw_name)

@@ -52,6 +52,16 @@ async def test_user_concurrent_creation_gives_one_user(request, store):
     assert len({u.id for u in users}) == 1
 
 
+async def test_token_version_starts_at_zero_and_moves_on_atomically(store):
+    (user,) = await new_users(store, 1)
+    assert user.token_version == 0
+    bumped = await asyncio.gather(*[store.users.bump_token_version(user.id) for _ in range(5)])
+    assert sorted(u.token_version for u in bumped)[-1] == 5
+    assert (await store.users.get(user.id)).token_version == 5
+    assert (await store.users.get_by_email(user.email)).token_version == 5
+    assert await store.users.bump_token_version("no-such-user") is None
+
+
 async def test_user_rename_and_get_many(store):
     a, b = await new_users(store, 2)
     renamed = await store.users.update_name(a.id, "Zoë 🚀")

@@ -246,3 +246,20 @@ async def test_rename_refuses_bad_names(parts, raw):
     session = await auth.verify("a@example.com", code_in(mail))
     with pytest.raises(BadInput):
         await auth.rename(session.user, raw)
+
+
+async def test_sign_out_everywhere_refuses_every_earlier_token(parts, clock):
+    auth, _, _, mail = parts
+    await auth.request_code("a@example.com")
+    laptop = await auth.verify("a@example.com", code_in(mail))
+    clock.advance(seconds=60)
+    await auth.request_code("a@example.com")
+    phone = await auth.verify("a@example.com", code_in(mail))
+    await auth.sign_out_everywhere(await auth.user_for_token(phone.token))
+    for token in (laptop.token, phone.token):
+        with pytest.raises(Unauthorized, match="signed out on every device"):
+            await auth.user_for_token(token)
+    clock.advance(seconds=60)
+    await auth.request_code("a@example.com")
+    again = await auth.verify("a@example.com", code_in(mail))  # a new sign-in works at once
+    assert (await auth.user_for_token(again.token)).id == laptop.user.id

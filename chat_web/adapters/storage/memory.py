@@ -86,6 +86,13 @@ class InMemoryUserRepo:
         self._d.users[user_id] = replace(user, name=name)
         return self._d.users[user_id]
 
+    async def bump_token_version(self, user_id: str) -> User | None:
+        user = self._d.users.get(user_id)
+        if user is None:
+            return None
+        self._d.users[user_id] = replace(user, token_version=user.token_version + 1)
+        return self._d.users[user_id]
+
     async def search(
         self, prefix: str, limit: int, offset: int = 0, exclude_id: str | None = None
     ) -> list[User]:

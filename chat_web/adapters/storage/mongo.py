@@ -61,7 +61,13 @@ def _utc(value: datetime) -> datetime:
 
 
 def _user(doc: dict) -> User:
-    return User(id=str(doc["_id"]), email=doc["email"], name=doc["name"], created_at=_utc(doc["created_at"]))
+    return User(
+        id=str(doc["_id"]),
+        email=doc["email"],
+        name=doc["name"],
+        created_at=_utc(doc["created_at"]),
+        token_version=doc.get("token_version", 0),
+    )
 
 
 def _chat(doc: dict) -> Chat:
@@ -182,6 +188,15 @@ class MongoUserRepo:
             {"_id": oid},
             {"$set": {"name": name, "name_lower": name.lower()}},
             return_document=ReturnDocument.AFTER,
+        )
+        return _user(doc) if doc else None
+
+    async def bump_token_version(self, user_id: str) -> User | None:
+        oid = _oid(user_id)
+        if oid is None:
+            return None
+        doc = await self._users.find_one_and_update(
+            {"_id": oid}, {"$inc": {"token_version": 1}}, return_document=ReturnDocument.AFTER
         )
         return _user(doc) if doc else None
 

@@ -224,6 +224,14 @@ class SqlUserRepo:
             row.name = name
         return to_user(row)
 
+    async def bump_token_version(self, user_id: str) -> User | None:
+        table = UserRow.__table__
+        async with self._db.session() as session, session.begin():
+            await session.exec(
+                update(table).where(table.c.id == user_id).values(token_version=table.c.token_version + 1)
+            )
+        return await self.get(user_id)
+
     async def search(
         self, prefix: str, limit: int, offset: int = 0, exclude_id: str | None = None
     ) -> list[User]:
