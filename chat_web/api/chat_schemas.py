@@ -16,6 +16,7 @@ from chat_web.services.validation import (
     GROUP_MAX,
     GROUP_MIN,
     ID_MAX,
+    ID_PATTERN,
     SEQ_MAX,
     TEXT_MAX,
     TITLE_MAX,
@@ -23,9 +24,9 @@ from chat_web.services.validation import (
 
 # Ids and sequence numbers as the API takes them: bounded, so nothing reaches storage
 # that it cannot hold. Free text is left to the services, which trim before they count.
-ChatId = Annotated[str, Field(min_length=1, max_length=ID_MAX)]
-UserId = Annotated[str, Field(min_length=1, max_length=ID_MAX)]
-Seq = Annotated[int, Field(ge=0, le=SEQ_MAX)]
+ChatId = Annotated[str, Field(pattern=ID_PATTERN, max_length=ID_MAX)]
+UserId = Annotated[str, Field(pattern=ID_PATTERN, max_length=ID_MAX)]
+Seq = Annotated[int, Field(ge=0, le=SEQ_MAX, strict=True)]  # strict: `true` is not a seq
 
 
 class UserBrief(ApiModel):

@@ -1,6 +1,5 @@
 """Chat and message routes: thin wrappers over ChatService, the same path the web UI takes."""
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
@@ -23,13 +22,21 @@ from chat_web.api.chat_schemas import (
 from chat_web.api.deps import Chats, CurrentUser
 from chat_web.api.schemas import ErrorOut
 from chat_web.services.chats import ChatService
-from chat_web.services.cursor import CURSOR_MAX, encode_cursor
-from chat_web.services.validation import ID_MAX, OFFSET_MAX, PAGE_DEFAULT, PAGE_MAX, QUERY_MAX, SEQ_MAX
+from chat_web.services.cursor import CURSOR_MAX
+from chat_web.services.validation import (
+    ID_MAX,
+    ID_PATTERN,
+    OFFSET_MAX,
+    PAGE_DEFAULT,
+    PAGE_MAX,
+    QUERY_MAX,
+    SEQ_MAX,
+)
 
 router = APIRouter(tags=["chats"])
 _errors = {code: {"model": ErrorOut} for code in (400, 401, 403, 404, 413, 415, 422, 429, 503)}
 
-PathId = Annotated[str, Path(max_length=ID_MAX)]
+PathId = Annotated[str, Path(pattern=ID_PATTERN, max_length=ID_MAX)]
 Limit = Annotated[int, Query(ge=1, le=PAGE_MAX, description="Page size.")]
 
 
@@ -52,15 +59,8 @@ async def all_chats(
     cursor: Annotated[
         str | None, Query(max_length=CURSOR_MAX, description="Next page: the nextCursor of the previous one.")
     ] = None,
-    before: Annotated[
-        datetime | None,
-        Query(deprecated=True, description="Use cursor. Chats whose activity is older than this time."),
-    ] = None,
 ) -> ChatListOut:
     """My chats, newest activity first, with the other members and my unread count."""
-    if before is not None and cursor is None:
-        # The old timestamp paging is the cursor (before, ""): every id sorts after "".
-        cursor = encode_cursor(before if before.tzinfo else before.replace(tzinfo=UTC), "")
     return ChatListOut.of(await chats.list_chats(me, limit, cursor))
 
 

@@ -21,8 +21,12 @@ class ErrorOut(BaseModel):
     detail: str = Field(description="What went wrong, in a sentence to show the user.")
 
 
+# Documented, and checked by the service (email-validator, then the 6 digits after trimming).
+_EMAIL = {"format": "email"}
+
+
 class LoginIn(BaseModel):
-    email: str = Field(examples=["ada@example.com"], max_length=EMAIL_MAX)
+    email: str = Field(examples=["ada@example.com"], max_length=EMAIL_MAX, json_schema_extra=_EMAIL)
 
 
 class LoginOut(ApiModel):
@@ -32,8 +36,12 @@ class LoginOut(ApiModel):
 
 
 class VerifyIn(BaseModel):
-    email: str = Field(max_length=EMAIL_MAX)
-    otp: str = Field(examples=["123456"], description=f"The {OTP_LENGTH} digits from the email.")
+    email: str = Field(max_length=EMAIL_MAX, json_schema_extra=_EMAIL)
+    otp: str = Field(
+        examples=["123456"],
+        description=f"The {OTP_LENGTH} digits from the email.",
+        json_schema_extra={"pattern": rf"^\s*\d{{{OTP_LENGTH}}}\s*$"},
+    )
 
 
 class UserPublic(ApiModel):

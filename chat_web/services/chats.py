@@ -31,7 +31,9 @@ from chat_web.services.validation import (
     GROUP_MIN,
     OFFSET_MAX,
     clean_client_id,
+    clean_id,
     clean_limit,
+    clean_query,
     clean_seq,
     clean_text,
     clean_title,
@@ -103,8 +105,7 @@ class ChatService:
 
     async def _check_member(self, chat_id: object, me: User) -> tuple[Chat, Member]:
         """The chat and my membership; an outsider learns nothing, not even that it exists."""
-        if not isinstance(chat_id, str) or not chat_id:
-            raise BadInput("chatId is required.")
+        chat_id = clean_id(chat_id, "chatId")
         member = await self._chats.member(chat_id, me.id)
         chat = await self._chats.get(chat_id) if member else None
         if member is None or chat is None:
@@ -131,9 +132,9 @@ class ChatService:
 
     @staticmethod
     def _check_ids(raw: object, name: str) -> list[str]:
-        if not isinstance(raw, list) or not all(isinstance(x, str) and x for x in raw):
+        if not isinstance(raw, list):
             raise BadInput(f"{name} must be a list of user ids.")
-        return list(dict.fromkeys(raw))
+        return list(dict.fromkeys(clean_id(x, name) for x in raw))
 
     @staticmethod
     def _check_group(chat: Chat) -> None:
@@ -159,8 +160,7 @@ class ChatService:
     # --- chats ----------------------------------------------------------------------------------
 
     async def open_direct(self, me: User, other_id: object) -> Chat:
-        if not isinstance(other_id, str) or not other_id:
-            raise BadInput("otherUserId is required.")
+        other_id = clean_id(other_id, "otherUserId")
         if other_id == me.id:
             raise BadInput("You cannot start a conversation with yourself.")
         if await self._users.get(other_id) is None:
@@ -316,16 +316,15 @@ class ChatService:
     async def search_users(
         self, me: User, query: object, limit: object = None, offset: object = 0
     ) -> list[User]:
-        if query is not None and not isinstance(query, str):
-            raise BadInput("q must be text.")
+        prefix = clean_query(query)
         start = clean_seq(offset, "offset", OFFSET_MAX)
         if start is None:
             raise BadInput(f"offset must be a whole number from 0 to {OFFSET_MAX}.")
         await self._check_search_rate(me)
-        return await self._users.search((query or "").strip(), clean_limit(limit), start, exclude_id=me.id)
+        return await self._users.search(prefix, clean_limit(limit), start, exclude_id=me.id)
 
-    async def get_user(self, user_id: str) -> User:
-        user = await self._users.get(user_id)
+    async def get_user(self, user_id: object) -> User:
+        user = await self._users.get(clean_id(user_id, "user id"))
         if user is None:
             raise NotFound("No such user.")
         return user

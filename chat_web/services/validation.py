@@ -12,13 +12,26 @@ from chat_web.domain import BadInput
 NAME_MAX = 50
 EMAIL_MAX = 320  # RFC 5321's longest address
 OTP_LENGTH = 6
-_OTP_RE = re.compile(rf"\d{{{OTP_LENGTH}}}")
+_OTP_RE = re.compile(rf"[0-9]{{{OTP_LENGTH}}}")  # ASCII digits only, as in the mail
+
+
+def storable(text: str) -> bool:
+    """Text every store keeps: no NUL (PostgreSQL refuses it) and no lone surrogates (not UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def normalize_email(raw: object) -> str:
     """A syntactically valid address in lower case, or BadInput."""
     if not isinstance(raw, str) or not raw.strip():
         raise BadInput("Enter your email address.")
+    if not storable(raw):
+        raise BadInput("That email address is not valid.")
     try:
         checked = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
@@ -27,7 +40,8 @@ def normalize_email(raw: object) -> str:
 
 
 def _has_control(text: str) -> bool:
-    return any(unicodedata.category(ch) in {"Cc", "Zl", "Zp"} for ch in text)
+    # Cs: a lone surrogate, which no UTF-8 store can keep.
+    return any(unicodedata.category(ch) in {"Cc", "Cs", "Zl", "Zp"} for ch in text)
 
 
 def clean_name(raw: object) -> str:
@@ -62,6 +76,8 @@ TEXT_MAX = 4000
 TITLE_MAX = 80
 CLIENT_ID_MAX = 64
 ID_MAX = 64  # user and chat ids: SQL hex uuids (32) and Mongo ObjectIds (24) fit
+ID_PATTERN = rf"^[A-Za-z0-9_-]{{1,{ID_MAX}}}$"
+_ID_RE = re.compile(ID_PATTERN)
 QUERY_MAX = 100  # a user search's prefix
 GROUP_MIN = 3
 GROUP_MAX = 50
@@ -74,9 +90,11 @@ OFFSET_MAX = 10_000
 
 
 def clean_text(raw: object) -> str:
-    """A message text: 1-4,000 characters after trimming; any unicode."""
+    """A message text: 1-4,000 characters after trimming; any unicode a store can keep."""
     if not isinstance(raw, str):
         raise BadInput("The message must be text.")
+    if not storable(raw):
+        raise BadInput("The message cannot contain NUL characters or broken Unicode.")
     text = raw.strip()
     if not text:
         raise BadInput("The message is empty.")
@@ -120,3 +138,22 @@ def clean_seq(raw: object, name: str, most: int = SEQ_MAX) -> int | None:
     if not isinstance(raw, int) or isinstance(raw, bool) or not 0 <= raw <= most:
         raise BadInput(f"{name} must be a whole number from 0 to {most}.")
     return raw
+
+
+def clean_id(raw: object, name: str) -> str:
+    """A user or chat id as our stores make them: letters, digits, - and _ (so never a NUL)."""
+    if not isinstance(raw, str) or not _ID_RE.match(raw):
+        raise BadInput(f"{name} is not a valid id.")
+    return raw
+
+
+def clean_query(raw: object) -> str:
+    """A user search's prefix: trimmed, at most QUERY_MAX characters, storable."""
+    if raw is None:
+        return ""
+    if not isinstance(raw, str) or not storable(raw):
+        raise BadInput("q must be text.")
+    query = raw.strip()
+    if len(query) > QUERY_MAX:
+        raise BadInput(f"q can have at most {QUERY_MAX} characters.")
+    return query
