@@ -20,16 +20,11 @@ import asyncio
 import contextlib
 import json
 import os
-import re
 import secrets
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,50 +32,12 @@ import httpx
 
 from benchmarks.common import percentile, table
 from benchmarks.http1 import Connection
-from chat_web.adapters.mail.outbox import latest
 from tests.support.limits import lifted_limits_env
+from tests.support.processes import HOST, serving
+from tests.support.sign_in import sign_in
 
-ROOT = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"
 API = "/api/v1"
 ADMIN_POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def serving(command: list[str], ready_path: str, log: Path, env: dict[str, str]) -> Iterator[int]:
-    """Run a server on a free port of 127.0.0.1 until the block ends; yields the port."""
-    port = _free_port()
-    command = [part.replace("{port}", str(port)) for part in command]
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{command[0]} exited:\n{log.read_text()[-3000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://{HOST}:{port}{ready_path}", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{command[0]} did not answer:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield port
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
 
 
 @dataclass
@@ -107,14 +64,9 @@ def sign_in_clients(base: str, data_dir: Path, count: int) -> list[Client]:
     ids: list[str] = []
     with httpx.Client(base_url=base, timeout=30) as api:
         for i in range(count):
-            email = f"load-{i}-{uuid.uuid4().hex[:8]}@example.com"
-            api.post("/login", json={"email": email}).raise_for_status()
-            mail = next(m for m in latest(data_dir / "outbox.jsonl", 20) if m["to"] == email)
-            code = re.search(r"\b(\d{6})\b", mail["body"]).group(1)
-            session = api.post("/verify", json={"email": email, "otp": code})
-            session.raise_for_status()
-            clients.append(Client(session.json()["token"]))
-            ids.append(session.json()["user"]["id"])
+            session = sign_in(api, data_dir / "outbox.jsonl", f"load-{i}-{uuid.uuid4().hex[:8]}@example.com")
+            clients.append(Client(session["token"]))
+            ids.append(session["user"]["id"])
         for a in range(0, count - 1, 2):
             headers = {"Authorization": f"Bearer {clients[a].token}"}
             chat = api.post("/chat/new", json={"otherUserId": ids[a + 1]}, headers=headers)

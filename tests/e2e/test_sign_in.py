@@ -26,6 +26,14 @@ def ask_for_code(page: Page, base: str, email: str) -> None:
     expect(page.get_by_text(email, exact=True)).to_be_visible()
 
 
+def type_code_from_outbox(page: Page, context, base: str, email: str) -> None:
+    outbox = context.new_page()
+    code = code_from_outbox(outbox, base, email)
+    outbox.close()
+    page.locator("#otp-0").click()
+    page.keyboard.type(code, delay=40)
+
+
 def test_new_user_signs_in_renames_reloads_and_signs_out(app_server, context):
     base = app_server["frontend"]
     email = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
@@ -39,13 +47,8 @@ def test_new_user_signs_in_renames_reloads_and_signs_out(app_server, context):
     expect(page.locator("#resend")).to_be_disabled()
     expect(page.locator("#resend")).to_contain_text("Resend code in")
 
-    outbox = context.new_page()
-    code = code_from_outbox(outbox, base, email)
-    outbox.close()
-
     # Typing digit by digit moves through the boxes and submits when full.
-    page.locator("#otp-0").click()
-    page.keyboard.type(code, delay=40)
+    type_code_from_outbox(page, context, base, email)
     expect(page).to_have_url(re.compile(r"/chat$"))
     expect(page.locator("#signed-in-name")).to_have_text(email.split("@")[0])
 
@@ -106,11 +109,7 @@ def test_wrong_code_shows_an_error_and_a_pasted_code_signs_in(app_server, contex
 
 def sign_in(page: Page, context, base: str, email: str) -> None:
     ask_for_code(page, base, email)
-    outbox = context.new_page()
-    code = code_from_outbox(outbox, base, email)
-    outbox.close()
-    page.locator("#otp-0").click()
-    page.keyboard.type(code, delay=30)
+    type_code_from_outbox(page, context, base, email)
     expect(page).to_have_url(re.compile(r"/chat$"))
 
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import uuid
 
 import httpx
 import pytest
 
 from chat_web import container
-from chat_web.adapters.mail.outbox import latest
 from chat_web.api.app import create_api
 from chat_web.config import Settings
+from tests.support.sign_in import code_from_outbox
 
 
 def settings_for(request, kind: str, tmp_path) -> Settings:
@@ -52,8 +51,7 @@ def email() -> str:
 
 
 def mailed_code(settings: Settings, email: str) -> str:
-    mail = next(m for m in latest(settings.outbox_file, 50) if m["to"] == email)
-    return re.search(r"\b(\d{6})\b", mail["body"]).group(1)
+    return code_from_outbox(settings.outbox_file, email)
 
 
 async def sign_in(client, settings, email) -> dict:

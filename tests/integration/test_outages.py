@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 
 import httpx
+import pytest
 
 from chat_web.config import Settings
 from tests.conftest import need_service
@@ -70,6 +71,15 @@ def assert_outage_named(traffic: Traffic, ok: set[int], service: str) -> None:
     assert unavailable and all(service in detail for detail in unavailable), unavailable
 
 
+async def stop_and_start(server, traffic: Traffic, ok: int, timeout: float = 30) -> None:
+    """Answers `ok`, then 503 while the server is down, then `ok` again from the same process."""
+    await traffic.wait_for(ok)
+    await asyncio.to_thread(server.stop)
+    await traffic.wait_for(503)
+    await asyncio.to_thread(server.start)
+    await traffic.wait_for(ok, timeout=timeout)
+
+
 async def test_postgresql_stops_and_starts_under_traffic(tmp_path):
     server = throwaway(ThrowawayPostgres).start()
     try:
@@ -77,10 +87,8 @@ async def test_postgresql_stops_and_starts_under_traffic(tmp_path):
         async with running_api(settings) as client:
             ann = await new_session(client, settings, "ann")
             bob = await new_session(client, settings, "bob")
-            chat = await client.post(
-                "/chat/new", json={"otherUserId": bob["user"]["id"]}, headers=ann["headers"]
-            )
-            chat_id = chat.json()["chatId"]
+            other = {"otherUserId": bob["user"]["id"]}
+            chat_id = (await client.post("/chat/new", json=other, headers=ann["headers"])).json()["chatId"]
 
             async def send_and_read(i: int) -> httpx.Response:
                 if i % 2:
@@ -89,59 +97,34 @@ async def test_postgresql_stops_and_starts_under_traffic(tmp_path):
                 return await client.post("/message", json=body, headers=ann["headers"])
 
             with Traffic(send_and_read) as traffic:
-                await traffic.wait_for(201)
-                await asyncio.to_thread(server.stop)
-                await traffic.wait_for(503)
-                await asyncio.to_thread(server.start)
-                await traffic.wait_for(201)
+                await stop_and_start(server, traffic, 201)
                 await traffic.wait_for(200)
             assert_outage_named(traffic, {200, 201}, "database (postgresql)")
-            seqs = [
-                m["seq"]
-                for m in (await client.get(f"/message/{chat_id}?limit=100", headers=ann["headers"])).json()[
-                    "messages"
-                ]
-            ]
+            history = await client.get(f"/message/{chat_id}?limit=100", headers=ann["headers"])
+            seqs = [m["seq"] for m in history.json()["messages"]]
             assert seqs == list(range(1, len(seqs) + 1))  # whatever was stored has no gaps
     finally:
         server.close()
 
 
-async def test_redis_stops_and_starts_under_traffic(tmp_path):
-    server = throwaway(ThrowawayRedis).start()
+@pytest.mark.parametrize(
+    ("server_class", "setting", "named", "timeout"),
+    [(ThrowawayRedis, "redis_url", "Redis", 30), (ThrowawayRabbitMQ, "rabbitmq_url", "RabbitMQ", 60)],
+)
+async def test_sign_in_codes_survive_the_service_stopping_and_starting(
+    tmp_path, server_class, setting, named, timeout
+):
+    """Asking for a code needs Redis (the code, the limits) and RabbitMQ (the mail)."""
+    server = throwaway(server_class).start()
     try:
-        settings = Settings(_env_file=None, data_dir=tmp_path, redis_url=server.url, **LIFTED_LIMITS)
+        settings = Settings(_env_file=None, data_dir=tmp_path, **{setting: server.url}, **LIFTED_LIMITS)
         async with running_api(settings) as client:
 
             async def ask_for_a_code(_: int) -> httpx.Response:
-                return await client.post("/login", json={"email": f"r-{uuid.uuid4().hex[:12]}@example.com"})
+                return await client.post("/login", json={"email": f"o-{uuid.uuid4().hex[:12]}@example.com"})
 
             with Traffic(ask_for_a_code) as traffic:
-                await traffic.wait_for(200)
-                await asyncio.to_thread(server.stop)
-                await traffic.wait_for(503)
-                await asyncio.to_thread(server.start)
-                await traffic.wait_for(200)
-            assert_outage_named(traffic, {200}, "Redis")
-    finally:
-        server.close()
-
-
-async def test_rabbitmq_stops_and_starts_under_traffic(tmp_path):
-    server = throwaway(ThrowawayRabbitMQ).start()
-    try:
-        settings = Settings(_env_file=None, data_dir=tmp_path, rabbitmq_url=server.url, **LIFTED_LIMITS)
-        async with running_api(settings) as client:
-
-            async def ask_for_a_code(_: int) -> httpx.Response:
-                return await client.post("/login", json={"email": f"q-{uuid.uuid4().hex[:12]}@example.com"})
-
-            with Traffic(ask_for_a_code) as traffic:
-                await traffic.wait_for(200)
-                await asyncio.to_thread(server.stop)
-                await traffic.wait_for(503)
-                await asyncio.to_thread(server.start)
-                await traffic.wait_for(200, timeout=60)
-            assert_outage_named(traffic, {200}, "RabbitMQ")
+                await stop_and_start(server, traffic, 200, timeout)
+            assert_outage_named(traffic, {200}, named)
     finally:
         server.close()

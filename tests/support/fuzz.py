@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -26,9 +25,11 @@ from pathlib import Path
 
 import httpx
 
-from chat_web.adapters.mail.outbox import latest
-from tests.support.api_server import ROOT, ApiServer
+from chat_web.api.app import PREFIX
+from tests.support import api_server
 from tests.support.limits import lifted_limits_env
+from tests.support.processes import HOST, ROOT, serving
+from tests.support.sign_in import sign_in
 
 LOGOUT = "/api/v1/logout"
 # Schema-valid input may still break a business rule (text that is only spaces, a group of
@@ -38,30 +39,33 @@ ACCEPTED_FOR_VALID_INPUT = ["2xx", "400", "401", "403", "404", "409", "415", "42
 
 @dataclass
 class Target:
-    server: ApiServer
+    base: str  # the API's URL
+    data_dir: Path
     token: str
     logout_token: str
     ids: dict[str, str] = field(default_factory=dict)
 
 
-def _sign_in(api: httpx.Client, server: ApiServer, name: str) -> dict:
-    email = f"{name}-{uuid.uuid4().hex[:10]}@example.com"
-    api.post("/login", json={"email": email}).raise_for_status()
-    mail = next(m for m in latest(server.data_dir / "outbox.jsonl", 50) if m["to"] == email)
-    code = re.search(r"\b(\d{6})\b", mail["body"]).group(1)
-    session = api.post("/verify", json={"email": email, "otp": code})
-    session.raise_for_status()
-    return session.json()
+def _sign_in(api: httpx.Client, data_dir: Path, name: str) -> dict:
+    return sign_in(api, data_dir / "outbox.jsonl", f"{name}-{uuid.uuid4().hex[:10]}@example.com")
 
 
 @contextlib.contextmanager
 def running_target(data_dir: Path, database_url: str = "") -> Iterator[Target]:
     """An API server (limits lifted) and a signed-in user with a group chat of three."""
-    env = {"DATABASE_URL": database_url, "REDIS_URL": "", "RABBITMQ_URL": "", "MONGODB_URI": ""}
-    server = ApiServer(data_dir, SMTP_HOST="", **env, **lifted_limits_env()).start()
-    try:
-        with httpx.Client(base_url=server.base, timeout=30) as api:
-            me, ann, bob, leaver = (_sign_in(api, server, n) for n in ("fuzz", "ann", "bob", "leaver"))
+    env = {
+        **os.environ,
+        **lifted_limits_env(),
+        "DATA_DIR": str(data_dir),
+        "REFLEX_ENV_MODE": "dev",
+        "DATABASE_URL": database_url,
+        **dict.fromkeys(("REDIS_URL", "RABBITMQ_URL", "MONGODB_URI", "SMTP_HOST"), ""),
+    }
+    log = data_dir / "api-server.log"
+    with serving(api_server.COMMAND, f"{PREFIX}/openapi.json", log, env) as port:
+        base = f"http://{HOST}:{port}{PREFIX}"
+        with httpx.Client(base_url=base, timeout=30) as api:
+            me, ann, bob, leaver = (_sign_in(api, data_dir, n) for n in ("fuzz", "ann", "bob", "leaver"))
             headers = {"Authorization": f"Bearer {me['token']}"}
             body = {"title": "Fuzzers", "memberIds": [ann["user"]["id"], bob["user"]["id"]]}
             group = api.post("/chat/group", json=body, headers=headers)
@@ -70,9 +74,7 @@ def running_target(data_dir: Path, database_url: str = "") -> Iterator[Target]:
                 message = {"chatId": group.json()["id"], "text": f"m{i}"}
                 api.post("/message", json=message, headers=headers).raise_for_status()
         ids = {"chat_id": group.json()["id"], "user_id": bob["user"]["id"]}
-        yield Target(server, me["token"], leaver["token"], ids)
-    finally:
-        server.stop()
+        yield Target(base, data_dir, me["token"], leaver["token"], ids)
 
 
 def _config(path: Path, examples: int, parameters: dict[str, str]) -> Path:
@@ -91,13 +93,13 @@ def _config(path: Path, examples: int, parameters: dict[str, str]) -> Path:
 
 def run_pass(target: Target, name: str, examples: int, *extra: str, ours: bool, logout: bool = False):
     """One `schemathesis run`; returns the finished process (its output says what it found)."""
-    workdir = target.server.data_dir / f"fuzz-{name}"
+    workdir = target.data_dir / f"fuzz-{name}"
     workdir.mkdir(exist_ok=True)
     config = _config(workdir / "schemathesis.toml", examples, target.ids if ours else {})
     token = target.logout_token if logout else target.token
     command = [
         sys.executable, "-m", "schemathesis.cli", "--no-color", "--config-file", str(config),
-        "run", f"{target.server.base}/openapi.json",
+        "run", f"{target.base}/openapi.json",
         "--header", f"Authorization: Bearer {token}",
         "--checks", "all", "--workers", "1", "--suppress-health-check", "all",
         "--report", "junit", "--report-dir", str(workdir),
