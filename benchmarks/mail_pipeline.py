@@ -27,6 +27,7 @@ from chat_web import container
 from chat_web.adapters.mail.topology import dead_queue, retry_queue
 from chat_web.api.app import create_api
 from chat_web.config import Settings
+from tests.support.limits import LIFTED_LIMITS
 from tests.support.smtp_sink import SmtpSink
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,7 +69,10 @@ async def run(args) -> None:
     queue = f"send-otp-bench-{uuid.uuid4().hex[:8]}"
     sink = SmtpSink().start()
     data = Path(tempfile.mkdtemp(prefix="mail-bench-"))
-    settings = Settings(_env_file=None, data_dir=data, rabbitmq_url=RABBITMQ_URL, mail_queue=queue)
+    # Every login comes from 127.0.0.1: the abuse limits would measure themselves.
+    settings = Settings(
+        _env_file=None, data_dir=data, rabbitmq_url=RABBITMQ_URL, mail_queue=queue, **LIFTED_LIMITS
+    )
     worker = None
     try:
         async with container.running(settings):

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
 
     jwt_secret: str = DEV_JWT_SECRET
     jwt_expire_days: int = Field(15, ge=1, le=365)
+    jwt_issuer: str = "chat_web"  # `iss` of the session tokens, checked on every request
+    jwt_audience: str = "chat_web"  # `aud`: a token of another deployment with the same secret is refused
 
     otp_ttl_seconds: int = Field(300, ge=30)
     otp_resend_seconds: int = Field(60, ge=1)
@@ -43,6 +45,15 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_tls: str = "none"  # none | starttls | tls
     outbox_path: Path | None = None  # empty: data_dir/outbox.jsonl
+
+    # Abuse limits (429 with Retry-After), counted in Redis when REDIS_URL is set.
+    limit_codes_per_client_per_minute: int = Field(10, ge=1)
+    limit_codes_per_minute: int = Field(300, ge=1)
+    limit_codes_per_account_per_day: int = Field(10, ge=1)
+    limit_verify_per_client_per_minute: int = Field(30, ge=1)
+    limit_messages_per_10_seconds: int = Field(20, ge=1)
+    limit_messages_per_hour: int = Field(600, ge=1)
+    limit_searches_per_minute: int = Field(60, ge=1)
 
     mail_queue: str = "send-otp"  # also names <queue>.retry and <queue>.dead
     mail_max_attempts: int = Field(6, ge=1)

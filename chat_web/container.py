@@ -21,6 +21,7 @@ from chat_web.domain import ServiceUnavailable
 from chat_web.ports import Clock, FanOut, MailQueue, PresenceStore, Store, TabGateway
 from chat_web.services.auth import AuthService, OtpPolicy
 from chat_web.services.chats import ChatService
+from chat_web.services.limits import AbuseLimits, Limit
 from chat_web.services.live import LiveHub
 from chat_web.services.presence import PresenceService
 from chat_web.services.tokens import TokenService
@@ -62,6 +63,19 @@ async def _redis_client(url: str):
         await client.aclose()
         raise ServiceUnavailable(f"Redis at REDIS_URL cannot be reached: {exc}") from exc
     return client
+
+
+def abuse_limits(settings: Settings) -> AbuseLimits:
+    minute, day = timedelta(minutes=1), timedelta(days=1)
+    return AbuseLimits(
+        codes_per_client=Limit(settings.limit_codes_per_client_per_minute, minute),
+        codes_total=Limit(settings.limit_codes_per_minute, minute),
+        codes_per_account=Limit(settings.limit_codes_per_account_per_day, day),
+        verifies_per_client=Limit(settings.limit_verify_per_client_per_minute, minute),
+        messages_burst=Limit(settings.limit_messages_per_10_seconds, timedelta(seconds=10)),
+        messages_sustained=Limit(settings.limit_messages_per_hour, timedelta(hours=1)),
+        searches=Limit(settings.limit_searches_per_minute, minute),
+    )
 
 
 async def open_store(settings: Settings) -> Store:
@@ -141,7 +155,10 @@ async def _build(
         mail = InProcessMailQueue(sender_for(settings))
         backends["mail"] = "in-process -> " + ("smtp" if settings.smtp_host else "dev outbox")
 
-    tokens = TokenService(settings.jwt_secret, settings.jwt_lifetime, clock)
+    tokens = TokenService(
+        settings.jwt_secret, settings.jwt_lifetime, clock, settings.jwt_issuer, settings.jwt_audience
+    )
+    limits = abuse_limits(settings)
     auth = AuthService(
         users=store.users,
         otps=otps,
@@ -156,8 +173,11 @@ async def _build(
             resend_after=timedelta(seconds=settings.otp_resend_seconds),
             max_attempts=settings.otp_max_attempts,
         ),
+        limits=limits,
     )
-    chats = ChatService(store.users, store.chats, store.messages, fanout, clock)
+    chats = ChatService(
+        store.users, store.chats, store.messages, fanout, clock, limiter=limiter, limits=limits
+    )
     presence = PresenceService(presence_store, store.chats, fanout, clock)
     live = LiveHub(fanout, presence, clock, tabs)
     closers.append(live.close)
@@ -182,7 +202,15 @@ def _started(container: Container) -> Container:
     return container
 
 
+def _waiting_message(exc: Exception) -> str:
+    """What requests are told while start-up waits: a missing service by name, else no internals."""
+    if isinstance(exc, ServiceUnavailable):
+        return exc.message
+    return "The app cannot start its services yet (the server log says why); it keeps trying."
+
+
 async def _keep_trying(settings: Settings, every: float, tabs: TabGateway | None) -> None:
+    # Whatever fails is tried again: a task that died here would leave the app on 503 for good.
     global _waiting_for
     while True:
         await asyncio.sleep(every)
@@ -192,6 +220,9 @@ async def _keep_trying(settings: Settings, every: float, tabs: TabGateway | None
         except ServiceUnavailable as exc:
             _waiting_for = exc.message
             log.warning("still waiting: %s", exc.message)
+        except Exception as exc:  # noqa: BLE001
+            _waiting_for = _waiting_message(exc)
+            log.exception("start-up failed; trying again in %.0f s", every)
 
 
 @contextlib.asynccontextmanager
@@ -208,12 +239,12 @@ async def running(
     waiting: asyncio.Task | None = None
     try:
         container: Container | None = _started(await build_container(settings, tabs))
-    except ServiceUnavailable as exc:
+    except Exception as exc:
         if retry_every is None:
-            log.error("cannot start: %s", exc.message)
+            log.error("cannot start: %s", _waiting_message(exc))
             raise
-        log.error("waiting for a service: %s (trying again every %.0f s)", exc.message, retry_every)
-        _waiting_for, container = exc.message, None
+        log.error("waiting for the services (trying again every %.0f s)", retry_every, exc_info=exc)
+        _waiting_for, container = _waiting_message(exc), None
         waiting = asyncio.create_task(_keep_trying(settings, retry_every, tabs), name="wait-for-services")
     try:
         yield container

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from chat_web.domain import Chat, ChatView, MailMessage, Member, Message, NewMessage, OtpRecord, User
 
-PAGE_MAX = 100
+ChatKey = tuple[datetime, str]  # (updated_at, chat id): where a page of my chats ends
 
 
 class Clock(Protocol):
@@ -29,6 +29,9 @@ class UserRepo(Protocol):
         """The user with this email, created with `name` if new (safe under concurrency)."""
 
     async def update_name(self, user_id: str, name: str) -> User | None: ...
+
+    async def bump_token_version(self, user_id: str) -> User | None:
+        """Move the user's token version on by one, atomically; None if there is no such user."""
 
     async def search(
         self, prefix: str, limit: int, offset: int = 0, exclude_id: str | None = None
@@ -56,9 +59,10 @@ class ChatRepo(Protocol):
     async def members(self, chat_id: str) -> list[Member]: ...
 
     async def list_for_user(
-        self, user_id: str, limit: int = 50, before: datetime | None = None
+        self, user_id: str, limit: int = 50, older_than: ChatKey | None = None
     ) -> list[ChatView]:
-        """My chats, latest activity first; `before` pages on updated_at."""
+        """My chats, latest activity first: by (updated_at, id) descending, so chats that share
+        an updated_at keep one order; `older_than` starts after that key (keyset paging)."""
 
     async def mark_read(self, chat_id: str, user_id: str, seq: int) -> Member | None:
         """Move my read cursor forward to `seq` (never back, never past the chat's last seq)."""

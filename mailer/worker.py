@@ -120,6 +120,9 @@ class MailWorker:
                 self._dead_letter(body, headers, attempt, f"gave up after {attempt} attempts: {exc}")
             else:
                 self._retry_later(body, headers, attempt, str(exc))
+        except Exception as exc:  # noqa: BLE001 - a bug in one message must not stop the queue
+            log.exception("unexpected error handling a mail")
+            self._dead_letter(body, headers, attempt, f"unexpected: {type(exc).__name__}: {exc}")
         # Ack only once the mail is with the SMTP server, or a copy is safely requeued.
         channel.basic_ack(method.delivery_tag)
         if self._stopping:

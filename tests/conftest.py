@@ -43,30 +43,11 @@ def need_service(name: str, available: bool, how: str = "") -> None:
 @pytest.fixture(scope="session")
 def postgres_url():
     """A fresh PostgreSQL database for this test session, dropped at the end."""
-    import asyncio
-    import uuid
-    from concurrent.futures import ThreadPoolExecutor
-
-    import asyncpg
+    from tests.support.postgres import temporary_database
 
     need_service("PostgreSQL", port_open("127.0.0.1", 5432), POSTGRES_URL)
-    name = f"chat_test_{uuid.uuid4().hex[:12]}"
-
-    async def execute(sql: str) -> None:
-        conn = await asyncpg.connect(POSTGRES_URL)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    def admin(sql: str) -> None:
-        # In a thread of its own: the fixture may be first asked for inside a running loop.
-        with ThreadPoolExecutor(1) as pool:
-            pool.submit(asyncio.run, execute(sql)).result()
-
-    admin(f'CREATE DATABASE "{name}"')
-    yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with temporary_database(POSTGRES_URL) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

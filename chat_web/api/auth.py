@@ -1,8 +1,10 @@
 """Sign-in routes: the same service the web pages use."""
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from chat_web.api.deps import Auth, CurrentUser
+from fastapi import APIRouter, Header, Query, Response
+
+from chat_web.api.deps import Auth, ClientAddress, CurrentUser, bearer_token
 from chat_web.api.schemas import ErrorOut, LoginIn, LoginOut, SessionOut, UserPublic, UserUpdate, VerifyIn
 
 router = APIRouter(tags=["auth"])
@@ -11,9 +13,9 @@ _errors = {code: {"model": ErrorOut} for code in (400, 401, 422, 429, 503)}
 
 
 @router.post("/login", response_model=LoginOut, responses=_errors)
-async def login(body: LoginIn, auth: Auth) -> LoginOut:
+async def login(body: LoginIn, auth: Auth, client: ClientAddress) -> LoginOut:
     """Mail a 6-digit sign-in code. The answer is the same whether or not the account exists."""
-    email = await auth.request_code(body.email)
+    email = await auth.request_code(body.email, client=client)
     return LoginOut(
         message="If that address can receive mail, a sign-in code is on its way.",
         email=email,
@@ -22,9 +24,9 @@ async def login(body: LoginIn, auth: Auth) -> LoginOut:
 
 
 @router.post("/verify", response_model=SessionOut, responses=_errors)
-async def verify(body: VerifyIn, auth: Auth) -> SessionOut:
+async def verify(body: VerifyIn, auth: Auth, client: ClientAddress) -> SessionOut:
     """Trade the mailed code for a session token; a first sign-in creates the account."""
-    session = await auth.verify(body.email, body.otp)
+    session = await auth.verify(body.email, body.otp, client=client)
     return SessionOut(token=session.token, user=UserPublic.of(session.user))
 
 
@@ -37,3 +39,18 @@ async def me(user: CurrentUser) -> UserPublic:
 async def update_user(body: UserUpdate, user: CurrentUser, auth: Auth) -> UserPublic:
     """Change the display name."""
     return UserPublic.of(await auth.rename(user, body.name))
+
+
+@router.post("/logout", status_code=204, response_class=Response, responses=_errors)
+async def logout(
+    auth: Auth,
+    everywhere: Annotated[
+        bool, Query(alias="all", description="Also end every other session of this user, on every device.")
+    ] = False,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Response:
+    """End the session. A token is stateless, so plain logout only tells the client to drop it;
+    with `all=true` every token issued to the user so far stops working."""
+    if everywhere:
+        await auth.sign_out_everywhere(await auth.user_for_token(bearer_token(authorization)))
+    return Response(status_code=204)

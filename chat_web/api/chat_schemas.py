@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field
 
 from chat_web.api.schemas import ApiModel
 from chat_web.domain import Chat, Message, User
 from chat_web.domain.wire import message_json
-from chat_web.services.chats import ChatSummary, HistoryPage, MessageView
+from chat_web.services.chats import ChatPage, ChatSummary, HistoryPage, MessageView
+from chat_web.services.validation import (
+    CLIENT_ID_MAX,
+    GROUP_MAX,
+    GROUP_MIN,
+    ID_MAX,
+    ID_PATTERN,
+    SEQ_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+)
+
+# Ids and sequence numbers as the API takes them: bounded, so nothing reaches storage
+# that it cannot hold. Free text is left to the services, which trim before they count.
+ChatId = Annotated[str, Field(pattern=ID_PATTERN, max_length=ID_MAX)]
+UserId = Annotated[str, Field(pattern=ID_PATTERN, max_length=ID_MAX)]
+Seq = Annotated[int, Field(ge=0, le=SEQ_MAX, strict=True)]  # strict: `true` is not a seq
 
 
 class UserBrief(ApiModel):
@@ -22,7 +39,7 @@ class UserBrief(ApiModel):
 
 
 class NewChatIn(ApiModel):
-    other_user_id: str = Field(max_length=64)
+    other_user_id: UserId
 
 
 class ChatIdOut(ApiModel):
@@ -69,19 +86,27 @@ class ChatOut(ApiModel):
 
 class ChatListOut(ApiModel):
     chats: list[ChatOut]
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null at the end.")
+
+    @classmethod
+    def of(cls, page: ChatPage) -> ChatListOut:
+        return cls(chats=[ChatOut.of_summary(s) for s in page.items], next_cursor=page.next_cursor)
 
 
 class GroupIn(ApiModel):
-    title: str = Field(max_length=200)
-    member_ids: list[str] = Field(max_length=100, description="The other members (2-49).")
+    title: str = Field(description=f"1-{TITLE_MAX} characters after trimming.")
+    member_ids: list[UserId] = Field(
+        max_length=GROUP_MAX,
+        description=f"The other members: a group has {GROUP_MIN}-{GROUP_MAX} members, you included.",
+    )
 
 
 class MembersIn(ApiModel):
-    user_ids: list[str] = Field(max_length=100)
+    user_ids: list[UserId] = Field(max_length=GROUP_MAX)
 
 
 class ReadIn(ApiModel):
-    seq: int = Field(ge=0)
+    seq: Seq
 
 
 class ReadOut(ApiModel):
@@ -90,11 +115,11 @@ class ReadOut(ApiModel):
 
 
 class SendIn(ApiModel):
-    chat_id: str = Field(max_length=64)
-    text: str = Field(description="1-4,000 characters after trimming.")
+    chat_id: ChatId
+    text: str = Field(description=f"1-{TEXT_MAX:,} characters after trimming.")
     client_id: str | None = Field(
         default=None,
-        max_length=64,
+        max_length=CLIENT_ID_MAX,
         description="Your id for this send: a retry with it returns the first result.",
     )
 

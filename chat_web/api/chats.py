@@ -1,11 +1,8 @@
 """Chat and message routes: thin wrappers over ChatService, the same path the web UI takes."""
 
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 
 from chat_web.api.chat_schemas import (
     ChatIdOut,
@@ -25,9 +22,22 @@ from chat_web.api.chat_schemas import (
 from chat_web.api.deps import Chats, CurrentUser
 from chat_web.api.schemas import ErrorOut
 from chat_web.services.chats import ChatService
+from chat_web.services.cursor import CURSOR_MAX
+from chat_web.services.validation import (
+    ID_MAX,
+    ID_PATTERN,
+    OFFSET_MAX,
+    PAGE_DEFAULT,
+    PAGE_MAX,
+    QUERY_MAX,
+    SEQ_MAX,
+)
 
 router = APIRouter(tags=["chats"])
-_errors = {code: {"model": ErrorOut} for code in (400, 401, 403, 404, 413, 415, 422)}
+_errors = {code: {"model": ErrorOut} for code in (400, 401, 403, 404, 413, 415, 422, 429, 503)}
+
+PathId = Annotated[str, Path(pattern=ID_PATTERN, max_length=ID_MAX)]
+Limit = Annotated[int, Query(ge=1, le=PAGE_MAX, description="Page size.")]
 
 
 async def _chat_out(chats: ChatService, me, chat) -> ChatOut:
@@ -45,14 +55,13 @@ async def new_chat(body: NewChatIn, me: CurrentUser, chats: Chats) -> ChatIdOut:
 async def all_chats(
     me: CurrentUser,
     chats: Chats,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    before: Annotated[
-        datetime | None, Query(description="Next page: the updatedAt of the last chat of the previous page.")
+    limit: Limit = PAGE_DEFAULT,
+    cursor: Annotated[
+        str | None, Query(max_length=CURSOR_MAX, description="Next page: the nextCursor of the previous one.")
     ] = None,
 ) -> ChatListOut:
     """My chats, newest activity first, with the other members and my unread count."""
-    page = await chats.list_chats(me, limit, before.isoformat() if before else None)
-    return ChatListOut(chats=[ChatOut.of_summary(s) for s in page.items])
+    return ChatListOut.of(await chats.list_chats(me, limit, cursor))
 
 
 @router.post("/chat/group", response_model=ChatOut, status_code=201, responses=_errors)
@@ -63,67 +72,40 @@ async def new_group(body: GroupIn, me: CurrentUser, chats: Chats) -> ChatOut:
 
 
 @router.post("/chat/{chat_id}/members", response_model=ChatOut, responses=_errors)
-async def add_members(chat_id: str, body: MembersIn, me: CurrentUser, chats: Chats) -> ChatOut:
+async def add_members(chat_id: PathId, body: MembersIn, me: CurrentUser, chats: Chats) -> ChatOut:
     """Add members to a group (its creator only)."""
     return await _chat_out(chats, me, await chats.add_members(me, chat_id, body.user_ids))
 
 
 @router.delete("/chat/{chat_id}/members/{user_id}", response_model=ChatOut, responses=_errors)
-async def remove_member(chat_id: str, user_id: str, me: CurrentUser, chats: Chats) -> ChatOut:
+async def remove_member(chat_id: PathId, user_id: PathId, me: CurrentUser, chats: Chats) -> ChatOut:
     """Remove a member (the creator), or leave (anyone else, with your own id)."""
     return await _chat_out(chats, me, await chats.remove_member(me, chat_id, user_id))
 
 
 @router.post("/chat/{chat_id}/read", response_model=ReadOut, responses=_errors)
-async def mark_read(chat_id: str, body: ReadIn, me: CurrentUser, chats: Chats) -> ReadOut:
+async def mark_read(chat_id: PathId, body: ReadIn, me: CurrentUser, chats: Chats) -> ReadOut:
     """Move my read cursor forward to `seq` (never back, never past the last message)."""
     member = await chats.mark_read(me, chat_id, body.seq)
     return ReadOut(chat_id=chat_id, last_read_seq=member.last_read_seq)
 
 
-_SEND_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": SendIn.model_json_schema(by_alias=True)},
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "chatId": {"type": "string"},
-                        "image": {"type": "string", "format": "binary"},
-                        "text": {"type": "string", "description": "Optional caption."},
-                    },
-                    "required": ["chatId", "image"],
-                }
-            },
-        },
-    }
-}
+def _require_json(request: Request) -> None:
+    """A body that is not JSON is refused as such (415) before it is parsed."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise HTTPException(415, "Send the message as application/json.")
 
 
 @router.post(
     "/message",
     response_model=MessageOut,
     status_code=201,
-    responses={
-        **_errors,
-        200: {"model": MessageOut, "description": "A retry: the stored message."},
-        501: {"model": ErrorOut, "description": "Image messages are not available yet."},
-    },
-    openapi_extra=_SEND_BODY,
+    responses={**_errors, 200: {"model": MessageOut, "description": "A retry: the stored message."}},
+    dependencies=[Depends(_require_json)],
 )
-async def send_message(request: Request, response: Response, me: CurrentUser, chats: Chats) -> MessageOut:
-    """Send a text message (JSON). A repeated clientId returns the stored message with 200."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "multipart/form-data":
-        raise HTTPException(501, "Image messages are not available yet; send text as JSON.")
-    if content_type != "application/json":
-        raise HTTPException(415, "Send the message as application/json.")
-    try:
-        body = SendIn.model_validate_json(await request.body())
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False)) from None
+async def send_message(body: SendIn, response: Response, me: CurrentUser, chats: Chats) -> MessageOut:
+    """Send a text message. A repeated clientId returns the stored message with 200."""
     message, created = await chats.send_text(me, body.chat_id, body.text, body.client_id)
     if not created:
         response.status_code = 200
@@ -132,12 +114,16 @@ async def send_message(request: Request, response: Response, me: CurrentUser, ch
 
 @router.get("/message/{chat_id}", response_model=HistoryOut, responses=_errors)
 async def history(
-    chat_id: str,
+    chat_id: PathId,
     me: CurrentUser,
     chats: Chats,
-    before_seq: Annotated[int | None, Query(ge=0, description="Page below this seq (older).")] = None,
-    after_seq: Annotated[int | None, Query(ge=0, description="Catch up: messages above this seq.")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    before_seq: Annotated[
+        int | None, Query(ge=0, le=SEQ_MAX, description="Page below this seq (older).")
+    ] = None,
+    after_seq: Annotated[
+        int | None, Query(ge=0, le=SEQ_MAX, description="Catch up: messages above this seq.")
+    ] = None,
+    limit: Limit = PAGE_DEFAULT,
 ) -> HistoryOut:
     """A page of history. Without cursors it is the latest page, which also marks the chat read."""
     return HistoryOut.of(await chats.history(me, chat_id, before_seq, after_seq, limit))
@@ -147,9 +133,9 @@ async def history(
 async def all_users(
     me: CurrentUser,
     chats: Chats,
-    q: Annotated[str, Query(max_length=100, description="Name or email prefix.")] = "",
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    q: Annotated[str, Query(max_length=QUERY_MAX, description="Name or email prefix.")] = "",
+    limit: Limit = PAGE_DEFAULT,
+    offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
 ) -> UsersOut:
     """Find people to talk to (never yourself)."""
     users = await chats.search_users(me, q, limit, offset)
@@ -159,5 +145,5 @@ async def all_users(
 
 
 @router.get("/user/{user_id}", response_model=UserBrief, responses=_errors)
-async def one_user(user_id: str, _: CurrentUser, chats: Chats) -> UserBrief:
+async def one_user(user_id: PathId, _: CurrentUser, chats: Chats) -> UserBrief:
     return UserBrief.of(await chats.get_user(user_id))

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 
 from chat_web import container
 from chat_web.domain import Unauthorized, User
@@ -18,7 +18,7 @@ def chat_service() -> ChatService:
     return container.current().chats
 
 
-def _bearer(authorization: str | None) -> str:
+def bearer_token(authorization: str | None) -> str:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send `Authorization: Bearer <token>`; sign in to get one.")
@@ -29,9 +29,19 @@ async def current_user(
     auth: Annotated[AuthService, Depends(auth_service)],
     authorization: Annotated[str | None, Header()] = None,
 ) -> User:
-    return await auth.user_for_token(_bearer(authorization))
+    return await auth.user_for_token(bearer_token(authorization))
+
+
+def client_address(request: Request) -> str | None:
+    """The caller's address as the server saw it, for the per-address limits.
+
+    Behind a reverse proxy this is the proxy's own address (one bucket for everybody) unless
+    the app trusts the proxy's forwarded headers; see the README's limits section.
+    """
+    return request.client.host if request.client else None
 
 
 Auth = Annotated[AuthService, Depends(auth_service)]
+ClientAddress = Annotated[str | None, Depends(client_address)]
 CurrentUser = Annotated[User, Depends(current_user)]
 Chats = Annotated[ChatService, Depends(chat_service)]

@@ -9,26 +9,37 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from chat_web.domain import ChatError, RateLimited
+from chat_web.domain import ChatError, RateLimited, ServiceUnavailable
 
 log = logging.getLogger(__name__)
+SERVICE_RETRY_AFTER = 5  # seconds; a backing service that is down is retried by the app that often
 
 
 def _chat_error(_: Request, exc: ChatError) -> JSONResponse:
     headers = {}
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
+    elif isinstance(exc, ServiceUnavailable):
+        headers["Retry-After"] = str(SERVICE_RETRY_AFTER)
     if exc.status_code == 401:
         headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
 
 
+_LOCATIONS = {"body", "query", "path", "header", "cookie"}
+
+
+def _field(loc: tuple) -> str:
+    parts = [str(part) for part in loc]
+    if parts and parts[0] in _LOCATIONS:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
 def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-    problems = []
-    for error in exc.errors():
-        where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
-        problems.append({"field": where or "body", "problem": error.get("msg", "invalid")})
-    return JSONResponse({"detail": problems}, status_code=422)
+    # One plain sentence per problem, like every other error: `detail` is always text.
+    problems = [f"{_field(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors()]
+    return JSONResponse({"detail": "; ".join(problems) or "The request is not valid."}, status_code=422)
 
 
 def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

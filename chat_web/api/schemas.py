@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from chat_web.domain import User
+from chat_web.services.validation import EMAIL_MAX, NAME_MAX, OTP_LENGTH
 
 
 class ApiModel(BaseModel):
@@ -17,11 +18,15 @@ class ApiModel(BaseModel):
 
 
 class ErrorOut(BaseModel):
-    detail: str | list[dict]
+    detail: str = Field(description="What went wrong, in a sentence to show the user.")
+
+
+# Documented, and checked by the service (email-validator, then the 6 digits after trimming).
+_EMAIL = {"format": "email"}
 
 
 class LoginIn(BaseModel):
-    email: str = Field(examples=["ada@example.com"], max_length=320)
+    email: str = Field(examples=["ada@example.com"], max_length=EMAIL_MAX, json_schema_extra=_EMAIL)
 
 
 class LoginOut(ApiModel):
@@ -31,8 +36,12 @@ class LoginOut(ApiModel):
 
 
 class VerifyIn(BaseModel):
-    email: str = Field(max_length=320)
-    otp: str = Field(examples=["123456"], max_length=16)
+    email: str = Field(max_length=EMAIL_MAX, json_schema_extra=_EMAIL)
+    otp: str = Field(
+        examples=["123456"],
+        description=f"The {OTP_LENGTH} digits from the email.",
+        json_schema_extra={"pattern": rf"^\s*\d{{{OTP_LENGTH}}}\s*$"},
+    )
 
 
 class UserPublic(ApiModel):
@@ -52,4 +61,5 @@ class SessionOut(ApiModel):
 
 
 class UserUpdate(BaseModel):
-    name: str = Field(max_length=200, description="Trimmed; 1-50 characters, no control characters.")
+    # No maxLength: the name is trimmed first, and the service says what is wrong with it.
+    name: str = Field(description=f"Trimmed; 1-{NAME_MAX} characters, no control characters.")

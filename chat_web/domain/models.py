@@ -19,6 +19,8 @@ class User:
     email: str
     name: str
     created_at: datetime
+    # Session tokens carry the version they were issued at; moving it on signs out everywhere.
+    token_version: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,25 @@ def profile_page() -> rx.Component:
                 ),
                 on_submit=ProfileState.save_name,
             ),
+            rx.divider(),
+            rx.vstack(
+                rx.text("Sessions", weight="medium"),
+                rx.text(
+                    "Lost a device, or signed in somewhere you should not have? This signs you out "
+                    "everywhere, here included; sign in again with a new code.",
+                    size="2",
+                    color_scheme="gray",
+                ),
+                rx.button(
+                    "Sign out everywhere",
+                    on_click=ProfileState.sign_out_everywhere,
+                    id="sign-out-everywhere",
+                    color_scheme="red",
+                    variant="soft",
+                ),
+                spacing="2",
+                max_width="420px",
+            ),
             spacing="4",
         )
     )

@@ -1,7 +1,8 @@
 import reflex as rx
 
 from chat_web.components.layout import auth_card
-from chat_web.state.auth import OTP_LENGTH, AuthState
+from chat_web.services.validation import OTP_LENGTH
+from chat_web.state.auth import AuthState
 
 
 def _digit_box(index: int) -> rx.Component:

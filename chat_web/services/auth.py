@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,16 +13,21 @@ from chat_web.domain import (
     InvalidOtp,
     MailMessage,
     OtpRecord,
-    RateLimited,
     ServiceUnavailable,
     Unauthorized,
     User,
 )
 from chat_web.ports import Clock, MailQueue, OtpStore, RateLimiter, UserRepo
+from chat_web.services.limits import AbuseLimits, Check, Limit, LimitGate
 from chat_web.services.tokens import TokenService
 from chat_web.services.validation import clean_name, clean_otp, default_name, normalize_email
 
 OTP_SUBJECT = "Your sign-in code"
+_RESEND_TOO_SOON = "A code was sent moments ago; ask again in {seconds} s."
+_TOO_MANY_FOR_ACCOUNT = "Too many codes for this address today; try again in {seconds} s."
+_TOO_MANY_IN_TOTAL = "Too many sign-in codes are being asked for right now; try again in {seconds} s."
+_TOO_MANY_FROM_CLIENT = "Too many sign-in codes from your network; try again in {seconds} s."
+_TOO_MANY_TRIES_FROM_CLIENT = "Too many sign-in attempts from your network; try again in {seconds} s."
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,15 @@ class OtpPolicy:
 class Session:
     token: str
     user: User
+
+
+def wrong_code(tries_left: int) -> InvalidOtp:
+    """The one answer to a code that does not sign in, whatever the reason."""
+    if tries_left <= 0:
+        tries = "no tries"
+    else:
+        tries = f"{tries_left} {'try' if tries_left == 1 else 'tries'}"
+    return InvalidOtp(f"That code is wrong or has expired; {tries} left. Ask for a new code if you need one.")
 
 
 def otp_mail(email: str, code: str, ttl: timedelta) -> MailMessage:
@@ -61,10 +74,12 @@ class AuthService:
         clock: Clock,
         hash_key: bytes,
         policy: OtpPolicy = OtpPolicy(),
+        limits: AbuseLimits | None = None,
     ):
         self._users = users
         self._otps = otps
-        self._limiter = limiter
+        self._gate = LimitGate(limiter)
+        self.limits = limits
         self._mail = mail
         self._tokens = tokens
         self._clock = clock
@@ -75,14 +90,29 @@ class AuthService:
         # Keyed so a leaked store does not reveal codes by a 10^6 brute force.
         return hmac.new(self._hash_key, f"{email}:{code}".encode(), hashlib.sha256).hexdigest()
 
-    async def request_code(self, raw_email: object) -> str:
-        """Mail a fresh code; the answer is the same whether or not the account exists."""
+    def _code_checks(self, email: str, client: str | None) -> list[Check]:
+        """The address first, the account's own limits next, the whole site's last."""
+        cooldown = Check(f"otp-send:{email}", Limit(1, self.policy.resend_after), _RESEND_TOO_SOON)
+        limits = self.limits
+        if limits is None:  # unit tests of other rules: only the resend cooldown
+            return [cooldown]
+        checks = [
+            cooldown,
+            Check(f"codes-account:{email}", limits.codes_per_account, _TOO_MANY_FOR_ACCOUNT),
+            Check("codes-total", limits.codes_total, _TOO_MANY_IN_TOTAL),
+        ]
+        if client:
+            checks.insert(0, Check(f"codes-client:{client}", limits.codes_per_client, _TOO_MANY_FROM_CLIENT))
+        return checks
+
+    async def request_code(self, raw_email: object, client: str | None = None) -> str:
+        """Mail a fresh code; the answer is the same whether or not the account exists.
+
+        `client` is the caller's address (the API's client host, the page's client_ip):
+        it is limited too when given.
+        """
         email = normalize_email(raw_email)
-        cooldown_key = f"otp-send:{email}"
-        wait = await self._limiter.acquire(cooldown_key, 1, self.policy.resend_after)
-        if wait > 0:
-            seconds = max(1, math.ceil(wait))
-            raise RateLimited(f"A code was sent moments ago; ask again in {seconds} s.", seconds)
+        taken = await self._gate.check_all(*self._code_checks(email, client))
         code = f"{secrets.randbelow(10**6):06d}"
         record = OtpRecord(
             code_hash=self._hash(email, code),
@@ -93,39 +123,51 @@ class AuthService:
         try:
             await self._mail.publish(otp_mail(email, code, self.policy.ttl))
         except ServiceUnavailable:
-            # The code never left: withdraw it and give the cooldown back.
+            # The code never left: withdraw it and give the cooldown and the counts back.
             await self._otps.delete(email)
-            await self._limiter.release(cooldown_key)
+            await self._gate.give_back(taken)
             raise
         return email
 
-    async def verify(self, raw_email: object, raw_code: object) -> Session:
+    async def verify(self, raw_email: object, raw_code: object, client: str | None = None) -> Session:
         email = normalize_email(raw_email)
         code = clean_otp(raw_code)
+        if client and self.limits is not None:
+            limit = self.limits.verifies_per_client
+            await self._gate.check_all(Check(f"verify-client:{client}", limit, _TOO_MANY_TRIES_FROM_CLIENT))
         record = await self._otps.take_attempt(email)
+        # No code, an expired, a used and a wrong code all get the one message, with the
+        # tries left (none when there is no code to try).
         if record is None or record.expires_at <= self._clock.now():
-            raise InvalidOtp("The code is wrong or has expired; ask for a new one.")
-        if record.attempts > self.policy.max_attempts:
-            await self._otps.delete(email)
-            raise InvalidOtp("Too many wrong tries; ask for a new code.")
+            raise wrong_code(0)
         if not hmac.compare_digest(record.code_hash, self._hash(email, code)):
             left = self.policy.max_attempts - record.attempts
             if left <= 0:
                 await self._otps.delete(email)
-                raise InvalidOtp("Too many wrong tries; ask for a new code.")
-            raise InvalidOtp(f"That code is wrong; {left} {'try' if left == 1 else 'tries'} left.")
+            raise wrong_code(left)
+        if record.attempts > self.policy.max_attempts:
+            await self._otps.delete(email)
+            raise wrong_code(0)
         if not await self._otps.delete(email):
             # A concurrent request used this code first: it is single-use.
-            raise InvalidOtp("The code is wrong or has expired; ask for a new one.")
+            raise wrong_code(0)
         user = await self._users.get_or_create(email, default_name(email))
-        return Session(token=self._tokens.issue(user.id), user=user)
+        return Session(token=self._tokens.issue(user.id, user.token_version), user=user)
 
     async def user_for_token(self, token: str | None) -> User:
-        user_id = self._tokens.subject(token or "")
-        user = await self._users.get(user_id)
+        """The signed-in user; Unauthorized for a token not ours, expired or signed out."""
+        claims = self._tokens.read(token or "")
+        user = await self._users.get(claims.user_id)
         if user is None:
             raise Unauthorized("Your account no longer exists; sign in again.")
+        if user.token_version != claims.version:
+            raise Unauthorized("You were signed out on every device; sign in again.")
         return user
+
+    async def sign_out_everywhere(self, user: User) -> None:
+        """Every session token issued to this user so far stops working, on every device."""
+        if await self._users.bump_token_version(user.id) is None:
+            raise Unauthorized("Your account no longer exists; sign in again.")
 
     async def rename(self, user: User, raw_name: object) -> User:
         name = clean_name(raw_name)

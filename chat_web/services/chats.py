@@ -10,7 +10,6 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from chat_web.domain import (
     BadInput,
@@ -25,10 +24,17 @@ from chat_web.domain import (
     User,
 )
 from chat_web.domain.events import chat_changed, chat_read, message_new, user_topic, user_typing
-from chat_web.ports import ChatRepo, Clock, FanOut, MessageRepo, UserRepo
+from chat_web.ports import ChatRepo, Clock, FanOut, MessageRepo, RateLimiter, UserRepo
+from chat_web.services.cursor import decode_cursor, encode_cursor
+from chat_web.services.limits import AbuseLimits, Check, LimitGate
 from chat_web.services.validation import (
+    GROUP_MAX,
+    GROUP_MIN,
+    OFFSET_MAX,
     clean_client_id,
+    clean_id,
     clean_limit,
+    clean_query,
     clean_seq,
     clean_text,
     clean_title,
@@ -36,9 +42,10 @@ from chat_web.services.validation import (
 
 log = logging.getLogger(__name__)
 
-GROUP_MIN = 3
-GROUP_MAX = 50
 NOT_A_MEMBER = "You are not a member of this conversation."
+_SENDING_TOO_FAST = "You are sending messages too fast; wait {seconds} s."
+_SENDING_TOO_MUCH = "You have sent a great many messages lately; wait {seconds} s."
+_SEARCHING_TOO_MUCH = "Too many searches; wait {seconds} s."
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +58,7 @@ class ChatSummary:
 @dataclass(frozen=True, slots=True)
 class ChatPage:
     items: list[ChatSummary]
-    next_cursor: str | None  # pass back for the next page; None at the end
+    next_cursor: str | None  # None: this was the last page
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,19 +87,31 @@ def _read_floor(members: Sequence[Member]) -> int:
 
 
 class ChatService:
-    def __init__(self, users: UserRepo, chats: ChatRepo, messages: MessageRepo, fanout: FanOut, clock: Clock):
+    def __init__(
+        self,
+        users: UserRepo,
+        chats: ChatRepo,
+        messages: MessageRepo,
+        fanout: FanOut,
+        clock: Clock,
+        *,
+        limiter: RateLimiter | None = None,
+        limits: AbuseLimits | None = None,
+    ):
         self._users = users
         self._chats = chats
         self._messages = messages
         self._fanout = fanout
         self._clock = clock
+        # Without limits (unit tests of other rules) nothing is limited.
+        self._gate = LimitGate(limiter) if limiter is not None and limits is not None else None
+        self.limits = limits
 
     # --- checks ---------------------------------------------------------------------------------
 
     async def _check_member(self, chat_id: object, me: User) -> tuple[Chat, Member]:
         """The chat and my membership; an outsider learns nothing, not even that it exists."""
-        if not isinstance(chat_id, str) or not chat_id:
-            raise BadInput("chatId is required.")
+        chat_id = clean_id(chat_id, "chatId")
         member = await self._chats.member(chat_id, me.id)
         chat = await self._chats.get(chat_id) if member else None
         if member is None or chat is None:
@@ -106,11 +125,22 @@ class ChatService:
             raise NotFound(f"No such user: {', '.join(sorted(missing))}.")
         return found
 
+    async def _check_sending_rate(self, me: User) -> None:
+        if self._gate is not None:
+            await self._gate.check_all(
+                Check(f"messages-burst:{me.id}", self.limits.messages_burst, _SENDING_TOO_FAST),
+                Check(f"messages-sustained:{me.id}", self.limits.messages_sustained, _SENDING_TOO_MUCH),
+            )
+
+    async def _check_search_rate(self, me: User) -> None:
+        if self._gate is not None:
+            await self._gate.check_all(Check(f"searches:{me.id}", self.limits.searches, _SEARCHING_TOO_MUCH))
+
     @staticmethod
     def _check_ids(raw: object, name: str) -> list[str]:
-        if not isinstance(raw, list) or not all(isinstance(x, str) and x for x in raw):
+        if not isinstance(raw, list):
             raise BadInput(f"{name} must be a list of user ids.")
-        return list(dict.fromkeys(raw))
+        return list(dict.fromkeys(clean_id(x, name) for x in raw))
 
     @staticmethod
     def _check_group(chat: Chat) -> None:
@@ -141,8 +171,7 @@ class ChatService:
     # --- chats ----------------------------------------------------------------------------------
 
     async def open_direct(self, me: User, other_id: object) -> Chat:
-        if not isinstance(other_id, str) or not other_id:
-            raise BadInput("otherUserId is required.")
+        other_id = clean_id(other_id, "otherUserId")
         if other_id == me.id:
             raise BadInput("You cannot start a conversation with yourself.")
         if await self._users.get(other_id) is None:
@@ -185,9 +214,10 @@ class ChatService:
         return updated
 
     async def list_chats(self, me: User, limit: object = None, cursor: str | None = None) -> ChatPage:
+        """A page of my chats, latest activity first; pass `next_cursor` back for the next page."""
         size = clean_limit(limit)
-        before = datetime.fromisoformat(cursor) if cursor else None
-        views = await self._chats.list_for_user(me.id, size, before)
+        views = await self._chats.list_for_user(me.id, size + 1, decode_cursor(cursor))
+        more, views = len(views) > size, views[:size]
         people = {u.id: u for u in await self._users.get_many([i for v in views for i in v.chat.member_ids])}
         items = [
             ChatSummary(
@@ -197,8 +227,8 @@ class ChatService:
             )
             for v in views
         ]
-        next_cursor = views[-1].chat.updated_at.isoformat() if len(views) == size else None
-        return ChatPage(items, next_cursor)
+        last = views[-1].chat if more else None
+        return ChatPage(items=items, next_cursor=encode_cursor(last.updated_at, last.id) if last else None)
 
     async def summary_of(self, me: User, chat_id: object) -> ChatSummary:
         """One chat of mine as my chat list shows it (an outsider gets Forbidden)."""
@@ -218,6 +248,7 @@ class ChatService:
     ) -> tuple[Message, bool]:
         body = clean_text(text)
         cid = clean_client_id(client_id)
+        await self._check_sending_rate(me)
         chat, member = await self._check_member(chat_id, me)
         message, created = await self._messages.append(
             NewMessage(chat_id=chat.id, sender_id=me.id, kind="text", text=body, client_id=cid)
@@ -307,15 +338,15 @@ class ChatService:
     async def search_users(
         self, me: User, query: object, limit: object = None, offset: object = 0
     ) -> list[User]:
-        if query is not None and not isinstance(query, str):
-            raise BadInput("q must be text.")
-        start = clean_seq(offset, "offset")
+        prefix = clean_query(query)
+        start = clean_seq(offset, "offset", OFFSET_MAX)
         if start is None:
-            raise BadInput("offset must be a whole number of at least 0.")
-        return await self._users.search((query or "").strip(), clean_limit(limit), start, exclude_id=me.id)
+            raise BadInput(f"offset must be a whole number from 0 to {OFFSET_MAX}.")
+        await self._check_search_rate(me)
+        return await self._users.search(prefix, clean_limit(limit), start, exclude_id=me.id)
 
-    async def get_user(self, user_id: str) -> User:
-        user = await self._users.get(user_id)
+    async def get_user(self, user_id: object) -> User:
+        user = await self._users.get(clean_id(user_id, "user id"))
         if user is None:
             raise NotFound("No such user.")
         return user

@@ -1,7 +1,8 @@
-"""Session tokens: HS256 JWTs whose subject is the user id."""
+"""Session tokens: HS256 JWTs for one user at one token version, from this issuer for this audience."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 import jwt
@@ -10,21 +11,45 @@ from chat_web.domain import Unauthorized
 from chat_web.ports import Clock
 
 ALGORITHM = "HS256"
+DEFAULT_ISSUER = DEFAULT_AUDIENCE = "chat_web"
+_NOT_VALID = "Your session is not valid; sign in again."
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    user_id: str
+    version: int  # the user's token version when it was issued
 
 
 class TokenService:
-    def __init__(self, secret: str, lifetime: timedelta, clock: Clock):
+    def __init__(
+        self,
+        secret: str,
+        lifetime: timedelta,
+        clock: Clock,
+        issuer: str = DEFAULT_ISSUER,
+        audience: str = DEFAULT_AUDIENCE,
+    ):
         self._secret = secret
         self._lifetime = lifetime
         self._clock = clock
+        self._issuer = issuer
+        self._audience = audience
 
-    def issue(self, user_id: str) -> str:
+    def issue(self, user_id: str, version: int = 0) -> str:
         now = self._clock.now()
-        claims = {"sub": user_id, "iat": now, "exp": now + self._lifetime}
+        claims = {
+            "sub": user_id,
+            "ver": version,
+            "iss": self._issuer,
+            "aud": self._audience,
+            "iat": now,
+            "exp": now + self._lifetime,
+        }
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
-    def subject(self, token: str) -> str:
-        """The user id the token was issued to; Unauthorized for anything not ours and current."""
+    def read(self, token: str) -> TokenClaims:
+        """Who the token was issued to; Unauthorized for anything not ours and current."""
         if not token:
             raise Unauthorized("Sign in first.")
         try:
@@ -33,15 +58,19 @@ class TokenService:
                 token,
                 self._secret,
                 algorithms=[ALGORITHM],
+                issuer=self._issuer,
+                audience=self._audience,
                 # Expiry is checked below against our clock, which tests can move.
-                options={"require": ["sub", "exp"], "verify_exp": False},
+                options={"require": ["sub", "exp", "iss", "aud", "ver"], "verify_exp": False},
             )
         except jwt.PyJWTError:
-            raise Unauthorized("Your session is not valid; sign in again.") from None
+            raise Unauthorized(_NOT_VALID) from None
         expires = claims["exp"]
         if not isinstance(expires, (int, float)) or expires <= self._clock.now().timestamp():
             raise Unauthorized("Your session has expired; sign in again.")
-        subject = claims.get("sub")
+        subject, version = claims.get("sub"), claims.get("ver")
         if not isinstance(subject, str) or not subject:
-            raise Unauthorized("Your session is not valid; sign in again.")
-        return subject
+            raise Unauthorized(_NOT_VALID)
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise Unauthorized(_NOT_VALID)
+        return TokenClaims(subject, version)

@@ -10,13 +10,28 @@ from email_validator import EmailNotValidError, validate_email
 from chat_web.domain import BadInput
 
 NAME_MAX = 50
-_OTP_RE = re.compile(r"\d{6}")
+EMAIL_MAX = 320  # RFC 5321's longest address
+OTP_LENGTH = 6
+_OTP_RE = re.compile(rf"[0-9]{{{OTP_LENGTH}}}")  # ASCII digits only, as in the mail
+
+
+def storable(text: str) -> bool:
+    """Text every store keeps: no NUL (PostgreSQL refuses it) and no lone surrogates (not UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def normalize_email(raw: object) -> str:
     """A syntactically valid address in lower case, or BadInput."""
     if not isinstance(raw, str) or not raw.strip():
         raise BadInput("Enter your email address.")
+    if not storable(raw):
+        raise BadInput("That email address is not valid.")
     try:
         checked = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
@@ -25,7 +40,8 @@ def normalize_email(raw: object) -> str:
 
 
 def _has_control(text: str) -> bool:
-    return any(unicodedata.category(ch) in {"Cc", "Zl", "Zp"} for ch in text)
+    # Cs: a lone surrogate, which no UTF-8 store can keep.
+    return any(unicodedata.category(ch) in {"Cc", "Cs", "Zl", "Zp"} for ch in text)
 
 
 def clean_name(raw: object) -> str:
@@ -52,21 +68,33 @@ def default_name(email: str) -> str:
 def clean_otp(raw: object) -> str:
     code = raw.strip() if isinstance(raw, str) else ""
     if not _OTP_RE.fullmatch(code):
-        raise BadInput("The code is the 6 digits from the email.")
+        raise BadInput(f"The code is the {OTP_LENGTH} digits from the email.")
     return code
 
 
 TEXT_MAX = 4000
 TITLE_MAX = 80
 CLIENT_ID_MAX = 64
+ID_MAX = 64  # user and chat ids: SQL hex uuids (32) and Mongo ObjectIds (24) fit
+ID_PATTERN = rf"^[A-Za-z0-9_-]{{1,{ID_MAX}}}$"
+_ID_RE = re.compile(ID_PATTERN)
+QUERY_MAX = 100  # a user search's prefix
+GROUP_MIN = 3
+GROUP_MAX = 50
 PAGE_DEFAULT = 50
 PAGE_MAX = 100
+# Sequence numbers live in PostgreSQL int4 columns; anything larger can never exist.
+SEQ_MAX = 2**31 - 1
+# Paging through search results by offset stops here; narrow the search instead.
+OFFSET_MAX = 10_000
 
 
 def clean_text(raw: object) -> str:
-    """A message text: 1-4,000 characters after trimming; any unicode."""
+    """A message text: 1-4,000 characters after trimming; any unicode a store can keep."""
     if not isinstance(raw, str):
         raise BadInput("The message must be text.")
+    if not storable(raw):
+        raise BadInput("The message cannot contain NUL characters or broken Unicode.")
     text = raw.strip()
     if not text:
         raise BadInput("The message is empty.")
@@ -103,9 +131,29 @@ def clean_limit(raw: object) -> int:
     return raw
 
 
-def clean_seq(raw: object, name: str) -> int | None:
+def clean_seq(raw: object, name: str, most: int = SEQ_MAX) -> int | None:
+    """A whole number from 0 to `most` (a seq by default), or None when absent."""
     if raw is None:
         return None
-    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
-        raise BadInput(f"{name} must be a whole number of at least 0.")
+    if not isinstance(raw, int) or isinstance(raw, bool) or not 0 <= raw <= most:
+        raise BadInput(f"{name} must be a whole number from 0 to {most}.")
     return raw
+
+
+def clean_id(raw: object, name: str) -> str:
+    """A user or chat id as our stores make them: letters, digits, - and _ (so never a NUL)."""
+    if not isinstance(raw, str) or not _ID_RE.match(raw):
+        raise BadInput(f"{name} is not a valid id.")
+    return raw
+
+
+def clean_query(raw: object) -> str:
+    """A user search's prefix: trimmed, at most QUERY_MAX characters, storable."""
+    if raw is None:
+        return ""
+    if not isinstance(raw, str) or not storable(raw):
+        raise BadInput("q must be text.")
+    query = raw.strip()
+    if len(query) > QUERY_MAX:
+        raise BadInput(f"q can have at most {QUERY_MAX} characters.")
+    return query

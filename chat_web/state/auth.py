@@ -9,10 +9,8 @@ import reflex as rx
 
 from chat_web import container
 from chat_web.domain import ChatError, RateLimited
-from chat_web.services.validation import normalize_email
+from chat_web.services.validation import OTP_LENGTH, normalize_email
 from chat_web.state.session import SessionState, error_toast
-
-OTP_LENGTH = 6
 
 
 class AuthState(SessionState):

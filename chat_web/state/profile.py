@@ -1,3 +1,5 @@
+"""The profile page: rename, and sign out on every device."""
+
 from __future__ import annotations
 
 import reflex as rx
@@ -31,3 +33,17 @@ class ProfileState(SessionState):
             self.saving = False
         self._show(updated)
         yield rx.toast.success("Your name is saved.")
+
+    @rx.event
+    async def sign_out_everywhere(self):
+        """End every session of this user, this one included, on every device."""
+        try:
+            user = await self._signed_in_user()
+            if user is not None:
+                await container.current().auth.sign_out_everywhere(user)
+        except ChatError as exc:
+            yield error_toast(exc)
+            return
+        self._forget()
+        yield rx.redirect("/login", replace=True)
+        yield rx.toast.success("You are signed out on every device.")

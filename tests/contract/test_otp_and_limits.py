@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -78,11 +79,23 @@ async def test_concurrent_attempts_are_each_counted(backend):
     assert sorted(t.attempts for t in taken) == list(range(1, 26))
 
 
+async def eventually(condition, timeout: float = 5.0) -> None:
+    """Wait until the async condition holds; fail at the deadline (no fixed sleeps)."""
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        await asyncio.sleep(0.02)
+
+
 async def test_store_forgets_after_ttl(backend):
     otps, _ = backend
     await otps.save("a@example.com", record(), timedelta(milliseconds=300))
-    await asyncio.sleep(0.5)
-    assert await otps.take_attempt("a@example.com") is None
+    assert await otps.take_attempt("a@example.com") is not None  # there until the TTL ends
+
+    async def forgotten() -> bool:
+        return await otps.take_attempt("a@example.com") is None
+
+    await eventually(forgotten)
 
 
 async def test_limiter_allows_up_to_the_limit_then_reports_the_wait(backend):
@@ -95,10 +108,14 @@ async def test_limiter_allows_up_to_the_limit_then_reports_the_wait(backend):
 
 async def test_limiter_window_ends(backend):
     _, limiter = backend
-    assert await limiter.acquire("k", 1, timedelta(milliseconds=300)) == 0.0
-    assert await limiter.acquire("k", 1, timedelta(milliseconds=300)) > 0
-    await asyncio.sleep(0.5)
-    assert await limiter.acquire("k", 1, timedelta(milliseconds=300)) == 0.0
+    window = timedelta(milliseconds=300)
+    assert await limiter.acquire("k", 1, window) == 0.0
+    assert 0 < await limiter.acquire("k", 1, window) <= 0.3
+
+    async def allowed_again() -> bool:
+        return await limiter.acquire("k", 1, window) == 0.0
+
+    await eventually(allowed_again)
 
 
 async def test_limiter_release_gives_the_hit_back(backend):

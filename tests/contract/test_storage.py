@@ -52,6 +52,16 @@ async def test_user_concurrent_creation_gives_one_user(request, store):
     assert len({u.id for u in users}) == 1
 
 
+async def test_token_version_starts_at_zero_and_moves_on_atomically(store):
+    (user,) = await new_users(store, 1)
+    assert user.token_version == 0
+    bumped = await asyncio.gather(*[store.users.bump_token_version(user.id) for _ in range(5)])
+    assert sorted(u.token_version for u in bumped)[-1] == 5
+    assert (await store.users.get(user.id)).token_version == 5
+    assert (await store.users.get_by_email(user.email)).token_version == 5
+    assert await store.users.bump_token_version("no-such-user") is None
+
+
 async def test_user_rename_and_get_many(store):
     a, b = await new_users(store, 2)
     renamed = await store.users.update_name(a.id, "Zoë 🚀")
@@ -264,22 +274,56 @@ async def test_mark_read_for_a_non_member(store):
     assert await store.chats.mark_read(chat.id, outsider.id, 1) is None
 
 
-async def test_my_chats_latest_activity_first(store):
+@pytest.fixture
+def stamps(store, monkeypatch):
+    """The time every backend stamps on what it writes, moved by the test: no sleeps needed."""
+    from tests.conftest import FakeClock
+
+    clock = FakeClock()
+    if store.kind == "memory":
+        monkeypatch.setattr(store.chats, "_clock", clock)
+        monkeypatch.setattr(store.messages, "_clock", clock)
+    elif store.kind in ("sqlite", "postgresql"):
+        monkeypatch.setattr("chat_web.adapters.storage.sql._now", clock.now)
+    else:
+        monkeypatch.setattr("chat_web.adapters.storage.mongo._now", clock.now)
+    return clock
+
+
+async def test_my_chats_latest_activity_first(store, stamps):
     me, x, y, z = await new_users(store, 4)
     chat_x = await store.chats.get_or_create_direct(me.id, x.id)
     chat_y = await store.chats.get_or_create_direct(me.id, y.id)
     others = await store.chats.get_or_create_direct(x.id, y.id)
     group = await store.chats.create_group(z.id, "G", [me.id, x.id])
     for chat, sender in [(chat_x, x), (chat_y, me), (group, z), (chat_x, me)]:
-        await asyncio.sleep(0.005)  # distinct activity times
+        stamps.advance(seconds=1)
         await store.messages.append(text(chat, sender, "hey"))
     views = await store.chats.list_for_user(me.id)
     assert [v.chat.id for v in views] == [chat_x.id, group.id, chat_y.id]
     assert others.id not in {v.chat.id for v in views}
     assert set(views[1].chat.member_ids) == {z.id, me.id, x.id}
-    older = await store.chats.list_for_user(me.id, limit=2, before=views[0].chat.updated_at)
+    first = views[0].chat
+    older = await store.chats.list_for_user(me.id, limit=2, older_than=(first.updated_at, first.id))
     assert [v.chat.id for v in older] == [group.id, chat_y.id]
     assert [v.chat.id for v in await store.chats.list_for_user(me.id, limit=1)] == [chat_x.id]
+
+
+async def test_chats_that_share_a_time_are_each_listed_once_across_pages(store, stamps):
+    me, *friends = await new_users(store, 6)
+    for friend in friends:  # five chats, all created at the same instant
+        await store.chats.get_or_create_direct(me.id, friend.id)
+    everything = await store.chats.list_for_user(me.id)
+    assert len({v.chat.updated_at for v in everything}) == 1
+    paged, key = [], None
+    while True:
+        page = await store.chats.list_for_user(me.id, limit=2, older_than=key)
+        if not page:
+            break
+        paged += [v.chat.id for v in page]
+        key = (page[-1].chat.updated_at, page[-1].chat.id)
+    assert paged == [v.chat.id for v in everything]
+    assert len(set(paged)) == 5
 
 
 @pytest.mark.parametrize(

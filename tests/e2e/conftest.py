@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,16 +14,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import REDIS_URL, need_service, port_open
+from tests.support.limits import lifted_limits_env
+from tests.support.processes import free_port, stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 START_TIMEOUT = 300  # the first run installs the frontend packages
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(url: str, process: subprocess.Popen, log: Path, deadline: float) -> None:
@@ -53,6 +46,8 @@ def app_env(data: Path, **overrides: str) -> dict[str, str]:
         "SMTP_HOST": "",
         "RABBITMQ_URL": "",
         "REFLEX_TELEMETRY_ENABLED": "false",
+        # Every browser of the suite signs in from 127.0.0.1: per-address limits would trip.
+        **lifted_limits_env(),
         **overrides,
     }
 
@@ -71,12 +66,7 @@ def start_app(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen:
 
 
 def stop_app(process: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+    stop_group(process, timeout=20)
 
 
 def need_bun() -> None:

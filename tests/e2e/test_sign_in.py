@@ -26,6 +26,14 @@ def ask_for_code(page: Page, base: str, email: str) -> None:
     expect(page.get_by_text(email, exact=True)).to_be_visible()
 
 
+def type_code_from_outbox(page: Page, context, base: str, email: str) -> None:
+    outbox = context.new_page()
+    code = code_from_outbox(outbox, base, email)
+    outbox.close()
+    page.locator("#otp-0").click()
+    page.keyboard.type(code, delay=40)
+
+
 def test_new_user_signs_in_renames_reloads_and_signs_out(app_server, context):
     base = app_server["frontend"]
     email = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
@@ -39,13 +47,8 @@ def test_new_user_signs_in_renames_reloads_and_signs_out(app_server, context):
     expect(page.locator("#resend")).to_be_disabled()
     expect(page.locator("#resend")).to_contain_text("Resend code in")
 
-    outbox = context.new_page()
-    code = code_from_outbox(outbox, base, email)
-    outbox.close()
-
     # Typing digit by digit moves through the boxes and submits when full.
-    page.locator("#otp-0").click()
-    page.keyboard.type(code, delay=40)
+    type_code_from_outbox(page, context, base, email)
     expect(page).to_have_url(re.compile(r"/chat$"))
     expect(page.locator("#signed-in-name")).to_have_text(email.split("@")[0])
 
@@ -83,7 +86,7 @@ def test_wrong_code_shows_an_error_and_a_pasted_code_signs_in(app_server, contex
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     page.locator("#otp-0").click()
     page.keyboard.type(wrong, delay=30)
-    expect(page.get_by_text(re.compile("That code is wrong; 4 tries left"))).to_be_visible()
+    expect(page.get_by_text(re.compile("That code is wrong or has expired; 4 tries left"))).to_be_visible()
     expect(page).to_have_url(re.compile(r"/verify$"))
 
     # Backspace on an empty box steps back to the previous one.
@@ -102,3 +105,30 @@ def test_wrong_code_shows_an_error_and_a_pasted_code_signs_in(app_server, contex
         f" {code[:3]}-{code[3:]} ",
     )
     expect(page).to_have_url(re.compile(r"/chat$"))
+
+
+def sign_in(page: Page, context, base: str, email: str) -> None:
+    ask_for_code(page, base, email)
+    type_code_from_outbox(page, context, base, email)
+    expect(page).to_have_url(re.compile(r"/chat$"))
+
+
+def test_sign_out_everywhere_ends_the_session_on_another_device(app_server, browser, context):
+    base = app_server["frontend"]
+    page = context.new_page()
+    sign_in(page, context, base, f"everywhere-{uuid.uuid4().hex[:8]}@example.com")
+    # A second device holding the same session cookie.
+    other_device = browser.new_context(storage_state=context.storage_state())
+    try:
+        other = other_device.new_page()
+        other.goto(f"{base}/profile")
+        expect(other).to_have_url(re.compile(r"/profile$"))
+
+        page.goto(f"{base}/profile")
+        page.locator("#sign-out-everywhere").click()
+        expect(page).to_have_url(re.compile(r"/login$"))
+
+        other.goto(f"{base}/chat")
+        expect(other).to_have_url(re.compile(r"/login$"))
+    finally:
+        other_device.close()

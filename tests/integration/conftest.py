@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
+import contextlib
 import uuid
 
 import httpx
 import pytest
 
 from chat_web import container
-from chat_web.adapters.mail.outbox import latest
 from chat_web.api.app import create_api
 from chat_web.config import Settings
+from tests.support.sign_in import code_from_outbox
 
 
 def settings_for(request, kind: str, tmp_path) -> Settings:
@@ -30,12 +30,19 @@ async def settings(request, tmp_path):
     return settings_for(request, request.param, tmp_path)
 
 
-@pytest.fixture
-async def client(settings):
+@contextlib.asynccontextmanager
+async def running_api(settings: Settings):
+    """The app's services on these settings and an HTTP client of its API (in process)."""
     async with container.running(settings):
         transport = httpx.ASGITransport(app=create_api())
         async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as http:
             yield http
+
+
+@pytest.fixture
+async def client(settings):
+    async with running_api(settings) as http:
+        yield http
 
 
 @pytest.fixture
@@ -44,8 +51,7 @@ def email() -> str:
 
 
 def mailed_code(settings: Settings, email: str) -> str:
-    mail = next(m for m in latest(settings.outbox_file, 50) if m["to"] == email)
-    return re.search(r"\b(\d{6})\b", mail["body"]).group(1)
+    return code_from_outbox(settings.outbox_file, email)
 
 
 async def sign_in(client, settings, email) -> dict:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 
 import pytest
 
 from chat_web import container
-from tests.integration.conftest import bearer, mailed_code, settings_for, sign_in
+from tests.integration.conftest import bearer, mailed_code, running_api, settings_for, sign_in
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "congodb"])
@@ -132,3 +133,22 @@ async def test_openapi_document_lists_the_routes(client):
     document = (await client.get("/openapi.json")).json()
     assert document["openapi"].startswith("3.")
     assert {"/api/v1/login", "/api/v1/verify", "/api/v1/me", "/api/v1/update/user"} <= set(document["paths"])
+
+
+async def test_logout_everywhere_refuses_the_old_tokens_and_a_new_sign_in_works(settings, email):
+    quick = settings.model_copy(update={"otp_resend_seconds": 1})
+    async with running_api(quick) as client:
+        first = await sign_in(client, quick, email)
+        assert (await client.post("/logout", headers=bearer(first["token"]))).status_code == 204
+        assert (await client.get("/me", headers=bearer(first["token"]))).status_code == 200  # stateless
+        assert (await client.post("/logout?all=true")).status_code == 401
+        assert (await client.post("/logout?all=true", headers=bearer(first["token"]))).status_code == 204
+        refused = await client.get("/me", headers=bearer(first["token"]))
+        assert refused.status_code == 401 and "every device" in refused.json()["detail"]
+        deadline = asyncio.get_running_loop().time() + 10
+        while (await client.post("/login", json={"email": email})).status_code == 429:
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.1)
+        code = mailed_code(quick, email)
+        second = await client.post("/verify", json={"email": email, "otp": code})
+        assert (await client.get("/me", headers=bearer(second.json()["token"]))).status_code == 200

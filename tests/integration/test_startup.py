@@ -147,3 +147,26 @@ def test_a_second_app_process_on_the_same_data_without_redis_is_refused(tmp_path
     again = _hold(tmp_path, wait=5)
     out, _ = again.communicate(timeout=30)
     assert again.returncode == 0 and "serving" in out
+
+
+async def test_the_start_up_retry_keeps_trying_whatever_fails(tmp_path, monkeypatch):
+    real_build = container.build_container
+    failures = [RuntimeError("a bug"), KeyError("config"), ServiceUnavailable("Redis is away")]
+
+    async def flaky_build(settings, tabs=None):
+        if failures:
+            raise failures.pop(0)
+        return await real_build(settings, tabs)
+
+    monkeypatch.setattr(container, "build_container", flaky_build)
+    settings = Settings(_env_file=None, data_dir=tmp_path)
+    async with container.running(settings, retry_every=0.05) as started:
+        assert started is None
+        with pytest.raises(ServiceUnavailable) as caught:
+            container.current()
+        assert "a bug" not in caught.value.message  # no internals leak to clients
+        deadline = asyncio.get_running_loop().time() + 10
+        while failures or container._current is None:
+            assert asyncio.get_running_loop().time() < deadline, "start-up gave up"
+            await asyncio.sleep(0.02)
+        assert container.current().backends["storage"] == "sqlite"

@@ -43,6 +43,7 @@ class _Handler:
     delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
     arrived: threading.Condition = field(init=False)
+    receiving: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self):
         self.arrived = threading.Condition(self.lock)
@@ -54,6 +55,7 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        self.receiving.set()  # a client is inside the exchange now, waiting for our answer
         if self.delay:
             import asyncio
 

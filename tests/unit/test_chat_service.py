@@ -11,6 +11,7 @@ from chat_web.adapters.storage.memory import InMemoryStore
 from chat_web.domain import BadInput, Forbidden, NotFound
 from chat_web.domain.events import user_topic
 from chat_web.services.chats import ChatService
+from chat_web.services.validation import OFFSET_MAX, SEQ_MAX
 
 
 class RecordingFanOut(InProcessFanOut):
@@ -65,6 +66,31 @@ async def test_two_users_converse_and_events_follow_the_writes(world):
     assert [v.message.text for v in page.messages] == ["hello Bob"]
     assert (await chats.list_chats(bob)).items[0].unread == 0  # the latest page reads the chat
     assert any(e["type"] == "chat.read" for _, e in fanout.published)
+
+
+async def test_the_chat_list_pages_with_a_cursor_over_chats_that_share_a_time(world, clock):
+    chats, store, _ = world
+    me, *friends = await people(store, "me", "a", "b", "c", "d", "e")
+    for friend in friends:  # the clock stands still: every chat has the same updated_at
+        await chats.open_direct(me, friend.id)
+    pages = [await chats.list_chats(me, limit=2)]
+    while pages[-1].next_cursor:
+        pages.append(await chats.list_chats(me, limit=2, cursor=pages[-1].next_cursor))
+    assert [len(p.items) for p in pages] == [2, 2, 1]
+    listed = [s.chat.id for p in pages for s in p.items]
+    assert sorted(listed, reverse=True) == listed and len(set(listed)) == 5
+    clock.advance(seconds=1)
+    await chats.send_text(me, listed[-1], "news")
+    assert (await chats.list_chats(me, limit=1)).items[0].chat.id == listed[-1]  # activity moves it up
+    assert (await chats.list_chats(me)).next_cursor is None
+
+
+@pytest.mark.parametrize("cursor", ["nope", "W10", "x" * 500, 7, '["2026-01-01T00:00:00", "naive"]'])
+async def test_a_cursor_that_is_not_ours_is_refused(world, cursor):
+    chats, store, _ = world
+    (me,) = await people(store, "me")
+    with pytest.raises(BadInput, match="cursor"):
+        await chats.list_chats(me, cursor=cursor)
 
 
 async def test_a_retried_send_returns_the_first_result_and_publishes_once(world):
@@ -201,6 +227,16 @@ async def test_paging_arguments(world):
     for bad in (0, 101, -1, "10"):
         with pytest.raises(BadInput):
             await chats.history(bob, chat.id, limit=bad)
+    for bad_seq in (-1, SEQ_MAX + 1, 2**63, True):
+        for call in (
+            chats.history(bob, chat.id, before_seq=bad_seq),
+            chats.history(bob, chat.id, after_seq=bad_seq),
+            chats.mark_read(bob, chat.id, bad_seq),
+        ):
+            with pytest.raises(BadInput, match=str(SEQ_MAX)):
+                await call
+    with pytest.raises(BadInput, match="offset"):
+        await chats.search_users(bob, "a", offset=OFFSET_MAX + 1)
 
 
 async def test_search_users_excludes_me(world):

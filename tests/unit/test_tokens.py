@@ -10,7 +10,7 @@ import jwt
 import pytest
 
 from chat_web.domain import Unauthorized
-from chat_web.services.tokens import TokenService
+from chat_web.services.tokens import TokenClaims, TokenService
 
 SECRET = "unit-test-secret-that-is-long-enough-123"
 
@@ -25,65 +25,84 @@ def _b64(data: dict) -> str:
 
 
 def test_round_trip(tokens):
-    assert tokens.subject(tokens.issue("user-1")) == "user-1"
+    assert tokens.read(tokens.issue("user-1", 3)) == TokenClaims("user-1", 3)
 
 
-def test_claims_are_hs256_with_a_fifteen_day_expiry(tokens, clock):
-    token = tokens.issue("user-1")
+def test_claims_are_hs256_with_a_fifteen_day_expiry_issuer_audience_and_version(tokens, clock):
+    token = tokens.issue("user-1", 2)
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
     claims = jwt.decode(token, options={"verify_signature": False})
-    assert claims["sub"] == "user-1"
+    assert [claims[k] for k in ("sub", "ver", "iss", "aud")] == ["user-1", 2, "chat_web", "chat_web"]
     assert claims["exp"] - claims["iat"] == 15 * 24 * 3600
+
+
+def test_another_issuer_or_audience_with_the_same_secret(tokens, clock):
+    for other in (
+        TokenService(SECRET, timedelta(days=1), clock, issuer="staging"),
+        TokenService(SECRET, timedelta(days=1), clock, audience="another-app"),
+    ):
+        with pytest.raises(Unauthorized):
+            tokens.read(other.issue("user-1"))
 
 
 def test_expired_token(tokens, clock):
     token = tokens.issue("user-1")
     clock.advance(days=15)
     with pytest.raises(Unauthorized, match="expired"):
-        tokens.subject(token)
+        tokens.read(token)
 
 
 def test_token_just_before_expiry(tokens, clock):
     token = tokens.issue("user-1")
     clock.advance(days=14, hours=23)
-    assert tokens.subject(token) == "user-1"
+    assert tokens.read(token).user_id == "user-1"
 
 
 def test_other_secret(tokens, clock):
     forged = TokenService("another-secret-another-secret-12345", timedelta(days=1), clock).issue("user-1")
     with pytest.raises(Unauthorized):
-        tokens.subject(forged)
+        tokens.read(forged)
 
 
 def test_tampered_payload(tokens):
     header, _, signature = tokens.issue("user-1").split(".")
     payload = _b64({"sub": "admin", "exp": 4_000_000_000})
     with pytest.raises(Unauthorized):
-        tokens.subject(f"{header}.{payload}.{signature}")
+        tokens.read(f"{header}.{payload}.{signature}")
 
 
 def test_alg_none(tokens):
     unsigned = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64({'sub': 'user-1', 'exp': 4_000_000_000})}."
     with pytest.raises(Unauthorized):
-        tokens.subject(unsigned)
+        tokens.read(unsigned)
 
 
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # the forger's problem
 def test_other_algorithm_with_the_right_key(tokens):
     hs512 = jwt.encode({"sub": "user-1", "exp": 4_000_000_000}, SECRET, algorithm="HS512")
     with pytest.raises(Unauthorized):
-        tokens.subject(hs512)
+        tokens.read(hs512)
+
+
+GOOD_CLAIMS = {"sub": "user-1", "exp": 4_000_000_000, "iss": "chat_web", "aud": "chat_web", "ver": 0}
 
 
 @pytest.mark.parametrize(
-    "claims", [{"exp": 4_000_000_000}, {"sub": "user-1"}, {"sub": 7, "exp": 4_000_000_000}]
+    "claims",
+    [
+        *({k: v for k, v in GOOD_CLAIMS.items() if k != missing} for missing in GOOD_CLAIMS),
+        {**GOOD_CLAIMS, "sub": 7},
+        {**GOOD_CLAIMS, "ver": "0"},
+        {**GOOD_CLAIMS, "ver": True},
+    ],
 )
 def test_missing_or_wrong_claims(tokens, claims):
+    assert tokens.read(jwt.encode(GOOD_CLAIMS, SECRET, algorithm="HS256")).user_id == "user-1"
     with pytest.raises(Unauthorized):
-        tokens.subject(jwt.encode(claims, SECRET, algorithm="HS256"))
+        tokens.read(jwt.encode(claims, SECRET, algorithm="HS256"))
 
 
 @pytest.mark.parametrize("garbage", ["", "abc", "a.b.c", "Bearer xyz"])
 def test_garbage(tokens, garbage):
     with pytest.raises(Unauthorized):
-        tokens.subject(garbage)
+        tokens.read(garbage)

@@ -5,14 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
-from chat_web.domain import OtpRecord, ServiceUnavailable
-
-
-def _unavailable(exc: Exception) -> ServiceUnavailable:
-    return ServiceUnavailable(f"Redis cannot be reached: {exc}")
-
+from chat_web.adapters.redis_outage import redis_outages
+from chat_web.domain import OtpRecord
 
 # Count a try and read the code in one step, and never touch a key that is gone
 # (HINCRBY on a missing key would create one without a TTL).
@@ -23,6 +18,7 @@ return {redis.call('HGET', KEYS[1], 'hash'), redis.call('HGET', KEYS[1], 'expire
 """
 
 
+@redis_outages
 class RedisOtpStore:
     def __init__(self, redis: Redis, prefix: str = "otp:"):
         self._redis = redis
@@ -34,27 +30,21 @@ class RedisOtpStore:
 
     async def save(self, email: str, record: OtpRecord, ttl: timedelta) -> None:
         key = self._key(email)
-        try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.delete(key)
-                pipe.hset(
-                    key,
-                    mapping={
-                        "hash": record.code_hash,
-                        "expires": record.expires_at.timestamp(),
-                        "attempts": record.attempts,
-                    },
-                )
-                pipe.pexpire(key, int(ttl.total_seconds() * 1000))
-                await pipe.execute()
-        except RedisError as exc:
-            raise _unavailable(exc) from exc
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            pipe.hset(
+                key,
+                mapping={
+                    "hash": record.code_hash,
+                    "expires": record.expires_at.timestamp(),
+                    "attempts": record.attempts,
+                },
+            )
+            pipe.pexpire(key, int(ttl.total_seconds() * 1000))
+            await pipe.execute()
 
     async def take_attempt(self, email: str) -> OtpRecord | None:
-        try:
-            found = await self._take_attempt(keys=[self._key(email)])
-        except RedisError as exc:
-            raise _unavailable(exc) from exc
+        found = await self._take_attempt(keys=[self._key(email)])
         if not found:
             return None
         code_hash, expires, attempts = found
@@ -65,12 +55,10 @@ class RedisOtpStore:
         )
 
     async def delete(self, email: str) -> bool:
-        try:
-            return bool(await self._redis.delete(self._key(email)))
-        except RedisError as exc:
-            raise _unavailable(exc) from exc
+        return bool(await self._redis.delete(self._key(email)))
 
 
+@redis_outages
 class RedisRateLimiter:
     """Fixed-window counters: INCR plus an expiry set only by the first hit."""
 
@@ -80,22 +68,16 @@ class RedisRateLimiter:
 
     async def acquire(self, key: str, limit: int, window: timedelta) -> float:
         full_key = self._prefix + key
-        try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.incr(full_key)
-                pipe.pexpire(full_key, int(window.total_seconds() * 1000), nx=True)
-                pipe.pttl(full_key)
-                count, _, ttl_ms = await pipe.execute()
-        except RedisError as exc:
-            raise _unavailable(exc) from exc
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(full_key)
+            pipe.pexpire(full_key, int(window.total_seconds() * 1000), nx=True)
+            pipe.pttl(full_key)
+            count, _, ttl_ms = await pipe.execute()
         if count > limit:
             return max(ttl_ms, 1) / 1000
         return 0.0
 
     async def release(self, key: str) -> None:
         full_key = self._prefix + key
-        try:
-            if await self._redis.decr(full_key) <= 0:
-                await self._redis.delete(full_key)
-        except RedisError as exc:
-            raise _unavailable(exc) from exc
+        if await self._redis.decr(full_key) <= 0:
+            await self._redis.delete(full_key)

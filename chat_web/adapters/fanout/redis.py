@@ -19,6 +19,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from chat_web.adapters.fanout.subscribers import Subscribers
+from chat_web.adapters.redis_outage import redis_outages
 from chat_web.domain import ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -27,9 +28,11 @@ _RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 
 
 def _unavailable(exc: Exception) -> ServiceUnavailable:
-    return ServiceUnavailable(f"Redis cannot be reached: {exc}")
+    log.warning("Redis is unavailable: %s: %s", type(exc).__name__, exc)
+    return ServiceUnavailable("Redis cannot be reached; try again shortly.")
 
 
+@redis_outages  # publish: 503 naming Redis, never a 500
 class RedisFanOut:
     def __init__(self, redis: Redis, prefix: str = "chat:events:", queue_size: int = 1000):
         self._redis = redis
@@ -41,10 +44,7 @@ class RedisFanOut:
         self._channels: set[str] = set()  # topics Redis has confirmed we listen to
 
     async def publish(self, topic: str, event: dict[str, Any]) -> None:
-        try:
-            await self._redis.publish(self._prefix + topic, json.dumps(event))
-        except RedisError as exc:
-            raise _unavailable(exc) from exc
+        await self._redis.publish(self._prefix + topic, json.dumps(event))
 
     @property
     def pubsub_connections(self) -> int:

@@ -104,6 +104,10 @@ class AmqpMailQueue:
             except (pika.exceptions.AMQPError, OSError) as exc:
                 error = exc
                 self._disconnect()
+            except Exception as exc:  # noqa: BLE001 - the thread must live on: this is the 503 path
+                log.exception("unexpected error publishing to RabbitMQ")
+                error = exc
+                self._disconnect()
         log.warning("mail queue unavailable: %r", error)
         future.set_exception(
             ServiceUnavailable("The mail queue (RabbitMQ) cannot be reached; try again shortly.")
@@ -124,7 +128,7 @@ class AmqpMailQueue:
             return
         try:
             self._connection.process_data_events(time_limit=0)
-        except (pika.exceptions.AMQPError, OSError):
+        except Exception:  # noqa: BLE001 - a broken connection is reopened by the next publish
             self._disconnect()
 
     def _disconnect(self) -> None:

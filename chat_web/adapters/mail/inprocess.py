@@ -26,3 +26,7 @@ class InProcessMailQueue:
         except PermanentMailError as exc:
             log.warning("mail to %s refused: %s", message.to, exc)
             raise BadInput("The mail server refused that address.") from exc
+        except Exception as exc:
+            # A bug in sending: the user gets a 503 to retry, the log gets the traceback.
+            log.exception("mail to %s failed unexpectedly", message.to)
+            raise ServiceUnavailable("Mail cannot be sent right now; try again shortly.") from exc

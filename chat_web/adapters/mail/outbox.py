@@ -9,6 +9,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+from chat_web.adapters.mail.contract import TransientMailError
 from chat_web.domain import MailMessage
 
 log = logging.getLogger("mailer.outbox")
@@ -28,11 +29,15 @@ class OutboxSender:
             "html": message.html,
             "at": datetime.now(UTC).isoformat(),
         }
-        with _lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps(entry) + "\n")
-            self._trim()
+        try:
+            with _lock:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with self.path.open("a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(entry) + "\n")
+                self._trim()
+        except OSError as exc:
+            # A full disk or a wrong path: retried like a mail server that is down, then dead-lettered.
+            raise TransientMailError(f"the outbox {self.path} cannot be written: {exc}") from exc
         # The body carries the code, so the log names only where the mail went.
         log.info("mail to %s (%s) kept in the dev outbox %s", message.to, message.subject, self.path)
 

@@ -47,10 +47,6 @@ class SmtpSender:
         self._backend = SMTPBackend(**self.options)
         self._lock = threading.Lock()  # one SMTP conversation at a time on that connection
 
-    def close(self) -> None:
-        with self._lock:
-            self._backend.close()
-
     def send(self, message: MailMessage) -> None:
         mail = emails.Message(
             subject=message.subject,

@@ -10,9 +10,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
-from chat_web.domain import ServiceUnavailable
+from chat_web.adapters.redis_outage import redis_outages
 
 # Drop expired leases, note whether any was left, add this one: one step, so two
 # processes cannot both miss (or both see) the user coming online.
@@ -32,10 +31,7 @@ return 1
 """
 
 
-def _unavailable(exc: Exception) -> ServiceUnavailable:
-    return ServiceUnavailable(f"Redis cannot be reached: {exc}")
-
-
+@redis_outages  # every method: 503 naming Redis, never a 500
 class RedisPresence:
     def __init__(self, redis: Redis, prefix: str = "presence:"):
         self._redis = redis
@@ -51,49 +47,37 @@ class RedisPresence:
         if not leases:
             return []
         keep = max(60, int((until - now).total_seconds()) * 2)
-        try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for user_id, tab in leases:
-                    await self._touch(
-                        keys=[self._key(user_id)],
-                        args=[now.timestamp(), until.timestamp(), tab, keep],
-                        client=pipe,
-                    )
-                before = await pipe.execute()
-        except RedisError as exc:
-            raise _unavailable(exc) from exc
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for user_id, tab in leases:
+                await self._touch(
+                    keys=[self._key(user_id)],
+                    args=[now.timestamp(), until.timestamp(), tab, keep],
+                    client=pipe,
+                )
+            before = await pipe.execute()
         came = [user_id for (user_id, _), count in zip(leases, before, strict=True) if int(count) == 0]
         return list(dict.fromkeys(came))
 
     async def settle(self, user_id: str, now: datetime, left_at: datetime) -> bool:
-        try:
-            settled = await self._settle(
-                keys=[self._key(user_id), self._last_seen_key],
-                args=[now.timestamp(), user_id, left_at.timestamp()],
-            )
-        except RedisError as exc:
-            raise _unavailable(exc) from exc
+        settled = await self._settle(
+            keys=[self._key(user_id), self._last_seen_key],
+            args=[now.timestamp(), user_id, left_at.timestamp()],
+        )
         return bool(settled)
 
     async def online(self, user_ids: Sequence[str], now: datetime) -> set[str]:
         ids = list(dict.fromkeys(user_ids))
         if not ids:
             return set()
-        try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for user_id in ids:
-                    pipe.zcount(self._key(user_id), f"({now.timestamp()}", "+inf")
-                counts = await pipe.execute()
-        except RedisError as exc:
-            raise _unavailable(exc) from exc
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for user_id in ids:
+                pipe.zcount(self._key(user_id), f"({now.timestamp()}", "+inf")
+            counts = await pipe.execute()
         return {u for u, n in zip(ids, counts, strict=True) if int(n) > 0}
 
     async def last_seen(self, user_ids: Sequence[str]) -> dict[str, datetime]:
         ids = list(dict.fromkeys(user_ids))
         if not ids:
             return {}
-        try:
-            values = await self._redis.hmget(self._last_seen_key, ids)
-        except RedisError as exc:
-            raise _unavailable(exc) from exc
+        values = await self._redis.hmget(self._last_seen_key, ids)
         return {u: datetime.fromtimestamp(float(v), UTC) for u, v in zip(ids, values, strict=True) if v}

@@ -22,7 +22,7 @@ from chat_web.domain import (
     direct_key,
     preview_of,
 )
-from chat_web.ports import Clock
+from chat_web.ports import ChatKey, Clock
 
 
 def _new_id() -> str:
@@ -84,6 +84,13 @@ class InMemoryUserRepo:
         if user is None:
             return None
         self._d.users[user_id] = replace(user, name=name)
+        return self._d.users[user_id]
+
+    async def bump_token_version(self, user_id: str) -> User | None:
+        user = self._d.users.get(user_id)
+        if user is None:
+            return None
+        self._d.users[user_id] = replace(user, token_version=user.token_version + 1)
         return self._d.users[user_id]
 
     async def search(
@@ -171,12 +178,13 @@ class InMemoryChatRepo:
         return [self._d.members[(chat_id, u)] for u in chat.member_ids] if chat else []
 
     async def list_for_user(
-        self, user_id: str, limit: int = 50, before: datetime | None = None
+        self, user_id: str, limit: int = 50, older_than: ChatKey | None = None
     ) -> list[ChatView]:
         views = [
             ChatView(chat, self._d.members[(chat.id, user_id)])
             for chat in self._d.chats.values()
-            if (chat.id, user_id) in self._d.members and (before is None or chat.updated_at < before)
+            if (chat.id, user_id) in self._d.members
+            and (older_than is None or (chat.updated_at, chat.id) < older_than)
         ]
         views.sort(key=lambda v: (v.chat.updated_at, v.chat.id), reverse=True)
         return views[:limit]

@@ -15,8 +15,9 @@ from typing import Any
 from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, ExecutionTimeout, PyMongoError
 
+from chat_web.adapters.outage import translate_outages
 from chat_web.domain import (
     Chat,
     ChatView,
@@ -30,6 +31,16 @@ from chat_web.domain import (
     direct_key,
     preview_of,
 )
+from chat_web.ports import ChatKey
+
+
+def is_outage(exc: BaseException) -> bool:
+    """The server is away, switching primaries or too slow (AutoReconnect is a ConnectionFailure)."""
+    return isinstance(exc, (ConnectionFailure, ExecutionTimeout, OSError))
+
+
+# Every repository method: a server that went away answers 503 naming it, never a 500.
+_outages = translate_outages(is_outage, lambda _repo: "MongoDB")
 
 
 def _oid(value: str) -> ObjectId | None:
@@ -50,7 +61,13 @@ def _utc(value: datetime) -> datetime:
 
 
 def _user(doc: dict) -> User:
-    return User(id=str(doc["_id"]), email=doc["email"], name=doc["name"], created_at=_utc(doc["created_at"]))
+    return User(
+        id=str(doc["_id"]),
+        email=doc["email"],
+        name=doc["name"],
+        created_at=_utc(doc["created_at"]),
+        token_version=doc.get("token_version", 0),
+    )
 
 
 def _chat(doc: dict) -> Chat:
@@ -129,6 +146,7 @@ class MongoStore:
         await self.client.close()
 
 
+@_outages
 class MongoUserRepo:
     def __init__(self, db):
         self._users = db.users
@@ -173,6 +191,15 @@ class MongoUserRepo:
         )
         return _user(doc) if doc else None
 
+    async def bump_token_version(self, user_id: str) -> User | None:
+        oid = _oid(user_id)
+        if oid is None:
+            return None
+        doc = await self._users.find_one_and_update(
+            {"_id": oid}, {"$inc": {"token_version": 1}}, return_document=ReturnDocument.AFTER
+        )
+        return _user(doc) if doc else None
+
     async def search(
         self, prefix: str, limit: int, offset: int = 0, exclude_id: str | None = None
     ) -> list[User]:
@@ -188,6 +215,7 @@ class MongoUserRepo:
             await self._users.delete_one({"_id": oid})
 
 
+@_outages
 class MongoChatRepo:
     def __init__(self, db):
         self._chats = db.chats
@@ -279,14 +307,18 @@ class MongoChatRepo:
         return [_member(doc) async for doc in cursor]
 
     async def list_for_user(
-        self, user_id: str, limit: int = 50, before: datetime | None = None
+        self, user_id: str, limit: int = 50, older_than: ChatKey | None = None
     ) -> list[ChatView]:
         user_oid = _oid(user_id)
         if user_oid is None:
             return []
         query: dict[str, Any] = {"member_ids": user_oid}
-        if before is not None:
-            query["updated_at"] = {"$lt": before}
+        if older_than is not None:
+            at, chat_id = older_than
+            older: list[dict[str, Any]] = [{"updated_at": {"$lt": at}}]
+            if chat_oid := _oid(chat_id):
+                older.append({"updated_at": at, "_id": {"$lt": chat_oid}})
+            query["$or"] = older
         cursor = self._chats.find(query).sort([("updated_at", DESCENDING), ("_id", DESCENDING)]).limit(limit)
         chats = [doc async for doc in cursor]
         mine = {
@@ -311,6 +343,7 @@ class MongoChatRepo:
         return _member(doc) if doc else None
 
 
+@_outages
 class MongoMessageRepo:
     def __init__(self, db):
         self._messages = db.messages

@@ -13,12 +13,14 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import bindparam, case, event, func, insert, or_, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy import and_, bindparam, case, event, func, insert, or_, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from chat_web.adapters.outage import translate_outages
 from chat_web.adapters.storage.sql_schema import (
     ChatRow,
     MemberRow,
@@ -41,6 +43,7 @@ from chat_web.domain import (
     direct_key,
     preview_of,
 )
+from chat_web.ports import ChatKey
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -67,6 +70,25 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # so that a write seldom pays for copying the WAL back into the database.
     cursor.execute(f"PRAGMA wal_autocheckpoint={_AUTOCHECKPOINT_PAGES}")
     cursor.close()
+
+
+# SQLSTATE classes of a server that is away, starting, stopping or full: connection
+# exception, insufficient resources, operator intervention (shutdown), system error.
+_OUTAGE_SQLSTATE_CLASSES = {"08", "53", "57", "58"}
+
+
+def is_outage(exc: BaseException) -> bool:
+    """The database is away or overloaded (not: a constraint refused a row, a bad query)."""
+    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout, OSError)):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    return exc.connection_invalidated or sqlstate[:2] in _OUTAGE_SQLSTATE_CLASSES
+
+
+# Every repository method: a database that went away answers 503 naming it, never a 500.
+_outages = translate_outages(is_outage, lambda repo: f"The database ({repo._db.backend})")
 
 
 def _upgrade(connection) -> None:
@@ -112,8 +134,9 @@ class SqlDatabase:
                     if self.backend == "postgresql":
                         await conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_MIGRATION_LOCK})")
                         await conn.commit()
-        except (OperationalError, DBAPIError, OSError) as exc:
-            if isinstance(exc, IntegrityError):
+        except Exception as exc:
+            # At start-up any database error but a refused row is worth waiting out.
+            if isinstance(exc, IntegrityError) or not (is_outage(exc) or isinstance(exc, DBAPIError)):
                 raise
             raise ServiceUnavailable(f"The database ({self.backend}) cannot be reached: {exc}") from exc
 
@@ -155,6 +178,7 @@ class SqlStore:
         await self.db.close()
 
 
+@_outages
 class SqlUserRepo:
     def __init__(self, db: SqlDatabase):
         self._db = db
@@ -200,6 +224,14 @@ class SqlUserRepo:
             row.name = name
         return to_user(row)
 
+    async def bump_token_version(self, user_id: str) -> User | None:
+        table = UserRow.__table__
+        async with self._db.session() as session, session.begin():
+            await session.exec(
+                update(table).where(table.c.id == user_id).values(token_version=table.c.token_version + 1)
+            )
+        return await self.get(user_id)
+
     async def search(
         self, prefix: str, limit: int, offset: int = 0, exclude_id: str | None = None
     ) -> list[User]:
@@ -223,6 +255,7 @@ class SqlUserRepo:
                 await session.delete(row)
 
 
+@_outages
 class SqlChatRepo:
     def __init__(self, db: SqlDatabase):
         self._db = db
@@ -316,15 +349,21 @@ class SqlChatRepo:
             return [to_member(row) for row in rows]
 
     async def list_for_user(
-        self, user_id: str, limit: int = 50, before: datetime | None = None
+        self, user_id: str, limit: int = 50, older_than: ChatKey | None = None
     ) -> list[ChatView]:
         query = (
             select(ChatRow, MemberRow)
             .join(MemberRow, col(MemberRow.chat_id) == col(ChatRow.id))
             .where(MemberRow.user_id == user_id)
         )
-        if before is not None:
-            query = query.where(col(ChatRow.updated_at) < before)
+        if older_than is not None:
+            at, chat_id = older_than
+            query = query.where(
+                or_(
+                    col(ChatRow.updated_at) < at,
+                    and_(col(ChatRow.updated_at) == at, col(ChatRow.id) < chat_id),
+                )
+            )
         query = query.order_by(col(ChatRow.updated_at).desc(), col(ChatRow.id).desc()).limit(limit)
         async with self._db.session() as session:
             rows = (await session.exec(query)).all()
@@ -368,6 +407,7 @@ _SENDER_READ = (
 )
 
 
+@_outages
 class SqlMessageRepo:
     def __init__(self, db: SqlDatabase):
         self._db = db

@@ -21,6 +21,7 @@ class UserRow(SQLModel, table=True):
     email: str = Field(max_length=320, unique=True, index=True)
     name: str = Field(max_length=50, index=True)
     created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class ChatRow(SQLModel, table=True):
@@ -79,7 +80,13 @@ def utc(value: datetime) -> datetime:
 
 
 def to_user(row: UserRow) -> User:
-    return User(id=row.id, email=row.email, name=row.name, created_at=utc(row.created_at))
+    return User(
+        id=row.id,
+        email=row.email,
+        name=row.name,
+        created_at=utc(row.created_at),
+        token_version=row.token_version,
+    )
 
 
 def to_chat(row: ChatRow, member_ids: tuple[str, ...]) -> Chat:

@@ -1,0 +1,210 @@
+"""API load benchmark: signed-in clients sending and reading over REST against the production server.
+
+    python -m benchmarks.api_load                                # 200 clients, 60 s, SQLite and PostgreSQL
+    python -m benchmarks.api_load --clients 50 --seconds 10 --backends sqlite
+
+Each run measures, with the same client, first the floor: a bare ASGI "hello" (benchmarks/hello.py)
+on Granian, the server `reflex run --env prod` uses; then the app itself, started as
+`reflex run --env prod --backend-only` on each storage backend. Every client is its own signed-in
+user with one keep-alive connection; clients are paired in direct chats, and each one loops:
+send a message, read what is new in its chat (after_seq), and every fourth time list its chats.
+
+The abuse limits are lifted (all 200 users come from 127.0.0.1). Everything runs on 127.0.0.1
+and stops by itself: each phase lasts --seconds, each client makes at most --max-requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from benchmarks.common import percentile, table
+from benchmarks.http1 import Connection
+from tests.support.limits import lifted_limits_env
+from tests.support.processes import HOST, serving
+from tests.support.sign_in import sign_in
+
+API = "/api/v1"
+ADMIN_POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    first_error: str = ""
+
+    def error(self, what: str) -> None:
+        self.errors += 1
+        self.first_error = self.first_error or what
+
+
+@dataclass
+class Client:
+    token: str
+    chat_id: str = ""
+    last_seq: int = 0
+
+
+def sign_in_clients(base: str, data_dir: Path, count: int) -> list[Client]:
+    """`count` users signed in through the API (codes from the outbox), paired in direct chats."""
+    clients: list[Client] = []
+    ids: list[str] = []
+    with httpx.Client(base_url=base, timeout=30) as api:
+        for i in range(count):
+            session = sign_in(api, data_dir / "outbox.jsonl", f"load-{i}-{uuid.uuid4().hex[:8]}@example.com")
+            clients.append(Client(session["token"]))
+            ids.append(session["user"]["id"])
+        for a in range(0, count - 1, 2):
+            headers = {"Authorization": f"Bearer {clients[a].token}"}
+            chat = api.post("/chat/new", json={"otherUserId": ids[a + 1]}, headers=headers)
+            chat.raise_for_status()
+            clients[a].chat_id = clients[a + 1].chat_id = chat.json()["chatId"]
+    return [c for c in clients if c.chat_id]
+
+
+async def _timed(tally: Tally, connection: Connection, method: str, path: str, body=None) -> bytes | None:
+    began = time.perf_counter()
+    try:
+        status, answer = await connection.request(method, path, body)
+    except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+        tally.error(f"{method} {path}: {exc!r}")
+        return None
+    tally.latencies.append(time.perf_counter() - began)
+    if status >= 300:
+        tally.error(f"{method} {path}: {status} {answer[:200]!r}")
+        return None
+    return answer
+
+
+async def chat_loop(port: int, client: Client, deadline: float, max_requests: int, tally: Tally) -> None:
+    connection = Connection(HOST, port, {"Authorization": f"Bearer {client.token}"})
+    try:
+        for i in range(max_requests // 3):
+            if time.monotonic() >= deadline:
+                return
+            sent = {"chatId": client.chat_id, "text": f"message {i}", "clientId": uuid.uuid4().hex}
+            await _timed(tally, connection, "POST", f"{API}/message", sent)
+            news = f"{API}/message/{client.chat_id}?after_seq={client.last_seq}&limit=50"
+            page = await _timed(tally, connection, "GET", news)
+            if page:
+                messages = json.loads(page)["messages"]
+                client.last_seq = messages[-1]["seq"] if messages else client.last_seq
+            if i % 4 == 3:
+                await _timed(tally, connection, "GET", f"{API}/chat/all?limit=20")
+    finally:
+        await connection.close()
+
+
+async def hello_loop(port: int, deadline: float, max_requests: int, tally: Tally) -> None:
+    connection = Connection(HOST, port)
+    try:
+        for _ in range(max_requests):
+            if time.monotonic() >= deadline:
+                return
+            await _timed(tally, connection, "GET", "/")
+    finally:
+        await connection.close()
+
+
+def measure(loops) -> tuple[Tally, float]:
+    tally = Tally()
+
+    async def run() -> float:
+        began = time.monotonic()
+        await asyncio.gather(*(loop(tally) for loop in loops))
+        return time.monotonic() - began
+
+    return tally, asyncio.run(run())
+
+
+def row(name: str, clients: int, tally: Tally, elapsed: float, floor: float | None) -> list[str]:
+    rate = len(tally.latencies) / elapsed
+    ms = [f"{percentile(tally.latencies, p) * 1000:.1f}" for p in (50, 99)] if tally.latencies else ["-", "-"]
+    ratio = f"{rate / floor:.1%}" if floor else "1 (floor)"
+    return [name, str(clients), f"{len(tally.latencies):,}", f"{rate:,.0f}", *ms, str(tally.errors), ratio]
+
+
+def app_env(data_dir: Path, database_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        **lifted_limits_env(),
+        "DATA_DIR": str(data_dir),
+        "DATABASE_URL": database_url,
+        "MONGODB_URI": "",
+        "REDIS_URL": "",
+        "RABBITMQ_URL": "",
+        "SMTP_HOST": "",
+        "JWT_SECRET": secrets.token_urlsafe(48),  # production refuses anything shorter than 32 bytes
+        "REFLEX_TELEMETRY_ENABLED": "false",
+    }
+
+
+def run_backend(backend: str, args, floor: float) -> list[str]:
+    with contextlib.ExitStack() as stack:
+        data = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"api-load-{backend}-")))
+        url = ""
+        if backend == "postgresql":
+            from tests.support.postgres import temporary_database
+
+            url = stack.enter_context(temporary_database(ADMIN_POSTGRES_URL, "chat_load"))
+        command = [
+            sys.executable, "-m", "reflex", "run", "--env", "prod", "--backend-only",
+            "--backend-port", "{port}", "--loglevel", "warning",
+        ]  # fmt: skip
+        env = app_env(data, url)
+        port = stack.enter_context(serving(command, f"{API}/openapi.json", data / "app.log", env))
+        print(f"{backend}: signing in {args.clients} users", file=sys.stderr, flush=True)
+        clients = sign_in_clients(f"http://{HOST}:{port}{API}", data, args.clients)
+        print(f"{backend}: {len(clients)} clients for {args.seconds} s", file=sys.stderr, flush=True)
+        deadline = time.monotonic() + args.seconds
+        loops = [(lambda tally, c=c: chat_loop(port, c, deadline, args.max_requests, tally)) for c in clients]
+        tally, elapsed = measure(loops)
+        if tally.errors:
+            print(f"{backend}: {tally.errors} errors, the first: {tally.first_error}", file=sys.stderr)
+        return row(f"chat_web on {backend}", len(clients), tally, elapsed, floor)
+
+
+def run_floor(args) -> tuple[list[str], float]:
+    with tempfile.TemporaryDirectory(prefix="api-load-hello-") as data:
+        command = [
+            sys.executable, "-m", "granian", "--interface", "asgi", "--host", HOST, "--port", "{port}",
+            "--log-level", "warning", "benchmarks.hello:app",
+        ]  # fmt: skip
+        with serving(command, "/", Path(data) / "hello.log", dict(os.environ)) as port:
+            print(f"hello: {args.clients} clients for {args.seconds} s", file=sys.stderr, flush=True)
+            deadline = time.monotonic() + args.seconds
+            loops = [lambda tally: hello_loop(port, deadline, args.max_requests, tally)] * args.clients
+            tally, elapsed = measure(loops)
+    return row("bare ASGI hello (floor)", args.clients, tally, elapsed, None), len(tally.latencies) / elapsed
+
+
+def main() -> int:
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--max-requests", type=int, default=100_000, help="per client, a safety bound")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    args = parser.parse_args()
+    floor_row, floor = run_floor(args)
+    rows = [floor_row] + [run_backend(b, args, floor) for b in args.backends.split(",")]
+    headers = ["target", "clients", "requests", "req/s", "p50 ms", "p99 ms", "errors", "of the floor"]
+    print(table(headers, rows))
+    return 1 if any(r[6] != "0" for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

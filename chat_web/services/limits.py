@@ -1,0 +1,65 @@
+"""Abuse limits: how many of an action one client, account or user may take per window.
+
+Counted on the RateLimiter port (Redis when configured, else in process). An action passes
+all of its limits or none: when one refuses, the hits already taken for it are given back,
+so only actions that happened count.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from chat_web.domain import RateLimited
+from chat_web.ports import RateLimiter
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    count: int
+    window: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class AbuseLimits:
+    """One Limit per setting of chat_web/config.py (LIMIT_*), where the defaults live."""
+
+    codes_per_client: Limit  # mail bombing from one address
+    codes_total: Limit  # mail bombing from many addresses
+    codes_per_account: Limit  # guessing one account's codes, a handful of tries each
+    verifies_per_client: Limit  # guessing across accounts
+    messages_burst: Limit
+    messages_sustained: Limit
+    searches: Limit  # walking the user directory
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One limit applied to one key; `refusal` says what happened, `{seconds}` when it ends."""
+
+    key: str
+    limit: Limit
+    refusal: str
+
+
+class LimitGate:
+    def __init__(self, limiter: RateLimiter):
+        self._limiter = limiter
+
+    async def check_all(self, *checks: Check) -> list[str]:
+        """Count a hit on each; RateLimited (hits given back) if one is over. The keys taken."""
+        taken: list[str] = []
+        for check in checks:
+            wait = await self._limiter.acquire(check.key, check.limit.count, check.limit.window)
+            if wait > 0:
+                await self.give_back([*taken, check.key])
+                seconds = max(1, math.ceil(wait))
+                raise RateLimited(check.refusal.format(seconds=seconds), seconds)
+            taken.append(check.key)
+        return taken
+
+    async def give_back(self, keys: list[str]) -> None:
+        """The action these hits were for did not happen."""
+        for key in reversed(keys):
+            await self._limiter.release(key)

@@ -1,0 +1,61 @@
+"""Servers run as subprocesses on a free port of 127.0.0.1, for tests, fuzz runs and benchmarks."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def stop_group(process: subprocess.Popen, timeout: float = 30) -> None:
+    """SIGTERM the process's whole group (a server and its workers), SIGKILL if it lingers."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=timeout)
+
+
+@contextlib.contextmanager
+def serving(command: list[str], ready_path: str, log: Path, env: dict[str, str]) -> Iterator[int]:
+    """Run `command` ("{port}" in it becomes a free port) until the block ends; yields the port
+    once GET ready_path answers 200."""
+    port = free_port()
+    command = [part.replace("{port}", str(port)) for part in command]
+    with log.open("a") as out:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{' '.join(command[:4])} exited:\n{log.read_text()[-3000:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://{HOST}:{port}{ready_path}", timeout=2).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{' '.join(command[:4])} did not answer:\n{log.read_text()[-3000:]}")
+            time.sleep(0.1)
+        yield port
+    finally:
+        stop_group(process)
