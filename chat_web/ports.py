@@ -58,6 +58,10 @@ class ChatRepo(Protocol):
 
     async def members(self, chat_id: str) -> list[Member]: ...
 
+    async def membership(self, chat_id: str, user_id: str) -> tuple[Chat, list[Member]] | None:
+        """The chat and all its memberships if `user_id` is one of them, else None: the access
+        check of every chat operation, in as few round trips as the backend allows."""
+
     async def list_for_user(
         self, user_id: str, limit: int = 50, older_than: ChatKey | None = None
     ) -> list[ChatView]:

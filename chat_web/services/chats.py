@@ -111,12 +111,16 @@ class ChatService:
 
     async def _check_member(self, chat_id: object, me: User) -> tuple[Chat, Member]:
         """The chat and my membership; an outsider learns nothing, not even that it exists."""
-        chat_id = clean_id(chat_id, "chatId")
-        member = await self._chats.member(chat_id, me.id)
-        chat = await self._chats.get(chat_id) if member else None
-        if member is None or chat is None:
+        chat, me_member, _ = await self._check_membership(chat_id, me)
+        return chat, me_member
+
+    async def _check_membership(self, chat_id: object, me: User) -> tuple[Chat, Member, list[Member]]:
+        """The chat, my membership and every member's (read cursors included)."""
+        found = await self._chats.membership(clean_id(chat_id, "chatId"), me.id)
+        if found is None:
             raise Forbidden(NOT_A_MEMBER)
-        return chat, member
+        chat, members = found
+        return chat, next(m for m in members if m.user_id == me.id), members
 
     async def _check_users_exist(self, user_ids: Sequence[str]) -> list[User]:
         found = await self._users.get_many(user_ids)
@@ -275,18 +279,18 @@ class ChatService:
         )
         if before is not None and after is not None:
             raise BadInput("Ask with before_seq or after_seq, not both.")
-        chat, member = await self._check_member(chat_id, me)
+        chat, member, members = await self._check_membership(chat_id, me)
         if after is not None:
             page = await self._messages.page_after(chat.id, after, size)
             has_more = bool(page) and page[-1].seq < chat.last_seq
         else:
-            if before is None and chat.last_seq:
+            if before is None and chat.last_seq and member.last_read_seq < chat.last_seq:
                 # Opening the latest page reads the chat; read first, so the page
                 # already carries the seen_at this read may have stamped.
                 await self._read_up_to(me, chat, member, chat.last_seq)
+                members = await self._chats.members(chat.id)
             page = await self._messages.page_before(chat.id, before, size)
             has_more = bool(page) and page[0].seq > 1
-        members = await self._chats.members(chat.id)
         floor = _read_floor(members)
         others = await self._users.get_many([m.user_id for m in members if m.user_id != me.id])
         return HistoryPage(

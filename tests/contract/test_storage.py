@@ -141,6 +141,12 @@ async def test_membership_check(store):
     chat = await store.chats.get_or_create_direct(a.id, b.id)
     assert (await store.chats.member(chat.id, a.id)).user_id == a.id
     assert await store.chats.member(chat.id, outsider.id) is None
+    await fill(store, chat, b, 2)
+    found, members = await store.chats.membership(chat.id, a.id)
+    assert found.id == chat.id and found.last_seq == 2 and set(found.member_ids) == {a.id, b.id}
+    assert {m.user_id: m.last_read_seq for m in members} == {a.id: 0, b.id: 2}
+    assert await store.chats.membership(chat.id, outsider.id) is None
+    assert await store.chats.membership("no-such-chat", a.id) is None
 
 
 # --- messages ----------------------------------------------------------------------------------

@@ -177,6 +177,12 @@ class InMemoryChatRepo:
         chat = self._d.chats.get(chat_id)
         return [self._d.members[(chat_id, u)] for u in chat.member_ids] if chat else []
 
+    async def membership(self, chat_id: str, user_id: str) -> tuple[Chat, list[Member]] | None:
+        chat = self._d.chats.get(chat_id)
+        if chat is None or (chat_id, user_id) not in self._d.members:
+            return None
+        return chat, await self.members(chat_id)
+
     async def list_for_user(
         self, user_id: str, limit: int = 50, older_than: ChatKey | None = None
     ) -> list[ChatView]:

@@ -306,6 +306,13 @@ class MongoChatRepo:
         cursor = self._members.find({"chat_id": oid}).sort([("joined_at", ASCENDING), ("user_id", ASCENDING)])
         return [_member(doc) async for doc in cursor]
 
+    async def membership(self, chat_id: str, user_id: str) -> tuple[Chat, list[Member]] | None:
+        members = await self.members(chat_id)
+        if not any(m.user_id == user_id for m in members):
+            return None
+        chat = await self.get(chat_id)
+        return (chat, members) if chat else None
+
     async def list_for_user(
         self, user_id: str, limit: int = 50, older_than: ChatKey | None = None
     ) -> list[ChatView]:

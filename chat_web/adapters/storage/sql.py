@@ -114,6 +114,14 @@ class SqlDatabase:
         else:
             self.engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.session = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        # Reads need no transaction: on PostgreSQL, autocommit saves the BEGIN and the
+        # ROLLBACK around every lookup (two round trips of three).
+        reader = (
+            self.engine
+            if self.backend == "sqlite"
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        self.reads = async_sessionmaker(reader, class_=AsyncSession, expire_on_commit=False)
         self._checkpointer: asyncio.Task | None = None
 
     @property
@@ -184,19 +192,19 @@ class SqlUserRepo:
         self._db = db
 
     async def get(self, user_id: str) -> User | None:
-        async with self._db.session() as session:
+        async with self._db.reads() as session:
             row = await session.get(UserRow, user_id)
             return to_user(row) if row else None
 
     async def get_many(self, user_ids: Sequence[str]) -> list[User]:
         if not user_ids:
             return []
-        async with self._db.session() as session:
+        async with self._db.reads() as session:
             rows = await session.exec(select(UserRow).where(col(UserRow.id).in_(set(user_ids))))
             return [to_user(row) for row in rows]
 
     async def get_by_email(self, email: str) -> User | None:
-        async with self._db.session() as session:
+        async with self._db.reads() as session:
             row = (await session.exec(select(UserRow).where(UserRow.email == email))).first()
             return to_user(row) if row else None
 
@@ -245,7 +253,7 @@ class SqlUserRepo:
         if exclude_id:
             query = query.where(UserRow.id != exclude_id)
         query = query.order_by(func.lower(UserRow.name), UserRow.id).offset(offset).limit(limit)
-        async with self._db.session() as session:
+        async with self._db.reads() as session:
             return [to_user(row) for row in await session.exec(query)]
 
     async def delete(self, user_id: str) -> None:
@@ -272,7 +280,7 @@ class SqlChatRepo:
         return {chat_id: tuple(found[chat_id]) for chat_id in chat_ids}
 
     async def get(self, chat_id: str) -> Chat | None:
-        async with self._db.session() as session:
+        async with self._db.reads() as session:
             row = await session.get(ChatRow, chat_id)
             if row is None:
                 return None
@@ -299,7 +307,7 @@ class SqlChatRepo:
     async def get_or_create_direct(self, user_a: str, user_b: str) -> Chat:
         key = direct_key(user_a, user_b)
         for _ in range(3):
-            async with self._db.session() as session:
+            async with self._db.reads() as session:
                 row = (await session.exec(select(ChatRow).where(ChatRow.direct_key == key))).first()
                 if row is not None:
                     return to_chat(row, (await self._member_ids(session, [row.id]))[row.id])
@@ -335,18 +343,31 @@ class SqlChatRepo:
         return await self.get(chat_id)
 
     async def member(self, chat_id: str, user_id: str) -> Member | None:
-        async with self._db.session() as session:
+        async with self._db.reads() as session:
             row = await session.get(MemberRow, (chat_id, user_id))
             return to_member(row) if row else None
 
     async def members(self, chat_id: str) -> list[Member]:
-        async with self._db.session() as session:
-            rows = await session.exec(
-                select(MemberRow)
-                .where(MemberRow.chat_id == chat_id)
-                .order_by(MemberRow.joined_at, MemberRow.user_id)
-            )
-            return [to_member(row) for row in rows]
+        async with self._db.reads() as session:
+            return await self._members(session, chat_id)
+
+    @staticmethod
+    async def _members(session: AsyncSession, chat_id: str) -> list[Member]:
+        rows = await session.exec(
+            select(MemberRow)
+            .where(MemberRow.chat_id == chat_id)
+            .order_by(MemberRow.joined_at, MemberRow.user_id)
+        )
+        return [to_member(row) for row in rows]
+
+    async def membership(self, chat_id: str, user_id: str) -> tuple[Chat, list[Member]] | None:
+        # One connection, two queries (the hot path of every send, read and typing signal).
+        async with self._db.reads() as session:
+            members = await self._members(session, chat_id)
+            if not any(m.user_id == user_id for m in members):
+                return None
+            row = await session.get(ChatRow, chat_id)
+            return (to_chat(row, tuple(m.user_id for m in members)), members) if row else None
 
     async def list_for_user(
         self, user_id: str, limit: int = 50, older_than: ChatKey | None = None
@@ -365,7 +386,7 @@ class SqlChatRepo:
                 )
             )
         query = query.order_by(col(ChatRow.updated_at).desc(), col(ChatRow.id).desc()).limit(limit)
-        async with self._db.session() as session:
+        async with self._db.reads() as session:
             rows = (await session.exec(query)).all()
             member_ids = await self._member_ids(session, [chat.id for chat, _ in rows])
         return [ChatView(to_chat(chat, member_ids[chat.id]), to_member(me)) for chat, me in rows]
@@ -413,7 +434,7 @@ class SqlMessageRepo:
         self._db = db
 
     async def _by_client_id(self, message: NewMessage) -> Message | None:
-        async with self._db.session() as session:
+        async with self._db.reads() as session:
             row = (
                 await session.exec(
                     select(MessageRow).where(
@@ -477,7 +498,7 @@ class SqlMessageRepo:
         if before_seq is not None:
             query = query.where(col(MessageRow.seq) < before_seq)
         query = query.order_by(col(MessageRow.seq).desc()).limit(limit)
-        async with self._db.session() as session:
+        async with self._db.reads() as session:
             rows = (await session.exec(query)).all()
         return [to_message(row) for row in reversed(rows)]
 
@@ -498,5 +519,5 @@ class SqlMessageRepo:
             .order_by(col(MessageRow.seq))
             .limit(limit)
         )
-        async with self._db.session() as session:
+        async with self._db.reads() as session:
             return [to_message(row) for row in await session.exec(query)]
