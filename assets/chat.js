@@ -112,6 +112,11 @@
 
   // --- the message list changed (a new chat, new messages, an older page) ------------------
   function onListChanged() {
+    if (byId("session-ended")) {
+      // Signed out in another tab, or everywhere: this page's session is gone too.
+      window.location.replace("/login");
+      return;
+    }
     const el = list();
     if (!el) {
       chatId = null;

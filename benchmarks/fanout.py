@@ -87,7 +87,7 @@ async def seed(db_url: str, clients: int, history: int, chats_per_user: int) -> 
                 for i, u in enumerate(users)
             ],
         )
-        chats, members, messages = [], [], []
+        chats, members = [], []
         for n, ((a, b), count) in enumerate(pairs.items()):
             chat_id = chat_ids[(a, b)]
             chats.append(
@@ -108,11 +108,15 @@ async def seed(db_url: str, clients: int, history: int, chats_per_user: int) -> 
                 {"chat_id": chat_id, "user_id": users[u], "last_read_seq": count, "joined_at": START}
                 for u in (a, b)
             ]
+        await conn.execute(insert(ChatRow.__table__), chats)
+        await conn.execute(insert(MemberRow.__table__), members)
+        messages = []
+        for (a, b), count in pairs.items():
             for seq in range(1, count + 1):
                 messages.append(
                     {
                         "id": uuid.uuid4().hex,
-                        "chat_id": chat_id,
+                        "chat_id": chat_ids[(a, b)],
                         "seq": seq,
                         "sender_id": users[a if seq % 2 else b],
                         "kind": "text",
@@ -125,8 +129,6 @@ async def seed(db_url: str, clients: int, history: int, chats_per_user: int) -> 
                 if len(messages) >= 10_000:
                     await conn.execute(insert(MessageRow.__table__), messages)
                     messages.clear()
-        await conn.execute(insert(ChatRow.__table__), chats)
-        await conn.execute(insert(MemberRow.__table__), members)
         if messages:
             await conn.execute(insert(MessageRow.__table__), messages)
     async with db.engine.connect() as conn:

@@ -174,6 +174,7 @@ async def _build(
             max_attempts=settings.otp_max_attempts,
         ),
         limits=limits,
+        events=fanout,
     )
     chats = ChatService(
         store.users, store.chats, store.messages, fanout, clock, limiter=limiter, limits=limits

@@ -49,8 +49,12 @@ async def logout(
     ] = False,
     authorization: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """End the session. A token is stateless, so plain logout only tells the client to drop it;
-    with `all=true` every token issued to the user so far stops working."""
+    """End the session: the client drops its token, and pages open with the same token sign
+    out. With `all=true` every token issued to the user so far stops working, everywhere."""
+    token = bearer_token(authorization)
+    user = await auth.user_for_token(token)
     if everywhere:
-        await auth.sign_out_everywhere(await auth.user_for_token(bearer_token(authorization)))
+        await auth.sign_out_everywhere(user)
+    else:
+        await auth.sign_out(user.id, token)
     return Response(status_code=204)

@@ -33,6 +33,7 @@ def chat_changed(chat_id: str) -> dict[str, Any]:
 TYPING = "typing"
 PRESENCE = "presence"
 RESYNC = "resync"
+SESSION_ENDED = "session.ended"
 
 
 def user_typing(chat_id: str, user_id: str, name: str) -> dict[str, Any]:
@@ -48,3 +49,9 @@ def presence(user_id: str, online: bool, last_seen: str | None) -> dict[str, Any
 def resync() -> dict[str, Any]:
     """Events may have been lost on the way: the reader catches up from storage."""
     return {"type": RESYNC}
+
+
+def session_ended(version: int | None = None, token_id: str | None = None) -> dict[str, Any]:
+    """Sessions ended: every token issued before `version` (signed out everywhere), or the
+    one token with this id (signed out there). Open tabs holding one of them sign out."""
+    return {"type": SESSION_ENDED, "version": version, "tokenId": token_id}

@@ -12,6 +12,8 @@ def chat_page() -> rx.Component:
         rx.script(src="/chat.js"),
         chat_list(),
         conversation(),
+        # Signed out elsewhere: the page script sees this and goes to /login.
+        rx.cond(ChatState.session_ended, rx.el.div(id="session-ended", hidden=True)),
         class_name="chat-shell",
         custom_attrs={"data-open": (ChatState.open_id != "").to_string()},
     )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
 
 from chat_web.domain import (
+    ChatError,
     InvalidOtp,
     MailMessage,
     OtpRecord,
@@ -17,10 +19,13 @@ from chat_web.domain import (
     Unauthorized,
     User,
 )
-from chat_web.ports import Clock, MailQueue, OtpStore, RateLimiter, UserRepo
+from chat_web.domain.events import session_ended, user_topic
+from chat_web.ports import Clock, FanOut, MailQueue, OtpStore, RateLimiter, UserRepo
 from chat_web.services.limits import AbuseLimits, Check, Limit, LimitGate
-from chat_web.services.tokens import TokenService
+from chat_web.services.tokens import TokenService, token_id
 from chat_web.services.validation import clean_name, clean_otp, default_name, normalize_email
+
+log = logging.getLogger(__name__)
 
 OTP_SUBJECT = "Your sign-in code"
 _RESEND_TOO_SOON = "A code was sent moments ago; ask again in {seconds} s."
@@ -75,6 +80,7 @@ class AuthService:
         hash_key: bytes,
         policy: OtpPolicy = OtpPolicy(),
         limits: AbuseLimits | None = None,
+        events: FanOut | None = None,
     ):
         self._users = users
         self._otps = otps
@@ -85,6 +91,7 @@ class AuthService:
         self._clock = clock
         self._hash_key = hash_key
         self.policy = policy
+        self._events = events  # open tabs hear when their session ends
 
     def _hash(self, email: str, code: str) -> str:
         # Keyed so a leaked store does not reveal codes by a 10^6 brute force.
@@ -164,10 +171,28 @@ class AuthService:
             raise Unauthorized("You were signed out on every device; sign in again.")
         return user
 
+    def token_version(self, token: str) -> int:
+        """The version a (valid) token was issued at; Unauthorized if it is not one of ours."""
+        return self._tokens.read(token).version
+
     async def sign_out_everywhere(self, user: User) -> None:
         """Every session token issued to this user so far stops working, on every device."""
-        if await self._users.bump_token_version(user.id) is None:
+        updated = await self._users.bump_token_version(user.id)
+        if updated is None:
             raise Unauthorized("Your account no longer exists; sign in again.")
+        await self._tell(user.id, session_ended(version=updated.token_version))
+
+    async def sign_out(self, user_id: str, token: str) -> None:
+        """This session ends: the tabs that share its token (one browser) sign out too."""
+        await self._tell(user_id, session_ended(token_id=token_id(token)))
+
+    async def _tell(self, user_id: str, event: dict) -> None:
+        if self._events is None:
+            return
+        try:
+            await self._events.publish(user_topic(user_id), event)
+        except ChatError as exc:  # the sign-out itself happened; open tabs learn on their next action
+            log.warning("session end not announced: %s", exc.message)
 
     async def rename(self, user: User, raw_name: object) -> User:
         name = clean_name(raw_name)

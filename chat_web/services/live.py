@@ -11,18 +11,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from chat_web.domain import ChatError
-from chat_web.domain.events import resync, user_topic
+from chat_web.domain.events import PRESENCE, resync, user_topic
 from chat_web.ports import Clock, FanOut, TabGateway
 from chat_web.services.presence import PresenceService
 
 log = logging.getLogger(__name__)
 
 _SUBSCRIBE_RETRY = (0.5, 1.0, 2.0, 5.0)
+BATCH_MAX = 100  # events applied to a tab in one state update
 
 
 @dataclass
@@ -49,6 +51,7 @@ class LiveHub:
         self._user_of: dict[str, str] = {}  # tab -> user
         self._streams: dict[str, _UserStream] = {}  # user -> their tabs here
         self._leaving: dict[str, datetime] = {}  # user -> when their last tab here left
+        self._watching: dict[str, set[str]] = {}  # tab -> users whose presence it shows
         self._sweeper: asyncio.Task | None = None
 
     def bind(self, tabs: TabGateway) -> None:
@@ -85,6 +88,7 @@ class LiveHub:
         return True
 
     async def detach(self, tab: str) -> None:
+        self._watching.pop(tab, None)
         user_id = self._user_of.pop(tab, None)
         if user_id is None:
             return
@@ -111,8 +115,7 @@ class LiveHub:
                         # Events published while we could not listen are lost: catch up.
                         await self._deliver(user_id, [resync()])
                         failures = 0
-                    async for event in events:
-                        await self._deliver(user_id, [event])
+                    await self._deliver_in_batches(user_id, events)
             except ChatError as exc:
                 delay = _SUBSCRIBE_RETRY[min(failures, len(_SUBSCRIBE_RETRY) - 1)]
                 if not failures:
@@ -121,19 +124,52 @@ class LiveHub:
                 stream.ready.set()  # the tab works from storage meanwhile
                 await asyncio.sleep(delay)
 
+    async def _deliver_in_batches(self, user_id: str, events: AsyncIterator[dict[str, Any]]) -> None:
+        """Whatever arrived while the previous delivery ran goes to the tabs in one update:
+        under load, a tab's state is locked and written once per batch, not once per event."""
+        waiting: asyncio.Queue = asyncio.Queue()
+
+        async def pump() -> None:
+            async for event in events:
+                waiting.put_nowait(event)
+
+        pumping = asyncio.create_task(pump())
+        try:
+            while True:
+                batch = [await waiting.get()]
+                while not waiting.empty() and len(batch) < BATCH_MAX:
+                    batch.append(waiting.get_nowait())
+                await self._deliver(user_id, batch)
+        finally:
+            pumping.cancel()
+
     async def _deliver(self, user_id: str, events: list[dict[str, Any]]) -> None:
         stream = self._streams.get(user_id)
         if stream is None or self._tabs is None:
             return
-        tabs = list(stream.tabs)
+        deliveries = {tab: self._relevant(tab, events) for tab in stream.tabs}
+        deliveries = {tab: wanted for tab, wanted in deliveries.items() if wanted}
         results = await asyncio.gather(
-            *(self._tabs.deliver(tab, user_id, events) for tab in tabs), return_exceptions=True
+            *(self._tabs.deliver(tab, user_id, wanted) for tab, wanted in deliveries.items()),
+            return_exceptions=True,
         )
-        for tab, result in zip(tabs, results, strict=True):
+        for tab, result in zip(deliveries, results, strict=True):
             if isinstance(result, Exception):
                 log.warning("live event for tab %s not applied: %r", tab, result)
             elif result is False:
                 await self.detach(tab)
+
+    def watch(self, tab: str, user_ids: Iterable[str]) -> None:
+        """The people whose presence this tab shows: news about anyone else is not worth
+        waking its state for (a user with many contacts coming online would otherwise
+        touch every contact's every tab)."""
+        self._watching[tab] = set(user_ids)
+
+    def _relevant(self, tab: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        watching = self._watching.get(tab)
+        if watching is None:
+            return events
+        return [e for e in events if e.get("type") != PRESENCE or e.get("userId") in watching]
 
     # --- liveness and presence ------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ that they went offline and when they were last seen. Nothing here writes to stor
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -68,8 +69,9 @@ class PresenceService:
         try:
             views = await self._chats.list_for_user(user_id, CONTACTS_MAX)
             contacts = {m for v in views for m in v.chat.member_ids if m != user_id}
+            # Only who is online can see it; the others read presence when they come.
+            listening = await self._store.online(sorted(contacts), self._clock.now())
             event = presence(user_id, online, iso(last_seen))
-            for contact in contacts:
-                await self._fanout.publish(user_topic(contact), event)
+            await asyncio.gather(*(self._fanout.publish(user_topic(c), event) for c in listening))
         except ChatError as exc:
             log.warning("presence of %s not announced: %s", user_id, exc.message)

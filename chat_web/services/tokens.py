@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,6 +20,11 @@ _NOT_VALID = "Your session is not valid; sign in again."
 class TokenClaims:
     user_id: str
     version: int  # the user's token version when it was issued
+
+
+def token_id(token: str) -> str:
+    """A short, stable name for one token that does not reveal it (for sign-out events)."""
+    return hashlib.sha256(token.encode()).hexdigest()[:24]
 
 
 class TokenService:

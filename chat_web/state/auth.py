@@ -45,7 +45,7 @@ class AuthState(SessionState):
         """Ask for a code; returns (whether a code is waiting in the inbox, a toast)."""
         try:
             auth = container.current().auth
-            self.pending_email = await auth.request_code(email)
+            self.pending_email = await auth.request_code(email, client=self.router.session.client_ip)
         except RateLimited as exc:
             # A code went to this address moments ago: it is still good to type in.
             self.pending_email = normalize_email(email)
@@ -91,7 +91,9 @@ class AuthState(SessionState):
         self.verifying = True
         yield
         try:
-            session = await container.current().auth.verify(self.pending_email, code)
+            session = await container.current().auth.verify(
+                self.pending_email, code, client=self.router.session.client_ip
+            )
         except ChatError as exc:
             self.verifying = False
             yield error_toast(exc)

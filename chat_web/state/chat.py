@@ -66,6 +66,7 @@ class ChatState(LiveEvents, SessionState):
     seen_upto: int = 0  # every other member has read up to here: two ticks
     loading_older: bool = False
     notice: str = ""
+    session_ended: bool = False  # signed out in another tab or everywhere: the page leaves
 
     # --- backend only ---------------------------------------------------------------------------
     _reads: dict[str, int] = {}  # listed chat -> my read cursor
@@ -205,6 +206,7 @@ class ChatState(LiveEvents, SessionState):
     def _track_peers(self) -> None:
         """The users whose presence this tab shows: direct chats listed, and the open one."""
         self._peers = list(dict.fromkeys([r.peer for r in self.rows if r.peer] + [self.open_peer]))
+        container.current().live.watch(self._tab, self._peers)
 
     @rx.event
     async def load_more_chats(self):

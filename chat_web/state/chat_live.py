@@ -13,7 +13,16 @@ from datetime import UTC, datetime
 
 from chat_web import container
 from chat_web.domain import ChatError, Forbidden, Message, User, preview_of
-from chat_web.domain.events import CHAT_CHANGED, CHAT_READ, MESSAGE_NEW, PRESENCE, RESYNC, TYPING
+from chat_web.domain.events import (
+    CHAT_CHANGED,
+    CHAT_READ,
+    MESSAGE_NEW,
+    PRESENCE,
+    RESYNC,
+    SESSION_ENDED,
+    TYPING,
+)
+from chat_web.services.tokens import token_id
 from chat_web.state import rows as R
 from chat_web.state.rows import ChatRow
 
@@ -39,6 +48,9 @@ class LiveEvents:
                     self._on_presence(event)
                 elif kind == CHAT_CHANGED:
                     await self._on_changed(me, event)
+                elif kind == SESSION_ENDED:
+                    self._on_session_ended(event)
+                    return
                 elif kind == RESYNC:
                     await self._load_chats(me)
                     await self._catch_up(me)
@@ -141,6 +153,19 @@ class LiveEvents:
             self._take_members(page)
             self._refresh_open_subtitle()
             self._append(page.plain_messages)
+
+    def _on_session_ended(self, event: dict) -> None:
+        """Signed out here (same token) or everywhere (an older token version): this tab too."""
+        mine = self.token and event.get("tokenId") == token_id(self.token)
+        version = event.get("version")
+        if not mine and isinstance(version, int):
+            try:
+                mine = container.current().auth.token_version(self.token) < version
+            except ChatError:
+                mine = True  # a token we cannot read is no session either
+        if mine:
+            self._forget()
+            self.session_ended = True
 
     def _forget_stale_typing(self) -> None:
         cutoff = time.time() - TYPING_SECONDS

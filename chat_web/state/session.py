@@ -66,6 +66,12 @@ class SessionState(rx.State):
         return rx.redirect(target, replace=True)
 
     @rx.event
-    def sign_out(self):
+    async def sign_out(self):
+        """Sign out of this browser: its other open tabs (same session) sign out too."""
+        if self.token and self.user_id:
+            try:
+                await container.current().auth.sign_out(self.user_id, self.token)
+            except ChatError:
+                pass  # the cookie goes anyway; other tabs notice on their next action
         self._forget()
         return rx.redirect("/login", replace=True)

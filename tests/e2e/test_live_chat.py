@@ -85,6 +85,10 @@ def test_every_tab_of_a_user_follows_along(app_server, browser, pages):
     send(first, "Yes, two.")
     second.locator(f'[data-chat-row="{chat_id}"]').click()
     expect(bubbles(second)).to_have_text(["Two tabs?", "Yes, two."])
+    # Signing out in one tab signs the other out too (same browser, same session).
+    first.locator("#sign-out").click()
+    expect(first).to_have_url(re.compile(r"/login$"))
+    expect(second).to_have_url(re.compile(r"/login$"))
 
 
 def test_a_message_sent_through_the_api_appears_in_the_browser(app_server, browser, pages):

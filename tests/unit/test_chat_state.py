@@ -338,3 +338,26 @@ async def test_a_chat_new_to_my_list_shows_whether_its_person_is_online(world):
     await state._apply_events([message_new(first)])
     assert [r.title for r in state.rows] == ["bob"] and state.rows[0].badge == "1"
     assert state.online_ids == [bob.id]
+
+
+async def test_a_tab_signs_out_when_its_session_ends_elsewhere(world):
+    from chat_web.domain.events import session_ended
+    from chat_web.services.tokens import token_id
+
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    here, other_browser = world.tab(ann, f"/chat/{chat.id}"), world.tab(ann, tab_id="tab-2")
+    other_browser.token = world.tokens.issue(ann.id)  # another sign-in, another token
+    world.clock.advance(seconds=1)
+    other_browser.token = world.tokens.issue(ann.id)
+    for state in (here, other_browser):
+        await open_page(state)
+    # Signed out in a tab that shares this one's token: this tab goes too, the other browser stays.
+    event = session_ended(token_id=token_id(here.token))
+    await here._apply_events([event])
+    await other_browser._apply_events([event])
+    assert here.session_ended and here.token == "" and here.user_id == ""
+    assert not other_browser.session_ended and other_browser.user_id == ann.id
+    # Signed out everywhere: every token issued before the new version ends.
+    await other_browser._apply_events([session_ended(version=1)])
+    assert other_browser.session_ended

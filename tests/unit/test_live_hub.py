@@ -156,3 +156,40 @@ def _iso(at):
     from chat_web.domain.wire import iso
 
     return iso(at)
+
+
+async def test_presence_news_reaches_a_tab_only_about_people_it_shows(world):
+    hub, tabs, fanout, _, ann, bob = world
+    tabs.open("a1")
+    await hub.attach("a1", ann.id)
+    hub.watch("a1", [bob.id])
+    await fanout.publish(user_topic(ann.id), {"type": "presence", "userId": "stranger", "online": True})
+    await fanout.publish(user_topic(ann.id), {"type": "presence", "userId": bob.id, "online": True})
+    await fanout.publish(user_topic(ann.id), {"type": "typing", "userId": "stranger", "chatId": "c"})
+    await settle_loop()
+    got = [(e["type"], e["userId"]) for e in tabs.got["a1"] if e.get("userId") != ann.id]
+    assert got == [("presence", bob.id), ("typing", "stranger")]
+
+
+async def test_events_that_pile_up_during_a_delivery_go_to_a_tab_in_one_update(world):
+    hub, tabs, fanout, _, ann, _ = world
+    tabs.open("a1")
+    await hub.attach("a1", ann.id)
+    await settle_loop()
+    calls = []
+    release = asyncio.Event()
+    original = tabs.deliver
+
+    async def slow_deliver(tab, user_id, events):
+        calls.append([e.get("n") for e in events])
+        if len(calls) == 1:
+            await release.wait()  # the tab is busy with the first event
+        return await original(tab, user_id, events)
+
+    tabs.deliver = slow_deliver
+    for n in range(5):
+        await fanout.publish(user_topic(ann.id), {"type": "message.new", "n": n})
+        await settle_loop()
+    release.set()
+    await settle_loop()
+    assert calls == [[0], [1, 2, 3, 4]]
