@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from chat_web.domain import ChatError
-from chat_web.domain.events import PRESENCE, resync, user_topic
+from chat_web.domain.events import CHAT_READ, MESSAGE_NEW, PRESENCE, resync, user_topic
 from chat_web.ports import Clock, FanOut, TabGateway
 from chat_web.services.presence import PresenceService
 
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 _SUBSCRIBE_RETRY = (0.5, 1.0, 2.0, 5.0)
 BATCH_MAX = 100  # events applied to a tab in one state update
+ECHOES_MAX = 50  # a tab's own sends and reads still on their way back
 
 
 @dataclass
@@ -52,6 +54,7 @@ class LiveHub:
         self._streams: dict[str, _UserStream] = {}  # user -> their tabs here
         self._leaving: dict[str, datetime] = {}  # user -> when their last tab here left
         self._watching: dict[str, set[str]] = {}  # tab -> users whose presence it shows
+        self._echoes: dict[str, deque[tuple]] = {}  # tab -> events it has applied already
         self._sweeper: asyncio.Task | None = None
 
     def bind(self, tabs: TabGateway) -> None:
@@ -89,6 +92,7 @@ class LiveHub:
 
     async def detach(self, tab: str) -> None:
         self._watching.pop(tab, None)
+        self._echoes.pop(tab, None)
         user_id = self._user_of.pop(tab, None)
         if user_id is None:
             return
@@ -165,11 +169,23 @@ class LiveHub:
         touch every contact's every tab)."""
         self._watching[tab] = set(user_ids)
 
+    def expect_echo(self, tab: str, key: tuple) -> None:
+        """This tab applies this send or read itself (`message_echo`, `read_echo`): when the
+        fan-out brings the event back, it is not worth waking the tab's state for."""
+        self._echoes.setdefault(tab, deque(maxlen=ECHOES_MAX)).append(key)
+
     def _relevant(self, tab: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         watching = self._watching.get(tab)
-        if watching is None:
-            return events
-        return [e for e in events if e.get("type") != PRESENCE or e.get("userId") in watching]
+        echoes = self._echoes.get(tab)
+        wanted = []
+        for event in events:
+            if watching is not None and event.get("type") == PRESENCE and event.get("userId") not in watching:
+                continue
+            if echoes and (key := _echo_key(event)) in echoes:
+                echoes.remove(key)
+                continue
+            wanted.append(event)
+        return wanted
 
     # --- liveness and presence ------------------------------------------------------------------
 
@@ -219,3 +235,22 @@ class LiveHub:
                 await task
         self._streams.clear()
         self._user_of.clear()
+
+
+def message_echo(chat_id: str, sender_id: str, client_id: str) -> tuple:
+    return (MESSAGE_NEW, chat_id, sender_id, client_id)
+
+
+def read_echo(chat_id: str, user_id: str, seq: int) -> tuple:
+    return (CHAT_READ, chat_id, user_id, seq)
+
+
+def _echo_key(event: dict[str, Any]) -> tuple | None:
+    """What identifies a send or a read when it comes back as an event."""
+    kind = event.get("type")
+    if kind == MESSAGE_NEW:
+        message = event.get("message") or {}
+        return message_echo(event.get("chatId"), message.get("senderId"), message.get("clientId"))
+    if kind == CHAT_READ:
+        return read_echo(event.get("chatId"), event.get("userId"), event.get("seq"))
+    return None

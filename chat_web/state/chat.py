@@ -20,6 +20,7 @@ import reflex as rx
 from chat_web import container
 from chat_web.domain import ChatError, Forbidden, Message, Unauthorized, User
 from chat_web.services.chats import ChatSummary, HistoryPage
+from chat_web.services.live import message_echo
 from chat_web.state import rows as R
 from chat_web.state.chat_live import LiveEvents
 from chat_web.state.rows import ChatRow, MsgRow
@@ -436,6 +437,8 @@ class ChatState(LiveEvents, SessionState):
             return None
         try:
             me = await self._require()
+            # This tab applies the stored message itself: its echo need not wake the state.
+            container.current().live.expect_echo(self._tab, message_echo(self.open_id, me.id, key))
             message, _ = await container.current().chats.send_text(me, self.open_id, row.text, key)
         except ChatError as exc:
             # The text stays on screen with "retry": nothing the user wrote is lost.

@@ -112,7 +112,10 @@ class SqlDatabase:
             self.engine: AsyncEngine = create_async_engine(url, pool_reset_on_return=None)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
-            self.engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            # No ping before every checkout (a round trip per query on the hot paths): when the
+            # server went away, the first failing query answers 503 and SQLAlchemy discards
+            # every pooled connection older than the failure, so the next request reconnects.
+            self.engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=False)
         self.session = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         # Reads need no transaction: on PostgreSQL, autocommit saves the BEGIN and the
         # ROLLBACK around every lookup (two round trips of three).
