@@ -195,6 +195,32 @@ def stop_server(process: subprocess.Popen) -> None:
             pass
 
 
+def cpu_seconds(root_pid: int) -> float:
+    """CPU time used so far by a process and its descendants."""
+    total, pending = 0.0, [root_pid]
+    while pending:
+        pid = pending.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            pending += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        except OSError:
+            continue
+    return total
+
+
+async def wait_quiet(pid: int, limit: float = 60.0) -> float:
+    """Wait until the app has digested the clients' connections (under 10% of a core for a
+    second), so the load meets a steady app: connecting 200 tabs at once is a burst of its own."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        before = cpu_seconds(pid)
+        await asyncio.sleep(1.0)
+        if cpu_seconds(pid) - before < 0.1:
+            break
+    return time.monotonic() - started
+
+
 def resident_kb(root_pid: int) -> int:
     """Resident memory of a process and all its descendants, in KiB."""
     total, pending = 0, [root_pid]
@@ -218,10 +244,35 @@ def resident_kb(root_pid: int) -> int:
 class Tally:
     sent_at: dict[str, float] = field(default_factory=dict)  # text -> when it was sent
     latency_ms: list[float] = field(default_factory=list)
+    timeline: list[tuple[float, float]] = field(default_factory=list)  # (sent at, latency ms)
     delivered: set[str] = field(default_factory=set)
     duplicated: int = 0
     bytes_in: int = 0
     measuring: bool = False
+
+    def record(self, text: str, sent: float, now: float) -> None:
+        if text in self.delivered:
+            self.duplicated += 1
+        self.delivered.add(text)
+        self.latency_ms.append((now - sent) * 1000)
+        self.timeline.append((sent, (now - sent) * 1000))
+
+    def over_time(self, buckets: int = 6) -> str:
+        """p50/p99 per slice of the run: a steady load shows flat figures, a backlog a rise."""
+        if not self.timeline:
+            return ""
+        start = min(t for t, _ in self.timeline)
+        span = max(t for t, _ in self.timeline) - start or 1.0
+        parts = []
+        for b in range(buckets):
+            part = [
+                ms
+                for t, ms in self.timeline
+                if b <= (t - start) / span * buckets < b + 1 or (b == buckets - 1 and t - start == span)
+            ]
+            if part:
+                parts.append(f"{percentile(part, 50):.0f}/{percentile(part, 99):.0f}")
+        return " ".join(parts)
 
 
 class CountingClient(socketio.AsyncClient):
@@ -301,10 +352,7 @@ class ReflexClient:
             self.seen_keys.add(key)
             sent = self.tally.sent_at.get(text)
             if sent is not None and self.tally.measuring:
-                if text in self.tally.delivered:
-                    self.tally.duplicated += 1
-                self.tally.delivered.add(text)
-                self.tally.latency_ms.append((now - sent) * 1000)
+                self.tally.record(text, sent, now)
 
     async def close(self) -> None:
         await self.sio.disconnect()
@@ -338,10 +386,7 @@ class RelayClient:
         text = data.get("text", "")
         sent = self.tally.sent_at.get(text)
         if sent is not None and self.tally.measuring:
-            if text in self.tally.delivered:
-                self.tally.duplicated += 1
-            self.tally.delivered.add(text)
-            self.tally.latency_ms.append((now - sent) * 1000)
+            self.tally.record(text, sent, now)
 
     async def close(self) -> None:
         await self.sio.disconnect()
@@ -454,9 +499,13 @@ async def run_app(args, size: str, workdir: Path) -> Result:
             for i in range(args.clients)
         ]
         await connect_all(clients)
-        await asyncio.sleep(2.0)
+        settled = await wait_quiet(server.pid)
         memory_after, redis_after = resident_kb(server.pid), await redis_used_kb()
-        print(f"[{size}] {len(clients)} clients connected; load for {args.seconds:.0f} s", file=sys.stderr)
+        print(
+            f"[{size}] {len(clients)} clients connected, app quiet after {settled:.0f} s; "
+            f"load for {args.seconds:.0f} s",
+            file=sys.stderr,
+        )
         started = time.perf_counter()
         sent = await drive(clients, tally, args.rate, args.seconds)
         elapsed = time.perf_counter() - started
@@ -567,6 +616,9 @@ async def main_async(args) -> None:
         f"{args.seconds:.0f} s; app: reflex run --env prod, Redis, PostgreSQL, GRANIAN_WORKERS={args.workers}"
     )
     print(report(results, floor))
+    print("\np50/p99 ms over the run, in sixths:")
+    for r in [*results, floor]:
+        print(f"  {r.label}: {r.tally.over_time()}")
     if len(results) == 2:
         small, large = (r.tally.bytes_in / max(len(r.tally.delivered), 1) for r in results)
         print(f"\nbytes per delivered message, large world / small world: {large / small:.2f}x")
