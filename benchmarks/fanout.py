@@ -19,222 +19,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import socketio
 
 from benchmarks.common import percentile, table
+from benchmarks.world import app_command, app_env, redis_used_kb, resident_kb, seeded, wait_quiet
+from tests.support.processes import serve
 
-ROOT = Path(__file__).resolve().parents[1]
-SECRET = "fanout-benchmark-secret-" + "x" * 24
-POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-START = datetime(2026, 1, 1, tzinfo=UTC)
 SIZES = {"small": (100, 20), "large": (5000, 200)}  # (history per load chat, chats per user)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-# --- the world -------------------------------------------------------------------------------
-
-
-@dataclass
-class World:
-    tokens: list[str]  # one per client
-    chats: list[str]  # load chat of the pair (2k, 2k+1)
-
-
-async def seed(db_url: str, clients: int, history: int, chats_per_user: int) -> World:
-    """Users in a ring, each chatting with its `chats_per_user` nearest neighbours; the
-    load chat of each pair of clients holds `history` messages, every other chat one."""
-    from sqlalchemy import insert, text
-
-    from chat_web.adapters.clock import SystemClock
-    from chat_web.adapters.storage.sql import SqlDatabase
-    from chat_web.adapters.storage.sql_schema import ChatRow, MemberRow, MessageRow, UserRow
-    from chat_web.services.tokens import TokenService
-
-    people = max(clients, chats_per_user + 1 + chats_per_user % 2)
-    users = [uuid.uuid4().hex for _ in range(people)]
-    pairs: dict[tuple[int, int], int] = {}
-    for k in range(clients // 2):
-        pairs[(2 * k, 2 * k + 1)] = history
-    for user in range(people):
-        for step in range(1, chats_per_user // 2 + 1):
-            other = (user + step) % people
-            pairs.setdefault((min(user, other), max(user, other)), 1)
-    db = SqlDatabase(db_url)
-    await db.migrate()
-    chat_ids = {pair: uuid.uuid4().hex for pair in pairs}
-    async with db.engine.begin() as conn:
-        await conn.execute(
-            insert(UserRow.__table__),
-            [
-                {"id": u, "email": f"fan{i}@example.com", "name": f"Client {i}", "created_at": START}
-                for i, u in enumerate(users)
-            ],
-        )
-        chats, members = [], []
-        for n, ((a, b), count) in enumerate(pairs.items()):
-            chat_id = chat_ids[(a, b)]
-            chats.append(
-                {
-                    "id": chat_id,
-                    "kind": "direct",
-                    "title": None,
-                    "direct_key": ":".join(sorted((users[a], users[b]))),
-                    "created_by": users[a],
-                    "created_at": START,
-                    "updated_at": START + timedelta(seconds=n),
-                    "last_seq": count,
-                    "preview": f"message {count}",
-                    "preview_sender_id": users[a],
-                }
-            )
-            members += [
-                {"chat_id": chat_id, "user_id": users[u], "last_read_seq": count, "joined_at": START}
-                for u in (a, b)
-            ]
-        await conn.execute(insert(ChatRow.__table__), chats)
-        await conn.execute(insert(MemberRow.__table__), members)
-        messages = []
-        for (a, b), count in pairs.items():
-            for seq in range(1, count + 1):
-                messages.append(
-                    {
-                        "id": uuid.uuid4().hex,
-                        "chat_id": chat_ids[(a, b)],
-                        "seq": seq,
-                        "sender_id": users[a if seq % 2 else b],
-                        "kind": "text",
-                        "text": f"message {seq}",
-                        "client_id": None,
-                        "created_at": START + timedelta(seconds=seq),
-                        "deleted": False,
-                    }
-                )
-                if len(messages) >= 10_000:
-                    await conn.execute(insert(MessageRow.__table__), messages)
-                    messages.clear()
-        if messages:
-            await conn.execute(insert(MessageRow.__table__), messages)
-    async with db.engine.connect() as conn:
-        await conn.execute(text("ANALYZE"))
-        await conn.commit()
-    await db.close()
-    tokens = TokenService(SECRET, timedelta(days=1), SystemClock())
-    return World(
-        tokens=[tokens.issue(users[i]) for i in range(clients)],
-        chats=[chat_ids[(2 * k, 2 * k + 1)] for k in range(clients // 2)],
-    )
-
-
-async def fresh_database() -> tuple[str, str]:
-    import asyncpg
-
-    name = f"fanout_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(POSTGRES)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    return POSTGRES.rsplit("/", 1)[0] + f"/{name}", name
-
-
-async def drop_database(name: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(POSTGRES)
-    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await conn.close()
-
-
-# --- servers ---------------------------------------------------------------------------------
-
-
-def start_server(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    with log.open("w") as out:
-        return subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-
-def wait_up(url: str, process: subprocess.Popen, log: Path, seconds: float = 180) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"no answer from {url}:\n{log.read_text()[-3000:]}")
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def cpu_seconds(root_pid: int) -> float:
-    """CPU time used so far by a process and its descendants."""
-    total, pending = 0.0, [root_pid]
-    while pending:
-        pid = pending.pop()
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-            pending += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-        except OSError:
-            continue
-    return total
-
-
-async def wait_quiet(pid: int, limit: float = 60.0) -> float:
-    """Wait until the app has digested the clients' connections (under 10% of a core for a
-    second), so the load meets a steady app: connecting 200 tabs at once is a burst of its own."""
-    started = time.monotonic()
-    while time.monotonic() - started < limit:
-        before = cpu_seconds(pid)
-        await asyncio.sleep(1.0)
-        if cpu_seconds(pid) - before < 0.1:
-            break
-    return time.monotonic() - started
-
-
-def resident_kb(root_pid: int) -> int:
-    """Resident memory of a process and all its descendants, in KiB."""
-    total, pending = 0, [root_pid]
-    while pending:
-        pid = pending.pop()
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        except OSError:
-            continue
-        pending += [int(c) for c in children]
-    return total
 
 
 # --- clients ---------------------------------------------------------------------------------
@@ -438,133 +235,74 @@ class Result:
         return percentile(self.tally.latency_ms, pct) if self.tally.latency_ms else float("nan")
 
 
-async def redis_used_kb() -> int:
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(REDIS)
-    try:
-        return int((await client.info("memory"))["used_memory"]) // 1024
-    finally:
-        await client.aclose()
-
-
 async def run_app(args, size: str, workdir: Path) -> Result:
     history, chats_per_user = SIZES[size]
-    from redis.asyncio import Redis
-
-    flush = Redis.from_url(REDIS)
-    await flush.flushdb()
-    await flush.aclose()
-    db_url, db_name = await fresh_database()
     print(
         f"[{size}] seeding: {args.clients} clients, {history} messages per load chat, "
         f"{chats_per_user} chats each",
         file=sys.stderr,
     )
-    world = await seed(
-        db_url.replace("postgresql://", "postgresql+asyncpg://"), args.clients, history, chats_per_user
+    async with seeded(args.clients, history, chats_per_user) as (db_url, world):
+        env = app_env(workdir / f"data-{size}", db_url, args.workers)
+        with serve(app_command(), "/ping", workdir / f"app-{size}.log", env) as app:
+            await asyncio.sleep(1.0)
+            memory_before, redis_before = resident_kb(app.process.pid), await redis_used_kb()
+            tally = Tally()
+            clients = [
+                ReflexClient(f"http://127.0.0.1:{app.port}", world.tokens[i], world.chats[i // 2], tally)
+                for i in range(args.clients)
+            ]
+            await connect_all(clients)
+            settled = await wait_quiet(app.process.pid)
+            memory_after, redis_after = resident_kb(app.process.pid), await redis_used_kb()
+            print(
+                f"[{size}] {len(clients)} clients connected, app quiet after {settled:.0f} s; "
+                f"load for {args.seconds:.0f} s",
+                file=sys.stderr,
+            )
+            started = time.perf_counter()
+            sent = await drive(clients, tally, args.rate, args.seconds)
+            elapsed = time.perf_counter() - started
+            await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+    return Result(
+        f"app, {size} ({history} msgs, {chats_per_user} chats)",
+        sent,
+        tally,
+        elapsed,
+        (memory_after - memory_before) / len(clients),
+        (redis_after - redis_before) / len(clients),
     )
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATA_DIR": str(workdir / f"data-{size}"),
-        "DATABASE_URL": db_url,
-        "REDIS_URL": REDIS,
-        "JWT_SECRET": SECRET,
-        "GRANIAN_WORKERS": str(args.workers),
-        "REFLEX_TELEMETRY_ENABLED": "false",
-        "SMTP_HOST": "",
-        "RABBITMQ_URL": "",
-    }
-    log = workdir / f"app-{size}.log"
-    command = [
-        sys.executable,
-        "-m",
-        "reflex",
-        "run",
-        "--env",
-        "prod",
-        "--backend-only",
-        "--backend-port",
-        str(port),
-    ]
-    server = start_server(command, env, log)
-    try:
-        wait_up(f"http://127.0.0.1:{port}/ping", server, log)
-        await asyncio.sleep(1.0)
-        memory_before, redis_before = resident_kb(server.pid), await redis_used_kb()
-        tally = Tally()
-        clients = [
-            ReflexClient(f"http://127.0.0.1:{port}", world.tokens[i], world.chats[i // 2], tally)
-            for i in range(args.clients)
-        ]
-        await connect_all(clients)
-        settled = await wait_quiet(server.pid)
-        memory_after, redis_after = resident_kb(server.pid), await redis_used_kb()
-        print(
-            f"[{size}] {len(clients)} clients connected, app quiet after {settled:.0f} s; "
-            f"load for {args.seconds:.0f} s",
-            file=sys.stderr,
-        )
-        started = time.perf_counter()
-        sent = await drive(clients, tally, args.rate, args.seconds)
-        elapsed = time.perf_counter() - started
-        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
-        return Result(
-            f"app, {size} ({history} msgs, {chats_per_user} chats)",
-            sent,
-            tally,
-            elapsed,
-            (memory_after - memory_before) / len(clients),
-            (redis_after - redis_before) / len(clients),
-        )
-    finally:
-        stop_server(server)
-        await drop_database(db_name)
+
+
+RELAY_COMMAND = [
+    sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1", "--port", "{port}",
+    "--workers", "1", "benchmarks.relay:app",
+]  # fmt: skip
 
 
 async def run_floor(args, workdir: Path) -> Result:
-    port = free_port()
-    log = workdir / "relay.log"
-    command = [
-        sys.executable,
-        "-m",
-        "granian",
-        "--interface",
-        "asgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "benchmarks.relay:app",
-    ]
-    server = start_server(command, {**os.environ}, log)
-    try:
-        wait_up(f"http://127.0.0.1:{port}/_event/?EIO=4&transport=polling", server, log, 60)
+    ready = "/_event/?EIO=4&transport=polling"
+    with serve(RELAY_COMMAND, ready, workdir / "relay.log", {**os.environ}) as relay:
         tally = Tally()
         tokens = [f"t{i}" for i in range(args.clients)]
         clients = [
-            RelayClient(f"http://127.0.0.1:{port}", tokens[i], tokens[i ^ 1], tally)
+            RelayClient(f"http://127.0.0.1:{relay.port}", tokens[i], tokens[i ^ 1], tally)
             for i in range(args.clients)
         ]
-        memory_before = resident_kb(server.pid)
+        memory_before = resident_kb(relay.process.pid)
         await connect_all(clients)
-        memory_after = resident_kb(server.pid)
+        memory_after = resident_kb(relay.process.pid)
         started = time.perf_counter()
         sent = await drive(clients, tally, args.rate, args.seconds)
         elapsed = time.perf_counter() - started
         await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
-        return Result(
-            "floor: bare python-socketio relay",
-            sent,
-            tally,
-            elapsed,
-            (memory_after - memory_before) / len(clients),
-        )
-    finally:
-        stop_server(server)
+    return Result(
+        "floor: bare python-socketio relay",
+        sent,
+        tally,
+        elapsed,
+        (memory_after - memory_before) / len(clients),
+    )
 
 
 def report(results: list[Result], floor: Result) -> str:

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     limit_messages_per_10_seconds: int = Field(20, ge=1)
     limit_messages_per_hour: int = Field(600, ge=1)
     limit_searches_per_minute: int = Field(60, ge=1)
+    limit_typing_per_minute: int = Field(60, ge=1)
+
+    # How long, and how many, events of stored writes are kept per user for API clients
+    # that reconnect with Last-Event-ID (older: they get `resync`, then call /sync).
+    event_replay_seconds: int = Field(600, ge=10, le=86_400)
+    event_replay_max: int = Field(1000, ge=10, le=100_000)
 
     mail_queue: str = "send-otp"  # also names <queue>.retry and <queue>.dead
     mail_max_attempts: int = Field(6, ge=1)

@@ -24,6 +24,8 @@ from chat_web.services.chats import ChatService
 from chat_web.services.limits import AbuseLimits, Limit
 from chat_web.services.live import LiveHub
 from chat_web.services.presence import PresenceService
+from chat_web.services.stream import EventStreams
+from chat_web.services.sync import SyncService
 from chat_web.services.tokens import TokenService
 
 log = logging.getLogger("chat_web")
@@ -39,6 +41,8 @@ class Container:
     chats: ChatService
     presence: PresenceService
     live: LiveHub
+    streams: EventStreams
+    sync: SyncService
     backends: dict[str, str] = field(default_factory=dict)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -75,6 +79,7 @@ def abuse_limits(settings: Settings) -> AbuseLimits:
         messages_burst=Limit(settings.limit_messages_per_10_seconds, timedelta(seconds=10)),
         messages_sustained=Limit(settings.limit_messages_per_hour, timedelta(hours=1)),
         searches=Limit(settings.limit_searches_per_minute, minute),
+        typing=Limit(settings.limit_typing_per_minute, minute),
     )
 
 
@@ -132,12 +137,18 @@ async def _build(
         redis = await _redis_client(settings.redis_url)
         closers.append(redis.aclose)
         otps, limiter = RedisOtpStore(redis), RedisRateLimiter(redis)
-        fanout, presence_store = RedisFanOut(redis), RedisPresence(redis)
+        fanout = RedisFanOut(
+            redis, replay_seconds=settings.event_replay_seconds, replay_count=settings.event_replay_max
+        )
+        presence_store = RedisPresence(redis)
         closers.append(fanout.close)
         backends["otp"] = backends["fan-out"] = backends["presence"] = "redis"
     else:
         otps, limiter = InMemoryOtpStore(clock), InMemoryRateLimiter(clock)
-        fanout, presence_store = InProcessFanOut(), InMemoryPresence()
+        fanout = InProcessFanOut(
+            replay_seconds=settings.event_replay_seconds, replay_count=settings.event_replay_max
+        )
+        presence_store = InMemoryPresence()
         backends["otp"] = backends["fan-out"] = backends["presence"] = "in-process"
 
     mail: MailQueue
@@ -182,7 +193,11 @@ async def _build(
     presence = PresenceService(presence_store, store.chats, fanout, clock)
     live = LiveHub(fanout, presence, clock, tabs)
     closers.append(live.close)
-    return Container(settings, clock, store, fanout, auth, chats, presence, live, backends, closers)
+    streams = EventStreams(fanout, live, auth)
+    sync = SyncService(store.users, store.chats, store.messages, clock)
+    return Container(
+        settings, clock, store, fanout, auth, chats, presence, live, streams, sync, backends, closers
+    )
 
 
 _current: Container | None = None

@@ -140,13 +140,20 @@ class PresenceStore(Protocol):
 
 
 class FanOut(Protocol):
-    async def publish(self, topic: str, event: dict[str, Any]) -> None:
-        """Deliver to whoever is subscribed now; nothing is kept for later readers."""
+    async def publish(self, topic: str, event: dict[str, Any], replayable: bool = False) -> None:
+        """Deliver to whoever is subscribed now. A replayable event also gets an `id`, increasing
+        per topic, and is kept a while for `replay` (stored writes: messages, reads, changes);
+        the others (typing, presence) are for now only."""
+
+    async def replay(self, topic: str, after: str) -> list[dict[str, Any]] | None:
+        """The replayable events of `topic` after the one with id `after`, oldest first; None
+        when some of them are no longer kept (or `after` is not an id): the reader must resync."""
 
     def subscribe(
-        self, *topics: str
+        self, *topics: str, buffer: int | None = None
     ) -> contextlib.AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
-        """`async with fanout.subscribe("user:1") as events: async for event in events: ...`"""
+        """`async with fanout.subscribe("user:1") as events: async for event in events: ...`
+        A reader that falls `buffer` events behind gets `resync` instead of the backlog."""
 
 
 class TabGateway(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from chat_web.api import auth, chats
+from chat_web.api import auth, chats, live
 from chat_web.api.errors import install_error_handlers
 from chat_web.api.limits import ApiBodyLimit
 
@@ -26,4 +26,5 @@ def create_api() -> FastAPI:
     install_error_handlers(api)
     api.include_router(auth.router, prefix=PREFIX)
     api.include_router(chats.router, prefix=PREFIX)
+    api.include_router(live.router, prefix=PREFIX)
     return api

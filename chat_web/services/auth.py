@@ -190,7 +190,7 @@ class AuthService:
         if self._events is None:
             return
         try:
-            await self._events.publish(user_topic(user_id), event)
+            await self._events.publish(user_topic(user_id), event, replayable=True)
         except ChatError as exc:  # the sign-out itself happened; open tabs learn on their next action
             log.warning("session end not announced: %s", exc.message)
 

@@ -46,6 +46,7 @@ NOT_A_MEMBER = "You are not a member of this conversation."
 _SENDING_TOO_FAST = "You are sending messages too fast; wait {seconds} s."
 _SENDING_TOO_MUCH = "You have sent a great many messages lately; wait {seconds} s."
 _SEARCHING_TOO_MUCH = "Too many searches; wait {seconds} s."
+_TYPING_TOO_MUCH = "Too many typing signals; wait {seconds} s."
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,12 +159,13 @@ class ChatService:
 
     # --- events ---------------------------------------------------------------------------------
 
-    async def _publish(self, user_ids: Sequence[str], event: dict) -> None:
+    async def _publish(self, user_ids: Sequence[str], event: dict, replayable: bool = True) -> None:
         # The write is already stored: a lost event costs a live update, not data, since
         # readers catch up by seq. So a fan-out failure is logged, never raised. Topics are
         # told at once (each topic still gets its events in order: the next publish waits).
+        # Events of stored writes are replayable (an API stream resumes after them).
         results = await asyncio.gather(
-            *(self._fanout.publish(user_topic(u), event) for u in dict.fromkeys(user_ids)),
+            *(self._fanout.publish(user_topic(u), event, replayable) for u in dict.fromkeys(user_ids)),
             return_exceptions=True,
         )
         for result in results:
@@ -334,8 +336,11 @@ class ChatService:
 
     async def typing(self, me: User, chat_id: object) -> None:
         """Tell the other members that I am typing; nothing is stored."""
+        if self._gate is not None:
+            await self._gate.check_all(Check(f"typing:{me.id}", self.limits.typing, _TYPING_TOO_MUCH))
         chat, _ = await self._check_member(chat_id, me)
-        await self._publish([m for m in chat.member_ids if m != me.id], user_typing(chat.id, me.id, me.name))
+        others = [m for m in chat.member_ids if m != me.id]
+        await self._publish(others, user_typing(chat.id, me.id, me.name), replayable=False)
 
     # --- people ---------------------------------------------------------------------------------
 

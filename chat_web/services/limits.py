@@ -32,6 +32,7 @@ class AbuseLimits:
     messages_burst: Limit
     messages_sustained: Limit
     searches: Limit  # walking the user directory
+    typing: Limit  # typing signals (the page sends one every 2 s at most)
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,7 @@ class LiveHub:
         self._leaving: dict[str, datetime] = {}  # user -> when their last tab here left
         self._watching: dict[str, set[str]] = {}  # tab -> users whose presence it shows
         self._echoes: dict[str, deque[tuple]] = {}  # tab -> events it has applied already
+        self._held: dict[str, str] = {}  # API event stream -> its user (presence only)
         self._sweeper: asyncio.Task | None = None
 
     def bind(self, tabs: TabGateway) -> None:
@@ -103,9 +104,26 @@ class LiveHub:
                 del self._streams[user_id]
                 if stream.task is not None:
                     stream.task.cancel()
-                # The grace period starts now: a reload within it does not flicker offline.
-                self._leaving[user_id] = self._clock.now()
+                if user_id not in self._held.values():
+                    # The grace period starts now: a reload within it does not flicker offline.
+                    self._leaving[user_id] = self._clock.now()
         await self._renew([(user_id, tab)])
+
+    async def hold_presence(self, holder: str, user_id: str) -> None:
+        """An API client's event stream keeps its user online, like a tab (no delivery: the
+        stream reads the fan-out itself)."""
+        self._ensure_sweeper()
+        self._held[holder] = user_id
+        self._leaving.pop(user_id, None)
+        await self._renew([(user_id, holder)])
+
+    async def release_presence(self, holder: str) -> None:
+        user_id = self._held.pop(holder, None)
+        if user_id is None:
+            return
+        if user_id not in self._streams and user_id not in self._held.values():
+            self._leaving[user_id] = self._clock.now()
+        await self._renew([(user_id, holder)])
 
     # --- events ---------------------------------------------------------------------------------
 
@@ -206,10 +224,11 @@ class LiveHub:
         if self._tabs is not None:
             for tab in [t for t in self._user_of if not self._tabs.connected(t)]:
                 await self.detach(tab)
-        await self._renew(list((user, tab) for tab, user in self._user_of.items()))
+        holders = [*self._user_of.items(), *self._held.items()]
+        await self._renew([(user, holder) for holder, user in holders])
         due = self._clock.now() - self._presence.grace
         for user_id, left_at in list(self._leaving.items()):
-            if left_at <= due and user_id not in self._streams:
+            if left_at <= due and user_id not in self._streams and user_id not in self._held.values():
                 del self._leaving[user_id]
                 try:
                     await self._presence.settle(user_id, left_at)

@@ -24,6 +24,19 @@ async def fanout(request):
     await client.aclose()
 
 
+@pytest.fixture(params=["in-process", "redis"])
+async def fanout_small_log(request):
+    """Adapters that keep only a few replayable events, as if the window had passed."""
+    if request.param == "in-process":
+        yield InProcessFanOut(replay_count=5)
+        return
+    from chat_web.adapters.fanout.redis import RedisFanOut
+
+    client = await open_redis()
+    yield RedisFanOut(client, prefix=f"test:{uuid.uuid4().hex}:", replay_count=5)
+    await client.aclose()
+
+
 async def next_event(events, timeout=2.0):
     return await asyncio.wait_for(anext(events), timeout)
 
@@ -121,3 +134,37 @@ async def test_redis_subscribers_resync_after_the_connection_is_cut():
         await fanout.close()
         await client.aclose()
         await admin.aclose()
+
+
+# --- replay: what a reader missed, by event id ---------------------------------------------------
+
+
+async def test_replayable_events_get_increasing_ids_and_can_be_replayed(fanout):
+    async with fanout.subscribe("user:r") as events:
+        await fanout.publish("user:r", {"type": "message.new", "n": 1}, replayable=True)
+        await fanout.publish("user:r", {"type": "typing", "n": 2})  # for now only: no id
+        await fanout.publish("user:r", {"type": "chat.read", "n": 3}, replayable=True)
+        await fanout.publish("user:r", {"type": "chat.changed", "n": 4}, replayable=True)
+        live = [await next_event(events) for _ in range(4)]
+    assert [e["n"] for e in live] == [1, 2, 3, 4]
+    assert "id" not in live[1]
+    ids = [live[0]["id"], live[2]["id"], live[3]["id"]]
+    assert ids == sorted(ids, key=lambda i: tuple(map(int, i.split("-")))) and len(set(ids)) == 3
+    # A reader that saw the first event gets exactly the replayable ones after it.
+    missed = await fanout.replay("user:r", ids[0])
+    assert [(e["id"], e["n"]) for e in missed] == [(ids[1], 3), (ids[2], 4)]
+    assert await fanout.replay("user:r", ids[2]) == []  # nothing new
+    assert await fanout.replay("user:other", ids[0]) is None  # nothing kept there: resync
+    assert await fanout.replay("user:r", "not-an-id") is None
+    assert await fanout.replay("user:r", "99999999999999-0") is None  # from the future
+
+
+async def test_a_reader_further_back_than_what_is_kept_must_resync(fanout_small_log):
+    fanout = fanout_small_log
+    async with fanout.subscribe("user:k") as events:
+        for n in range(30):
+            await fanout.publish("user:k", {"type": "message.new", "n": n}, replayable=True)
+        seen = [await next_event(events) for _ in range(30)]
+    assert await fanout.replay("user:k", seen[0]["id"]) is None  # its successors were trimmed
+    recent = await fanout.replay("user:k", seen[-2]["id"])
+    assert [e["n"] for e in recent] == [29]

@@ -32,6 +32,7 @@ from tests.support.processes import HOST, ROOT, serving
 from tests.support.sign_in import sign_in
 
 LOGOUT = "/api/v1/logout"
+EVENTS = "/api/v1/events"  # a stream that lasts as long as the client stays: tested on its own
 # Schema-valid input may still break a business rule (text that is only spaces, a group of
 # two, an address the mail library refuses): a 4xx with a detail then, never a 5xx.
 ACCEPTED_FOR_VALID_INPUT = ["2xx", "400", "401", "403", "404", "409", "415", "422", "429"]
@@ -103,7 +104,7 @@ def run_pass(target: Target, name: str, examples: int, *extra: str, ours: bool, 
         "--header", f"Authorization: Bearer {token}",
         "--checks", "all", "--workers", "1", "--suppress-health-check", "all",
         "--report", "junit", "--report-dir", str(workdir),
-        *(["--include-path", LOGOUT] if logout else ["--exclude-path", LOGOUT]),
+        *(["--include-path", LOGOUT] if logout else ["--exclude-path", LOGOUT, "--exclude-path", EVENTS]),
         *extra,
     ]  # fmt: skip
     # In the pass's own folder: Schemathesis keeps a crash cache in its working directory.

@@ -9,12 +9,19 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Served:
+    port: int
+    process: subprocess.Popen
 
 
 def free_port() -> int:
@@ -36,9 +43,9 @@ def stop_group(process: subprocess.Popen, timeout: float = 30) -> None:
 
 
 @contextlib.contextmanager
-def serving(command: list[str], ready_path: str, log: Path, env: dict[str, str]) -> Iterator[int]:
-    """Run `command` ("{port}" in it becomes a free port) until the block ends; yields the port
-    once GET ready_path answers 200."""
+def serve(command: list[str], ready_path: str, log: Path, env: dict[str, str]) -> Iterator[Served]:
+    """Run `command` ("{port}" in it becomes a free port) until the block ends; yields the
+    port and the process once GET ready_path answers 200."""
     port = free_port()
     command = [part.replace("{port}", str(port)) for part in command]
     with log.open("a") as out:
@@ -46,7 +53,7 @@ def serving(command: list[str], ready_path: str, log: Path, env: dict[str, str])
             command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 180
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"{' '.join(command[:4])} exited:\n{log.read_text()[-3000:]}")
@@ -56,6 +63,13 @@ def serving(command: list[str], ready_path: str, log: Path, env: dict[str, str])
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{' '.join(command[:4])} did not answer:\n{log.read_text()[-3000:]}")
             time.sleep(0.1)
-        yield port
+        yield Served(port, process)
     finally:
         stop_group(process)
+
+
+@contextlib.contextmanager
+def serving(command: list[str], ready_path: str, log: Path, env: dict[str, str]) -> Iterator[int]:
+    """`serve`, for callers that need only the port."""
+    with serve(command, ready_path, log, env) as served:
+        yield served.port

@@ -19,9 +19,9 @@ class RecordingFanOut(InProcessFanOut):
         super().__init__()
         self.published: list[tuple[str, dict]] = []
 
-    async def publish(self, topic, event):
+    async def publish(self, topic, event, replayable=False):
         self.published.append((topic, event))
-        await super().publish(topic, event)
+        await super().publish(topic, event, replayable)
 
 
 @pytest.fixture

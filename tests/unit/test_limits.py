@@ -19,7 +19,7 @@ from chat_web.services.tokens import TokenService
 
 MINUTE = timedelta(minutes=1)
 ROOMY = Limit(1000, MINUTE)
-ROOMY_LIMITS = AbuseLimits(*([ROOMY] * 7))
+ROOMY_LIMITS = AbuseLimits(*([ROOMY] * 8))
 
 
 def build(clock, **tight: Limit):

@@ -11,13 +11,15 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
+from chat_web.adapters.fanout.replay import parse_id
 from chat_web.adapters.fanout.subscribers import Subscribers
 from chat_web.adapters.redis_outage import redis_outages
 from chat_web.domain import ServiceUnavailable
@@ -25,6 +27,19 @@ from chat_web.domain import ServiceUnavailable
 log = logging.getLogger(__name__)
 _POLL_SECONDS = 1.0
 _RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+# A replayable event: kept in the topic's stream (trimmed by count and age, the key dropped
+# when idle) and published with the id the stream gave it, in one step.
+_PUBLISH_REPLAYABLE = """
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '*', 'e', ARGV[1])
+redis.call('XTRIM', KEYS[1], 'MINID', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+local rest = string.sub(ARGV[1], 2)
+local payload
+if rest == '}' then payload = '{"id":"' .. id .. '"}' else payload = '{"id":"' .. id .. '",' .. rest end
+redis.call('PUBLISH', KEYS[2], payload)
+return id
+"""
 
 
 def _unavailable(exc: Exception) -> ServiceUnavailable:
@@ -34,17 +49,56 @@ def _unavailable(exc: Exception) -> ServiceUnavailable:
 
 @redis_outages  # publish: 503 naming Redis, never a 500
 class RedisFanOut:
-    def __init__(self, redis: Redis, prefix: str = "chat:events:", queue_size: int = 1000):
+    def __init__(
+        self,
+        redis: Redis,
+        prefix: str = "chat:events:",
+        queue_size: int = 1000,
+        replay_seconds: float = 600,
+        replay_count: int = 1000,
+    ):
         self._redis = redis
         self._prefix = prefix
+        self._replay_seconds = replay_seconds
+        self._replay_count = replay_count
+        self._publish_replayable = redis.register_script(_PUBLISH_REPLAYABLE)
         self._subscribers = Subscribers(queue_size)
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task | None = None
         self._changing = asyncio.Lock()  # subscribe/unsubscribe commands, one at a time
         self._channels: set[str] = set()  # topics Redis has confirmed we listen to
 
-    async def publish(self, topic: str, event: dict[str, Any]) -> None:
-        await self._redis.publish(self._prefix + topic, json.dumps(event))
+    async def publish(self, topic: str, event: dict[str, Any], replayable: bool = False) -> None:
+        if not replayable:
+            await self._redis.publish(self._prefix + topic, json.dumps(event))
+            return
+        horizon_ms = int((time.time() - self._replay_seconds) * 1000)
+        await self._publish_replayable(
+            keys=[self._stream(topic), self._prefix + topic],
+            args=[json.dumps(event), self._replay_count, f"{horizon_ms}-0", int(self._replay_seconds) + 60],
+        )
+
+    def _stream(self, topic: str) -> str:
+        return f"{self._prefix}log:{topic}"
+
+    async def replay(self, topic: str, after: str) -> list[dict[str, Any]] | None:
+        wanted = parse_id(after)
+        if wanted is None:
+            return None
+        key = self._stream(topic)
+        try:
+            info = await self._redis.xinfo_stream(key)
+        except ResponseError:
+            return None  # no stream: nothing kept for this topic (idle too long, or never)
+        last = parse_id(_text(info.get("last-generated-id"))) or (0, 0)
+        if wanted >= last:
+            return [] if wanted == last else None
+        first = info.get("first-entry")
+        if not first or wanted < (parse_id(_text(first[0])) or (0, 0)):
+            # What came right after `wanted` was trimmed away (or the log started afresh).
+            return None
+        entries = await self._redis.xrange(key, min=f"({after}", max="+")
+        return [{"id": _text(entry_id), **json.loads(fields[b"e"])} for entry_id, fields in entries]
 
     @property
     def pubsub_connections(self) -> int:
@@ -52,10 +106,12 @@ class RedisFanOut:
         return int(self._pubsub is not None and self._pubsub.connection is not None)
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, *topics: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+    async def subscribe(
+        self, *topics: str, buffer: int | None = None
+    ) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
         """Raises ServiceUnavailable if Redis cannot take the subscription now."""
         try:
-            with self._subscribers.added(topics) as events:
+            with self._subscribers.added(topics, buffer) as events:
                 await self._subscribe(topics)
                 yield events
         finally:
@@ -128,3 +184,7 @@ class RedisFanOut:
             with contextlib.suppress(RedisError, OSError):
                 await self._pubsub.aclose()
             self._pubsub = None
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value or "")

@@ -34,10 +34,12 @@ class Subscribers:
             _put(queue, resync())
 
     @contextlib.contextmanager
-    def added(self, topics: Iterable[str]) -> Iterator[AsyncIterator[dict[str, Any]]]:
-        """A new queue on these topics, for the life of the block."""
+    def added(
+        self, topics: Iterable[str], buffer: int | None = None
+    ) -> Iterator[AsyncIterator[dict[str, Any]]]:
+        """A new queue on these topics (of `buffer` events at most), for the life of the block."""
         topics = list(dict.fromkeys(topics))
-        queue: asyncio.Queue = asyncio.Queue(self._queue_size)
+        queue: asyncio.Queue = asyncio.Queue(buffer or self._queue_size)
         for topic in topics:
             self._by_topic[topic].add(queue)
 

@@ -1,0 +1,178 @@
+"""A signed-in API client's live events, as Server-Sent Events frames.
+
+The same events the page applies (one JSON per event, from chat_web.domain.events), in
+order: replayable ones (stored writes) carry an `id`, so a client that reconnects with
+`Last-Event-ID` first gets exactly what it missed, or one `resync` when that is no longer
+kept (then `GET /sync` brings it level). A comment every few seconds keeps proxies from
+closing the stream. A reader too slow to keep up gets `resync` and the stream ends, so a
+slow reader never slows anyone down. The stream ends with `session.ended` when its token
+stops being valid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from chat_web.domain import ChatError, User
+from chat_web.domain.events import (
+    CHAT_CHANGED,
+    CHAT_READ,
+    MESSAGE_NEW,
+    PRESENCE,
+    RESYNC,
+    SESSION_ENDED,
+    TYPING,
+    resync,
+    session_ended,
+    user_topic,
+)
+from chat_web.ports import FanOut
+from chat_web.services.auth import AuthService
+from chat_web.services.live import LiveHub
+from chat_web.services.tokens import token_id
+
+STREAMED = {MESSAGE_NEW, CHAT_READ, CHAT_CHANGED, TYPING, PRESENCE, SESSION_ENDED, RESYNC}
+RETRY_MS = 3000  # how long an EventSource waits before it reconnects
+TICK_SECONDS = 1.0
+_TICK = object()  # a quiet second: time to ask whether the client is still there
+
+
+def sse_frame(event: dict[str, Any]) -> str:
+    lines = []
+    if "id" in event:
+        lines.append(f"id: {event['id']}")
+    lines.append(f"event: {event.get('type', 'message')}")
+    lines.append("data: " + json.dumps(event, separators=(",", ":"), ensure_ascii=False))
+    return "\n".join(lines) + "\n\n"
+
+
+def _id_key(event_id: object) -> tuple[int, int]:
+    ms, _, n = str(event_id).partition("-")
+    return (int(ms), int(n)) if ms.isdigit() and n.isdigit() else (0, 0)
+
+
+class EventStreams:
+    def __init__(
+        self,
+        fanout: FanOut,
+        live: LiveHub,
+        auth: AuthService,
+        heartbeat_seconds: float = 15.0,
+        buffer: int = 256,
+    ):
+        self._fanout = fanout
+        self._live = live
+        self._auth = auth
+        self.heartbeat_seconds = heartbeat_seconds
+        self.buffer = buffer
+        self.open_streams = 0
+
+    async def frames(
+        self,
+        me: User,
+        token: str,
+        last_event_id: str | None = None,
+        gone: Callable[[], Awaitable[bool]] | None = None,
+    ) -> AsyncIterator[str]:
+        """The stream's frames until the client leaves (`gone()` says so; it is asked every
+        second, since a quiet stream would otherwise notice only at its next heartbeat), its
+        session ends, or it falls behind."""
+        topic = user_topic(me.id)
+        holder = f"stream:{uuid.uuid4().hex}"
+        async with self._fanout.subscribe(topic, buffer=self.buffer) as events:
+            # Subscribed first, replayed second: nothing falls between the two.
+            self.open_streams += 1
+            await self._live.hold_presence(holder, me.id)
+            try:
+                yield f"retry: {RETRY_MS}\n\n"
+                newest = (0, 0)
+                if last_event_id:
+                    missed = await self._fanout.replay(topic, last_event_id)
+                    if missed is None:
+                        yield sse_frame(resync())
+                    else:
+                        for event in missed:
+                            newest = max(newest, _id_key(event["id"]))
+                            yield sse_frame(event)
+                async for event in self._with_heartbeats(events):
+                    if event is _TICK:
+                        if gone is not None and await gone():
+                            return
+                        continue
+                    if event is None:
+                        yield ": ping\n\n"
+                        if not await self._still_signed_in(token):
+                            yield sse_frame(session_ended(token_id=token_id(token)))
+                            return
+                        continue
+                    kind = event.get("type")
+                    if kind not in STREAMED:
+                        continue
+                    if "id" in event:
+                        key = _id_key(event["id"])
+                        if key <= newest:
+                            continue  # already sent by the replay
+                        newest = key
+                    yield sse_frame(event)
+                    if kind == RESYNC:
+                        return  # fell behind (or the fan-out lost events): reconnect and replay
+                    if kind == SESSION_ENDED and self._ends(event, token):
+                        return
+            finally:
+                self.open_streams -= 1
+                await self._live.release_presence(holder)
+
+    async def _with_heartbeats(self, events: AsyncIterator[dict[str, Any]]) -> AsyncIterator[Any]:
+        """The events, with None whenever none came for a heartbeat period and _TICK every
+        quiet second. Bounded: a reader `buffer` events behind gets `resync` instead of a
+        growing backlog."""
+        waiting: asyncio.Queue = asyncio.Queue(self.buffer)
+
+        async def pump() -> None:
+            async for event in events:
+                try:
+                    waiting.put_nowait(event)
+                except asyncio.QueueFull:
+                    while not waiting.empty():
+                        waiting.get_nowait()
+                    waiting.put_nowait(resync())
+                    return
+
+        pumping = asyncio.create_task(pump())
+        quiet_since = time.monotonic()
+        try:
+            while True:
+                try:
+                    yield await asyncio.wait_for(waiting.get(), TICK_SECONDS)
+                    quiet_since = time.monotonic()
+                except TimeoutError:
+                    if time.monotonic() - quiet_since >= self.heartbeat_seconds:
+                        quiet_since = time.monotonic()
+                        yield None
+                    else:
+                        yield _TICK
+        finally:
+            pumping.cancel()
+
+    async def _still_signed_in(self, token: str) -> bool:
+        try:
+            await self._auth.user_for_token(token)
+        except ChatError as exc:
+            return exc.status_code != 401  # a store that is away is not a sign-out
+        return True
+
+    def _ends(self, event: dict[str, Any], token: str) -> bool:
+        if event.get("tokenId") == token_id(token):
+            return True
+        version = event.get("version")
+        if isinstance(version, int):
+            try:
+                return self._auth.token_version(token) < version
+            except ChatError:
+                return True
+        return False
