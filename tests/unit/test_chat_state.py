@@ -27,6 +27,8 @@ from chat_web.services.auth import AuthService
 from chat_web.services.chats import ChatService
 from chat_web.services.live import LiveHub
 from chat_web.services.presence import PresenceService
+from chat_web.services.stream import EventStreams
+from chat_web.services.sync import SyncService
 from chat_web.services.tokens import TokenService
 from chat_web.state import chat as chat_module
 from chat_web.state.chat import WINDOW_HARD, WINDOW_MAX, ChatState
@@ -50,8 +52,19 @@ class World:
         self.chats = ChatService(self.store.users, self.store.chats, self.store.messages, self.fanout, clock)
         presence = PresenceService(InMemoryPresence(), self.store.chats, self.fanout, clock)
         self.live = LiveHub(self.fanout, presence, clock, sweep_every=3600)
+        streams = EventStreams(self.fanout, self.live, auth)
+        sync = SyncService(self.store.users, self.store.chats, self.store.messages, clock)
         self.container = container.Container(
-            Settings(_env_file=None), clock, self.store, self.fanout, auth, self.chats, presence, self.live
+            Settings(_env_file=None),
+            clock,
+            self.store,
+            self.fanout,
+            auth,
+            self.chats,
+            presence,
+            self.live,
+            streams,
+            sync,
         )
 
     async def user(self, name):
