@@ -1,7 +1,7 @@
 """Take the README's screenshots of the chat page (light, dark, 360 px) from a running app.
 
     ./scripts/run-app.sh &                                   # DATA_DIR=data by default
-    python scripts/screenshots.py --frontend http://localhost:3000 --backend http://localhost:8000 --data data
+    python -m scripts.screenshots --frontend http://localhost:3000 --backend http://localhost:8000 --data data
 
 It signs in three people through the API (codes from the development outbox), gives
 them a short conversation and a group, and writes docs/chat-*.png.
@@ -19,15 +19,9 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import sync_playwright
 
+from tests.support.browser import launch
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def sign_in(api: str, data: Path, email: str, name: str) -> dict:
@@ -79,7 +73,7 @@ def main() -> None:
 
     args.out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         watcher = browser.new_context()
         watcher.add_cookies([{"name": "chat_session", "value": bob["token"], "url": args.frontend}])
         watcher.new_page().goto(f"{args.frontend}/chat/{chat}")  # Bob is online, and has read it all

@@ -1,7 +1,6 @@
-"""The opaque cursor of the chat list: where the previous page ended, as (updated_at, chat id).
-
-Clients pass it back as they got it; its insides may change without notice.
-"""
+"""Opaque tokens (base64url JSON), and the chat list's cursor: where the previous page
+ended, as (updated_at, chat id). Clients pass them back as they got them; their insides may
+change without notice."""
 
 from __future__ import annotations
 
@@ -18,20 +17,33 @@ CURSOR_MAX = 200  # characters; ours are about 90
 _INVALID = "cursor is not valid; pass nextCursor back as it was given."
 
 
-def encode_cursor(updated_at: datetime, chat_id: str) -> str:
-    raw = json.dumps([updated_at.isoformat(), chat_id], separators=(",", ":")).encode()
+def pack(value: object) -> str:
+    """An opaque token for a JSON value: clients pass it back as they got it."""
+    raw = json.dumps(value, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def unpack(token: object, max_length: int, invalid: str) -> object:
+    """The JSON value of a token made by `pack`; BadInput(`invalid`) for anything else."""
+    if not isinstance(token, str) or len(token) > max_length:
+        raise BadInput(invalid)
+    try:
+        return json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise BadInput(invalid) from None
+
+
+def encode_cursor(updated_at: datetime, chat_id: str) -> str:
+    return pack([updated_at.isoformat(), chat_id])
 
 
 def decode_cursor(cursor: object) -> ChatKey | None:
     if cursor is None or cursor == "":
         return None
-    if not isinstance(cursor, str) or len(cursor) > CURSOR_MAX:
-        raise BadInput(_INVALID)
     try:
-        at, chat_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        at, chat_id = unpack(cursor, CURSOR_MAX, _INVALID)
         updated_at = datetime.fromisoformat(at)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+    except (ValueError, TypeError):
         raise BadInput(_INVALID) from None
     if updated_at.tzinfo is None or not isinstance(chat_id, str) or len(chat_id) > ID_MAX:
         raise BadInput(_INVALID)

@@ -10,16 +10,13 @@ more chats changed than fit a page, `next_cursor` continues the listing with the
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from chat_web.domain import BadInput, Message, User
 from chat_web.ports import ChatRepo, Clock, MessageRepo, UserRepo
 from chat_web.services.chats import ChatSummary
-from chat_web.services.cursor import decode_cursor, encode_cursor
+from chat_web.services.cursor import decode_cursor, encode_cursor, pack, unpack
 from chat_web.services.validation import clean_limit
 
 # A write committed just before a sync may carry a time a little earlier than the sync's:
@@ -46,19 +43,16 @@ class SyncPage:
 
 
 def encode_token(at: datetime) -> str:
-    raw = json.dumps({"v": 1, "t": at.astimezone(UTC).isoformat()}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return pack({"v": 1, "t": at.astimezone(UTC).isoformat()})
 
 
 def decode_token(token: object) -> datetime | None:
     if token is None or token == "":
         return None
-    if not isinstance(token, str) or len(token) > TOKEN_MAX:
-        raise BadInput(_INVALID)
+    data = unpack(token, TOKEN_MAX, _INVALID)
     try:
-        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         at = datetime.fromisoformat(data["t"])
-    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+    except (ValueError, TypeError, KeyError):
         raise BadInput(_INVALID) from None
     if data.get("v") != 1 or at.tzinfo is None:
         raise BadInput(_INVALID)

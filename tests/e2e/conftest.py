@@ -14,11 +14,11 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import REDIS_URL, need_service, port_open
+from tests.support.browser import CHROMIUM, launch
 from tests.support.limits import lifted_limits_env
 from tests.support.processes import free_port, stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 START_TIMEOUT = 300  # the first run installs the frontend packages
 
 
@@ -123,17 +123,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch(playwright)
         yield browser
         browser.close()
 
