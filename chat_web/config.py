@@ -28,8 +28,9 @@ class Settings(BaseSettings):
 
     # Reflex sets REFLEX_ENV_MODE for `reflex run --env prod`; anything but dev is production.
     env_mode: str = Field("dev", validation_alias="REFLEX_ENV_MODE")
-    # Reflex sets it to `export` while it compiles a production build (no secrets needed then).
-    compile_context: str = Field("", validation_alias="REFLEX_COMPILE_CONTEXT")
+    # Reflex sets it (an internal variable) to `export` while it compiles a production build:
+    # the pages are compiled then, nothing is served, and no secret is needed.
+    compile_context: str = Field("", validation_alias="__REFLEX_COMPILE_CONTEXT")
 
     data_dir: Path = Path("data")
     # Connection URLs may carry passwords: secrets, never printed.

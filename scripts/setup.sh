@@ -16,11 +16,13 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 # Reinstall only when the requirements changed since the last successful install.
+# REQUIREMENTS=requirements-app.txt installs the runtime packages only (the container image).
+REQUIREMENTS="${REQUIREMENTS:-requirements.txt}"
 stamp="$VENV/.requirements.sha256"
-want="$(cat "$ROOT/requirements.txt" "$ROOT/requirements-app.txt" | sha256sum | cut -d' ' -f1)"
+want="$(cat "$ROOT/$REQUIREMENTS" "$ROOT/requirements-app.txt" | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "setup: installing Python packages from requirements.txt"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/requirements.txt"
+  echo "setup: installing Python packages from $REQUIREMENTS"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/$REQUIREMENTS"
   echo "$want" > "$stamp"
 fi
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from chat_web.api import auth, chats, health
+from chat_web.api import PREFIX, auth, chats, health
 from chat_web.api.errors import install_error_handlers
 from chat_web.api.limits import ApiBodyLimit
 from chat_web.metrics.http import HttpMetrics
 
-PREFIX = "/api/v1"
+__all__ = ["PREFIX", "create_api"]
 MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -27,8 +27,8 @@ def create_api() -> FastAPI:
     # Every HTTP request of the process passes here: the Reflex app is mounted below this one.
     api.add_middleware(HttpMetrics)
     install_error_handlers(api)
-    api.include_router(health.router, prefix=PREFIX)
-    api.include_router(auth.router, prefix=PREFIX)
-    api.include_router(chats.router, prefix=PREFIX)
+    api.include_router(health.router)
+    api.include_router(auth.router)
+    api.include_router(chats.router)
     api.include_router(health.metrics_router)
     return api

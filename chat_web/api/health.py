@@ -8,12 +8,13 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from chat_web import container
+from chat_web.api import PREFIX
 from chat_web.config import get_settings
 from chat_web.domain import ServiceUnavailable
 from chat_web.metrics import exposition
 from chat_web.metrics.gauges import refresh_gauges
 
-router = APIRouter(tags=["health"])
+router = APIRouter(prefix=PREFIX, tags=["health"])
 PROBE_TIMEOUT = 3.0  # seconds per service
 
 

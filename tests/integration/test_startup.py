@@ -60,7 +60,7 @@ def test_production_refuses_to_keep_codes_in_the_outbox(tmp_path):
 
 def test_a_production_build_compiles_without_the_runtime_secrets(tmp_path):
     # `reflex export` (scripts/build.sh) imports the app to compile its pages.
-    result = import_app(tmp_path, REFLEX_ENV_MODE="prod", JWT_SECRET="", REFLEX_COMPILE_CONTEXT="export")
+    result = import_app(tmp_path, REFLEX_ENV_MODE="prod", JWT_SECRET="", __REFLEX_COMPILE_CONTEXT="export")
     assert result.returncode == 0, result.stderr
 
 
