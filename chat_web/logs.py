@@ -44,3 +44,5 @@ def configure_logging(log_format: str, level: int = logging.INFO) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # pika narrates every connection step at INFO; our adapters log what matters.
+    logging.getLogger("pika").setLevel(logging.WARNING)
