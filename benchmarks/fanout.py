@@ -33,6 +33,7 @@ import httpx
 import socketio
 
 from benchmarks.common import percentile, table
+from tests.support.smtp_sink import SmtpSink
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "fanout-benchmark-secret-" + "x" * 24
@@ -465,6 +466,7 @@ async def run_app(args, size: str, workdir: Path) -> Result:
         db_url.replace("postgresql://", "postgresql+asyncpg://"), args.clients, history, chats_per_user
     )
     port = free_port()
+    mail = SmtpSink().start()
     env = {
         **os.environ,
         "DATA_DIR": str(workdir / f"data-{size}"),
@@ -473,7 +475,10 @@ async def run_app(args, size: str, workdir: Path) -> Result:
         "JWT_SECRET": SECRET,
         "GRANIAN_WORKERS": str(args.workers),
         "REFLEX_TELEMETRY_ENABLED": "false",
-        "SMTP_HOST": "",
+        # Production refuses to start without a real mail path; nobody signs in here, but the
+        # app gets a real SMTP server all the same.
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(mail.port),
         "RABBITMQ_URL": "",
     }
     log = workdir / f"app-{size}.log"
@@ -520,6 +525,7 @@ async def run_app(args, size: str, workdir: Path) -> Result:
         )
     finally:
         stop_server(server)
+        mail.stop()
         await drop_database(db_name)
 
 
