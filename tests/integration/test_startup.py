@@ -21,9 +21,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PRINT_ROUTES = "import chat_web.chat_web as m; print(sorted(m.app._unevaluated_pages))"
 
 
-def import_app(tmp_path, **env) -> subprocess.CompletedProcess:
+def import_app(tmp_path, code: str = PRINT_ROUTES, **env) -> subprocess.CompletedProcess:
+    """Python running `code` (by default: import the app, print its routes) with this environment."""
     return subprocess.run(
-        [sys.executable, "-c", PRINT_ROUTES],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env={**os.environ, "DATA_DIR": str(tmp_path), **env},
         capture_output=True,
@@ -75,14 +76,7 @@ def test_a_production_build_compiles_without_the_runtime_secrets(tmp_path):
     ],
 )
 def test_a_malformed_setting_stops_with_one_line_naming_it(tmp_path, code, env, line):
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**os.environ, "DATA_DIR": str(tmp_path), **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = import_app(tmp_path, code, **env)
     assert result.returncode == 1
     said = [row for row in result.stderr.splitlines() if row.strip()]
     assert len(said) == 1 and line in said[0], result.stderr
