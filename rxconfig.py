@@ -4,16 +4,22 @@ import os
 
 import reflex as rx
 
-from chat_web.config import Settings
+from chat_web.config import ConfigError, load_settings, refuse_to_start
+from chat_web.portable_frontend import PortableFrontend
 
-_settings = Settings()
+try:
+    _settings = load_settings()
+except ConfigError as exc:
+    # Reflex reads this file first: a malformed setting stops here with one line, no traceback.
+    refuse_to_start(str(exc))
 
 # The backend hot-reloads on any file change below the project; the database and the
 # outbox under DATA_DIR change on every request, which would restart it in a loop.
 _settings.data_dir.mkdir(parents=True, exist_ok=True)
 os.environ.setdefault("REFLEX_HOT_RELOAD_EXCLUDE_PATHS", str(_settings.data_dir.absolute()))
 
-if _settings.redis_url:
+_redis_url = _settings.redis_url.get_secret_value()
+if _redis_url:
     # With Redis, each event and each live update would lock, load and store the tab's
     # state in Redis. A tab's events all reach the process holding its socket, so that
     # process may keep the lock and the state in memory until another one asks for it
@@ -21,16 +27,23 @@ if _settings.redis_url:
     # in bursts that were most of the live p99; 25 s leases under a 30 s lock do not. The
     # price: a tab whose process died waits up to 30 s for its state on another one.
     os.environ.setdefault("REFLEX_OPLOCK_ENABLED", "true")
-    os.environ.setdefault("REFLEX_OPLOCK_HOLD_TIME_MS", "25000")
+    os.environ.setdefault("REFLEX_OPLOCK_HOLD_TIME", "25s")
     os.environ.setdefault("REFLEX_REDIS_LOCK_EXPIRATION", "30000")
 
 config = rx.Config(
     app_name="chat_web",
     # Handing REDIS_URL to Reflex switches its state manager to Redis, so several
     # app processes can serve the same sessions.
-    redis_url=_settings.redis_url or None,
+    redis_url=_redis_url or None,
+    # The API's CORS and the websocket's allowed origins (chat_web.web_origins narrows an
+    # empty list to the app's own origin).
+    cors_allowed_origins=list(_settings.allowed_origins),
+    trusted_proxy_hops=_settings.trusted_proxy_hops,
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", radius="large"))],
+    plugins=[
+        rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", radius="large")),
+        PortableFrontend(),
+    ],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

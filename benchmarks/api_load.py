@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from benchmarks.http1 import Connection
 from tests.support.limits import lifted_limits_env
 from tests.support.processes import HOST, serving
 from tests.support.sign_in import sign_in
+from tests.support.smtp_sink import SmtpSink
 
 API = "/api/v1"
 ADMIN_POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -58,13 +60,13 @@ class Client:
     last_seq: int = 0
 
 
-def sign_in_clients(base: str, data_dir: Path, count: int) -> list[Client]:
-    """`count` users signed in through the API (codes from the outbox), paired in direct chats."""
+def sign_in_clients(base: str, code_for: Callable[[str], str], count: int) -> list[Client]:
+    """`count` users signed in through the API (codes from an SMTP sink), paired in direct chats."""
     clients: list[Client] = []
     ids: list[str] = []
     with httpx.Client(base_url=base, timeout=30) as api:
         for i in range(count):
-            session = sign_in(api, data_dir / "outbox.jsonl", f"load-{i}-{uuid.uuid4().hex[:8]}@example.com")
+            session = sign_in(api, code_for, f"load-{i}-{uuid.uuid4().hex[:8]}@example.com")
             clients.append(Client(session["token"]))
             ids.append(session["user"]["id"])
         for a in range(0, count - 1, 2):
@@ -137,7 +139,8 @@ def row(name: str, clients: int, tally: Tally, elapsed: float, floor: float | No
     return [name, str(clients), f"{len(tally.latencies):,}", f"{rate:,.0f}", *ms, str(tally.errors), ratio]
 
 
-def app_env(data_dir: Path, database_url: str) -> dict[str, str]:
+def app_env(data_dir: Path, database_url: str, smtp_port: int) -> dict[str, str]:
+    # Production refuses to start without a real mail path: codes go to an SMTP server here.
     return {
         **os.environ,
         **lifted_limits_env(),
@@ -146,7 +149,8 @@ def app_env(data_dir: Path, database_url: str) -> dict[str, str]:
         "MONGODB_URI": "",
         "REDIS_URL": "",
         "RABBITMQ_URL": "",
-        "SMTP_HOST": "",
+        "SMTP_HOST": HOST,
+        "SMTP_PORT": str(smtp_port),
         "JWT_SECRET": secrets.token_urlsafe(48),  # production refuses anything shorter than 32 bytes
         "REFLEX_TELEMETRY_ENABLED": "false",
     }
@@ -164,10 +168,12 @@ def run_backend(backend: str, args, floor: float) -> list[str]:
             sys.executable, "-m", "reflex", "run", "--env", "prod", "--backend-only",
             "--backend-port", "{port}", "--loglevel", "warning",
         ]  # fmt: skip
-        env = app_env(data, url)
+        mail = SmtpSink().start()
+        stack.callback(mail.stop)
+        env = app_env(data, url, mail.port)
         port = stack.enter_context(serving(command, f"{API}/openapi.json", data / "app.log", env))
         print(f"{backend}: signing in {args.clients} users", file=sys.stderr, flush=True)
-        clients = sign_in_clients(f"http://{HOST}:{port}{API}", data, args.clients)
+        clients = sign_in_clients(f"http://{HOST}:{port}{API}", mail.code_for, args.clients)
         print(f"{backend}: {len(clients)} clients for {args.seconds} s", file=sys.stderr, flush=True)
         deadline = time.monotonic() + args.seconds
         loops = [(lambda tally, c=c: chat_loop(port, c, deadline, args.max_requests, tally)) for c in clients]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import tempfile
@@ -26,7 +27,7 @@ from pathlib import Path
 import aiohttp
 
 from benchmarks.common import percentile, table
-from benchmarks.world import app_command, app_env, resident_kb, seeded, wait_quiet
+from benchmarks.world import app_command, app_env, mail_sink, resident_kb, seeded, wait_quiet
 from tests.support.processes import serve
 
 
@@ -95,11 +96,12 @@ async def run(args) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="events-bench-"))
     print(f"seeding {args.streams} users in {args.streams // 2} direct chats", file=sys.stderr)
     async with seeded(args.streams, history=10, chats_per_user=2) as (db_url, world):
-        env = app_env(workdir / "data", db_url, args.workers)
+        stack = contextlib.ExitStack()
+        env = app_env(workdir / "data", db_url, args.workers, stack.enter_context(mail_sink()))
         env.update(
             {f"LIMIT_{name}": "1000000000" for name in ("MESSAGES_PER_10_SECONDS", "MESSAGES_PER_HOUR")}
         )
-        with serve(app_command(), "/ping", workdir / "app.log", env) as app:
+        with stack, serve(app_command(), "/ping", workdir / "app.log", env) as app:
             base = f"http://127.0.0.1:{app.port}/api/v1"
             connector = aiohttp.TCPConnector(limit=0)
             async with aiohttp.ClientSession(connector=connector) as session:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import time
@@ -28,7 +29,7 @@ from pathlib import Path
 import socketio
 
 from benchmarks.common import percentile, table
-from benchmarks.world import app_command, app_env, redis_used_kb, resident_kb, seeded, wait_quiet
+from benchmarks.world import app_command, app_env, mail_sink, redis_used_kb, resident_kb, seeded, wait_quiet
 from tests.support.processes import serve
 
 SIZES = {"small": (100, 20), "large": (5000, 200)}  # (history per load chat, chats per user)
@@ -243,8 +244,9 @@ async def run_app(args, size: str, workdir: Path) -> Result:
         file=sys.stderr,
     )
     async with seeded(args.clients, history, chats_per_user) as (db_url, world):
-        env = app_env(workdir / f"data-{size}", db_url, args.workers)
-        with serve(app_command(), "/ping", workdir / f"app-{size}.log", env) as app:
+        with contextlib.ExitStack() as stack:
+            env = app_env(workdir / f"data-{size}", db_url, args.workers, stack.enter_context(mail_sink()))
+            app = stack.enter_context(serve(app_command(), "/ping", workdir / f"app-{size}.log", env))
             await asyncio.sleep(1.0)
             memory_before, redis_before = resident_kb(app.process.pid), await redis_used_kb()
             tally = Tally()

@@ -181,8 +181,9 @@ def app_command() -> list[str]:
     return [part.replace("{python}", sys.executable) for part in APP_COMMAND]
 
 
-def app_env(data_dir: Path, db_url: str, workers: int) -> dict[str, str]:
-    """The app under test: production mode, Redis for everything live, PostgreSQL."""
+def app_env(data_dir: Path, db_url: str, workers: int, smtp_port: int) -> dict[str, str]:
+    """The app under test: production mode, Redis for everything live, PostgreSQL, and a real
+    SMTP server (production refuses to start without a mail path; nobody signs in here)."""
     return {
         **os.environ,
         "DATA_DIR": str(data_dir),
@@ -191,9 +192,22 @@ def app_env(data_dir: Path, db_url: str, workers: int) -> dict[str, str]:
         "JWT_SECRET": SECRET,
         "GRANIAN_WORKERS": str(workers),
         "REFLEX_TELEMETRY_ENABLED": "false",
-        "SMTP_HOST": "",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
         "RABBITMQ_URL": "",
     }
+
+
+@contextlib.contextmanager
+def mail_sink():
+    """An SMTP server in this process for the app under test: yields its port."""
+    from tests.support.smtp_sink import SmtpSink
+
+    sink = SmtpSink().start()
+    try:
+        yield sink.port
+    finally:
+        sink.stop()
 
 
 @contextlib.asynccontextmanager

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sys
 
 import reflex as rx
 
 from chat_web import container
 from chat_web.api.app import create_api
 from chat_web.components.offline import offline_banner
-from chat_web.config import ConfigError, get_settings
+from chat_web.config import ConfigError, Settings, get_settings, refuse_to_start
 from chat_web.instance_lock import only_process
+from chat_web.logs import configure_logging
+from chat_web.metrics.gauges import gauges_kept_fresh
 from chat_web.pages.chat import chat_page
 from chat_web.pages.login import login_page
 from chat_web.pages.outbox import outbox_page
@@ -23,18 +24,30 @@ from chat_web.state.chat import ChatState
 from chat_web.state.live import ReflexTabs
 from chat_web.state.outbox import OutboxState
 from chat_web.state.session import SessionState
+from chat_web.web_origins import same_origin_sockets
 
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+log = logging.getLogger("chat_web")
 
-settings = get_settings()
-try:
-    settings.check_workers()
-    settings.check_production()
-except ConfigError as exc:
-    # Stop here, before anything is served, with the reason and no traceback.
-    mode = "" if settings.is_dev else " in production mode"
-    print(f"\nchat_web refuses to start{mode}: {exc}\n", file=sys.stderr)
-    raise SystemExit(1) from None
+
+def _settings_or_exit() -> Settings:
+    """The settings, checked; a setup that cannot run stops here, before anything is served,
+    with one line naming the variable and no traceback."""
+    settings = get_settings()
+    # A production build (`reflex export`, scripts/build.sh) compiles the pages only: the
+    # secrets and services of wherever it will run are not known yet.
+    if settings.compile_context != "export":
+        try:
+            settings.check_workers()
+            settings.check_production()
+        except ConfigError as exc:
+            refuse_to_start(str(exc), production=not settings.is_dev)
+    configure_logging(settings.log_format)
+    for warning in settings.original_warnings:
+        log.warning(warning)
+    return settings
+
+
+settings = _settings_or_exit()
 
 
 @contextlib.asynccontextmanager
@@ -42,11 +55,15 @@ async def lifespan():
     # A database or Redis that is not up yet does not crash the server: requests get a
     # 503 naming it until it answers.
     with only_process(settings):
-        async with container.running(settings, retry_every=5.0, tabs=ReflexTabs(app)):
+        async with (
+            container.running(settings, retry_every=5.0, tabs=ReflexTabs(app)),
+            gauges_kept_fresh(settings.prometheus_multiproc_dir),
+        ):
             yield
 
 
 app = rx.App(api_transformer=create_api(), stylesheets=["/chat.css"])
+same_origin_sockets(app, settings)
 # Our connection notice instead of Reflex's (a toast naming the websocket URL).
 app.app_wraps[(5, "Overlay")] = lambda stateful: offline_banner() if stateful else None
 app.register_lifespan_task(lifespan)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal, NoReturn
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from chat_web.config_urls import check_url
+from chat_web.original_settings import adopt_original_settings
 
 DEV_JWT_SECRET = "dev-secret-change-me-dev-secret-change-me"
 MIN_SECRET_BYTES = 32
+EMPTY = SecretStr("")
 
 
 class ConfigError(RuntimeError):
@@ -22,14 +28,19 @@ class Settings(BaseSettings):
 
     # Reflex sets REFLEX_ENV_MODE for `reflex run --env prod`; anything but dev is production.
     env_mode: str = Field("dev", validation_alias="REFLEX_ENV_MODE")
+    # Reflex sets it (an internal variable) to `export` while it compiles a production build:
+    # the pages are compiled then, nothing is served, and no secret is needed.
+    compile_context: str = Field("", validation_alias="__REFLEX_COMPILE_CONTEXT")
 
     data_dir: Path = Path("data")
-    database_url: str = ""  # empty: SQLite file under data_dir
-    mongodb_uri: str = ""
-    redis_url: str = ""
-    rabbitmq_url: str = ""
+    # Connection URLs may carry passwords: secrets, never printed.
+    database_url: SecretStr = EMPTY  # empty: SQLite file under data_dir
+    mongodb_uri: SecretStr = EMPTY
+    redis_url: SecretStr = EMPTY
+    rabbitmq_url: SecretStr = EMPTY
+    cloudinary_url: SecretStr = EMPTY  # cloudinary://key:secret@cloud
 
-    jwt_secret: str = DEV_JWT_SECRET
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_expire_days: int = Field(15, ge=1, le=365)
     jwt_issuer: str = "chat_web"  # `iss` of the session tokens, checked on every request
     jwt_audience: str = "chat_web"  # `aud`: a token of another deployment with the same secret is refused
@@ -40,9 +51,9 @@ class Settings(BaseSettings):
 
     mail_from: str = "Chat <no-reply@chat.local>"
     smtp_host: str = ""
-    smtp_port: int = 25
+    smtp_port: int = Field(25, ge=1, le=65535)
     smtp_user: str = ""
-    smtp_password: str = ""
+    smtp_password: SecretStr = EMPTY
     smtp_tls: str = "none"  # none | starttls | tls
     outbox_path: Path | None = None  # empty: data_dir/outbox.jsonl
 
@@ -70,24 +81,63 @@ class Settings(BaseSettings):
     # Read to refuse a setup that would lose live events (Granian's worker count).
     backend_workers: int = Field(1, validation_alias="GRANIAN_WORKERS", ge=1)
 
+    # Production serving (scripts/serve.sh): one port for the pages, the websocket and the API.
+    port: int = Field(3000, ge=1, le=65535)
+    # Origins (comma-separated) whose pages may call the API and open the websocket; `*` for any.
+    # Empty: every origin in development, only the app's own in production.
+    cors_origins: str = ""
+    # Reverse proxies in front of the app whose X-Forwarded-For is believed (for per-address limits).
+    trusted_proxy_hops: int = Field(0, ge=0, le=5)
+    log_format: Literal["text", "json"] = "text"
+    # Set by scripts/serve.sh: where every worker process keeps its metrics, so /metrics adds them up.
+    prometheus_multiproc_dir: Path | None = None
+    mailer_metrics_port: int = Field(0, ge=0, le=65535)  # 0: the mail worker serves no /metrics
+
+    # The original Node app's names, read so its environment works unchanged (README).
+    original_mongo_uri: SecretStr = Field(EMPTY, validation_alias="MONGO_URI")
+    original_jwt_sec: SecretStr = Field(EMPTY, validation_alias="JWT_SEC")
+    original_rabbitmq_host: str = Field("", validation_alias="RABBITMQ_HOST")
+    original_rabbitmq_username: str = Field("", validation_alias="RABBITMQ_USERNAME")
+    original_rabbitmq_password: SecretStr = Field(EMPTY, validation_alias="RABBITMQ_PASSWORD")
+    original_cloud_name: str = Field("", validation_alias="CLOUD_NAME")
+    original_api_key: str = Field("", validation_alias="API_KEY")
+    original_api_secret: SecretStr = Field(EMPTY, validation_alias="API_SECRET")
+
+    _original_warnings: list[str] = PrivateAttr(default_factory=list)
+
     @field_validator("env_mode")
     @classmethod
     def _lower(cls, value: str) -> str:
         return value.strip().lower() or "dev"
-
-    @field_validator("jwt_secret")
-    @classmethod
-    def _secret_or_default(cls, value: str) -> str:
-        # An empty JWT_SECRET means "not set", not "an empty key".
-        return value or DEV_JWT_SECRET
 
     @field_validator("smtp_tls")
     @classmethod
     def _tls_mode(cls, value: str) -> str:
         value = value.strip().lower()
         if value not in {"none", "starttls", "tls"}:
-            raise ValueError("SMTP_TLS must be one of: none, starttls, tls")
+            raise ValueError("must be one of none, starttls, tls")
         return value
+
+    @field_validator("database_url", "mongodb_uri", "redis_url", "rabbitmq_url", "cloudinary_url")
+    @classmethod
+    def _well_formed(cls, value: SecretStr, info) -> SecretStr:
+        url = value.get_secret_value().strip()
+        if url:
+            check_url(info.field_name, url)
+        return SecretStr(url)
+
+    @model_validator(mode="after")
+    def _resolve(self) -> Settings:
+        self._original_warnings = adopt_original_settings(self)
+        # An empty JWT_SECRET means "not set", not "an empty key".
+        if not self.jwt_secret.get_secret_value():
+            self.jwt_secret = SecretStr(DEV_JWT_SECRET)
+        return self
+
+    @property
+    def original_warnings(self) -> list[str]:
+        """Where the original app's name and ours were both set (ours won): said once at start."""
+        return list(self._original_warnings)
 
     @property
     def is_dev(self) -> bool:
@@ -96,7 +146,7 @@ class Settings(BaseSettings):
     @property
     def sql_url(self) -> str:
         """The SQLAlchemy async URL; plain postgres URLs get the asyncpg driver."""
-        url = self.database_url.strip()
+        url = self.database_url.get_secret_value()
         if not url:
             return f"sqlite+aiosqlite:///{self.data_dir / 'chat.db'}"
         for prefix in ("postgresql://", "postgres://"):
@@ -116,32 +166,83 @@ class Settings(BaseSettings):
     def jwt_lifetime(self) -> timedelta:
         return timedelta(days=self.jwt_expire_days)
 
+    @property
+    def allowed_origins(self) -> tuple[str, ...]:
+        """CORS origins: the setting; else any in development and none but our own in production."""
+        origins = tuple(o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip())
+        return origins or (("*",) if self.is_dev else ())
+
     def check_production(self) -> None:
-        """Refuse to run production on a guessable signing key."""
+        """Refuse to run production on a guessable signing key or without a way to send mail."""
         if self.is_dev:
             return
-        if self.jwt_secret == DEV_JWT_SECRET:
+        secret = self.jwt_secret.get_secret_value().encode()
+        if secret == DEV_JWT_SECRET.encode():
             raise ConfigError(
                 "JWT_SECRET is the development default; set a random secret of at least "
                 f"{MIN_SECRET_BYTES} bytes to run in production "
                 "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
             )
-        if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
+        if len(secret) < MIN_SECRET_BYTES:
             raise ConfigError(
-                f"JWT_SECRET is {len(self.jwt_secret.encode())} bytes; production needs at least "
-                f"{MIN_SECRET_BYTES}."
+                f"JWT_SECRET is {len(secret)} bytes; production needs at least {MIN_SECRET_BYTES}."
+            )
+        if not self.smtp_host and not self.rabbitmq_url.get_secret_value():
+            raise ConfigError(
+                "neither SMTP_HOST nor RABBITMQ_URL is set: sign-in codes would only be written to the "
+                "development outbox file; set SMTP_HOST (the app sends mail) or RABBITMQ_URL "
+                "(python -m mailer sends it)."
+            )
+
+    def check_mailer(self) -> None:
+        """The mail worker needs a broker to read from and, in production, a server to send to."""
+        if not self.rabbitmq_url.get_secret_value():
+            raise ConfigError("RABBITMQ_URL is not set; the mail worker reads its mail from RabbitMQ.")
+        if not self.is_dev and not self.smtp_host:
+            raise ConfigError(
+                "SMTP_HOST is not set: in production the mail worker would only write sign-in codes to "
+                "the development outbox file."
             )
 
     def check_workers(self) -> None:
         """Several backend workers keep their tabs apart; only Redis joins them."""
-        if self.backend_workers > 1 and not self.redis_url:
+        if self.backend_workers > 1 and not self.redis_url.get_secret_value():
             raise ConfigError(
                 f"GRANIAN_WORKERS={self.backend_workers} without REDIS_URL: each worker would keep its own "
                 "tabs and live events between them would be lost; set REDIS_URL or run one worker."
             )
 
 
+def describe_invalid(exc: ValidationError) -> str:
+    """One line naming each variable that is wrong and why (never its value: it may be a secret)."""
+    problems = []
+    for error in exc.errors():
+        message = error.get("msg", "invalid").removeprefix("Value error, ")
+        # A field's error names its variable; a check across fields names its own.
+        problems.append(f"{str(error['loc'][0]).upper()}: {message}" if error.get("loc") else message)
+    return "; ".join(problems)
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; a malformed value stops the process with one line."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError(describe_invalid(exc)) from None
+
+
+def refuse_to_start(reason: str, production: bool = False) -> NoReturn:
+    """Stop the process before anything is served: one line with the reason, no traceback."""
+    mode = " in production mode" if production else ""
+    print(f"\nchat_web refuses to start{mode}: {reason}\n", file=sys.stderr, flush=True)
+    raise SystemExit(1)
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process's settings, read once (after Reflex has set REFLEX_ENV_MODE)."""
-    return Settings()
+    """The process's settings, read once (after Reflex has set REFLEX_ENV_MODE); a malformed
+    value stops the process with one line naming its variable."""
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        refuse_to_start(str(exc))

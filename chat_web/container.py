@@ -16,8 +16,10 @@ from chat_web.adapters.fanout.inprocess import InProcessFanOut
 from chat_web.adapters.mail.delivery import sender_for
 from chat_web.adapters.mail.inprocess import InProcessMailQueue
 from chat_web.adapters.presence.memory import InMemoryPresence
+from chat_web.adapters.probes import Probe, database_probe, rabbitmq_probe, redis_probe
 from chat_web.config import Settings
 from chat_web.domain import ServiceUnavailable
+from chat_web.metrics.ports import CountedMail, CountedMessages
 from chat_web.ports import Clock, FanOut, MailQueue, PresenceStore, Store, TabGateway
 from chat_web.services.auth import AuthService, OtpPolicy
 from chat_web.services.chats import ChatService
@@ -44,6 +46,7 @@ class Container:
     streams: EventStreams
     sync: SyncService
     backends: dict[str, str] = field(default_factory=dict)
+    probes: dict[str, Probe] = field(default_factory=dict)  # service name -> does it answer now?
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -65,7 +68,9 @@ async def _redis_client(url: str):
         await client.ping()
     except (RedisError, OSError) as exc:
         await client.aclose()
-        raise ServiceUnavailable(f"Redis at REDIS_URL cannot be reached: {exc}") from exc
+        # The driver's words (host, port, reason) go to the log; callers read only the name.
+        log.warning("REDIS_URL: Redis cannot be reached: %s", exc)
+        raise ServiceUnavailable("Redis cannot be reached; try again shortly.") from exc
     return client
 
 
@@ -88,7 +93,7 @@ async def open_store(settings: Settings) -> Store:
     if settings.mongodb_uri:
         from chat_web.adapters.storage.mongo import MongoStore
 
-        mongo = MongoStore(settings.mongodb_uri)
+        mongo = MongoStore(settings.mongodb_uri.get_secret_value())
         try:
             await mongo.prepare()
         except BaseException:
@@ -126,6 +131,7 @@ async def _build(
     store = await open_store(settings)
     closers.append(store.close)
     backends["storage"] = store.backend
+    probes: dict[str, Probe] = {"database": database_probe(store)}
 
     fanout: FanOut
     presence_store: PresenceStore
@@ -134,7 +140,7 @@ async def _build(
         from chat_web.adapters.fanout.redis import RedisFanOut
         from chat_web.adapters.presence.redis import RedisPresence
 
-        redis = await _redis_client(settings.redis_url)
+        redis = await _redis_client(settings.redis_url.get_secret_value())
         closers.append(redis.aclose)
         otps, limiter = RedisOtpStore(redis), RedisRateLimiter(redis)
         fanout = RedisFanOut(
@@ -143,6 +149,7 @@ async def _build(
         presence_store = RedisPresence(redis)
         closers.append(fanout.close)
         backends["otp"] = backends["fan-out"] = backends["presence"] = "redis"
+        probes["redis"] = redis_probe(redis)
     else:
         otps, limiter = InMemoryOtpStore(clock), InMemoryRateLimiter(clock)
         fanout = InProcessFanOut(
@@ -155,30 +162,30 @@ async def _build(
     if settings.rabbitmq_url:
         from chat_web.adapters.mail.amqp import AmqpMailQueue
 
-        amqp = AmqpMailQueue(settings.rabbitmq_url, settings.mail_queue)
+        amqp = AmqpMailQueue(settings.rabbitmq_url.get_secret_value(), settings.mail_queue)
         closers.append(amqp.close)
         if not await asyncio.to_thread(amqp.check):
             # Not fatal: sign-in answers 503 until the broker is back, then recovers by itself.
-            log.warning("RabbitMQ at RABBITMQ_URL cannot be reached now; sign-in codes will fail until it is")
+            log.warning("RABBITMQ_URL: RabbitMQ cannot be reached now; sign-in codes will fail until it is")
         mail = amqp
         backends["mail"] = f"rabbitmq queue {settings.mail_queue}"
+        probes["rabbitmq"] = rabbitmq_probe(amqp)
     else:
         mail = InProcessMailQueue(sender_for(settings))
         backends["mail"] = "in-process -> " + ("smtp" if settings.smtp_host else "dev outbox")
 
-    tokens = TokenService(
-        settings.jwt_secret, settings.jwt_lifetime, clock, settings.jwt_issuer, settings.jwt_audience
-    )
+    secret = settings.jwt_secret.get_secret_value()
+    tokens = TokenService(secret, settings.jwt_lifetime, clock, settings.jwt_issuer, settings.jwt_audience)
     limits = abuse_limits(settings)
     auth = AuthService(
         users=store.users,
         otps=otps,
         limiter=limiter,
-        mail=mail,
+        mail=CountedMail(mail),
         tokens=tokens,
         clock=clock,
         # Codes are hashed with a key derived from the JWT secret: one secret to manage.
-        hash_key=hashlib.sha256(b"otp:" + settings.jwt_secret.encode()).digest(),
+        hash_key=hashlib.sha256(b"otp:" + secret.encode()).digest(),
         policy=OtpPolicy(
             ttl=settings.otp_ttl,
             resend_after=timedelta(seconds=settings.otp_resend_seconds),
@@ -188,7 +195,13 @@ async def _build(
         events=fanout,
     )
     chats = ChatService(
-        store.users, store.chats, store.messages, fanout, clock, limiter=limiter, limits=limits
+        store.users,
+        store.chats,
+        CountedMessages(store.messages),
+        fanout,
+        clock,
+        limiter=limiter,
+        limits=limits,
     )
     presence = PresenceService(presence_store, store.chats, fanout, clock)
     live = LiveHub(fanout, presence, clock, tabs)
@@ -196,7 +209,7 @@ async def _build(
     streams = EventStreams(fanout, live, auth)
     sync = SyncService(store.users, store.chats, store.messages, clock)
     return Container(
-        settings, clock, store, fanout, auth, chats, presence, live, streams, sync, backends, closers
+        settings, clock, store, fanout, auth, chats, presence, live, streams, sync, backends, probes, closers
     )
 
 
@@ -259,7 +272,11 @@ async def running(
         if retry_every is None:
             log.error("cannot start: %s", _waiting_message(exc))
             raise
-        log.error("waiting for the services (trying again every %.0f s)", retry_every, exc_info=exc)
+        if isinstance(exc, ServiceUnavailable):
+            # Not a crash: the app serves 503 naming the service until it answers.
+            log.error("waiting: %s (trying again every %.0f s)", exc.message, retry_every)
+        else:
+            log.error("start-up failed (trying again every %.0f s)", retry_every, exc_info=exc)
         _waiting_for, container = _waiting_message(exc), None
         waiting = asyncio.create_task(_keep_trying(settings, retry_every, tabs), name="wait-for-services")
     try:

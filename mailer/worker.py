@@ -15,6 +15,7 @@ import pika.exceptions
 
 from chat_web.adapters.mail.contract import MailSender, PermanentMailError, TransientMailError, consume
 from chat_web.adapters.mail.topology import close_quietly, dead_queue, declare, retry_queue
+from chat_web.metrics import MAILS_FAILED, MAILS_SENT
 
 log = logging.getLogger("mailer.worker")
 
@@ -112,6 +113,7 @@ class MailWorker:
         attempt = int(headers.get(ATTEMPTS_HEADER, 0)) + 1
         try:
             message = consume(body, self._sender)
+            MAILS_SENT.inc()
             log.info("mail to %s sent (attempt %d)", message.to, attempt)
         except PermanentMailError as exc:
             self._dead_letter(body, headers, attempt, f"permanent: {exc}")
@@ -143,11 +145,13 @@ class MailWorker:
 
     def _retry_later(self, body: bytes, headers: dict, attempt: int, reason: str) -> None:
         delay = self._policy.delay(attempt)
+        MAILS_FAILED.labels("retry").inc()
         log.warning("mail not sent (attempt %d): %s; retrying in %.1f s", attempt, reason, delay)
         headers = {**headers, ATTEMPTS_HEADER: attempt, REASON_HEADER: reason[:500]}
         self._republish(retry_queue(self._queue), body, headers, expiration_ms=int(delay * 1000))
 
     def _dead_letter(self, body: bytes, headers: dict, attempt: int, reason: str) -> None:
+        MAILS_FAILED.labels("dead").inc()
         log.error("mail dead-lettered to %s: %s", dead_queue(self._queue), reason)
         headers = {**headers, ATTEMPTS_HEADER: attempt, REASON_HEADER: reason[:500]}
         self._republish(dead_queue(self._queue), body, headers)

@@ -15,12 +15,14 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 
-# Reinstall only when requirements.txt changed since the last successful install.
+# Reinstall only when the requirements changed since the last successful install.
+# REQUIREMENTS=requirements-app.txt installs the runtime packages only (the container image).
+REQUIREMENTS="${REQUIREMENTS:-requirements.txt}"
 stamp="$VENV/.requirements.sha256"
-want="$(sha256sum "$ROOT/requirements.txt" | cut -d' ' -f1)"
+want="$(cat "$ROOT/$REQUIREMENTS" "$ROOT/requirements-app.txt" | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "setup: installing Python packages from requirements.txt"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/requirements.txt"
+  echo "setup: installing Python packages from $REQUIREMENTS"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/$REQUIREMENTS"
   echo "$want" > "$stamp"
 fi
 

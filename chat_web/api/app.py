@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from chat_web.api import auth, chats, live
+from chat_web.api import PREFIX, auth, chats, health, live
 from chat_web.api.errors import install_error_handlers
 from chat_web.api.limits import ApiBodyLimit
+from chat_web.metrics.http import HttpMetrics
 
-PREFIX = "/api/v1"
+__all__ = ["PREFIX", "create_api"]
 MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -23,8 +24,12 @@ def create_api() -> FastAPI:
     )
     # JSON bodies are small; a larger one is refused with 413 before it is read whole.
     api.add_middleware(ApiBodyLimit, max_bytes=MAX_BODY_BYTES)
+    # Every HTTP request of the process passes here: the Reflex app is mounted below this one.
+    api.add_middleware(HttpMetrics)
     install_error_handlers(api)
-    api.include_router(auth.router, prefix=PREFIX)
-    api.include_router(chats.router, prefix=PREFIX)
-    api.include_router(live.router, prefix=PREFIX)
+    api.include_router(health.router)
+    api.include_router(auth.router)
+    api.include_router(chats.router)
+    api.include_router(live.router)
+    api.include_router(health.metrics_router)
     return api

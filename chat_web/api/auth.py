@@ -4,10 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
+from chat_web.api import PREFIX
 from chat_web.api.deps import Auth, ClientAddress, CurrentUser, bearer_token
 from chat_web.api.schemas import ErrorOut, LoginIn, LoginOut, SessionOut, UserPublic, UserUpdate, VerifyIn
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(prefix=PREFIX, tags=["auth"])
 
 _errors = {code: {"model": ErrorOut} for code in (400, 401, 422, 429, 503)}
 

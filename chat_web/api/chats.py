@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 
+from chat_web.api import PREFIX
 from chat_web.api.chat_schemas import (
     ChatIdOut,
     ChatListOut,
@@ -33,7 +34,7 @@ from chat_web.services.validation import (
     SEQ_MAX,
 )
 
-router = APIRouter(tags=["chats"])
+router = APIRouter(prefix=PREFIX, tags=["chats"])
 _errors = {code: {"model": ErrorOut} for code in (400, 401, 403, 404, 413, 415, 422, 429, 503)}
 
 PathId = Annotated[str, Path(pattern=ID_PATTERN, max_length=ID_MAX)]

@@ -33,11 +33,17 @@ async def current_user(
 
 
 def client_address(request: Request) -> str | None:
-    """The caller's address as the server saw it, for the per-address limits.
+    """The caller's address, for the per-address limits.
 
-    Behind a reverse proxy this is the proxy's own address (one bucket for everybody) unless
-    the app trusts the proxy's forwarded headers; see the README's limits section.
+    Behind TRUSTED_PROXY_HOPS reverse proxies it is the one the outermost of them saw (from
+    X-Forwarded-For, the same rule Reflex applies to the pages); otherwise the address the
+    server saw, since a client can write any X-Forwarded-For it likes.
     """
+    hops = container.current().settings.trusted_proxy_hops
+    if hops:
+        forwarded = [ip.strip() for ip in request.headers.get("x-forwarded-for", "").split(",") if ip.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
     return request.client.host if request.client else None
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from chat_web import container
+from chat_web.api import PREFIX
 from chat_web.api.chats import PathId
 from chat_web.api.deps import Auth, Chats, CurrentUser, bearer_token
 from chat_web.api.live_schemas import SyncOut
@@ -17,7 +18,7 @@ from chat_web.services.stream import EventStreams
 from chat_web.services.sync import TOKEN_MAX, SyncService
 from chat_web.services.validation import PAGE_DEFAULT, PAGE_MAX
 
-router = APIRouter(tags=["live"])
+router = APIRouter(prefix=PREFIX, tags=["live"])
 _errors = {code: {"model": ErrorOut} for code in (400, 401, 403, 422, 429, 503)}
 EVENT_ID_MAX = 40
 

@@ -31,6 +31,10 @@ def outbox_page() -> rx.Component:
                 color_scheme="gray",
             ),
             rx.cond(
+                OutboxState.refused,
+                rx.callout("The outbox opens only in a browser on the machine running the app.", color="red"),
+            ),
+            rx.cond(
                 OutboxState.mails.length() > 0,
                 rx.foreach(OutboxState.mails, _mail),
                 rx.text("No mail yet. Ask for a sign-in code at ", rx.link("/login", href="/login"), "."),

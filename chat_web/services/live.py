@@ -177,7 +177,8 @@ class LiveHub:
         )
         for tab, result in zip(deliveries, results, strict=True):
             if isinstance(result, Exception):
-                log.warning("live event for tab %s not applied: %r", tab, result)
+                # Not the tab's token: whoever holds one can reach that tab's state.
+                log.warning("a live event for one of %s's tabs not applied: %r", user_id, result)
             elif result is False:
                 await self.detach(tab)
 

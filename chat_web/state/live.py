@@ -10,6 +10,7 @@ import reflex as rx
 
 from chat_web import container
 from chat_web.domain import ChatError, User
+from chat_web.metrics.live import record_delivered
 from chat_web.state.chat import ChatState
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class ReflexTabs:
                 return False  # signed out, or another account in this tab now
             await chat._apply_events(events)
             due, me = chat._take_read_due(), chat._me()
+        record_delivered(events)  # the delta is on its way to the browser
         if due is not None:
             self._store_read_soon(tab, me, *due)
         return True

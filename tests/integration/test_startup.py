@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from chat_web import container
 from chat_web.config import Settings
@@ -20,9 +21,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PRINT_ROUTES = "import chat_web.chat_web as m; print(sorted(m.app._unevaluated_pages))"
 
 
-def import_app(tmp_path, **env) -> subprocess.CompletedProcess:
+def import_app(tmp_path, code: str = PRINT_ROUTES, **env) -> subprocess.CompletedProcess:
+    """Python running `code` (by default: import the app, print its routes) with this environment."""
     return subprocess.run(
-        [sys.executable, "-c", PRINT_ROUTES],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env={**os.environ, "DATA_DIR": str(tmp_path), **env},
         capture_output=True,
@@ -45,9 +47,40 @@ def test_production_refuses_a_short_secret(tmp_path):
 
 
 def test_production_starts_with_a_long_secret_and_has_no_dev_outbox(tmp_path):
-    result = import_app(tmp_path, REFLEX_ENV_MODE="prod", JWT_SECRET="p" * 40)
+    result = import_app(tmp_path, REFLEX_ENV_MODE="prod", JWT_SECRET="p" * 40, SMTP_HOST="mail")
     assert result.returncode == 0, result.stderr
     assert "login" in result.stdout and "dev/outbox" not in result.stdout
+
+
+def test_production_refuses_to_keep_codes_in_the_outbox(tmp_path):
+    result = import_app(tmp_path, REFLEX_ENV_MODE="prod", JWT_SECRET="p" * 40, SMTP_HOST="", RABBITMQ_URL="")
+    assert result.returncode == 1
+    assert "neither SMTP_HOST nor RABBITMQ_URL is set" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_production_build_compiles_without_the_runtime_secrets(tmp_path):
+    # `reflex export` (scripts/build.sh) imports the app to compile its pages.
+    result = import_app(tmp_path, REFLEX_ENV_MODE="prod", JWT_SECRET="", __REFLEX_COMPILE_CONTEXT="export")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("code", ["import chat_web.chat_web", "import rxconfig"])
+@pytest.mark.parametrize(
+    ("env", "line"),
+    [
+        ({"DATABASE_URL": "postgresql://db:port/chat"}, "DATABASE_URL: has a port that is not a number"),
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL: is not a URL"),
+        ({"RABBITMQ_URL": "http://guest:guest@broker/"}, "RABBITMQ_URL: has the scheme 'http'"),
+        ({"SMTP_TLS": "ssl"}, "SMTP_TLS: must be one of none, starttls, tls"),
+    ],
+)
+def test_a_malformed_setting_stops_with_one_line_naming_it(tmp_path, code, env, line):
+    result = import_app(tmp_path, code, **env)
+    assert result.returncode == 1
+    said = [row for row in result.stderr.splitlines() if row.strip()]
+    assert len(said) == 1 and line in said[0], result.stderr
+    assert "guest:guest" not in result.stderr
 
 
 def test_development_has_the_dev_outbox(tmp_path):
@@ -85,7 +118,7 @@ async def test_the_app_waits_for_a_missing_service_and_answers_503_naming_it(tmp
             assert response.status_code == 503
             assert "database (postgresql) cannot be reached" in response.json()["detail"]
             # The service comes back (here: the settings' URL now points at a live server).
-            settings.database_url = postgres_url
+            settings.database_url = SecretStr(postgres_url)
             for _ in range(50):
                 if (await client.post("/login", json={"email": "a@example.com"})).status_code == 200:
                     break

@@ -29,7 +29,7 @@ from chat_web.api.app import PREFIX
 from tests.support import api_server
 from tests.support.limits import lifted_limits_env
 from tests.support.processes import HOST, ROOT, serving
-from tests.support.sign_in import sign_in
+from tests.support.sign_in import outbox_codes, sign_in
 
 LOGOUT = "/api/v1/logout"
 EVENTS = "/api/v1/events"  # a stream that lasts as long as the client stays: tested on its own
@@ -48,7 +48,8 @@ class Target:
 
 
 def _sign_in(api: httpx.Client, data_dir: Path, name: str) -> dict:
-    return sign_in(api, data_dir / "outbox.jsonl", f"{name}-{uuid.uuid4().hex[:10]}@example.com")
+    codes = outbox_codes(data_dir / "outbox.jsonl")
+    return sign_in(api, codes, f"{name}-{uuid.uuid4().hex[:10]}@example.com")
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import re
 import socket
 import threading
 import time
@@ -95,6 +96,13 @@ class SmtpSink:
 
     def to(self, address: str) -> list[Received]:
         return [m for m in self.mails if address in m.to]
+
+    def code_for(self, address: str, timeout: float = 20.0) -> str:
+        """The sign-in code of the newest mail to `address` (waiting for one to arrive)."""
+        mails = self.wait_for(1, timeout, address)
+        if not mails:
+            raise AssertionError(f"no mail reached {address} within {timeout} s")
+        return re.search(r"\b(\d{6})\b", mails[-1].text()).group(1)
 
     def wait_for(self, count: int, timeout: float = 20.0, address: str | None = None) -> list[Received]:
         deadline = time.monotonic() + timeout

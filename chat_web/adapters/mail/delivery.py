@@ -19,7 +19,7 @@ def sender_for(settings: Settings) -> MailSender:
             port=settings.smtp_port,
             mail_from=settings.mail_from,
             user=settings.smtp_user,
-            password=settings.smtp_password,
+            password=settings.smtp_password.get_secret_value(),
             tls=settings.smtp_tls,
         )
     if not settings.is_dev:

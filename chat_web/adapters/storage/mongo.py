@@ -7,6 +7,7 @@ No multi-document transactions and no change streams are used.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -32,6 +33,8 @@ from chat_web.domain import (
     preview_of,
 )
 from chat_web.ports import ChatKey
+
+log = logging.getLogger(__name__)
 
 
 def is_outage(exc: BaseException) -> bool:
@@ -140,7 +143,9 @@ class MongoStore:
                 partialFilterExpression={"client_id": {"$type": "string"}},
             )
         except PyMongoError as exc:
-            raise ServiceUnavailable(f"MongoDB at MONGODB_URI cannot be reached: {exc}") from exc
+            # The driver's words (hosts, reason) go to the log; callers read only the name.
+            log.warning("MONGODB_URI: MongoDB cannot be reached: %s", exc)
+            raise ServiceUnavailable("MongoDB cannot be reached; try again shortly.") from exc
 
     async def close(self) -> None:
         await self.client.close()

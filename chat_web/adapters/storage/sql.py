@@ -149,7 +149,11 @@ class SqlDatabase:
             # At start-up any database error but a refused row is worth waiting out.
             if isinstance(exc, IntegrityError) or not (is_outage(exc) or isinstance(exc, DBAPIError)):
                 raise
-            raise ServiceUnavailable(f"The database ({self.backend}) cannot be reached: {exc}") from exc
+            # The driver's words (host, reason) go to the log; callers read only the name.
+            log.warning("DATABASE_URL: the database (%s) cannot be reached: %s", self.backend, exc)
+            raise ServiceUnavailable(
+                f"The database ({self.backend}) cannot be reached; try again shortly."
+            ) from exc
 
     async def start(self) -> None:
         """Migrate, then (SQLite) checkpoint the WAL in the background, off the request path."""
