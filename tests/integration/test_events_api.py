@@ -24,7 +24,7 @@ from tests.conftest import REDIS_URL, need_service, port_open
 from tests.support import api_server
 from tests.support.limits import lifted_limits_env
 from tests.support.processes import HOST, serving
-from tests.support.sign_in import sign_in
+from tests.support.sign_in import outbox_codes, sign_in
 
 
 @contextlib.contextmanager
@@ -45,7 +45,9 @@ class Person:
     def __init__(self, base: str, data: Path, name: str):
         self.base = base
         self.client = httpx.Client(base_url=base, timeout=10)
-        session = sign_in(self.client, data / "outbox.jsonl", f"{name}-{uuid.uuid4().hex[:8]}@example.com")
+        session = sign_in(
+            self.client, outbox_codes(data / "outbox.jsonl"), f"{name}-{uuid.uuid4().hex[:8]}@example.com"
+        )
         self.token, self.id, self.name = session["token"], session["user"]["id"], session["user"]["name"]
         self.headers = {"Authorization": f"Bearer {self.token}"}
 
