@@ -71,6 +71,12 @@ class ChatRepo(Protocol):
     async def mark_read(self, chat_id: str, user_id: str, seq: int) -> Member | None:
         """Move my read cursor forward to `seq` (never back, never past the chat's last seq)."""
 
+    async def set_muted(self, chat_id: str, user_id: str, muted: bool) -> Member | None:
+        """Mute or unmute a chat for one member; None if they are not a member."""
+
+    async def unread_total(self, user_id: str, excluding: Sequence[str] = ()) -> int:
+        """Unread messages over all my chats that are not muted, leaving out `excluding`."""
+
 
 class MessageRepo(Protocol):
     async def append(self, message: NewMessage) -> tuple[Message, bool]:

@@ -61,10 +61,11 @@ class ChatOut(ApiModel):
     latest_message: LatestMessage | None
     last_seq: int
     unread: int
+    muted: bool = Field(description="I muted this chat: no notifications, not in my unread total.")
     updated_at: datetime
 
     @classmethod
-    def of(cls, chat: Chat, others: list[User], unread: int = 0) -> ChatOut:
+    def of(cls, chat: Chat, others: list[User], unread: int = 0, muted: bool = False) -> ChatOut:
         latest = LatestMessage(text=chat.preview, sender_id=chat.preview_sender_id) if chat.last_seq else None
         return cls(
             id=chat.id,
@@ -76,12 +77,13 @@ class ChatOut(ApiModel):
             latest_message=latest,
             last_seq=chat.last_seq,
             unread=unread,
+            muted=muted,
             updated_at=chat.updated_at,
         )
 
     @classmethod
     def of_summary(cls, summary: ChatSummary) -> ChatOut:
-        return cls.of(summary.chat, summary.others, summary.unread)
+        return cls.of(summary.chat, summary.others, summary.unread, summary.muted)
 
 
 class ChatListOut(ApiModel):
@@ -112,6 +114,19 @@ class ReadIn(ApiModel):
 class ReadOut(ApiModel):
     chat_id: str
     last_read_seq: int
+
+
+class MuteIn(ApiModel):
+    muted: bool = Field(strict=True)
+
+
+class MuteOut(ApiModel):
+    chat_id: str
+    muted: bool
+
+
+class UnreadOut(ApiModel):
+    total: int = Field(description="Unread messages over all my chats that are not muted.")
 
 
 class SendIn(ApiModel):

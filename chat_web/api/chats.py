@@ -13,10 +13,13 @@ from chat_web.api.chat_schemas import (
     HistoryOut,
     MembersIn,
     MessageOut,
+    MuteIn,
+    MuteOut,
     NewChatIn,
     ReadIn,
     ReadOut,
     SendIn,
+    UnreadOut,
     UserBrief,
     UsersOut,
 )
@@ -63,6 +66,19 @@ async def all_chats(
 ) -> ChatListOut:
     """My chats, newest activity first, with the other members and my unread count."""
     return ChatListOut.of(await chats.list_chats(me, limit, cursor))
+
+
+@router.get("/chat/unread", response_model=UnreadOut, responses=_errors)
+async def unread_total(me: CurrentUser, chats: Chats) -> UnreadOut:
+    """How many messages wait unread over all my chats, muted ones left out."""
+    return UnreadOut(total=await chats.unread_total(me))
+
+
+@router.put("/chat/{chat_id}/mute", response_model=MuteOut, responses=_errors)
+async def set_muted(chat_id: PathId, body: MuteIn, me: CurrentUser, chats: Chats) -> MuteOut:
+    """Mute or unmute a chat for me: no notifications from it, and it leaves my unread total."""
+    member = await chats.set_muted(me, chat_id, body.muted)
+    return MuteOut(chat_id=chat_id, muted=member.muted)
 
 
 @router.post("/chat/group", response_model=ChatOut, status_code=201, responses=_errors)

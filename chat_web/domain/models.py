@@ -70,6 +70,7 @@ class Member:
     user_id: str
     last_read_seq: int
     joined_at: datetime
+    muted: bool = False  # no notifications, and not in my unread total
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,7 @@ class ChatSummary:
     chat: Chat
     unread: int
     others: list[User]  # the other members, as they are now
+    muted: bool = False  # I muted it: no notifications, not in my unread total
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,7 @@ class HistoryPage:
     has_more: bool
     others: list[User]
     read_cursors: dict[str, int]  # every member's last_read_seq, for live "seen" ticks
+    muted: bool = False  # I muted this chat
 
     @property
     def plain_messages(self) -> list[Message]:
@@ -230,6 +232,7 @@ class ChatService:
                 chat=v.chat,
                 unread=v.unread,
                 others=[people[i] for i in v.chat.member_ids if i != me.id and i in people],
+                muted=v.me.muted,
             )
             for v in views
         ]
@@ -245,7 +248,29 @@ class ChatService:
         """One chat as my chat list shows it."""
         member = await self._chats.member(chat.id, me.id)
         others = [u for u in await self._users.get_many(chat.member_ids) if u.id != me.id]
-        return ChatSummary(chat=chat, unread=ChatView(chat, member).unread if member else 0, others=others)
+        return ChatSummary(
+            chat=chat,
+            unread=ChatView(chat, member).unread if member else 0,
+            others=others,
+            muted=member.muted if member else False,
+        )
+
+    async def set_muted(self, me: User, chat_id: object, muted: object) -> Member:
+        """Mute or unmute one of my chats (for me only); my other tabs and clients are told."""
+        if not isinstance(muted, bool):
+            raise BadInput("muted must be true or false.")
+        chat, before = await self._check_member(chat_id, me)
+        after = await self._chats.set_muted(chat.id, me.id, muted)
+        if after is None:
+            raise Forbidden(NOT_A_MEMBER)
+        if after.muted != before.muted:
+            await self._publish([me.id], chat_changed(chat.id))
+        return after
+
+    async def unread_total(self, me: User, excluding: Sequence[str] = ()) -> int:
+        """Unread messages over all my chats that I have not muted (the page title's count);
+        a tab that counts its listed chats itself leaves them out."""
+        return await self._chats.unread_total(me.id, excluding)
 
     # --- messages -------------------------------------------------------------------------------
 
@@ -301,6 +326,7 @@ class ChatService:
             has_more=has_more,
             others=others,
             read_cursors={m.user_id: m.last_read_seq for m in members},
+            muted=member.muted,
         )
 
     async def mark_read(self, me: User, chat_id: object, seq: object) -> Member:

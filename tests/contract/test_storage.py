@@ -280,6 +280,40 @@ async def test_mark_read_for_a_non_member(store):
     assert await store.chats.mark_read(chat.id, outsider.id, 1) is None
 
 
+async def test_muting_a_chat_takes_it_out_of_the_unread_total(store):
+    me, x, y = await new_users(store, 3)
+    with_x = await store.chats.get_or_create_direct(me.id, x.id)
+    with_y = await store.chats.get_or_create_direct(me.id, y.id)
+    group = await store.chats.create_group(x.id, "Team", [x.id, y.id, me.id])
+    await fill(store, with_x, x, 3)
+    await fill(store, with_y, y, 2)
+    await fill(store, group, y, 4)
+    assert await store.chats.unread_total(me.id) == 9
+    assert await store.chats.unread_total(x.id) == 4  # y's group messages; x's own count as read
+
+    muted = await store.chats.set_muted(group.id, me.id, True)
+    assert muted.muted and muted.last_read_seq == 0
+    assert (await store.chats.member(group.id, me.id)).muted
+    assert not (await store.chats.member(group.id, x.id)).muted  # mine only
+    assert await store.chats.unread_total(me.id) == 5
+    assert next(v for v in await store.chats.list_for_user(me.id) if v.chat.id == group.id).me.muted
+
+    await store.chats.mark_read(with_x.id, me.id, 3)
+    assert await store.chats.unread_total(me.id) == 2
+    assert await store.chats.unread_total(me.id, excluding=[with_y.id]) == 0  # what a tab counts itself
+    assert await store.chats.unread_total(me.id, excluding=[with_x.id, "not-an-id"]) == 2
+    assert not (await store.chats.set_muted(group.id, me.id, False)).muted
+    assert await store.chats.unread_total(me.id) == 6
+
+
+async def test_muting_by_a_non_member_changes_nothing(store):
+    a, b, outsider = await new_users(store, 3)
+    chat = await store.chats.get_or_create_direct(a.id, b.id)
+    assert await store.chats.set_muted(chat.id, outsider.id, True) is None
+    assert await store.chats.member(chat.id, outsider.id) is None
+    assert await store.chats.unread_total(outsider.id) == 0
+
+
 @pytest.fixture
 def stamps(store, monkeypatch):
     """The time every backend stamps on what it writes, moved by the test: no sleeps needed."""

@@ -362,3 +362,47 @@ async def test_text_no_store_can_keep_is_422_not_500(client, pair):
     search = await client.get("/user/all", params={"q": "a\x00"}, headers=ann["headers"])
     assert search.status_code == 422, search.text
     assert (await client.get(f"/message/{chat_id}", headers=headers)).json()["messages"] == []
+
+
+async def test_muting_a_chat_is_mine_alone_and_leaves_my_unread_total(client, settings, pair):
+    ann, bob, chat_id = pair
+    cat = await new_session(client, settings, "cat")
+    other = (
+        await client.post("/chat/new", json={"otherUserId": bob["user"]["id"]}, headers=cat["headers"])
+    ).json()["chatId"]
+    for i in range(3):
+        await send(client, ann, chat_id, f"from ann {i}")
+    await send(client, cat, other, "from cat")
+
+    async def total(who) -> int:
+        response = await client.get("/chat/unread", headers=who["headers"])
+        assert response.status_code == 200
+        return response.json()["total"]
+
+    assert await total(bob) == 4 and await total(ann) == 0
+    fanout = container.current().fanout
+    async with fanout.subscribe(user_topic(bob["user"]["id"])) as bob_events:
+        muted = await client.put(f"/chat/{chat_id}/mute", json={"muted": True}, headers=bob["headers"])
+        assert muted.status_code == 200 and muted.json() == {"chatId": chat_id, "muted": True}
+        event = await asyncio.wait_for(anext(bob_events), 2)
+        assert event["type"] == "chat.changed" and event["chatId"] == chat_id  # my other tabs follow
+    assert await total(bob) == 1
+    listing = {c["id"]: c for c in (await client.get("/chat/all", headers=bob["headers"])).json()["chats"]}
+    assert listing[chat_id]["muted"] is True and listing[chat_id]["unread"] == 3  # still unread, not counted
+    assert listing[other]["muted"] is False
+    ann_view = (await client.get("/chat/all", headers=ann["headers"])).json()["chats"]
+    assert [c["muted"] for c in ann_view if c["id"] == chat_id] == [False]  # only bob muted it
+
+    again = await client.put(f"/chat/{chat_id}/mute", json={"muted": False}, headers=bob["headers"])
+    assert again.json()["muted"] is False and await total(bob) == 4
+
+
+async def test_muting_needs_membership_and_a_boolean(client, settings, pair):
+    ann, _, chat_id = pair
+    eve = await new_session(client, settings, "eve")
+    outsider = await client.put(f"/chat/{chat_id}/mute", json={"muted": True}, headers=eve["headers"])
+    assert outsider.status_code == 403
+    for body in ({"muted": "yes"}, {"muted": 1}, {}, {"muted": None}):
+        bad = await client.put(f"/chat/{chat_id}/mute", json=body, headers=ann["headers"])
+        assert bad.status_code == 422 and isinstance(bad.json()["detail"], str), body
+    assert (await client.get("/chat/unread")).status_code == 401

@@ -205,6 +205,25 @@ class InMemoryChatRepo:
         self._d.members[(chat_id, user_id)] = member
         return member
 
+    async def set_muted(self, chat_id: str, user_id: str, muted: bool) -> Member | None:
+        member = self._d.members.get((chat_id, user_id))
+        if member is None:
+            return None
+        member = replace(member, muted=muted)
+        self._d.members[(chat_id, user_id)] = member
+        return member
+
+    async def unread_total(self, user_id: str, excluding: Sequence[str] = ()) -> int:
+        left_out = set(excluding)
+        return sum(
+            max(0, self._d.chats[chat_id].last_seq - member.last_read_seq)
+            for (chat_id, member_id), member in self._d.members.items()
+            if member_id == user_id
+            and not member.muted
+            and chat_id in self._d.chats
+            and chat_id not in left_out
+        )
+
 
 class InMemoryMessageRepo:
     def __init__(self, data: _Data, clock: Clock):

@@ -90,7 +90,11 @@ def _chat(doc: dict) -> Chat:
 
 def _member(doc: dict) -> Member:
     return Member(
-        str(doc["chat_id"]), str(doc["user_id"]), doc.get("last_read_seq", 0), _utc(doc["joined_at"])
+        str(doc["chat_id"]),
+        str(doc["user_id"]),
+        doc.get("last_read_seq", 0),
+        _utc(doc["joined_at"]),
+        bool(doc.get("muted", False)),
     )
 
 
@@ -353,6 +357,33 @@ class MongoChatRepo:
             return_document=ReturnDocument.AFTER,
         )
         return _member(doc) if doc else None
+
+    async def set_muted(self, chat_id: str, user_id: str, muted: bool) -> Member | None:
+        oid, user_oid = _oid(chat_id), _oid(user_id)
+        if oid is None or user_oid is None:
+            return None
+        doc = await self._members.find_one_and_update(
+            {"chat_id": oid, "user_id": user_oid},
+            {"$set": {"muted": muted}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return _member(doc) if doc else None
+
+    async def unread_total(self, user_id: str, excluding: Sequence[str] = ()) -> int:
+        user_oid = _oid(user_id)
+        if user_oid is None:
+            return 0
+        left_out = {oid for oid in map(_oid, excluding) if oid is not None}
+        # Two reads rather than a $lookup: my memberships, then those chats' last seqs.
+        reads = {
+            doc["chat_id"]: doc.get("last_read_seq", 0)
+            async for doc in self._members.find({"user_id": user_oid, "muted": {"$ne": True}})
+            if doc["chat_id"] not in left_out
+        }
+        if not reads:
+            return 0
+        cursor = self._chats.find({"_id": {"$in": list(reads)}}, {"last_seq": 1})
+        return sum([max(0, doc.get("last_seq", 0) - reads[doc["_id"]]) async for doc in cursor])
 
 
 @_outages

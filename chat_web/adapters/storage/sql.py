@@ -411,6 +411,28 @@ class SqlChatRepo:
             )
         return await self.member(chat_id, user_id)
 
+    async def set_muted(self, chat_id: str, user_id: str, muted: bool) -> Member | None:
+        async with self._db.session() as session, session.begin():
+            await session.exec(
+                update(MemberRow)
+                .where(col(MemberRow.chat_id) == chat_id, col(MemberRow.user_id) == user_id)
+                .values(muted=muted)
+            )
+        return await self.member(chat_id, user_id)
+
+    async def unread_total(self, user_id: str, excluding: Sequence[str] = ()) -> int:
+        unread = col(ChatRow.last_seq) - col(MemberRow.last_read_seq)
+        query = (
+            select(func.coalesce(func.sum(unread), 0))
+            .select_from(MemberRow)
+            .join(ChatRow, col(ChatRow.id) == col(MemberRow.chat_id))
+            .where(MemberRow.user_id == user_id, col(MemberRow.muted).is_(False), unread > 0)
+        )
+        if excluding:
+            query = query.where(col(MemberRow.chat_id).not_in(list(excluding)))
+        async with self._db.reads() as session:
+            return int((await session.exec(query)).one())
+
 
 # The send path's statements, built once: building them per call cost more than running them.
 _NEXT_SEQ = (

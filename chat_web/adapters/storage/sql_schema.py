@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from chat_web.domain import Chat, Image, Member, Message, User
@@ -47,6 +47,7 @@ class MemberRow(SQLModel, table=True):
     user_id: str = Field(primary_key=True, max_length=32, index=True)
     last_read_seq: int = 0
     joined_at: datetime = Field(sa_column=utc_column(nullable=False))
+    muted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class MessageRow(SQLModel, table=True):
@@ -105,7 +106,7 @@ def to_chat(row: ChatRow, member_ids: tuple[str, ...]) -> Chat:
 
 
 def to_member(row: MemberRow) -> Member:
-    return Member(row.chat_id, row.user_id, row.last_read_seq, utc(row.joined_at))
+    return Member(row.chat_id, row.user_id, row.last_read_seq, utc(row.joined_at), bool(row.muted))
 
 
 def to_message(row: MessageRow) -> Message:
