@@ -55,8 +55,16 @@ def _chat_row(row: rx.Var) -> rx.Component:
                         class_name="row-preview-box",
                     ),
                     rx.cond(
+                        row.muted, rx.icon("bell-off", size=14, class_name="muted-icon", aria_label="Muted")
+                    ),
+                    rx.cond(
                         row.badge != "",
-                        rx.badge(row.badge, radius="full", variant="solid", class_name="unread-badge"),
+                        rx.badge(
+                            row.badge,
+                            radius="full",
+                            variant="solid",
+                            class_name=rx.cond(row.muted, "unread-badge muted", "unread-badge"),
+                        ),
                     ),
                     width="100%",
                     align="center",
@@ -112,6 +120,16 @@ def _me_bar() -> rx.Component:
             weight="medium",
             title="Your profile",
             class_name="me-name",
+        ),
+        # Shown by /notify.js only while the browser has not been asked yet: permission is
+        # asked from this click, never on load.
+        rx.icon_button(
+            rx.icon("bell-ring", size=16),
+            variant="ghost",
+            id="notify-enable",
+            title="Notify me of new messages",
+            aria_label="Notify me of new messages",
+            hidden=True,
         ),
         rx.icon_button(
             rx.icon("log-out", size=16),

@@ -50,8 +50,20 @@ def _header() -> rx.Component:
             spacing="0",
             min_width="0",
         ),
+        rx.spacer(),
+        rx.icon_button(
+            rx.cond(ChatState.open_muted, rx.icon("bell-off", size=18), rx.icon("bell", size=18)),
+            on_click=ChatState.toggle_mute,
+            variant="ghost",
+            color_scheme="gray",
+            id="mute-toggle",
+            title=rx.cond(ChatState.open_muted, "Unmute this chat", "Mute this chat"),
+            aria_label=rx.cond(ChatState.open_muted, "Unmute this chat", "Mute this chat"),
+            custom_attrs={"data-muted": ChatState.open_muted.to_string()},
+        ),
         align="center",
         spacing="3",
+        width="100%",
         class_name="conversation-header",
     )
 

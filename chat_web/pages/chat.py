@@ -10,10 +10,23 @@ def chat_page() -> rx.Component:
     return rx.box(
         # Scrolling, the composer's keys, drafts and the "new messages" pill live in the browser.
         rx.script(src="/chat.js"),
+        # The unread count in the title and notifications while the tab is hidden.
+        rx.script(src="/notify.js"),
         chat_list(),
         conversation(),
         # Signed out elsewhere: the page script sees this and goes to /login.
         rx.cond(ChatState.session_ended, rx.el.div(id="session-ended", hidden=True)),
+        rx.el.div(
+            id="notify-feed",
+            hidden=True,
+            custom_attrs={
+                "data-unread": ChatState.unread_total,
+                "data-key": ChatState.notify.get("key", ""),
+                "data-chat": ChatState.notify.get("chat", ""),
+                "data-title": ChatState.notify.get("title", ""),
+                "data-body": ChatState.notify.get("body", ""),
+            },
+        ),
         class_name="chat-shell",
         custom_attrs={"data-open": (ChatState.open_id != "").to_string()},
     )

@@ -67,6 +67,11 @@ class ChatState(LiveEvents, SessionState):
     seen_upto: int = 0  # every other member has read up to here: two ticks
     loading_older: bool = False
     notice: str = ""
+    open_muted: bool = False
+    unread_total: int = 0  # over all my chats not muted: the page title shows it
+    # The latest message worth a browser notification ({key, chat, title, body}); the page
+    # script shows it only while the tab is hidden and the reader allowed notifications.
+    notify: dict[str, str] = {}
     session_ended: bool = False  # signed out in another tab or everywhere: the page leaves
 
     # --- backend only ---------------------------------------------------------------------------
@@ -82,6 +87,7 @@ class ChatState(LiveEvents, SessionState):
     _checked_token: str = ""
     _checked_at: float = 0.0
     _typing_at: dict[str, float] = {}
+    _unread_elsewhere: int = 0  # unread (not muted) in my chats this tab does not list
 
     # ============================================================================ helpers
 
@@ -178,7 +184,25 @@ class ChatState(LiveEvents, SessionState):
         self._reads, self._lasts = {}, {}
         self._add_rows(page.items)
         self.chats_cursor = page.next_cursor or ""
+        await self._count_unread_elsewhere(me)
         await self._refresh_presence()
+
+    async def _count_unread_elsewhere(self, me: User) -> None:
+        """Ask storage for the unread of the chats not listed here; the listed ones this tab
+        counts itself as events come (so a message is never counted twice)."""
+        listed = [row.id for row in self.rows]
+        self._unread_elsewhere = await container.current().chats.unread_total(me, listed)
+        self._recount_unread()
+
+    def _recount_unread(self) -> None:
+        listed = sum(
+            max(0, self._lasts.get(row.id, 0) - self._reads.get(row.id, 0))
+            for row in self.rows
+            if not row.muted
+        )
+        total = self._unread_elsewhere + listed
+        if total != self.unread_total:
+            self.unread_total = total
 
     def _row_of(self, summary: ChatSummary) -> ChatRow:
         chat, others = summary.chat, summary.others
@@ -197,6 +221,7 @@ class ChatState(LiveEvents, SessionState):
             preview=chat.preview if chat.last_seq else ("New group" if chat.kind == "group" else "Say hello"),
             when=R.list_time(chat.updated_at, self._now(), self._zone()),
             badge=R.badge(summary.unread),
+            muted=summary.muted,
         )
 
     def _add_rows(self, summaries: list[ChatSummary]) -> None:
@@ -220,6 +245,10 @@ class ChatState(LiveEvents, SessionState):
             return error_toast(exc)
         self._add_rows(page.items)
         self.chats_cursor = page.next_cursor or ""
+        try:
+            await self._count_unread_elsewhere(me)
+        except ChatError as exc:
+            return error_toast(exc)
         await self._refresh_presence()
 
     async def _require(self) -> User:
@@ -249,7 +278,7 @@ class ChatState(LiveEvents, SessionState):
     def _close_chat(self) -> None:
         self.open_id = self.open_title = self.open_initial = self.open_peer = self.open_subtitle = ""
         self.older, self.recent, self.pending = [], [], []
-        self.has_older = self.newer_waiting = False
+        self.has_older = self.newer_waiting = self.open_muted = False
         self.seen_upto = 0
         self._names, self._cursors, self._group = {}, {}, False
 
@@ -264,7 +293,10 @@ class ChatState(LiveEvents, SessionState):
         self.older = []
         self.recent = R.relabel(self._message_rows(page.plain_messages))
         self.has_older = page.has_more
+        self.open_muted = page.muted
         self._mark_row_read(chat_id, page.chat.last_seq)
+        if not any(row.id == chat_id for row in self.rows):
+            await self._count_unread_elsewhere(me)  # opening it read a chat counted there
         await self._refresh_presence()
 
     def _take_members(self, page: HistoryPage) -> None:
@@ -399,6 +431,23 @@ class ChatState(LiveEvents, SessionState):
         for i, row in enumerate(self.rows):
             if row.id == chat_id and row.badge != R.badge(unread):
                 self.rows[i] = ChatRow(**{**row.__dict__, "badge": R.badge(unread)})
+        self._recount_unread()
+
+    @rx.event
+    async def toggle_mute(self):
+        """Mute or unmute the open chat (for me). My other tabs hear of it as chat.changed."""
+        if not self.open_id:
+            return
+        try:
+            me = await self._require()
+            member = await container.current().chats.set_muted(me, self.open_id, not self.open_muted)
+        except ChatError as exc:
+            return error_toast(exc)
+        self.open_muted = member.muted
+        self.rows = [
+            dataclasses.replace(r, muted=member.muted) if r.id == self.open_id else r for r in self.rows
+        ]
+        self._recount_unread()
 
     # ============================================================================ sending
 

@@ -41,7 +41,7 @@ class LiveEvents:
                 if kind == MESSAGE_NEW:
                     await self._on_message(me, event)
                 elif kind == CHAT_READ:
-                    self._on_read(event)
+                    await self._on_read(me, event)
                 elif kind == TYPING:
                     self._on_typing(event)
                 elif kind == PRESENCE:
@@ -77,8 +77,24 @@ class LiveEvents:
             summary = await container.current().chats.summary_of(me, message.chat_id)
             self.rows = [self._row_of(summary)] + [r for r in self.rows if r.id != message.chat_id]
             self._track_peers()
+            await self._count_unread_elsewhere(me)
             await self._refresh_presence()
         self._set_badge(message.chat_id)
+        self._notify(message)
+
+    def _notify(self, message: Message) -> None:
+        """Offer the browser a notification for someone else's message in a chat I did not
+        mute; the page script shows it only while the tab is hidden."""
+        if message.sender_id == self.user_id:
+            return
+        row = next((r for r in self.rows if r.id == message.chat_id), None)
+        if row is None or row.muted:
+            return
+        body = preview_of(message)
+        sender = self._names.get(message.sender_id) if message.chat_id == self.open_id else None
+        if not row.peer and sender:
+            body = f"{sender}: {body}"  # a group: say who wrote
+        self.notify = {"key": message.id, "chat": message.chat_id, "title": row.title, "body": body}
 
     def _move_cursor(self, user_id: str, seq: int) -> None:
         if user_id in self._cursors and seq > self._cursors[user_id]:
@@ -105,10 +121,12 @@ class LiveEvents:
             self.rows = [updated] + self.rows[:index] + self.rows[index + 1 :]
         return True
 
-    def _on_read(self, event: dict) -> None:
+    async def _on_read(self, me: User, event: dict) -> None:
         chat_id, user_id, seq = event.get("chatId"), event.get("userId"), int(event.get("seq") or 0)
         if user_id == self.user_id:
             self._mark_row_read(chat_id, seq)  # read in another tab of mine
+            if not any(row.id == chat_id for row in self.rows):
+                await self._count_unread_elsewhere(me)
         if chat_id == self.open_id:
             self._move_cursor(user_id, seq)
 

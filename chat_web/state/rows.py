@@ -25,6 +25,7 @@ class ChatRow:
     preview: str
     when: str
     badge: str  # "" when read, else the unread count, "99+" past the cap
+    muted: bool = False  # I muted it: a grey badge, no notifications, not in the title's count
 
 
 @dataclasses.dataclass

@@ -374,3 +374,70 @@ async def test_a_tab_signs_out_when_its_session_ends_elsewhere(world):
     # Signed out everywhere: every token issued before the new version ends.
     await other_browser._apply_events([session_ended(version=1)])
     assert other_browser.session_ended
+
+
+async def test_the_unread_total_counts_every_chat_once_and_leaves_muted_ones_out(world):
+    ann = await world.user("ann")
+    friends = []
+    for n in range(chat_module.CHAT_PAGE + 2):  # two chats beyond the first page
+        world.clock.advance(seconds=1)
+        friend = await world.user(f"friend{n:02d}")
+        friends.append((friend, await world.chats.open_direct(ann, friend.id)))
+    oldest, oldest_chat = friends[0]
+    await world.send(oldest, oldest_chat.id, "not on the first page")  # now it is the newest
+    state = world.tab(ann)
+    await open_page(state)
+    assert state.unread_total == 1
+
+    for friend, chat in friends[1:3]:  # chats beyond the page come to the top with a message
+        world.clock.advance(seconds=1)
+        await state._apply_events([message_new(await world.send(friend, chat.id, "hi"))])
+    newest, newest_chat = friends[-1]
+    message = await world.send(newest, newest_chat.id, "hello")
+    await state._apply_events([message_new(message), message_new(message)])  # a repeat counts once
+    assert state.unread_total == 4 == await world.chats.unread_total(ann)
+
+    await open_page(state, f"/chat/{newest_chat.id}")  # reading it takes its message off
+    assert state.unread_total == 3
+    await run(ChatState.toggle_mute, state)
+    assert state.open_muted and [r.muted for r in state.rows if r.id == newest_chat.id] == [True]
+    muted_message = await world.send(newest, newest_chat.id, "muted")
+    state._attentive = False  # the reader looks elsewhere: it stays unread, but not counted
+    await state._apply_events([message_new(muted_message)])
+    assert state.unread_total == 3 == await world.chats.unread_total(ann)
+
+    # Read in another tab of mine, in a chat this tab does not list: storage is asked again.
+    unlisted = friends[3][1]
+    await world.send(friends[3][0], unlisted.id, "elsewhere")
+    state.rows = [r for r in state.rows if r.id != unlisted.id]
+    await state._count_unread_elsewhere(await world.store.users.get(ann.id))
+    assert state.unread_total == 4
+    await world.chats.mark_read(ann, unlisted.id, 1)
+    await state._apply_events([chat_read(unlisted.id, ann.id, 1)])
+    assert state.unread_total == 3
+
+
+async def test_notifications_are_offered_for_others_messages_in_chats_not_muted(world):
+    ann, bob, cyd = await world.user("ann"), await world.user("bob"), await world.user("cyd")
+    with_bob = await world.chats.open_direct(ann, bob.id)
+    group = await world.chats.create_group(ann, "Team", [bob.id, cyd.id])
+    state = world.tab(ann, f"/chat/{group.id}")
+    await open_page(state)
+
+    from_bob = await world.send(bob, with_bob.id, "ping")
+    await state._apply_events([message_new(from_bob)])
+    assert state.notify == {"key": from_bob.id, "chat": with_bob.id, "title": "bob", "body": "ping"}
+
+    in_group = await world.send(cyd, group.id, "standup?")
+    await state._apply_events([message_new(in_group)])
+    assert state.notify["title"] == "Team" and state.notify["body"] == "cyd: standup?"
+
+    mine = await world.send(ann, group.id, "on my way")  # from another tab of mine
+    await state._apply_events([message_new(mine)])
+    assert state.notify["key"] == in_group.id
+
+    await run(ChatState.toggle_mute, state)  # the group is open: mute it
+    quiet = await world.send(cyd, group.id, "muted now")
+    await state._apply_events([message_new(quiet)])
+    assert state.notify["key"] == in_group.id
+    assert (await world.chats.summary_of(ann, group.id)).muted

@@ -1,0 +1,110 @@
+"""Notifications in headless Chromium: the unread count in the title, a browser notification
+for a message that arrives while the tab is hidden, and per-chat mute.
+
+Headless Chromium has no visible/hidden tabs or notification centre of its own, so each
+page gets a stand-in before it loads: `document.visibilityState` the test can flip, and a
+`Notification` that records what the page asked to show.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import Person, bubbles, open_as
+
+pytestmark = pytest.mark.e2e
+
+STAND_INS = """
+(() => {
+  window.__notes = [];
+  window.Notification = class {
+    constructor(title, options) { window.__notes.push({ title, body: (options || {}).body }); }
+    close() {}
+    static get permission() { return window.__permission || "granted"; }
+    static requestPermission() { window.__permission = "granted"; return Promise.resolve("granted"); }
+  };
+  let hidden = false;
+  Object.defineProperty(document, "visibilityState", { get: () => (hidden ? "hidden" : "visible") });
+  Object.defineProperty(document, "hidden", { get: () => hidden });
+  window.__setHidden = (value) => { hidden = value; document.dispatchEvent(new Event("visibilitychange")); };
+})();
+"""
+
+
+def with_stand_ins(page, path: str):
+    page.context.add_init_script(STAND_INS)
+    page.goto(path)
+    expect(page.locator("#notify-feed")).to_have_count(1)
+    return page
+
+
+def notes(page) -> list[dict]:
+    return page.evaluate("window.__notes")
+
+
+def test_title_counts_unread_hidden_tabs_notify_and_muted_chats_stay_quiet(app_server, browser, pages):
+    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
+    chat_id = ada.chat_with(bob)
+    base = app_server["frontend"]
+    b = with_stand_ins(open_as(pages, browser, bob), f"{base}/chat")
+    a = with_stand_ins(open_as(pages, browser, ada), f"{base}/chat")
+    expect(b).to_have_title("Chat")
+    expect(b.locator("#notify-enable")).to_be_hidden()  # already allowed: nothing to ask
+
+    # Bob's tab is in the background: Ada's message shows as a notification and in the title.
+    b.evaluate("window.__setHidden(true)")
+    a.evaluate("window.__setHidden(true)")
+    ada.api("POST", "/message", json={"chatId": chat_id, "text": "Are you up?", "clientId": "n1"})
+    expect(b).to_have_title("(1) Chat")
+    b.wait_for_function("window.__notes.length > 0")
+    assert notes(b) == [{"title": ada.name, "body": "Are you up?"}]
+    expect(a.locator(f'[data-chat-row="{chat_id}"]')).to_contain_text("Are you up?")
+    assert notes(a) == []  # never for my own message, even in a hidden tab
+
+    # In front, a new message counts in the title but pops up nothing.
+    b.evaluate("window.__setHidden(false)")
+    ada.api("POST", "/message", json={"chatId": chat_id, "text": "Hello?", "clientId": "n2"})
+    expect(b).to_have_title("(2) Chat")
+    assert len(notes(b)) == 1
+
+    # Reading the chat empties the count; Bob mutes it.
+    b.locator(f'[data-chat-row="{chat_id}"]').click()
+    expect(bubbles(b)).to_have_text(["Are you up?", "Hello?"])
+    expect(b).to_have_title("Chat")
+    b.locator("#mute-toggle").click()
+    expect(b.locator("#mute-toggle")).to_have_attribute("data-muted", "true")
+    expect(b.locator(f'[data-chat-row="{chat_id}"] .muted-icon')).to_have_count(1)
+
+    # Muted: back on the list and hidden, a new message raises a grey badge and nothing else.
+    b.goto(f"{base}/chat")
+    expect(b.locator(f'[data-chat-row="{chat_id}"] .muted-icon')).to_have_count(1)
+    b.evaluate("window.__setHidden(true)")
+    ada.api("POST", "/message", json={"chatId": chat_id, "text": "Muted one", "clientId": "n3"})
+    expect(b.locator(f'[data-chat-row="{chat_id}"] .unread-badge.muted')).to_have_text("1")
+    expect(b).to_have_title("Chat")
+    assert notes(b) == []  # the page loaded again: its recorder is new and stays empty
+
+    # Unmuted again, the next message notifies and counts.
+    b.locator(f'[data-chat-row="{chat_id}"]').click()
+    b.locator("#mute-toggle").click()
+    expect(b.locator("#mute-toggle")).to_have_attribute("data-muted", "false")
+    b.goto(f"{base}/chat")
+    b.evaluate("window.__setHidden(true)")
+    ada.api("POST", "/message", json={"chatId": chat_id, "text": "Loud again", "clientId": "n4"})
+    expect(b).to_have_title("(1) Chat")
+    b.wait_for_function("window.__notes.length > 0")
+    assert notes(b) == [{"title": ada.name, "body": "Loud again"}]
+
+
+def test_permission_is_asked_from_the_button_never_on_load(app_server, browser, pages):
+    bob = Person(app_server, "Bob")
+    b = open_as(pages, browser, bob)
+    b.context.add_init_script("window.__permission = 'default';")
+    with_stand_ins(b, f"{app_server['frontend']}/chat")
+    button = b.locator("#notify-enable")
+    expect(button).to_be_visible()
+    assert b.evaluate("Notification.permission") == "default"  # nothing asked yet
+    button.click()
+    expect(button).to_be_hidden()
+    assert b.evaluate("Notification.permission") == "granted"
