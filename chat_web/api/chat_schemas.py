@@ -62,10 +62,13 @@ class ChatOut(ApiModel):
     last_seq: int
     unread: int
     muted: bool = Field(description="I muted this chat: no notifications, not in my unread total.")
+    mentioned: bool = Field(description="An unread message in this chat mentions me.")
     updated_at: datetime
 
     @classmethod
-    def of(cls, chat: Chat, others: list[User], unread: int = 0, muted: bool = False) -> ChatOut:
+    def of(
+        cls, chat: Chat, others: list[User], unread: int = 0, muted: bool = False, mentioned: bool = False
+    ) -> ChatOut:
         latest = LatestMessage(text=chat.preview, sender_id=chat.preview_sender_id) if chat.last_seq else None
         return cls(
             id=chat.id,
@@ -78,12 +81,13 @@ class ChatOut(ApiModel):
             last_seq=chat.last_seq,
             unread=unread,
             muted=muted,
+            mentioned=mentioned,
             updated_at=chat.updated_at,
         )
 
     @classmethod
     def of_summary(cls, summary: ChatSummary) -> ChatOut:
-        return cls.of(summary.chat, summary.others, summary.unread, summary.muted)
+        return cls.of(summary.chat, summary.others, summary.unread, summary.muted, summary.mentioned)
 
 
 class ChatListOut(ApiModel):
@@ -162,6 +166,7 @@ class MessageOut(ApiModel):
     deleted: bool
     seen: bool = Field(description="Every member other than the sender has read it.")
     seen_at: datetime | None
+    mentions: list[str] = Field(description="The members named with @ in the text (groups only).")
 
     @classmethod
     def of(cls, message: Message, seen: bool) -> MessageOut:

@@ -58,6 +58,12 @@ def _chat_row(row: rx.Var) -> rx.Component:
                         row.muted, rx.icon("bell-off", size=14, class_name="muted-icon", aria_label="Muted")
                     ),
                     rx.cond(
+                        row.mentioned,
+                        rx.badge(
+                            "@", radius="full", variant="solid", class_name="mention-badge", title="Mentioned"
+                        ),
+                    ),
+                    rx.cond(
                         row.badge != "",
                         rx.badge(
                             row.badge,

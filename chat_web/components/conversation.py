@@ -200,6 +200,13 @@ def _composer() -> rx.Component:
             width="100%",
         ),
         rx.text("", id="composer-count", size="1", custom_attrs={"data-limit": str(TEXT_MAX)}),
+        # @ completion (assets/mentions.js) offers these names in a list it draws here.
+        rx.el.div(
+            id="mention-list",
+            role="listbox",
+            hidden=True,
+            custom_attrs={"data-names": ChatState.mention_names},
+        ),
         on_submit=ChatState.send,
         id="composer-form",
         class_name="composer",

@@ -71,6 +71,7 @@ class Member:
     last_read_seq: int
     joined_at: datetime
     muted: bool = False  # no notifications, and not in my unread total
+    mention_seq: int = 0  # the latest message that mentioned me (unread while above last_read_seq)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,11 @@ class ChatView:
     def unread(self) -> int:
         return max(0, self.chat.last_seq - self.me.last_read_seq)
 
+    @property
+    def mentioned(self) -> bool:
+        """An unread message mentions me."""
+        return self.me.mention_seq > self.me.last_read_seq
+
 
 @dataclass(frozen=True, slots=True)
 class NewMessage:
@@ -93,6 +99,7 @@ class NewMessage:
     text: str = ""
     image: Image | None = None
     client_id: str | None = None
+    mention_ids: tuple[str, ...] = ()  # members named with @ in the text
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +117,7 @@ class Message:
     deleted: bool = False
     # When every other member had read it (their read cursors all passed its seq).
     seen_at: datetime | None = None
+    mention_ids: tuple[str, ...] = ()
 
 
 def direct_key(user_a: str, user_b: str) -> str:

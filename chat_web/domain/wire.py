@@ -38,4 +38,5 @@ def message_json(message: Message, seen: bool = False) -> dict[str, Any]:
         "deleted": message.deleted,
         "seen": seen,
         "seenAt": iso(message.seen_at) if seen else None,
+        "mentions": list(message.mention_ids),
     }

@@ -12,6 +12,7 @@ def chat_page() -> rx.Component:
         rx.script(src="/chat.js"),
         # The unread count in the title and notifications while the tab is hidden.
         rx.script(src="/notify.js"),
+        rx.script(src="/mentions.js"),
         chat_list(),
         conversation(),
         # Signed out elsewhere: the page script sees this and goes to /login.

@@ -27,6 +27,7 @@ from chat_web.domain.events import chat_changed, chat_read, message_new, user_to
 from chat_web.ports import ChatRepo, Clock, FanOut, MessageRepo, RateLimiter, UserRepo
 from chat_web.services.cursor import decode_cursor, encode_cursor
 from chat_web.services.limits import AbuseLimits, Check, LimitGate
+from chat_web.services.mentions import mentioned_ids
 from chat_web.services.validation import (
     GROUP_MAX,
     GROUP_MIN,
@@ -55,6 +56,7 @@ class ChatSummary:
     unread: int
     others: list[User]  # the other members, as they are now
     muted: bool = False  # I muted it: no notifications, not in my unread total
+    mentioned: bool = False  # an unread message mentions me
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +235,7 @@ class ChatService:
                 unread=v.unread,
                 others=[people[i] for i in v.chat.member_ids if i != me.id and i in people],
                 muted=v.me.muted,
+                mentioned=v.mentioned,
             )
             for v in views
         ]
@@ -253,6 +256,7 @@ class ChatService:
             unread=ChatView(chat, member).unread if member else 0,
             others=others,
             muted=member.muted if member else False,
+            mentioned=ChatView(chat, member).mentioned if member else False,
         )
 
     async def set_muted(self, me: User, chat_id: object, muted: object) -> Member:
@@ -281,8 +285,11 @@ class ChatService:
         cid = clean_client_id(client_id)
         await self._check_sending_rate(me)
         chat, member = await self._check_member(chat_id, me)
+        mentions = await self._mentions(chat, me, body)
         message, created = await self._messages.append(
-            NewMessage(chat_id=chat.id, sender_id=me.id, kind="text", text=body, client_id=cid)
+            NewMessage(
+                chat_id=chat.id, sender_id=me.id, kind="text", text=body, client_id=cid, mention_ids=mentions
+            )
         )
         if created:
             if member.last_read_seq < message.seq - 1:
@@ -290,6 +297,13 @@ class ChatService:
                 await self._stamp_seen(chat.id, me.id, member.last_read_seq)
             await self._publish(chat.member_ids, message_new(message))
         return message, created
+
+    async def _mentions(self, chat: Chat, me: User, text: str) -> tuple[str, ...]:
+        """The members a group message names with @ (direct chats have no mentions)."""
+        if chat.kind != "group" or "@" not in text:
+            return ()
+        people = await self._users.get_many(chat.member_ids)
+        return mentioned_ids(text, [(u.id, u.name) for u in people], me.id)
 
     async def history(
         self,

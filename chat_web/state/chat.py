@@ -10,6 +10,7 @@ map whose expiry runs in the browser (CSS), never in a server timer.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import time
 import uuid
@@ -72,6 +73,7 @@ class ChatState(LiveEvents, SessionState):
     # The latest message worth a browser notification ({key, chat, title, body}); the page
     # script shows it only while the tab is hidden and the reader allowed notifications.
     notify: dict[str, str] = {}
+    mention_names: str = "[]"  # the open group's other members, as JSON, for @ completion
     session_ended: bool = False  # signed out in another tab or everywhere: the page leaves
 
     # --- backend only ---------------------------------------------------------------------------
@@ -88,6 +90,7 @@ class ChatState(LiveEvents, SessionState):
     _checked_at: float = 0.0
     _typing_at: dict[str, float] = {}
     _unread_elsewhere: int = 0  # unread (not muted) in my chats this tab does not list
+    _mentions: dict[str, int] = {}  # listed chat -> the latest seq that mentions me
 
     # ============================================================================ helpers
 
@@ -181,7 +184,7 @@ class ChatState(LiveEvents, SessionState):
     async def _load_chats(self, me: User) -> None:
         page = await container.current().chats.list_chats(me, CHAT_PAGE)
         self.rows = []
-        self._reads, self._lasts = {}, {}
+        self._reads, self._lasts, self._mentions = {}, {}, {}
         self._add_rows(page.items)
         self.chats_cursor = page.next_cursor or ""
         await self._count_unread_elsewhere(me)
@@ -213,6 +216,8 @@ class ChatState(LiveEvents, SessionState):
             peer = others[0].id if others else ""
         self._reads[chat.id] = chat.last_seq - summary.unread
         self._lasts[chat.id] = chat.last_seq
+        if summary.mentioned:
+            self._mentions[chat.id] = chat.last_seq
         return ChatRow(
             id=chat.id,
             title=title,
@@ -222,6 +227,7 @@ class ChatState(LiveEvents, SessionState):
             when=R.list_time(chat.updated_at, self._now(), self._zone()),
             badge=R.badge(summary.unread),
             muted=summary.muted,
+            mentioned=summary.mentioned,
         )
 
     def _add_rows(self, summaries: list[ChatSummary]) -> None:
@@ -303,6 +309,7 @@ class ChatState(LiveEvents, SessionState):
         chat = page.chat
         self._group = chat.kind == "group"
         self._names = {u.id: u.name for u in page.others}
+        self.mention_names = json.dumps(sorted(u.name for u in page.others)) if self._group else "[]"
         self._names[self.user_id] = self.user_name
         self._cursors = dict(page.read_cursors)
         self.seen_upto = self._seen_floor()
@@ -428,9 +435,10 @@ class ChatState(LiveEvents, SessionState):
 
     def _set_badge(self, chat_id: str) -> None:
         unread = self._lasts.get(chat_id, 0) - self._reads.get(chat_id, 0)
+        mentioned = self._mentions.get(chat_id, 0) > self._reads.get(chat_id, 0)
         for i, row in enumerate(self.rows):
-            if row.id == chat_id and row.badge != R.badge(unread):
-                self.rows[i] = ChatRow(**{**row.__dict__, "badge": R.badge(unread)})
+            if row.id == chat_id and (row.badge, row.mentioned) != (R.badge(unread), mentioned):
+                self.rows[i] = dataclasses.replace(row, badge=R.badge(unread), mentioned=mentioned)
         self._recount_unread()
 
     @rx.event

@@ -62,6 +62,8 @@ class LiveEvents:
         message = _message_from(data)
         self._stop_typing(message.chat_id)
         self._lasts[message.chat_id] = max(self._lasts.get(message.chat_id, 0), message.seq)
+        if self.user_id in message.mention_ids:
+            self._mentions[message.chat_id] = max(self._mentions.get(message.chat_id, 0), message.seq)
         if message.sender_id == self.user_id:
             self._mark_row_read(message.chat_id, message.seq)
         if message.chat_id == self.open_id:
@@ -80,9 +82,9 @@ class LiveEvents:
             await self._count_unread_elsewhere(me)
             await self._refresh_presence()
         self._set_badge(message.chat_id)
-        self._notify(message)
+        await self._notify(message)
 
-    def _notify(self, message: Message) -> None:
+    async def _notify(self, message: Message) -> None:
         """Offer the browser a notification for someone else's message in a chat I did not
         mute; the page script shows it only while the tab is hidden."""
         if message.sender_id == self.user_id:
@@ -92,7 +94,11 @@ class LiveEvents:
             return
         body = preview_of(message)
         sender = self._names.get(message.sender_id) if message.chat_id == self.open_id else None
-        if not row.peer and sender:
+        if self.user_id in message.mention_ids:
+            if sender is None:  # rare enough to ask storage for the name
+                sender = (await container.current().chats.get_user(message.sender_id)).name
+            body = f"{sender} mentioned you: {body}"
+        elif not row.peer and sender:
             body = f"{sender}: {body}"  # a group: say who wrote
         self.notify = {"key": message.id, "chat": message.chat_id, "title": row.title, "body": body}
 
@@ -212,5 +218,6 @@ def _message_from(data: dict) -> Message:
         text=str(data.get("text", "")),
         image=None,
         client_id=data.get("clientId"),
+        mention_ids=tuple(str(i) for i in data.get("mentions") or ()),
         created_at=datetime.fromisoformat(data["createdAt"]) if data.get("createdAt") else datetime.now(UTC),
     )

@@ -26,6 +26,7 @@ class ChatRow:
     when: str
     badge: str  # "" when read, else the unread count, "99+" past the cap
     muted: bool = False  # I muted it: a grey badge, no notifications, not in the title's count
+    mentioned: bool = False  # an unread message mentions me: an @ beside the badge
 
 
 @dataclasses.dataclass

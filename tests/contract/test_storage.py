@@ -314,6 +314,34 @@ async def test_muting_by_a_non_member_changes_nothing(store):
     assert await store.chats.unread_total(outsider.id) == 0
 
 
+async def test_a_mention_is_kept_on_the_message_and_unread_until_read(store):
+    ann, bob, cyd = await new_users(store, 3)
+    group = await store.chats.create_group(ann.id, "Team", [ann.id, bob.id, cyd.id])
+    await fill(store, group, ann, 2)
+    named, _ = await store.messages.append(
+        NewMessage(chat_id=group.id, sender_id=ann.id, kind="text", text="@bob?", mention_ids=(bob.id,))
+    )
+    await fill(store, group, cyd, 1)
+    assert named.mention_ids == (bob.id,)
+    assert [m.mention_ids for m in await store.messages.page_before(group.id, None, 10)] == [
+        (),
+        (),
+        (bob.id,),
+        (),
+    ]
+
+    def mentioned(views):
+        return next(v.mentioned for v in views if v.chat.id == group.id)
+
+    assert (await store.chats.member(group.id, bob.id)).mention_seq == named.seq
+    assert mentioned(await store.chats.list_for_user(bob.id))
+    assert not mentioned(await store.chats.list_for_user(cyd.id))
+    await store.chats.mark_read(group.id, bob.id, named.seq - 1)
+    assert mentioned(await store.chats.list_for_user(bob.id))  # read up to just before it
+    await store.chats.mark_read(group.id, bob.id, named.seq)
+    assert not mentioned(await store.chats.list_for_user(bob.id))
+
+
 @pytest.fixture
 def stamps(store, monkeypatch):
     """The time every backend stamps on what it writes, moved by the test: no sleeps needed."""

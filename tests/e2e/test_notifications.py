@@ -51,6 +51,8 @@ def test_title_counts_unread_hidden_tabs_notify_and_muted_chats_stay_quiet(app_s
     a = with_stand_ins(open_as(pages, browser, ada), f"{base}/chat")
     expect(b).to_have_title("Chat")
     expect(b.locator("#notify-enable")).to_be_hidden()  # already allowed: nothing to ask
+    for page in (a, b):  # listed: the tab follows live events (it attaches before it lists)
+        expect(page.locator(f'[data-chat-row="{chat_id}"]')).to_be_visible()
 
     # Bob's tab is in the background: Ada's message shows as a notification and in the title.
     b.evaluate("window.__setHidden(true)")
@@ -90,6 +92,8 @@ def test_title_counts_unread_hidden_tabs_notify_and_muted_chats_stay_quiet(app_s
     b.locator("#mute-toggle").click()
     expect(b.locator("#mute-toggle")).to_have_attribute("data-muted", "false")
     b.goto(f"{base}/chat")
+    expect(b.locator(f'[data-chat-row="{chat_id}"]')).to_be_visible()
+    expect(b.locator(f'[data-chat-row="{chat_id}"] .muted-icon')).to_have_count(0)
     b.evaluate("window.__setHidden(true)")
     ada.api("POST", "/message", json={"chatId": chat_id, "text": "Loud again", "clientId": "n4"})
     expect(b).to_have_title("(1) Chat")
@@ -108,3 +112,46 @@ def test_permission_is_asked_from_the_button_never_on_load(app_server, browser, 
     button.click()
     expect(button).to_be_hidden()
     assert b.evaluate("Notification.permission") == "granted"
+
+
+def test_at_completes_a_member_and_the_mentioned_one_is_told(app_server, browser, pages):
+    ada, bob, cyd = Person(app_server, "Ada"), Person(app_server, "Bob"), Person(app_server, "Cyd")
+    group = ada.api("POST", "/chat/group", json={"title": "Lunch club", "memberIds": [bob.id, cyd.id]}).json()
+    base = app_server["frontend"]
+    c = with_stand_ins(open_as(pages, browser, cyd), f"{base}/chat")
+    b = with_stand_ins(open_as(pages, browser, bob), f"{base}/chat/{group['id']}")
+    expect(b.locator("#chat-title")).to_have_text("Lunch club")
+    expect(c.locator(f'[data-chat-row="{group["id"]}"]')).to_be_visible()
+    c.evaluate("window.__setHidden(true)")
+
+    box = b.locator("#composer")
+    box.click()
+    b.keyboard.type("Table at noon @cy", delay=20)
+    options = b.locator("#mention-list .mention-option")
+    expect(options).to_have_text([cyd.name])  # only the member whose name starts so
+    box.press("Enter")  # picks the name; does not send
+    expect(box).to_have_value(f"Table at noon @{cyd.name} ")
+    expect(b.locator("#mention-list")).to_be_hidden()
+    b.keyboard.type("ok?", delay=20)
+    box.press("Enter")
+    expect(bubbles(b)).to_have_text([f"Table at noon @{cyd.name} ok?"])
+
+    row = c.locator(f'[data-chat-row="{group["id"]}"]')
+    expect(row.locator(".mention-badge")).to_have_text("@")
+    c.wait_for_function("window.__notes.length > 0")
+    assert notes(c) == [
+        {"title": "Lunch club", "body": f"{bob.name} mentioned you: Table at noon @{cyd.name} ok?"}
+    ]
+
+    # Escape closes the list and Enter sends the text as typed.
+    b.keyboard.type("@a", delay=20)
+    expect(options).to_have_text([ada.name])
+    box.press("Escape")
+    expect(b.locator("#mention-list")).to_be_hidden()
+    box.press("Enter")
+    expect(bubbles(b)).to_have_text([f"Table at noon @{cyd.name} ok?", "@a"])
+
+    # Reading the chat takes the mark away.
+    c.evaluate("window.__setHidden(false)")
+    row.click()
+    expect(row.locator(".mention-badge")).to_have_count(0)

@@ -406,3 +406,34 @@ async def test_muting_needs_membership_and_a_boolean(client, settings, pair):
         bad = await client.put(f"/chat/{chat_id}/mute", json=body, headers=ann["headers"])
         assert bad.status_code == 422 and isinstance(bad.json()["detail"], str), body
     assert (await client.get("/chat/unread")).status_code == 401
+
+
+async def test_a_group_message_names_members_with_at_and_marks_their_chat(client, settings):
+    ann, bob, cat = [await new_session(client, settings, n) for n in ("ann", "bob", "cat")]
+    group_id = (
+        await client.post(
+            "/chat/group",
+            json={"title": "Trio", "memberIds": [bob["user"]["id"], cat["user"]["id"]]},
+            headers=ann["headers"],
+        )
+    ).json()["id"]
+    bob_name = bob["user"]["name"]
+    sent = await send(client, ann, group_id, f"lunch, @{bob_name.upper()}?")
+    assert sent.status_code == 201 and sent.json()["mentions"] == [bob["user"]["id"]]
+    plain = await send(client, ann, group_id, "no one named")
+    assert plain.json()["mentions"] == []
+
+    async def mentioned(who) -> bool:
+        chats = (await client.get("/chat/all", headers=who["headers"])).json()["chats"]
+        return next(c["mentioned"] for c in chats if c["id"] == group_id)
+
+    assert await mentioned(bob) and not await mentioned(cat) and not await mentioned(ann)
+    history = (await client.get(f"/message/{group_id}", headers=bob["headers"])).json()["messages"]
+    assert [m["mentions"] for m in history] == [[bob["user"]["id"]], []]
+    assert not await mentioned(bob)  # opening the latest page read it
+
+
+async def test_a_direct_chat_has_no_mentions(client, pair):
+    ann, bob, chat_id = pair
+    sent = await send(client, ann, chat_id, f"@{bob['user']['name']} hi")
+    assert sent.json()["mentions"] == []

@@ -441,3 +441,25 @@ async def test_notifications_are_offered_for_others_messages_in_chats_not_muted(
     await state._apply_events([message_new(quiet)])
     assert state.notify["key"] == in_group.id
     assert (await world.chats.summary_of(ann, group.id)).muted
+
+
+async def test_a_mention_marks_the_row_until_read_and_the_notification_says_so(world):
+    ann, bob, cyd = await world.user("ann"), await world.user("bob"), await world.user("cyd")
+    group = await world.chats.create_group(bob, "Team", [ann.id, cyd.id])
+    state = world.tab(ann)
+    await open_page(state)
+    named = await world.send(bob, group.id, "@Ann can you check?")
+    await state._apply_events([message_new(named)])
+    assert named.mention_ids == (ann.id,)
+    assert [(r.mentioned, r.badge) for r in state.rows] == [(True, "1")]
+    assert state.notify["body"] == "bob mentioned you: @Ann can you check?"
+    other = await world.send(cyd, group.id, "@bob too")
+    await state._apply_events([message_new(other)])
+    assert state.rows[0].mentioned and state.notify["body"] == "@bob too"  # not me
+
+    reloaded = world.tab(ann, tab_id="tab-2")
+    await open_page(reloaded)
+    assert reloaded.rows[0].mentioned  # kept in storage
+    await open_page(state, f"/chat/{group.id}")
+    assert not state.rows[0].mentioned and state.rows[0].badge == ""
+    assert json.loads(state.mention_names) == ["bob", "cyd"]

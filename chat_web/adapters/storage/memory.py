@@ -249,6 +249,7 @@ class InMemoryMessageRepo:
             image=message.image,
             client_id=message.client_id,
             created_at=now,
+            mention_ids=message.mention_ids,
         )
         self._d.messages[chat.id].append(stored)
         if message.client_id:
@@ -263,6 +264,9 @@ class InMemoryMessageRepo:
         sender = self._d.members.get((chat.id, message.sender_id))
         if sender is not None:
             self._d.members[(chat.id, message.sender_id)] = replace(sender, last_read_seq=stored.seq)
+        for user_id in message.mention_ids:
+            if (named := self._d.members.get((chat.id, user_id))) is not None:
+                self._d.members[(chat.id, user_id)] = replace(named, mention_seq=stored.seq)
         return stored, True
 
     async def page_before(self, chat_id: str, before_seq: int | None, limit: int) -> list[Message]:

@@ -95,6 +95,7 @@ def _member(doc: dict) -> Member:
         doc.get("last_read_seq", 0),
         _utc(doc["joined_at"]),
         bool(doc.get("muted", False)),
+        doc.get("mention_seq", 0),
     )
 
 
@@ -113,6 +114,7 @@ def _message(doc: dict) -> Message:
         edited_at=_utc(doc["edited_at"]) if doc.get("edited_at") else None,
         deleted=doc.get("deleted", False),
         seen_at=_utc(doc["seen_at"]) if doc.get("seen_at") else None,
+        mention_ids=tuple(str(i) for i in doc.get("mentions", ())),
     )
 
 
@@ -438,6 +440,8 @@ class MongoMessageRepo:
         }
         if message.client_id:
             doc["client_id"] = message.client_id
+        if message.mention_ids:
+            doc["mentions"] = [_oid(i) for i in message.mention_ids]
         try:
             await self._messages.insert_one(doc)
         except DuplicateKeyError:
@@ -450,6 +454,11 @@ class MongoMessageRepo:
             {"chat_id": chat_oid, "user_id": _oid(message.sender_id)},
             {"$max": {"last_read_seq": doc["seq"]}},
         )
+        if message.mention_ids:
+            await self._members.update_many(
+                {"chat_id": chat_oid, "user_id": {"$in": [_oid(i) for i in message.mention_ids]}},
+                {"$max": {"mention_seq": doc["seq"]}},
+            )
         return _message(doc), True
 
     async def page_before(self, chat_id: str, before_seq: int | None, limit: int) -> list[Message]:

@@ -491,6 +491,7 @@ class SqlMessageRepo:
             image_height=image.height if image else None,
             client_id=message.client_id,
             created_at=now,
+            mentions=" ".join(message.mention_ids),
         )
         try:
             async with self._db.engine.begin() as conn:
@@ -514,6 +515,15 @@ class SqlMessageRepo:
                 await conn.execute(
                     _SENDER_READ, {"b_chat": message.chat_id, "b_user": message.sender_id, "b_seq": seq}
                 )
+                if message.mention_ids:
+                    await conn.execute(
+                        update(MemberRow.__table__)
+                        .where(
+                            MemberRow.__table__.c.chat_id == message.chat_id,
+                            MemberRow.__table__.c.user_id.in_(message.mention_ids),
+                        )
+                        .values(mention_seq=seq)
+                    )
         except IntegrityError:
             # A repeated client_id: the unique index refused it and the rollback undid
             # our seq. Retries are rare, so they pay for the lookup instead of every send.

@@ -48,6 +48,7 @@ class MemberRow(SQLModel, table=True):
     last_read_seq: int = 0
     joined_at: datetime = Field(sa_column=utc_column(nullable=False))
     muted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    mention_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class MessageRow(SQLModel, table=True):
@@ -73,6 +74,7 @@ class MessageRow(SQLModel, table=True):
     edited_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     deleted: bool = False
     seen_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    mentions: str = Field(default="", max_length=1000, sa_column_kwargs={"server_default": ""})  # ids, spaced
 
 
 def utc(value: datetime) -> datetime:
@@ -106,7 +108,9 @@ def to_chat(row: ChatRow, member_ids: tuple[str, ...]) -> Chat:
 
 
 def to_member(row: MemberRow) -> Member:
-    return Member(row.chat_id, row.user_id, row.last_read_seq, utc(row.joined_at), bool(row.muted))
+    return Member(
+        row.chat_id, row.user_id, row.last_read_seq, utc(row.joined_at), bool(row.muted), row.mention_seq
+    )
 
 
 def to_message(row: MessageRow) -> Message:
@@ -126,4 +130,5 @@ def to_message(row: MessageRow) -> Message:
         edited_at=utc(row.edited_at) if row.edited_at else None,
         deleted=row.deleted,
         seen_at=utc(row.seen_at) if row.seen_at else None,
+        mention_ids=tuple(row.mentions.split()) if row.mentions else (),
     )
