@@ -95,6 +95,20 @@ class MessageRepo(Protocol):
     async def mark_seen(self, chat_id: str, after_seq: int, up_to_seq: int, at: datetime) -> None:
         """Stamp seen_at on the messages after_seq < seq <= up_to_seq that have none yet."""
 
+    async def get(self, chat_id: str, message_id: str) -> Message | None:
+        """One message of a chat (None if there is none by that id in that chat)."""
+
+    async def edit(self, chat_id: str, message_id: str, text: str, at: datetime) -> Message | None:
+        """Replace a message's text and stamp edited_at with the chat's next change count; the
+        chat's preview follows if it is the latest message. None if missing or deleted."""
+
+    async def delete(self, chat_id: str, message_id: str, at: datetime) -> Message | None:
+        """Leave a tombstone: no text, no image, deleted, the chat's next change count (the
+        preview follows if it is the latest). Deleting twice changes nothing more."""
+
+    async def changed_after(self, chat_id: str, change: int, limit: int) -> list[Message]:
+        """Up to `limit` messages edited or deleted after change count `change`, in change order."""
+
 
 class Store(Protocol):
     """One storage backend: its three repositories, and how to let go of it."""

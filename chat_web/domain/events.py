@@ -8,6 +8,8 @@ from chat_web.domain.models import Message
 from chat_web.domain.wire import message_json
 
 MESSAGE_NEW = "message.new"
+MESSAGE_EDITED = "message.edited"
+MESSAGE_DELETED = "message.deleted"
 CHAT_READ = "chat.read"
 CHAT_CHANGED = "chat.changed"
 
@@ -19,6 +21,16 @@ def user_topic(user_id: str) -> str:
 
 def message_new(message: Message) -> dict[str, Any]:
     return {"type": MESSAGE_NEW, "chatId": message.chat_id, "message": message_json(message)}
+
+
+def message_edited(message: Message) -> dict[str, Any]:
+    """A message's new text (`editedAt` set); `change` orders it among the chat's changes."""
+    return {"type": MESSAGE_EDITED, "chatId": message.chat_id, "message": message_json(message)}
+
+
+def message_deleted(message: Message) -> dict[str, Any]:
+    """A message became a tombstone (`deleted`, no text, no image)."""
+    return {"type": MESSAGE_DELETED, "chatId": message.chat_id, "message": message_json(message)}
 
 
 def chat_read(chat_id: str, user_id: str, seq: int) -> dict[str, Any]:

@@ -11,6 +11,7 @@ MessageKind = Literal["text", "image"]
 
 PREVIEW_CHARS = 120
 IMAGE_PREVIEW = "📷 Image"
+DELETED_PREVIEW = "Message deleted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,9 @@ class Chat:
     last_seq: int = 0
     preview: str = ""
     preview_sender_id: str | None = None
+    # Counts edits and deletions in the chat: a message edited or deleted carries the count
+    # of its latest change, so a reader catches up on changes after the one it saw.
+    last_change: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +122,7 @@ class Message:
     # When every other member had read it (their read cursors all passed its seq).
     seen_at: datetime | None = None
     mention_ids: tuple[str, ...] = ()
+    change: int = 0  # the chat's change count at this message's latest edit or deletion
 
 
 def direct_key(user_a: str, user_b: str) -> str:
@@ -128,6 +133,8 @@ def direct_key(user_a: str, user_b: str) -> str:
 
 def preview_of(message: NewMessage | Message) -> str:
     """The chat list's one-line preview of a message."""
+    if getattr(message, "deleted", False):
+        return DELETED_PREVIEW
     if message.kind == "image":
         return IMAGE_PREVIEW
     text = " ".join(message.text.split())

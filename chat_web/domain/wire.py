@@ -39,4 +39,5 @@ def message_json(message: Message, seen: bool = False) -> dict[str, Any]:
         "seen": seen,
         "seenAt": iso(message.seen_at) if seen else None,
         "mentions": list(message.mention_ids),
+        "change": message.change,
     }

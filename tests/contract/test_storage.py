@@ -419,3 +419,50 @@ async def test_mark_seen_stamps_only_the_range_once(store):
     assert seen[2] == seen[3] == first  # stamped once, not moved by a later read
     assert seen[1] == seen[4] == first + timedelta(minutes=1)
     assert seen[5] is None
+
+
+# --- edits and deletions -------------------------------------------------------------------------
+
+
+async def test_edits_and_deletions_take_the_chats_next_change_count(store):
+    ann, bob = await new_users(store, 2)
+    chat = await store.chats.get_or_create_direct(ann.id, bob.id)
+    first, second, last = await fill(store, chat, ann, 3)
+    at = first.created_at
+
+    edited = await store.messages.edit(chat.id, first.id, "m1, fixed", at)
+    assert (edited.text, edited.edited_at is not None, edited.change) == ("m1, fixed", True, 1)
+    assert (await store.chats.get(chat.id)).preview == "m3"  # not the latest: the preview stays
+    gone = await store.messages.delete(chat.id, last.id, at)
+    assert (gone.deleted, gone.text, gone.change, gone.seq) == (True, "", 2, 3)
+    after = await store.chats.get(chat.id)
+    assert (after.preview, after.last_change, after.last_seq) == ("Message deleted", 2, 3)
+
+    again = await store.messages.delete(chat.id, last.id, at)  # twice: nothing more changes
+    assert again.change == 2 and (await store.chats.get(chat.id)).last_change == 2
+    assert await store.messages.edit(chat.id, last.id, "back?", at) is None  # a tombstone stays one
+    assert await store.messages.edit(chat.id, "0" * 24, "x", at) is None
+    other = await store.chats.get_or_create_direct(ann.id, (await new_users(store, 1))[0].id)
+    assert await store.messages.get(other.id, second.id) is None  # not in that chat
+
+    assert [(m.seq, m.change) for m in await store.messages.changed_after(chat.id, 0, 10)] == [(1, 1), (3, 2)]
+    assert [m.seq for m in await store.messages.changed_after(chat.id, 1, 10)] == [3]
+    assert await store.messages.changed_after(chat.id, 2, 10) == []
+    history = await store.messages.page_before(chat.id, None, 10)
+    assert [(m.seq, m.text, m.deleted) for m in history] == [
+        (1, "m1, fixed", False),
+        (2, "m2", False),
+        (3, "", True),
+    ]
+
+
+async def test_deleting_an_image_message_forgets_the_image(store):
+    ann, bob = await new_users(store, 2)
+    chat = await store.chats.get_or_create_direct(ann.id, bob.id)
+    image = Image("https://img.example/a.jpg", "chat-images/a", 800, 600)
+    sent, _ = await store.messages.append(
+        NewMessage(chat_id=chat.id, sender_id=ann.id, kind="image", text="caption", image=image)
+    )
+    gone = await store.messages.delete(chat.id, sent.id, sent.created_at)
+    assert gone.deleted and gone.image is None and gone.text == "" and gone.kind == "image"
+    assert (await store.messages.get(chat.id, sent.id)).image is None

@@ -284,3 +284,30 @@ class InMemoryMessageRepo:
         messages = self._d.messages.get(chat_id, [])
         start = max(0, after_seq)
         return messages[start : start + limit]
+
+    async def get(self, chat_id: str, message_id: str) -> Message | None:
+        return next((m for m in self._d.messages.get(chat_id, []) if m.id == message_id), None)
+
+    def _change(self, message: Message, **fields) -> Message:
+        chat = self._d.chats[message.chat_id]
+        changed = replace(message, change=chat.last_change + 1, **fields)
+        self._d.messages[chat.id][message.seq - 1] = changed
+        preview = preview_of(changed) if message.seq == chat.last_seq else chat.preview
+        self._d.chats[chat.id] = replace(chat, last_change=changed.change, preview=preview)
+        return changed
+
+    async def edit(self, chat_id: str, message_id: str, text: str, at: datetime) -> Message | None:
+        message = await self.get(chat_id, message_id)
+        if message is None or message.deleted:
+            return None
+        return self._change(message, text=text, edited_at=at)
+
+    async def delete(self, chat_id: str, message_id: str, at: datetime) -> Message | None:
+        message = await self.get(chat_id, message_id)
+        if message is None or message.deleted:
+            return message
+        return self._change(message, text="", image=None, deleted=True, mention_ids=())
+
+    async def changed_after(self, chat_id: str, change: int, limit: int) -> list[Message]:
+        changed = [m for m in self._d.messages.get(chat_id, []) if m.change > change]
+        return sorted(changed, key=lambda m: m.change)[:limit]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -85,6 +86,7 @@ def _chat(doc: dict) -> Chat:
         last_seq=doc.get("last_seq", 0),
         preview=doc.get("preview", ""),
         preview_sender_id=str(doc["preview_sender_id"]) if doc.get("preview_sender_id") else None,
+        last_change=doc.get("last_change", 0),
     )
 
 
@@ -115,6 +117,7 @@ def _message(doc: dict) -> Message:
         deleted=doc.get("deleted", False),
         seen_at=_utc(doc["seen_at"]) if doc.get("seen_at") else None,
         mention_ids=tuple(str(i) for i in doc.get("mentions", ())),
+        change=doc.get("change", 0),
     )
 
 
@@ -143,6 +146,7 @@ class MongoStore:
             await self.db.members.create_index([("chat_id", ASCENDING), ("user_id", ASCENDING)], unique=True)
             await self.db.members.create_index([("user_id", ASCENDING)])
             await self.db.messages.create_index([("chat_id", ASCENDING), ("seq", ASCENDING)], unique=True)
+            await self.db.messages.create_index([("chat_id", ASCENDING), ("change", ASCENDING)])
             await self.db.messages.create_index(
                 [("chat_id", ASCENDING), ("client_id", ASCENDING), ("sender_id", ASCENDING)],
                 unique=True,
@@ -460,6 +464,59 @@ class MongoMessageRepo:
                 {"$max": {"mention_seq": doc["seq"]}},
             )
         return _message(doc), True
+
+    async def get(self, chat_id: str, message_id: str) -> Message | None:
+        oid, message_oid = _oid(chat_id), _oid(message_id)
+        if oid is None or message_oid is None:
+            return None
+        doc = await self._messages.find_one({"_id": message_oid, "chat_id": oid})
+        return _message(doc) if doc else None
+
+    async def _change(self, message: Message, values: dict[str, Any]) -> Message | None:
+        # No transaction: the count is taken first, so a change that then finds the message
+        # deleted leaves a gap in the counts, which readers do not mind (they only compare).
+        fields = {k: v for k, v in values.items() if k in ("text", "deleted")}
+        chat = await self._chats.find_one_and_update(
+            {"_id": _oid(message.chat_id)},
+            {"$inc": {"last_change": 1}},
+            projection={"last_change": 1, "last_seq": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        if chat is None:
+            return None
+        doc = await self._messages.find_one_and_update(
+            {"_id": _oid(message.id), "deleted": {"$ne": True}},
+            {"$set": {**values, "change": chat["last_change"]}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            return None
+        if chat["last_seq"] == message.seq:
+            await self._chats.update_one(
+                {"_id": chat["_id"], "last_seq": message.seq},
+                {"$set": {"preview": preview_of(replace(message, **fields))}},
+            )
+        return _message(doc)
+
+    async def edit(self, chat_id: str, message_id: str, text: str, at: datetime) -> Message | None:
+        message = await self.get(chat_id, message_id)
+        if message is None or message.deleted:
+            return None
+        return await self._change(message, {"text": text, "edited_at": at})
+
+    async def delete(self, chat_id: str, message_id: str, at: datetime) -> Message | None:
+        message = await self.get(chat_id, message_id)
+        if message is None or message.deleted:
+            return message
+        tombstone = {"text": "", "deleted": True, "image": None, "mentions": []}
+        return await self._change(message, tombstone) or await self.get(chat_id, message_id)
+
+    async def changed_after(self, chat_id: str, change: int, limit: int) -> list[Message]:
+        oid = _oid(chat_id)
+        if oid is None:
+            return []
+        cursor = self._messages.find({"chat_id": oid, "change": {"$gt": change}}).sort("change", ASCENDING)
+        return [_message(doc) async for doc in cursor.limit(limit)]
 
     async def page_before(self, chat_id: str, before_seq: int | None, limit: int) -> list[Message]:
         oid = _oid(chat_id)

@@ -8,6 +8,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -434,6 +435,13 @@ class SqlChatRepo:
             return int((await session.exec(query)).one())
 
 
+class _Deleted(Exception):
+    """The message was deleted (or its chat) while we changed it."""
+
+
+# What a tombstone or an edit changes that the preview depends on.
+_MESSAGE_FIELDS = {"text", "deleted"}
+
 # The send path's statements, built once: building them per call cost more than running them.
 _NEXT_SEQ = (
     update(ChatRow.__table__)
@@ -531,6 +539,77 @@ class SqlMessageRepo:
                 return existing, False
             raise
         return to_message(row), True
+
+    async def get(self, chat_id: str, message_id: str) -> Message | None:
+        async with self._db.reads() as session:
+            row = await session.get(MessageRow, message_id)
+            return to_message(row) if row is not None and row.chat_id == chat_id else None
+
+    async def _change(self, message: Message, values: dict) -> Message | None:
+        """Take the chat's next change count and write `values` with it, in one transaction;
+        None (and nothing written) if the message was deleted meanwhile."""
+        preview = preview_of(replace(message, **{k: v for k, v in values.items() if k in _MESSAGE_FIELDS}))
+        try:
+            async with self._db.engine.begin() as conn:
+                await self._write_change(conn, message, values, preview)
+        except _Deleted:
+            return None
+        return await self.get(message.chat_id, message.id)
+
+    @staticmethod
+    async def _write_change(conn, message: Message, values: dict, preview: str) -> None:
+        chats, messages = ChatRow.__table__, MessageRow.__table__
+        change = (
+            await conn.execute(
+                update(chats)
+                .where(chats.c.id == message.chat_id)
+                .values(
+                    last_change=chats.c.last_change + 1,
+                    preview=case((chats.c.last_seq == message.seq, preview), else_=chats.c.preview),
+                )
+                .returning(chats.c.last_change)
+            )
+        ).scalar_one_or_none()
+        if change is None:
+            raise _Deleted  # the chat is gone
+        written = await conn.execute(
+            update(messages)
+            .where(messages.c.id == message.id, messages.c.deleted.is_(False))
+            .values(change=change, **values)
+        )
+        if written.rowcount != 1:
+            raise _Deleted  # rolls the change count back too
+
+    async def edit(self, chat_id: str, message_id: str, text: str, at: datetime) -> Message | None:
+        message = await self.get(chat_id, message_id)
+        if message is None or message.deleted:
+            return None
+        return await self._change(message, {"text": text, "edited_at": at})
+
+    async def delete(self, chat_id: str, message_id: str, at: datetime) -> Message | None:
+        message = await self.get(chat_id, message_id)
+        if message is None or message.deleted:
+            return message
+        tombstone = {
+            "text": "",
+            "deleted": True,
+            "mentions": "",
+            "image_url": None,
+            "image_public_id": None,
+            "image_width": None,
+            "image_height": None,
+        }
+        return await self._change(message, tombstone) or await self.get(chat_id, message_id)
+
+    async def changed_after(self, chat_id: str, change: int, limit: int) -> list[Message]:
+        query = (
+            select(MessageRow)
+            .where(MessageRow.chat_id == chat_id, col(MessageRow.change) > change)
+            .order_by(col(MessageRow.change))
+            .limit(limit)
+        )
+        async with self._db.reads() as session:
+            return [to_message(row) for row in (await session.exec(query)).all()]
 
     async def page_before(self, chat_id: str, before_seq: int | None, limit: int) -> list[Message]:
         query = select(MessageRow).where(MessageRow.chat_id == chat_id)

@@ -38,6 +38,7 @@ class ChatRow(SQLModel, table=True):
     last_seq: int = 0
     preview: str = Field(default="", max_length=200)
     preview_sender_id: str | None = Field(default=None, max_length=32)
+    last_change: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class MemberRow(SQLModel, table=True):
@@ -57,6 +58,7 @@ class MessageRow(SQLModel, table=True):
         UniqueConstraint("chat_id", "seq", name="uq_messages_chat_seq"),
         UniqueConstraint("chat_id", "client_id", "sender_id", name="uq_messages_client_id"),
         Index("ix_messages_sender", "sender_id"),
+        Index("ix_messages_chat_change", "chat_id", "change"),
     )
 
     id: str = Field(primary_key=True, max_length=32)
@@ -74,6 +76,7 @@ class MessageRow(SQLModel, table=True):
     edited_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     deleted: bool = False
     seen_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    change: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     mentions: str = Field(default="", max_length=1000, sa_column_kwargs={"server_default": ""})  # ids, spaced
 
 
@@ -104,6 +107,7 @@ def to_chat(row: ChatRow, member_ids: tuple[str, ...]) -> Chat:
         last_seq=row.last_seq,
         preview=row.preview,
         preview_sender_id=row.preview_sender_id,
+        last_change=row.last_change,
     )
 
 
@@ -131,4 +135,5 @@ def to_message(row: MessageRow) -> Message:
         deleted=row.deleted,
         seen_at=utc(row.seen_at) if row.seen_at else None,
         mention_ids=tuple(row.mentions.split()) if row.mentions else (),
+        change=row.change,
     )
