@@ -167,6 +167,9 @@ class MessageOut(ApiModel):
     seen: bool = Field(description="Every member other than the sender has read it.")
     seen_at: datetime | None
     mentions: list[str] = Field(description="The members named with @ in the text (groups only).")
+    change: int = Field(
+        description="The chat's change count at this message's latest edit or deletion (0: none)."
+    )
 
     @classmethod
     def of(cls, message: Message, seen: bool) -> MessageOut:
@@ -182,6 +185,10 @@ class HistoryOut(ApiModel):
     has_more: bool = Field(description="More messages lie beyond this page in the direction asked.")
     user: UserBrief | None = Field(description="In a direct chat: the other user.")
     members: list[UserBrief] = Field(description="The other members.")
+    changed: list[MessageOut] = Field(
+        description="With changed_after: the messages edited or deleted since, in change order."
+    )
+    last_change: int = Field(description="Pass back as changed_after to catch up on edits and deletions.")
 
     @classmethod
     def of(cls, page: HistoryPage) -> HistoryOut:
@@ -191,7 +198,13 @@ class HistoryOut(ApiModel):
             has_more=page.has_more,
             user=others[0] if page.chat.kind == "direct" and others else None,
             members=others,
+            changed=[MessageOut.of_view(v) for v in page.changes],
+            last_change=page.last_change,
         )
+
+
+class EditIn(ApiModel):
+    text: str = Field(description=f"The new text: 1-{TEXT_MAX} characters after trimming.")
 
 
 class UsersOut(ApiModel):

@@ -9,6 +9,7 @@ from chat_web.api.chat_schemas import (
     ChatIdOut,
     ChatListOut,
     ChatOut,
+    EditIn,
     GroupIn,
     HistoryOut,
     MembersIn,
@@ -141,9 +142,31 @@ async def history(
         int | None, Query(ge=0, le=SEQ_MAX, description="Catch up: messages above this seq.")
     ] = None,
     limit: Limit = PAGE_DEFAULT,
+    changed_after: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=SEQ_MAX,
+            description="Catch up on edits and deletions after this change count (lastChange).",
+        ),
+    ] = None,
 ) -> HistoryOut:
     """A page of history. Without cursors it is the latest page, which also marks the chat read."""
-    return HistoryOut.of(await chats.history(me, chat_id, before_seq, after_seq, limit))
+    return HistoryOut.of(await chats.history(me, chat_id, before_seq, after_seq, limit, changed_after))
+
+
+@router.patch("/message/{chat_id}/{message_id}", response_model=MessageOut, responses=_errors)
+async def edit_message(
+    chat_id: PathId, message_id: PathId, body: EditIn, me: CurrentUser, chats: Chats
+) -> MessageOut:
+    """Change the text of my own message, within 15 minutes of sending it."""
+    return MessageOut.of(await chats.edit_message(me, chat_id, message_id, body.text), seen=False)
+
+
+@router.delete("/message/{chat_id}/{message_id}", response_model=MessageOut, responses=_errors)
+async def delete_message(chat_id: PathId, message_id: PathId, me: CurrentUser, chats: Chats) -> MessageOut:
+    """Delete my own message for everyone: a tombstone (`deleted`, no text, no image) takes its place."""
+    return MessageOut.of(await chats.delete_message(me, chat_id, message_id), seen=False)
 
 
 @router.get("/user/all", response_model=UsersOut, responses=_errors)

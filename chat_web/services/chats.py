@@ -9,13 +9,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from chat_web.domain import (
     BadInput,
     Chat,
     ChatError,
     ChatView,
+    Conflict,
     Forbidden,
     Member,
     Message,
@@ -23,7 +25,15 @@ from chat_web.domain import (
     NotFound,
     User,
 )
-from chat_web.domain.events import chat_changed, chat_read, message_new, user_topic, user_typing
+from chat_web.domain.events import (
+    chat_changed,
+    chat_read,
+    message_deleted,
+    message_edited,
+    message_new,
+    user_topic,
+    user_typing,
+)
 from chat_web.ports import ChatRepo, Clock, FanOut, MessageRepo, RateLimiter, UserRepo
 from chat_web.services.cursor import decode_cursor, encode_cursor
 from chat_web.services.limits import AbuseLimits, Check, LimitGate
@@ -32,6 +42,7 @@ from chat_web.services.validation import (
     GROUP_MAX,
     GROUP_MIN,
     OFFSET_MAX,
+    PAGE_MAX,
     clean_client_id,
     clean_id,
     clean_limit,
@@ -42,6 +53,7 @@ from chat_web.services.validation import (
 )
 
 log = logging.getLogger(__name__)
+EDIT_WINDOW = timedelta(minutes=15)  # how long after sending a message can still be edited
 
 NOT_A_MEMBER = "You are not a member of this conversation."
 _SENDING_TOO_FAST = "You are sending messages too fast; wait {seconds} s."
@@ -79,6 +91,11 @@ class HistoryPage:
     others: list[User]
     read_cursors: dict[str, int]  # every member's last_read_seq, for live "seen" ticks
     muted: bool = False  # I muted this chat
+    # Asked with changed_after: the messages edited or deleted since (in change order).
+    changes: list[MessageView] = field(default_factory=list)
+    # Pass back as changed_after next time: the chat's change count, or where a long list
+    # of changes was cut (then more follow).
+    last_change: int = 0
 
     @property
     def plain_messages(self) -> list[Message]:
@@ -298,6 +315,46 @@ class ChatService:
             await self._publish(chat.member_ids, message_new(message))
         return message, created
 
+    async def _my_message(self, chat: Chat, me: User, message_id: object) -> Message:
+        message = await self._messages.get(chat.id, clean_id(message_id, "message id"))
+        if message is None:
+            raise NotFound("No such message in this conversation.")
+        if message.sender_id != me.id:
+            raise Forbidden("Only its sender can change a message.")
+        return message
+
+    async def edit_message(self, me: User, chat_id: object, message_id: object, text: object) -> Message:
+        """Change the text of my own message within EDIT_WINDOW of sending it; every member
+        sees it live (`message.edited`), and a catch-up brings it by change count."""
+        body = clean_text(text)
+        chat, _ = await self._check_member(chat_id, me)
+        message = await self._my_message(chat, me, message_id)
+        if message.deleted:
+            raise Conflict("That message was deleted.")
+        now = self._clock.now()
+        if now - message.created_at > EDIT_WINDOW:
+            raise Forbidden(f"Messages can be edited for {EDIT_WINDOW.seconds // 60} minutes after sending.")
+        if body == message.text:
+            return message
+        edited = await self._messages.edit(chat.id, message.id, body, now)
+        if edited is None:
+            raise Conflict("That message was deleted.")
+        await self._publish(chat.member_ids, message_edited(edited))
+        return edited
+
+    async def delete_message(self, me: User, chat_id: object, message_id: object) -> Message:
+        """Delete my own message for everyone: a tombstone stays in its place (seq order
+        holds) without its text or image, and every member sees it live."""
+        chat, _ = await self._check_member(chat_id, me)
+        message = await self._my_message(chat, me, message_id)
+        if message.deleted:
+            return message
+        gone = await self._messages.delete(chat.id, message.id, self._clock.now())
+        if gone is None:
+            raise NotFound("No such message in this conversation.")
+        await self._publish(chat.member_ids, message_deleted(gone))
+        return gone
+
     async def _mentions(self, chat: Chat, me: User, text: str) -> tuple[str, ...]:
         """The members a group message names with @ (direct chats have no mentions)."""
         if chat.kind != "group" or "@" not in text:
@@ -312,12 +369,16 @@ class ChatService:
         before_seq: object = None,
         after_seq: object = None,
         limit: object = None,
+        changed_after: object = None,
     ) -> HistoryPage:
+        """A page of messages; with `changed_after` (the chat's change count a reader last saw,
+        `chat.last_change`), also the messages edited or deleted since, for a catch-up."""
         before, after, size = (
             clean_seq(before_seq, "before_seq"),
             clean_seq(after_seq, "after_seq"),
             clean_limit(limit),
         )
+        since_change = clean_seq(changed_after, "changed_after")
         if before is not None and after is not None:
             raise BadInput("Ask with before_seq or after_seq, not both.")
         chat, member, members = await self._check_membership(chat_id, me)
@@ -332,6 +393,11 @@ class ChatService:
                 members = await self._chats.members(chat.id)
             page = await self._messages.page_before(chat.id, before, size)
             has_more = bool(page) and page[0].seq > 1
+        changes, last_change = [], chat.last_change
+        if since_change is not None and since_change < chat.last_change:
+            changes = await self._messages.changed_after(chat.id, since_change, PAGE_MAX)
+            if len(changes) == PAGE_MAX:
+                last_change = changes[-1].change
         floor = _read_floor(members)
         others = await self._users.get_many([m.user_id for m in members if m.user_id != me.id])
         return HistoryPage(
@@ -341,6 +407,8 @@ class ChatService:
             others=others,
             read_cursors={m.user_id: m.last_read_seq for m in members},
             muted=member.muted,
+            changes=[MessageView(m, m.seq <= floor) for m in changes],
+            last_change=last_change,
         )
 
     async def mark_read(self, me: User, chat_id: object, seq: object) -> Member:

@@ -437,3 +437,56 @@ async def test_a_direct_chat_has_no_mentions(client, pair):
     ann, bob, chat_id = pair
     sent = await send(client, ann, chat_id, f"@{bob['user']['name']} hi")
     assert sent.json()["mentions"] == []
+
+
+async def test_edit_and_delete_my_messages_and_catch_up_on_them(client, settings, pair):
+    ann, bob, chat_id = pair
+    first = (await send(client, ann, chat_id, "helo", client_id="e1")).json()
+    second = (await send(client, ann, chat_id, "to be deleted", client_id="e2")).json()
+    start = (await client.get(f"/message/{chat_id}?changed_after=0", headers=bob["headers"])).json()
+    assert start["lastChange"] == 0 and start["changed"] == []
+
+    fanout = container.current().fanout
+    async with fanout.subscribe(user_topic(bob["user"]["id"])) as bob_events:
+        edited = await client.patch(
+            f"/message/{chat_id}/{first['id']}", json={"text": "hello"}, headers=ann["headers"]
+        )
+        assert edited.status_code == 200
+        assert (edited.json()["text"], edited.json()["change"]) == ("hello", 1) and edited.json()["editedAt"]
+        event = await asyncio.wait_for(anext(bob_events), 2)
+        assert event["type"] == "message.edited" and event["message"]["text"] == "hello"
+        gone = await client.delete(f"/message/{chat_id}/{second['id']}", headers=ann["headers"])
+        assert gone.status_code == 200 and gone.json()["deleted"] is True and gone.json()["text"] == ""
+        event = await asyncio.wait_for(anext(bob_events), 2)
+        assert event["type"] == "message.deleted" and event["message"]["seq"] == 2
+
+    later = (
+        await client.get(
+            f"/message/{chat_id}?after_seq=2&changed_after={start['lastChange']}", headers=bob["headers"]
+        )
+    ).json()
+    assert later["messages"] == [] and later["lastChange"] == 2
+    assert [(m["seq"], m["text"], m["deleted"]) for m in later["changed"]] == [
+        (1, "hello", False),
+        (2, "", True),
+    ]
+    listing = (await client.get("/chat/all", headers=bob["headers"])).json()["chats"]
+    assert next(c for c in listing if c["id"] == chat_id)["latestMessage"]["text"] == "Message deleted"
+
+    # Not the sender: 403; a tombstone cannot be edited: 409; bad text: 422.
+    answers = [
+        await client.patch(
+            f"/message/{chat_id}/{first['id']}", json={"text": "mine"}, headers=bob["headers"]
+        ),
+        await client.delete(f"/message/{chat_id}/{first['id']}", headers=bob["headers"]),
+        await client.patch(
+            f"/message/{chat_id}/{second['id']}", json={"text": "back"}, headers=ann["headers"]
+        ),
+        await client.patch(f"/message/{chat_id}/{first['id']}", json={"text": "  "}, headers=ann["headers"]),
+        await client.patch(f"/message/{chat_id}/{'0' * 24}", json={"text": "x"}, headers=ann["headers"]),
+    ]
+    assert [a.status_code for a in answers] == [403, 403, 409, 422, 404]
+    assert all(isinstance(a.json()["detail"], str) for a in answers)
+    eve = await new_session(client, settings, "eve")
+    outsider = await client.delete(f"/message/{chat_id}/{first['id']}", headers=eve["headers"])
+    assert outsider.status_code == 403

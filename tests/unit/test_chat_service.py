@@ -267,3 +267,64 @@ async def test_opening_the_latest_page_shows_the_seen_it_causes(world, clock):
     assert view.seen and view.message.seen_at == clock.now()
     (mine,) = (await chats.history(ann, chat.id)).messages
     assert mine.seen and mine.message.seen_at == clock.now()
+
+
+async def test_only_the_sender_edits_and_only_for_fifteen_minutes(world, clock):
+    from chat_web.domain import Conflict
+
+    chats, store, fanout = world
+    ann, bob, eve = await people(store, "ann", "bob", "eve")
+    chat = await chats.open_direct(ann, bob.id)
+    sent, _ = await chats.send_text(ann, chat.id, "helo", "c1")
+    fanout.published.clear()
+
+    edited = await chats.edit_message(ann, chat.id, sent.id, "  hello  ")
+    assert edited.text == "hello" and edited.edited_at == clock.now() and edited.change == 1
+    events = [(topic, e["type"], e["message"]["text"]) for topic, e in fanout.published]
+    assert sorted(events) == sorted(
+        [(user_topic(ann.id), "message.edited", "hello"), (user_topic(bob.id), "message.edited", "hello")]
+    )
+    fanout.published.clear()
+    assert (await chats.edit_message(ann, chat.id, sent.id, "hello")).change == 1  # same text: no change
+    assert fanout.published == []
+
+    with pytest.raises(Forbidden, match="sender"):
+        await chats.edit_message(bob, chat.id, sent.id, "mine now")
+    with pytest.raises(Forbidden, match="member"):
+        await chats.edit_message(eve, chat.id, sent.id, "hi")
+    with pytest.raises(NotFound):
+        await chats.edit_message(ann, chat.id, "0" * 24, "hi")
+    with pytest.raises(BadInput):
+        await chats.edit_message(ann, chat.id, sent.id, "   ")
+    clock.advance(seconds=15 * 60 + 1)
+    with pytest.raises(Forbidden, match="15 minutes"):
+        await chats.edit_message(ann, chat.id, sent.id, "too late")
+
+    with pytest.raises(Forbidden, match="sender"):
+        await chats.delete_message(bob, chat.id, sent.id)
+    gone = await chats.delete_message(ann, chat.id, sent.id)  # deleting has no time limit
+    assert gone.deleted and gone.text == "" and gone.change == 2
+    assert [e["type"] for _, e in fanout.published] == ["message.deleted"] * 2
+    assert (await chats.delete_message(ann, chat.id, sent.id)).change == 2  # twice: the same tombstone
+    clock.advance(seconds=-20 * 60)
+    with pytest.raises(Conflict, match="deleted"):
+        await chats.edit_message(ann, chat.id, sent.id, "resurrected?")
+
+
+async def test_a_catch_up_brings_the_edits_and_deletions_since_a_change_count(world):
+    chats, store, _ = world
+    ann, bob = await people(store, "ann", "bob")
+    chat = await chats.open_direct(ann, bob.id)
+    sent = [(await chats.send_text(ann, chat.id, f"m{n}", f"c{n}"))[0] for n in range(3)]
+    seen = await chats.history(bob, chat.id, changed_after=0)
+    assert seen.last_change == 0 and seen.changes == []
+    await chats.edit_message(ann, chat.id, sent[0].id, "m0 fixed")
+    await chats.delete_message(ann, chat.id, sent[2].id)
+    later = await chats.history(bob, chat.id, after_seq=3, changed_after=seen.last_change)
+    assert later.messages == [] and later.last_change == 2
+    assert [(v.message.seq, v.message.text, v.message.deleted) for v in later.changes] == [
+        (1, "m0 fixed", False),
+        (3, "", True),
+    ]
+    assert (await chats.history(bob, chat.id, changed_after=2)).changes == []
+    assert (await chats.summary_of(bob, chat.id)).chat.preview == "Message deleted"
