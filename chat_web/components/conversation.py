@@ -7,6 +7,7 @@ import reflex as rx
 from chat_web.components.chat_list import avatar
 from chat_web.services.validation import TEXT_MAX
 from chat_web.state.chat import ChatState
+from chat_web.state.chat_edits import DELETED_TEXT
 from chat_web.state.rows import MsgRow
 
 
@@ -84,8 +85,13 @@ def _bubble(message: MsgRow, meta: rx.Component) -> rx.Component:
                 message.new_run & (message.sender != ""),
                 rx.text(message.sender, size="1", weight="bold", class_name="msg-sender"),
             ),
-            rx.text(message.text, class_name="msg-text", size="2"),
+            rx.cond(
+                message.deleted,
+                rx.text(DELETED_TEXT, class_name="msg-text msg-deleted", size="2"),
+                rx.text(message.text, class_name="msg-text", size="2"),
+            ),
             meta,
+            rx.cond(message.mine & (message.id != "") & ~message.deleted, _actions(message)),
             class_name=rx.cond(message.mine, "msg mine", "msg theirs"),
         ),
         class_name="msg-line",
@@ -93,10 +99,34 @@ def _bubble(message: MsgRow, meta: rx.Component) -> rx.Component:
     )
 
 
+def _actions(message: MsgRow) -> rx.Component:
+    """My stored message's menu: edit (the service allows 15 minutes) or delete for everyone."""
+    return rx.dropdown_menu.root(
+        rx.dropdown_menu.trigger(
+            rx.icon_button(
+                rx.icon("ellipsis", size=14),
+                size="1",
+                variant="ghost",
+                color_scheme="gray",
+                class_name="msg-actions",
+                aria_label="Message actions",
+            ),
+        ),
+        rx.dropdown_menu.content(
+            rx.dropdown_menu.item("Edit", on_select=ChatState.start_edit(message.seq), class_name="msg-edit"),
+            rx.dropdown_menu.item(
+                "Delete", color="red", on_select=ChatState.ask_delete(message.seq), class_name="msg-delete"
+            ),
+            size="1",
+        ),
+    )
+
+
 def _stored(message: MsgRow) -> rx.Component:
     return _bubble(
         message,
         rx.hstack(
+            rx.cond(message.edited, rx.text("edited", size="1", class_name="msg-edited")),
             rx.text(message.time, size="1"),
             rx.cond(message.mine, _tick(message)),
             spacing="1",
@@ -175,8 +205,63 @@ def _messages() -> rx.Component:
     )
 
 
+def _edit_banner() -> rx.Component:
+    # The page script (assets/edits.js) puts data-text in the box when data-nonce changes,
+    # and the draft back when the banner goes.
+    return rx.cond(
+        ChatState.editing_seq > 0,
+        rx.hstack(
+            rx.icon("pencil", size=14),
+            rx.text("Editing message", size="1", weight="medium"),
+            rx.spacer(),
+            # Inside the composer's form: a plain button, or a click would also send the text.
+            rx.button(
+                "Cancel",
+                type="button",
+                size="1",
+                variant="ghost",
+                on_click=ChatState.cancel_edit,
+                id="cancel-edit",
+            ),
+            id="edit-banner",
+            align="center",
+            spacing="2",
+            width="100%",
+            custom_attrs={"data-text": ChatState.editing_text, "data-nonce": ChatState.editing_nonce},
+        ),
+    )
+
+
+def _delete_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Delete this message?"),
+            rx.alert_dialog.description("It is deleted for everyone in this conversation.", size="2"),
+            rx.hstack(
+                rx.alert_dialog.cancel(
+                    rx.button("Cancel", variant="soft", color_scheme="gray", on_click=ChatState.cancel_delete)
+                ),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Delete for everyone",
+                        color_scheme="red",
+                        on_click=ChatState.confirm_delete,
+                        id="confirm-delete",
+                    )
+                ),
+                spacing="3",
+                justify="end",
+                margin_top="16px",
+            ),
+            max_width="400px",
+        ),
+        open=ChatState.deleting_seq > 0,
+    )
+
+
 def _composer() -> rx.Component:
     return rx.form(
+        _edit_banner(),
         rx.hstack(
             rx.text_area(
                 name="text",
@@ -243,6 +328,7 @@ def conversation() -> rx.Component:
                     class_name="messages-wrap",
                 ),
                 _composer(),
+                _delete_dialog(),
             ),
             rx.center(
                 rx.vstack(

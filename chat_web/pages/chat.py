@@ -13,6 +13,7 @@ def chat_page() -> rx.Component:
         # The unread count in the title and notifications while the tab is hidden.
         rx.script(src="/notify.js"),
         rx.script(src="/mentions.js"),
+        rx.script(src="/edits.js"),
         chat_list(),
         conversation(),
         # Signed out elsewhere: the page script sees this and goes to /login.

@@ -23,6 +23,7 @@ from chat_web.domain import ChatError, Forbidden, Message, Unauthorized, User
 from chat_web.services.chats import ChatSummary, HistoryPage
 from chat_web.services.live import message_echo
 from chat_web.state import rows as R
+from chat_web.state.chat_edits import MessageChanges
 from chat_web.state.chat_live import LiveEvents
 from chat_web.state.rows import ChatRow, MsgRow
 from chat_web.state.session import SessionState, error_toast
@@ -43,7 +44,7 @@ def _chat_id_from(path: str) -> str:
     return parts[1] if len(parts) >= 2 and parts[0] == "chat" else ""
 
 
-class ChatState(LiveEvents, SessionState):
+class ChatState(LiveEvents, MessageChanges, SessionState):
     # The browser's time zone (IANA name), set by the page's script: times are local.
     tz: str = rx.Cookie("", name="chat_tz", max_age=365 * 24 * 3600, same_site="strict")
 
@@ -74,6 +75,10 @@ class ChatState(LiveEvents, SessionState):
     # script shows it only while the tab is hidden and the reader allowed notifications.
     notify: dict[str, str] = {}
     mention_names: str = "[]"  # the open group's other members, as JSON, for @ completion
+    editing_seq: int = 0  # my message being edited in the composer (0: none)
+    editing_text: str = ""  # its text, which the page script puts in the composer
+    editing_nonce: str = ""  # a new value asks the page script to (re)fill the composer
+    deleting_seq: int = 0  # my message the "delete for everyone?" dialog asks about
     session_ended: bool = False  # signed out in another tab or everywhere: the page leaves
 
     # --- backend only ---------------------------------------------------------------------------
@@ -91,6 +96,7 @@ class ChatState(LiveEvents, SessionState):
     _typing_at: dict[str, float] = {}
     _unread_elsewhere: int = 0  # unread (not muted) in my chats this tab does not list
     _mentions: dict[str, int] = {}  # listed chat -> the latest seq that mentions me
+    _change_seen: int = 0  # the open chat's change count this tab has applied
 
     # ============================================================================ helpers
 
@@ -285,7 +291,8 @@ class ChatState(LiveEvents, SessionState):
         self.open_id = self.open_title = self.open_initial = self.open_peer = self.open_subtitle = ""
         self.older, self.recent, self.pending = [], [], []
         self.has_older = self.newer_waiting = self.open_muted = False
-        self.seen_upto = 0
+        self.seen_upto = self.editing_seq = self.deleting_seq = self._change_seen = 0
+        self.editing_text = ""
         self._names, self._cursors, self._group = {}, {}, False
 
     async def _open(self, me: User, chat_id: str) -> None:
@@ -300,6 +307,7 @@ class ChatState(LiveEvents, SessionState):
         self.recent = R.relabel(self._message_rows(page.plain_messages))
         self.has_older = page.has_more
         self.open_muted = page.muted
+        self._change_seen = page.last_change
         self._mark_row_read(chat_id, page.chat.last_seq)
         if not any(row.id == chat_id for row in self.rows):
             await self._count_unread_elsewhere(me)  # opening it read a chat counted there
@@ -367,9 +375,14 @@ class ChatState(LiveEvents, SessionState):
             return
         chats = container.current().chats
         for _ in range(5):  # bounded: past that, "jump to latest" takes over
-            page = await chats.history(me, self.open_id, after_seq=self._contiguous_end(), limit=100)
+            page = await chats.history(
+                me, self.open_id, after_seq=self._contiguous_end(), limit=100, changed_after=self._change_seen
+            )
             self._take_members(page)
             self._append(page.plain_messages)
+            for view in page.changes:
+                self._apply_change(view.message)
+            self._change_seen = max(self._change_seen, page.last_change)
             if not page.has_more or self.newer_waiting:
                 break
         self.seen_upto = self._seen_floor()
@@ -464,6 +477,9 @@ class ChatState(LiveEvents, SessionState):
         text = str(form_data.get("text", "")).strip()
         if not self.open_id or not text:
             return
+        if self.editing_seq:
+            yield await self._save_edit(text)
+            return
         key = uuid.uuid4().hex
         before = self.pending[-1] if self.pending else (self.recent[-1] if self.recent else None)
         row = R.pending_row(key, text, self._now(), self._zone(), self._now())
@@ -507,6 +523,59 @@ class ChatState(LiveEvents, SessionState):
         self._bump_row(message)
         return None
 
+    # ============================================================================ edit, delete
+
+    @rx.event
+    def start_edit(self, seq: int):
+        row = self._held_row(seq)
+        if row is None or not row.mine or row.deleted or not row.id:
+            return
+        self.editing_seq, self.editing_text = seq, row.text
+        self.editing_nonce = uuid.uuid4().hex[:8]
+
+    @rx.event
+    def cancel_edit(self):
+        self.editing_seq, self.editing_text = 0, ""
+
+    async def _save_edit(self, text: str):
+        row = self._held_row(self.editing_seq)
+        if row is None:
+            self.cancel_edit()
+            return None
+        try:
+            me = await self._require()
+            message = await container.current().chats.edit_message(me, self.open_id, row.id, text)
+        except ChatError as exc:
+            # Still editing, with what was typed back in the box: nothing is lost.
+            self.editing_text, self.editing_nonce = text, uuid.uuid4().hex[:8]
+            return error_toast(exc)
+        self.editing_seq, self.editing_text = 0, ""
+        self._apply_change(message)
+        return None
+
+    @rx.event
+    def ask_delete(self, seq: int):
+        row = self._held_row(seq)
+        if row is not None and row.mine and not row.deleted and row.id:
+            self.deleting_seq = seq
+
+    @rx.event
+    def cancel_delete(self):
+        self.deleting_seq = 0
+
+    @rx.event
+    async def confirm_delete(self):
+        row = self._held_row(self.deleting_seq)
+        self.deleting_seq = 0
+        if row is None:
+            return
+        try:
+            me = await self._require()
+            message = await container.current().chats.delete_message(me, self.open_id, row.id)
+        except ChatError as exc:
+            return error_toast(exc)
+        self._apply_change(message)
+
     def _settle(self, key: str, message: Message) -> None:
         """My send is stored: its row stays where it is, now with its seq and a tick."""
         if message.seq in set(self._held_seqs()):
@@ -514,7 +583,9 @@ class ChatState(LiveEvents, SessionState):
             return
         stored = R.message_row(message, self.user_id, self._names, self._zone(), self._now(), self._group)
         self.pending = [
-            dataclasses.replace(p, seq=stored.seq, time=stored.time, state="") if p.key == key else p
+            dataclasses.replace(p, seq=stored.seq, time=stored.time, state="", id=stored.id)
+            if p.key == key
+            else p
             for p in self.pending
         ]
 

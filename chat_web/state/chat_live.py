@@ -16,6 +16,8 @@ from chat_web.domain import ChatError, Forbidden, Message, User, preview_of
 from chat_web.domain.events import (
     CHAT_CHANGED,
     CHAT_READ,
+    MESSAGE_DELETED,
+    MESSAGE_EDITED,
     MESSAGE_NEW,
     PRESENCE,
     RESYNC,
@@ -40,6 +42,8 @@ class LiveEvents:
             try:
                 if kind == MESSAGE_NEW:
                     await self._on_message(me, event)
+                elif kind in (MESSAGE_EDITED, MESSAGE_DELETED):
+                    await self._on_message_changed(me, event)
                 elif kind == CHAT_READ:
                     await self._on_read(me, event)
                 elif kind == TYPING:
@@ -101,6 +105,12 @@ class LiveEvents:
         elif not row.peer and sender:
             body = f"{sender}: {body}"  # a group: say who wrote
         self.notify = {"key": message.id, "chat": message.chat_id, "title": row.title, "body": body}
+
+    async def _on_message_changed(self, me: User, event: dict) -> None:
+        message = _message_from(event.get("message") or {})
+        if message.chat_id == self.open_id and message.change > self._change_seen + 1:
+            await self._catch_up(me)  # a change before this one never reached us: storage has it
+        self._apply_change(message)
 
     def _move_cursor(self, user_id: str, seq: int) -> None:
         if user_id in self._cursors and seq > self._cursors[user_id]:
@@ -219,5 +229,8 @@ def _message_from(data: dict) -> Message:
         image=None,
         client_id=data.get("clientId"),
         mention_ids=tuple(str(i) for i in data.get("mentions") or ()),
+        edited_at=datetime.fromisoformat(data["editedAt"]) if data.get("editedAt") else None,
+        deleted=bool(data.get("deleted")),
+        change=int(data.get("change") or 0),
         created_at=datetime.fromisoformat(data["createdAt"]) if data.get("createdAt") else datetime.now(UTC),
     )

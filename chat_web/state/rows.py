@@ -39,6 +39,10 @@ class MsgRow:
     day: str  # "Today", "Yesterday", "Monday", "3 November"
     sender: str  # in a group, the sender's name for others' messages, else ""
     state: str  # "pending", "failed" or "" once stored
+    id: str = ""  # the stored message's id ("" while pending)
+    edited: bool = False
+    deleted: bool = False  # a tombstone: "Message deleted" in its place
+    mentions_me: bool = False
     new_day: bool = True  # the first message of its day on screen: a separator above
     new_run: bool = True  # the first of a run of one sender's messages: their name above
 
@@ -116,6 +120,10 @@ def message_row(
         day=day_label(message.created_at, now, tz),
         sender=names.get(message.sender_id, "Someone") if group and message.sender_id != me else "",
         state="",
+        id=message.id,
+        edited=message.edited_at is not None and not message.deleted,
+        deleted=message.deleted,
+        mentions_me=me in message.mention_ids,
     )
 
 

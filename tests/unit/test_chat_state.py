@@ -463,3 +463,59 @@ async def test_a_mention_marks_the_row_until_read_and_the_notification_says_so(w
     await open_page(state, f"/chat/{group.id}")
     assert not state.rows[0].mentioned and state.rows[0].badge == ""
     assert json.loads(state.mention_names) == ["bob", "cyd"]
+
+
+async def test_edits_and_deletions_show_live_and_after_a_catch_up(world):
+    from chat_web.domain.events import message_deleted, message_edited
+
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    sent = [await world.send(ann, chat.id, f"m{n}") for n in range(3)]
+    reader = world.tab(bob, f"/chat/{chat.id}")
+    await open_page(reader)
+    writer = world.tab(ann, f"/chat/{chat.id}", tab_id="tab-ann")
+    await open_page(writer)
+
+    # Ann edits from her tab: her rows change at once, Bob's when the event comes.
+    await run(ChatState.start_edit, writer, 1)
+    assert (writer.editing_seq, writer.editing_text) == (1, "m0")
+    await run(ChatState.send, writer, {"text": "m0, fixed"})
+    assert writer.editing_seq == 0 and (writer.recent[0].text, writer.recent[0].edited) == ("m0, fixed", True)
+    edited = await world.store.messages.get(chat.id, sent[0].id)
+    await reader._apply_events([message_edited(edited)])
+    assert [(r.text, r.edited) for r in reader.recent] == [("m0, fixed", True), ("m1", False), ("m2", False)]
+
+    # Deleting the latest message turns it into a tombstone and the chat's preview follows.
+    await run(ChatState.ask_delete, writer, 3)
+    await run(ChatState.confirm_delete, writer)
+    assert writer.recent[2].deleted and writer.rows[0].preview == "Message deleted"
+
+    # Bob missed that event: the next one (or a reconnect) finds the gap and catches up.
+    gone_too = await world.chats.delete_message(ann, chat.id, sent[1].id)
+    await reader._apply_events([message_deleted(gone_too)])
+    assert [(r.text, r.deleted) for r in reader.recent] == [("m0, fixed", False), ("", True), ("", True)]
+    assert reader.rows[0].preview == "Message deleted"
+
+    # Bob cannot edit or delete Ann's messages; a deleted one cannot be edited.
+    await run(ChatState.start_edit, reader, 1)
+    await run(ChatState.ask_delete, reader, 1)
+    assert reader.editing_seq == 0 and reader.deleting_seq == 0
+    await writer._apply_events([message_deleted(gone_too)])  # from her other device
+    await run(ChatState.start_edit, writer, 2)
+    assert writer.editing_seq == 0
+
+
+async def test_an_edit_refused_keeps_the_text_in_the_box(world):
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    await world.send(ann, chat.id, "first")
+    state = world.tab(ann, f"/chat/{chat.id}")
+    await open_page(state)
+    await run(ChatState.start_edit, state, 1)
+    nonce = state.editing_nonce
+    world.clock.advance(minutes=16)
+    await run(ChatState.send, state, {"text": "too late"})
+    assert state.editing_seq == 1 and state.editing_text == "too late" and state.editing_nonce != nonce
+    assert state.recent[0].text == "first"
+    await run(ChatState.cancel_edit, state)
+    assert state.editing_seq == 0

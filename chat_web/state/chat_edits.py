@@ -1,0 +1,48 @@
+"""Edits and deletions on the chat page (the ChatState's side): applying a changed message
+to the rows a tab holds, whether this tab changed it, another tab did, or a catch-up found it.
+
+Rows are matched by seq. A change count (`chat.last_change`) orders a chat's changes: the tab
+keeps the count it has applied, so a catch-up asks for what changed after it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from chat_web.domain import Message, preview_of
+from chat_web.state.rows import MsgRow
+
+DELETED_TEXT = "Message deleted"
+
+
+def changed_row(row: MsgRow, message: Message) -> MsgRow:
+    """The row of a stored message after its edit or deletion."""
+    if message.deleted:
+        return dataclasses.replace(row, text="", deleted=True, edited=False, mentions_me=False)
+    return dataclasses.replace(row, text=message.text, edited=message.edited_at is not None)
+
+
+class MessageChanges:
+    def _apply_change(self, message: Message) -> None:
+        """Show an edited or deleted message wherever this tab shows it."""
+        if message.chat_id == self.open_id:
+            for name in ("older", "recent", "pending"):
+                rows = getattr(self, name)
+                if any(row.seq == message.seq for row in rows):
+                    setattr(
+                        self, name, [changed_row(r, message) if r.seq == message.seq else r for r in rows]
+                    )
+            self._change_seen = max(self._change_seen, message.change)
+            if message.deleted and self.editing_seq == message.seq:
+                self.editing_seq, self.editing_text = 0, ""
+        if message.seq == self._lasts.get(message.chat_id):
+            self.rows = [
+                dataclasses.replace(r, preview=preview_of(message)) if r.id == message.chat_id else r
+                for r in self.rows
+            ]
+
+    def _held_row(self, seq: int) -> MsgRow | None:
+        for row in (*self.older, *self.recent, *self.pending):
+            if row.seq == seq:
+                return row
+        return None

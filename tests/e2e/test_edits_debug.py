@@ -1,0 +1,81 @@
+"""Editing and deleting a message in headless Chromium: both show live on the other side."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import Person, bubbles, open_as, send
+
+pytestmark = pytest.mark.e2e
+
+
+def open_menu(page, text: str):
+    line = page.locator(".msg.mine", has_text=text)
+    line.hover()
+    line.locator(".msg-actions").click()
+
+
+def test_an_edit_and_a_deletion_appear_live_for_the_other_person(app_server, browser, pages):
+    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
+    chat_id = ada.chat_with(bob)
+    a = open_as(pages, browser, ada, f"/chat/{chat_id}")
+    b = open_as(pages, browser, bob, f"/chat/{chat_id}")
+    send(a, "See you at 5")
+    send(a, "Bring the cake")
+    expect(bubbles(b)).to_have_text(["See you at 5", "Bring the cake"])
+
+    # Ada keeps a draft, edits her first message in the box, and gets the draft back.
+    a.locator("#composer").fill("half a thought")
+    open_menu(a, "See you at 5")
+    a.get_by_role("menuitem", name="Edit").click()
+    expect(a.locator("#edit-banner")).to_be_visible()
+    print(
+        "STEP",
+        bubbles(a).all_text_contents(),
+        a.locator(".msg-line").evaluate_all("els => els.map(e => e.dataset.key + '/' + e.dataset.seq)"),
+    )
+    expect(a.locator("#composer")).to_have_value("See you at 5")
+    a.locator("#composer").fill("See you at 6")
+    a.locator("#composer").press("Enter")
+    expect(a.locator("#edit-banner")).to_have_count(0)
+    expect(a.locator("#composer")).to_have_value("half a thought")
+    expect(bubbles(a)).to_have_text(["See you at 6", "Bring the cake"])
+    expect(bubbles(b)).to_have_text(["See you at 6", "Bring the cake"])
+    expect(b.locator(".msg-line").first.locator(".msg-edited")).to_have_text("edited")
+
+    print(
+        "STEP",
+        bubbles(a).all_text_contents(),
+        a.locator(".msg-line").evaluate_all("els => els.map(e => e.dataset.key + '/' + e.dataset.seq)"),
+    )
+    # Escape leaves an edit unsaved.
+    open_menu(a, "Bring the cake")
+    a.get_by_role("menuitem", name="Edit").click()
+    expect(a.locator("#composer")).to_have_value("Bring the cake")
+    print(
+        "STEP",
+        bubbles(a).all_text_contents(),
+        a.locator(".msg-line").evaluate_all("els => els.map(e => e.dataset.key + '/' + e.dataset.seq)"),
+    )
+    a.locator("#composer").press("Escape")
+    a.wait_for_timeout(1500)
+    print(
+        "STEP",
+        bubbles(a).all_text_contents(),
+        a.locator(".msg-line").evaluate_all("els => els.map(e => e.dataset.key + '/' + e.dataset.seq)"),
+    )
+    expect(a.locator("#edit-banner")).to_have_count(0)
+    expect(a.locator("#composer")).to_have_value("half a thought")
+
+    # Deleting asks first, then leaves a tombstone on both sides; the list says so too.
+    open_menu(a, "Bring the cake")
+    a.get_by_role("menuitem", name="Delete").click()
+    a.locator("#confirm-delete").click()
+    for page in (a, b):
+        expect(page.locator(".msg-deleted")).to_have_text("Message deleted")
+        expect(page.locator(f'[data-chat-row="{chat_id}"]')).to_contain_text("Message deleted")
+    expect(bubbles(b)).to_have_text(["See you at 6", "Message deleted"])
+
+    # Bob has no menu on Ada's messages.
+    expect(b.locator(".msg-actions")).to_have_count(0)
