@@ -22,6 +22,8 @@ from chat_web.domain import ChatError, User
 from chat_web.domain.events import (
     CHAT_CHANGED,
     CHAT_READ,
+    MESSAGE_DELETED,
+    MESSAGE_EDITED,
     MESSAGE_NEW,
     PRESENCE,
     RESYNC,
@@ -36,7 +38,17 @@ from chat_web.services.auth import AuthService
 from chat_web.services.live import LiveHub
 from chat_web.services.tokens import token_id
 
-STREAMED = {MESSAGE_NEW, CHAT_READ, CHAT_CHANGED, TYPING, PRESENCE, SESSION_ENDED, RESYNC}
+STREAMED = {
+    MESSAGE_NEW,
+    MESSAGE_EDITED,
+    MESSAGE_DELETED,
+    CHAT_READ,
+    CHAT_CHANGED,
+    TYPING,
+    PRESENCE,
+    SESSION_ENDED,
+    RESYNC,
+}
 RETRY_MS = 3000  # how long an EventSource waits before it reconnects
 TICK_SECONDS = 1.0
 _TICK = object()  # a quiet second: time to ask whether the client is still there

@@ -153,8 +153,17 @@ def test_two_api_users_see_each_others_events_in_order(server):
         bob.post(f"/chat/{chat}/read", {"seq": 5})
         read = ada_stream.next("chat.read")
         assert read["data"]["userId"] == bob.id and read["data"]["seq"] == 5
+        # Edits and deletions reach both sides, with ids (replayable).
+        first = got_bob[0]["data"]["message"]
+        ada.client.patch(f"/message/{chat}/{first['id']}", json={"text": "line 0!"}, headers=ada.headers)
+        ada.client.delete(f"/message/{chat}/{first['id']}", headers=ada.headers).raise_for_status()
+        for stream in (bob_stream, ada_stream):
+            edited, deleted = stream.next("message.edited"), stream.next("message.deleted")
+            assert edited["id"] and edited["data"]["message"]["text"] == "line 0!"
+            assert deleted["data"]["message"]["deleted"] is True and deleted["data"]["message"]["seq"] == 1
         # A non-member never hears a word of it.
         assert eve_stream.quiet("message.new", 0.5) == [] and eve_stream.quiet("typing", 0.1) == []
+        assert eve_stream.quiet("message.edited", 0.1) == []
     finally:
         for stream in (ada_stream, bob_stream, eve_stream):
             stream.close()
