@@ -106,6 +106,10 @@ class MessageRepo(Protocol):
         """Leave a tombstone: no text, no image, deleted, the chat's next change count (the
         preview follows if it is the latest). Deleting twice changes nothing more."""
 
+    async def react(self, chat_id: str, message_id: str, user_id: str, emoji: str) -> Message | None:
+        """Toggle one user's reaction on a message (with the chat's next change count), atomically
+        against other reactions to it; None if the message is missing or deleted."""
+
     async def changed_after(self, chat_id: str, change: int, limit: int) -> list[Message]:
         """Up to `limit` messages edited or deleted after change count `change`, in change order."""
 

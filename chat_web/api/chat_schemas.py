@@ -9,6 +9,7 @@ from pydantic import Field
 
 from chat_web.api.schemas import ApiModel
 from chat_web.domain import Chat, Message, User
+from chat_web.domain.models import REACTIONS
 from chat_web.domain.wire import message_json
 from chat_web.services.chats import ChatPage, ChatSummary, HistoryPage, MessageView
 from chat_web.services.validation import (
@@ -167,6 +168,7 @@ class MessageOut(ApiModel):
     seen: bool = Field(description="Every member other than the sender has read it.")
     seen_at: datetime | None
     mentions: list[str] = Field(description="The members named with @ in the text (groups only).")
+    reactions: list[ReactionOut] = Field(description="Each emoji given to the message, in a fixed order.")
     change: int = Field(
         description="The chat's change count at this message's latest edit or deletion (0: none)."
     )
@@ -201,6 +203,17 @@ class HistoryOut(ApiModel):
             changed=[MessageOut.of_view(v) for v in page.changes],
             last_change=page.last_change,
         )
+
+
+class ReactionOut(ApiModel):
+    emoji: str
+    user_ids: list[str] = Field(description="Who reacted with it, in the order they did.")
+
+
+class ReactIn(ApiModel):
+    emoji: str = Field(
+        max_length=8, description="One of " + " ".join(REACTIONS) + "; the same again takes it back."
+    )
 
 
 class EditIn(ApiModel):

@@ -17,6 +17,7 @@ from chat_web.api.chat_schemas import (
     MuteIn,
     MuteOut,
     NewChatIn,
+    ReactIn,
     ReadIn,
     ReadOut,
     SendIn,
@@ -161,6 +162,14 @@ async def edit_message(
 ) -> MessageOut:
     """Change the text of my own message, within 15 minutes of sending it."""
     return MessageOut.of(await chats.edit_message(me, chat_id, message_id, body.text), seen=False)
+
+
+@router.post("/message/{chat_id}/{message_id}/reactions", response_model=MessageOut, responses=_errors)
+async def react(
+    chat_id: PathId, message_id: PathId, body: ReactIn, me: CurrentUser, chats: Chats
+) -> MessageOut:
+    """Toggle my reaction on a message of my chat: the same emoji again takes it back."""
+    return MessageOut.of(await chats.react(me, chat_id, message_id, body.emoji), seen=False)
 
 
 @router.delete("/message/{chat_id}/{message_id}", response_model=MessageOut, responses=_errors)

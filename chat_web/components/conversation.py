@@ -5,10 +5,11 @@ from __future__ import annotations
 import reflex as rx
 
 from chat_web.components.chat_list import avatar
+from chat_web.domain.models import REACTIONS
 from chat_web.services.validation import TEXT_MAX
 from chat_web.state.chat import ChatState
 from chat_web.state.chat_edits import DELETED_TEXT
-from chat_web.state.rows import MsgRow
+from chat_web.state.rows import Chip, MsgRow
 
 
 def _header() -> rx.Component:
@@ -90,8 +91,12 @@ def _bubble(message: MsgRow, meta: rx.Component) -> rx.Component:
                 rx.text(DELETED_TEXT, class_name="msg-text msg-deleted", size="2"),
                 rx.text(message.text, class_name="msg-text", size="2"),
             ),
+            rx.cond(
+                message.reactions.length() > 0,
+                rx.hstack(rx.foreach(message.reactions, _chip(message)), class_name="chips"),
+            ),
             meta,
-            rx.cond(message.mine & (message.id != "") & ~message.deleted, _actions(message)),
+            rx.cond((message.id != "") & ~message.deleted, _actions(message)),
             class_name=rx.cond(message.mine, "msg mine", "msg theirs"),
         ),
         class_name="msg-line",
@@ -99,8 +104,25 @@ def _bubble(message: MsgRow, meta: rx.Component) -> rx.Component:
     )
 
 
+def _chip(message: MsgRow):
+    def chip(reaction: Chip) -> rx.Component:
+        return rx.button(
+            reaction.emoji,
+            rx.text(reaction.count, as_="span", size="1"),
+            size="1",
+            variant=rx.cond(reaction.mine, "soft", "outline"),
+            radius="full",
+            title=reaction.who,
+            on_click=ChatState.react(message.seq, reaction.emoji),
+            class_name="chip",
+            custom_attrs={"data-emoji": reaction.emoji, "data-mine": reaction.mine.to_string()},
+        )
+
+    return chip
+
+
 def _actions(message: MsgRow) -> rx.Component:
-    """My stored message's menu: edit (the service allows 15 minutes) or delete for everyone."""
+    """A stored message's menu: react; on my own, also edit (for 15 minutes) or delete."""
     return rx.dropdown_menu.root(
         rx.dropdown_menu.trigger(
             rx.icon_button(
@@ -113,11 +135,33 @@ def _actions(message: MsgRow) -> rx.Component:
             ),
         ),
         rx.dropdown_menu.content(
-            rx.dropdown_menu.item("Edit", on_select=ChatState.start_edit(message.seq), class_name="msg-edit"),
-            rx.dropdown_menu.item(
-                "Delete", color="red", on_select=ChatState.ask_delete(message.seq), class_name="msg-delete"
+            # The emoji in one row (assets/chat.css), above the edit and delete of my own.
+            *[
+                rx.dropdown_menu.item(
+                    emoji,
+                    on_select=ChatState.react(message.seq, emoji),
+                    class_name="react-item",
+                    aria_label=f"React {emoji}",
+                )
+                for emoji in REACTIONS
+            ],
+            rx.cond(
+                message.mine,
+                rx.fragment(
+                    rx.dropdown_menu.separator(),
+                    rx.dropdown_menu.item(
+                        "Edit", on_select=ChatState.start_edit(message.seq), class_name="msg-edit"
+                    ),
+                    rx.dropdown_menu.item(
+                        "Delete",
+                        color="red",
+                        on_select=ChatState.ask_delete(message.seq),
+                        class_name="msg-delete",
+                    ),
+                ),
             ),
             size="1",
+            class_name="msg-menu",
         ),
     )
 

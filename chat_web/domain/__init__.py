@@ -23,6 +23,7 @@ from chat_web.domain.models import (
     User,
     direct_key,
     preview_of,
+    toggled,
 )
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "NewMessage",
     "direct_key",
     "preview_of",
+    "toggled",
     "ChatError",
     "Conflict",
     "Forbidden",

@@ -10,6 +10,7 @@ from chat_web.domain.wire import message_json
 MESSAGE_NEW = "message.new"
 MESSAGE_EDITED = "message.edited"
 MESSAGE_DELETED = "message.deleted"
+MESSAGE_REACTED = "message.reacted"
 CHAT_READ = "chat.read"
 CHAT_CHANGED = "chat.changed"
 
@@ -31,6 +32,11 @@ def message_edited(message: Message) -> dict[str, Any]:
 def message_deleted(message: Message) -> dict[str, Any]:
     """A message became a tombstone (`deleted`, no text, no image)."""
     return {"type": MESSAGE_DELETED, "chatId": message.chat_id, "message": message_json(message)}
+
+
+def message_reacted(message: Message) -> dict[str, Any]:
+    """A message's reactions changed (`reactions`: each emoji with who reacted with it)."""
+    return {"type": MESSAGE_REACTED, "chatId": message.chat_id, "message": message_json(message)}
 
 
 def chat_read(chat_id: str, user_id: str, seq: int) -> dict[str, Any]:

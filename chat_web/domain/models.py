@@ -12,6 +12,7 @@ MessageKind = Literal["text", "image"]
 PREVIEW_CHARS = 120
 IMAGE_PREVIEW = "📷 Image"
 DELETED_PREVIEW = "Message deleted"
+REACTIONS = ("👍", "❤️", "😂", "😮", "😢", "🙏")  # the fixed set a message can get
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +123,21 @@ class Message:
     # When every other member had read it (their read cursors all passed its seq).
     seen_at: datetime | None = None
     mention_ids: tuple[str, ...] = ()
-    change: int = 0  # the chat's change count at this message's latest edit or deletion
+    change: int = 0  # the chat's change count at this message's latest edit, deletion or reaction
+    # emoji -> who reacted with it, in the order they did (kept on the message, so a page of
+    # history needs no second query however many reactions a chat has)
+    reactions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+def toggled(reactions: tuple[tuple[str, tuple[str, ...]], ...], emoji: str, user_id: str):
+    """The reactions after `user_id` toggles `emoji`: added if absent, removed if present."""
+    table = {e: list(who) for e, who in reactions}
+    who = table.setdefault(emoji, [])
+    if user_id in who:
+        who.remove(user_id)
+    else:
+        who.append(user_id)
+    return tuple((e, tuple(w)) for e in REACTIONS if (w := table.get(e)))
 
 
 def direct_key(user_a: str, user_b: str) -> str:

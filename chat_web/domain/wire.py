@@ -40,4 +40,5 @@ def message_json(message: Message, seen: bool = False) -> dict[str, Any]:
         "seenAt": iso(message.seen_at) if seen else None,
         "mentions": list(message.mention_ids),
         "change": message.change,
+        "reactions": [{"emoji": emoji, "userIds": list(who)} for emoji, who in message.reactions],
     }

@@ -31,9 +31,11 @@ from chat_web.domain.events import (
     message_deleted,
     message_edited,
     message_new,
+    message_reacted,
     user_topic,
     user_typing,
 )
+from chat_web.domain.models import REACTIONS
 from chat_web.ports import ChatRepo, Clock, FanOut, MessageRepo, RateLimiter, UserRepo
 from chat_web.services.cursor import decode_cursor, encode_cursor
 from chat_web.services.limits import AbuseLimits, Check, LimitGate
@@ -354,6 +356,18 @@ class ChatService:
             raise NotFound("No such message in this conversation.")
         await self._publish(chat.member_ids, message_deleted(gone))
         return gone
+
+    async def react(self, me: User, chat_id: object, message_id: object, emoji: object) -> Message:
+        """Toggle my reaction with `emoji` (one of REACTIONS) on any message of my chat."""
+        if emoji not in REACTIONS:
+            raise BadInput("Reactions are one of " + " ".join(REACTIONS) + ".")
+        await self._check_sending_rate(me)
+        chat, _ = await self._check_member(chat_id, me)
+        reacted = await self._messages.react(chat.id, clean_id(message_id, "message id"), me.id, str(emoji))
+        if reacted is None:
+            raise NotFound("No such message in this conversation (or it was deleted).")
+        await self._publish(chat.member_ids, message_reacted(reacted))
+        return reacted
 
     async def _mentions(self, chat: Chat, me: User, text: str) -> tuple[str, ...]:
         """The members a group message names with @ (direct chats have no mentions)."""

@@ -554,6 +554,19 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         return None
 
     @rx.event
+    async def react(self, seq: int, emoji: str):
+        """Toggle my reaction on a message this tab shows."""
+        row = self._held_row(seq)
+        if row is None or row.deleted or not row.id:
+            return
+        try:
+            me = await self._require()
+            message = await container.current().chats.react(me, self.open_id, row.id, emoji)
+        except ChatError as exc:
+            return error_toast(exc)
+        self._apply_change(message)
+
+    @rx.event
     def ask_delete(self, seq: int):
         row = self._held_row(seq)
         if row is not None and row.mine and not row.deleted and row.id:

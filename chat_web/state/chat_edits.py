@@ -10,16 +10,18 @@ from __future__ import annotations
 import dataclasses
 
 from chat_web.domain import Message, preview_of
-from chat_web.state.rows import MsgRow
+from chat_web.state.rows import MsgRow, chips
 
 DELETED_TEXT = "Message deleted"
 
 
-def changed_row(row: MsgRow, message: Message) -> MsgRow:
-    """The row of a stored message after its edit or deletion."""
+def changed_row(row: MsgRow, message: Message, me: str, names: dict[str, str]) -> MsgRow:
+    """The row of a stored message after its edit, deletion or a reaction."""
     if message.deleted:
-        return dataclasses.replace(row, text="", deleted=True, edited=False, mentions_me=False)
-    return dataclasses.replace(row, text=message.text, edited=message.edited_at is not None)
+        return dataclasses.replace(row, text="", deleted=True, edited=False, mentions_me=False, reactions=[])
+    return dataclasses.replace(
+        row, text=message.text, edited=message.edited_at is not None, reactions=chips(message, me, names)
+    )
 
 
 class MessageChanges:
@@ -30,7 +32,12 @@ class MessageChanges:
                 rows = getattr(self, name)
                 if any(row.seq == message.seq for row in rows):
                     setattr(
-                        self, name, [changed_row(r, message) if r.seq == message.seq else r for r in rows]
+                        self,
+                        name,
+                        [
+                            changed_row(r, message, self.user_id, self._names) if r.seq == message.seq else r
+                            for r in rows
+                        ],
                     )
             self._change_seen = max(self._change_seen, message.change)
             if message.deleted and self.editing_seq == message.seq:

@@ -19,6 +19,7 @@ from chat_web.domain.events import (
     MESSAGE_DELETED,
     MESSAGE_EDITED,
     MESSAGE_NEW,
+    MESSAGE_REACTED,
     PRESENCE,
     RESYNC,
     SESSION_ENDED,
@@ -42,7 +43,7 @@ class LiveEvents:
             try:
                 if kind == MESSAGE_NEW:
                     await self._on_message(me, event)
-                elif kind in (MESSAGE_EDITED, MESSAGE_DELETED):
+                elif kind in (MESSAGE_EDITED, MESSAGE_DELETED, MESSAGE_REACTED):
                     await self._on_message_changed(me, event)
                 elif kind == CHAT_READ:
                     await self._on_read(me, event)
@@ -232,5 +233,9 @@ def _message_from(data: dict) -> Message:
         edited_at=datetime.fromisoformat(data["editedAt"]) if data.get("editedAt") else None,
         deleted=bool(data.get("deleted")),
         change=int(data.get("change") or 0),
+        reactions=tuple(
+            (str(r.get("emoji", "")), tuple(str(u) for u in r.get("userIds") or ()))
+            for r in data.get("reactions") or ()
+        ),
         created_at=datetime.fromisoformat(data["createdAt"]) if data.get("createdAt") else datetime.now(UTC),
     )

@@ -30,6 +30,16 @@ class ChatRow:
 
 
 @dataclasses.dataclass
+class Chip:
+    """One emoji under a message: how many gave it, whether I did, and who (on hover)."""
+
+    emoji: str
+    count: int
+    mine: bool
+    who: str
+
+
+@dataclasses.dataclass
 class MsgRow:
     key: str  # the clientId when there is one: the same row from pending to stored
     seq: int  # 0 while pending
@@ -43,6 +53,7 @@ class MsgRow:
     edited: bool = False
     deleted: bool = False  # a tombstone: "Message deleted" in its place
     mentions_me: bool = False
+    reactions: list[Chip] = dataclasses.field(default_factory=list)
     new_day: bool = True  # the first message of its day on screen: a separator above
     new_run: bool = True  # the first of a run of one sender's messages: their name above
 
@@ -124,7 +135,15 @@ def message_row(
         edited=message.edited_at is not None and not message.deleted,
         deleted=message.deleted,
         mentions_me=me in message.mention_ids,
+        reactions=chips(message, me, names),
     )
+
+
+def chips(message: Message, me: str, names: dict[str, str]) -> list[Chip]:
+    return [
+        Chip(emoji, len(who), me in who, ", ".join(names.get(u, "Someone") for u in who))
+        for emoji, who in message.reactions
+    ]
 
 
 def pending_row(key: str, text: str, at: datetime, tz: ZoneInfo, now: datetime) -> MsgRow:

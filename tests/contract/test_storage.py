@@ -466,3 +466,33 @@ async def test_deleting_an_image_message_forgets_the_image(store):
     gone = await store.messages.delete(chat.id, sent.id, sent.created_at)
     assert gone.deleted and gone.image is None and gone.text == "" and gone.kind == "image"
     assert (await store.messages.get(chat.id, sent.id)).image is None
+
+
+async def test_reactions_toggle_per_user_and_emoji_and_count_as_changes(store):
+    ann, bob, cyd = await new_users(store, 3)
+    group = await store.chats.create_group(ann.id, "Team", [ann.id, bob.id, cyd.id])
+    (message,) = await fill(store, group, ann, 1)
+
+    assert (await store.messages.react(group.id, message.id, bob.id, "👍")).reactions == (("👍", (bob.id,)),)
+    await store.messages.react(group.id, message.id, cyd.id, "❤️")
+    both = await store.messages.react(group.id, message.id, cyd.id, "👍")
+    assert both.reactions == (("👍", (bob.id, cyd.id)), ("❤️", (cyd.id,)))  # the fixed set's order
+    assert both.change == 3 and (await store.chats.get(group.id)).last_change == 3
+    undone = await store.messages.react(group.id, message.id, bob.id, "👍")  # the same again: taken back
+    assert undone.reactions == (("👍", (cyd.id,)), ("❤️", (cyd.id,)))
+    stored = (await store.messages.page_before(group.id, None, 10))[0]
+    assert stored.reactions == undone.reactions
+    assert [m.change for m in await store.messages.changed_after(group.id, 3, 10)] == [4]
+
+    gone = await store.messages.delete(group.id, message.id, message.created_at)
+    assert gone.reactions == ()
+    assert await store.messages.react(group.id, message.id, bob.id, "👍") is None
+
+
+async def test_concurrent_reactions_to_one_message_all_count(request, store):
+    users = await new_users(store, 8)
+    group = await store.chats.create_group(users[0].id, "Many", [u.id for u in users])
+    (message,) = await fill(store, group, users[0], 1)
+    await asyncio.gather(*(store.messages.react(group.id, message.id, u.id, "😂") for u in users))
+    stored = await store.messages.get(group.id, message.id)
+    assert sorted(stored.reactions[0][1]) == sorted(u.id for u in users)

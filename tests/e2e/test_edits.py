@@ -56,5 +56,33 @@ def test_an_edit_and_a_deletion_appear_live_for_the_other_person(app_server, bro
         expect(page.locator(f'[data-chat-row="{chat_id}"]')).to_contain_text("Message deleted")
     expect(bubbles(b)).to_have_text(["See you at 6", "Message deleted"])
 
-    # Bob has no menu on Ada's messages.
-    expect(b.locator(".msg-actions")).to_have_count(0)
+    # A tombstone has no menu; Bob's menu on Ada's message only reacts (see the next test).
+    expect(b.locator(".msg-line", has_text="Message deleted").locator(".msg-actions")).to_have_count(0)
+
+
+def test_a_reaction_shows_on_the_other_side_and_toggles(app_server, browser, pages):
+    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
+    chat_id = ada.chat_with(bob)
+    a = open_as(pages, browser, ada, f"/chat/{chat_id}")
+    b = open_as(pages, browser, bob, f"/chat/{chat_id}")
+    send(a, "Pizza tonight?")
+    expect(bubbles(b)).to_have_text(["Pizza tonight?"])
+
+    line = b.locator(".msg.theirs", has_text="Pizza tonight?")
+    line.hover()
+    line.locator(".msg-actions").click()
+    expect(b.get_by_role("menuitem", name="Edit")).to_have_count(0)  # not Bob's message
+    b.get_by_role("menuitem", name="React 👍").click()
+
+    chip = a.locator('.chip[data-emoji="👍"]')
+    expect(chip).to_have_text("👍1")
+    expect(chip).to_have_attribute("title", bob.name)
+    expect(chip).to_have_attribute("data-mine", "false")
+    chip.click()  # Ada adds hers by clicking the chip
+    expect(chip).to_have_text("👍2")
+    expect(chip).to_have_attribute("data-mine", "true")
+    expect(b.locator('.chip[data-emoji="👍"]')).to_have_text("👍2")
+    expect(b.locator('.chip[data-emoji="👍"]')).to_have_attribute("title", f"{bob.name}, {ada.name}")
+    b.locator('.chip[data-emoji="👍"]').click()  # Bob takes his back
+    expect(chip).to_have_text("👍1")
+    expect(chip).to_have_attribute("title", ada.name)

@@ -490,3 +490,24 @@ async def test_edit_and_delete_my_messages_and_catch_up_on_them(client, settings
     eve = await new_session(client, settings, "eve")
     outsider = await client.delete(f"/message/{chat_id}/{first['id']}", headers=eve["headers"])
     assert outsider.status_code == 403
+
+
+async def test_reactions_toggle_and_show_in_history(client, settings, pair):
+    ann, bob, chat_id = pair
+    message = (await send(client, ann, chat_id, "party at 8", client_id="r1")).json()
+    url = f"/message/{chat_id}/{message['id']}/reactions"
+    first = await client.post(url, json={"emoji": "🙏"}, headers=bob["headers"])
+    assert first.status_code == 200
+    assert first.json()["reactions"] == [{"emoji": "🙏", "userIds": [bob["user"]["id"]]}]
+    await client.post(url, json={"emoji": "😂"}, headers=ann["headers"])
+    page = (await client.get(f"/message/{chat_id}", headers=ann["headers"])).json()["messages"]
+    assert page[0]["reactions"] == [
+        {"emoji": "😂", "userIds": [ann["user"]["id"]]},
+        {"emoji": "🙏", "userIds": [bob["user"]["id"]]},
+    ]
+    again = await client.post(url, json={"emoji": "🙏"}, headers=bob["headers"])
+    assert again.json()["reactions"] == [{"emoji": "😂", "userIds": [ann["user"]["id"]]}]
+    bad = await client.post(url, json={"emoji": "🍕"}, headers=bob["headers"])
+    assert bad.status_code == 422 and "one of" in bad.json()["detail"]
+    eve = await new_session(client, settings, "eve")
+    assert (await client.post(url, json={"emoji": "👍"}, headers=eve["headers"])).status_code == 403

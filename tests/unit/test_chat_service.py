@@ -328,3 +328,26 @@ async def test_a_catch_up_brings_the_edits_and_deletions_since_a_change_count(wo
     ]
     assert (await chats.history(bob, chat.id, changed_after=2)).changes == []
     assert (await chats.summary_of(bob, chat.id)).chat.preview == "Message deleted"
+
+
+async def test_any_member_reacts_with_one_of_the_set_and_everyone_hears(world):
+    chats, store, fanout = world
+    ann, bob, eve = await people(store, "ann", "bob", "eve")
+    chat = await chats.open_direct(ann, bob.id)
+    sent, _ = await chats.send_text(ann, chat.id, "cake?", "c1")
+    fanout.published.clear()
+    liked = await chats.react(bob, chat.id, sent.id, "👍")
+    assert liked.reactions == (("👍", (bob.id,)),)
+    assert sorted(t for t, e in fanout.published if e["type"] == "message.reacted") == sorted(
+        [user_topic(ann.id), user_topic(bob.id)]
+    )
+    assert fanout.published[-1][1]["message"]["reactions"] == [{"emoji": "👍", "userIds": [bob.id]}]
+    assert (await chats.react(bob, chat.id, sent.id, "👍")).reactions == ()  # toggled back
+    for bad in ("🍕", "", None, "👍👍"):
+        with pytest.raises(BadInput, match="one of"):
+            await chats.react(bob, chat.id, sent.id, bad)
+    with pytest.raises(Forbidden):
+        await chats.react(eve, chat.id, sent.id, "👍")
+    await chats.delete_message(ann, chat.id, sent.id)
+    with pytest.raises(NotFound):
+        await chats.react(bob, chat.id, sent.id, "❤️")

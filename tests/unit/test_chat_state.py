@@ -519,3 +519,24 @@ async def test_an_edit_refused_keeps_the_text_in_the_box(world):
     assert state.recent[0].text == "first"
     await run(ChatState.cancel_edit, state)
     assert state.editing_seq == 0
+
+
+async def test_reactions_show_as_chips_with_who_and_mine(world):
+    from chat_web.domain.events import message_reacted
+
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    sent = await world.send(ann, chat.id, "cake?")
+    ann_tab = world.tab(ann, f"/chat/{chat.id}")
+    await open_page(ann_tab)
+    bob_tab = world.tab(bob, f"/chat/{chat.id}", tab_id="tab-bob")
+    await open_page(bob_tab)
+    await run(ChatState.react, bob_tab, 1, "❤️")
+    assert [(c.emoji, c.count, c.mine, c.who) for c in bob_tab.recent[0].reactions] == [("❤️", 1, True, "bob")]
+    reacted = await world.store.messages.get(chat.id, sent.id)
+    await ann_tab._apply_events([message_reacted(reacted)])
+    assert [(c.emoji, c.count, c.mine, c.who) for c in ann_tab.recent[0].reactions] == [
+        ("❤️", 1, False, "bob")
+    ]
+    await run(ChatState.react, ann_tab, 1, "❤️")
+    assert [(c.count, c.mine, c.who) for c in ann_tab.recent[0].reactions] == [(2, True, "bob, ann")]

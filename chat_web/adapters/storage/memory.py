@@ -21,6 +21,7 @@ from chat_web.domain import (
     User,
     direct_key,
     preview_of,
+    toggled,
 )
 from chat_web.ports import ChatKey, Clock
 
@@ -306,7 +307,19 @@ class InMemoryMessageRepo:
         message = await self.get(chat_id, message_id)
         if message is None or message.deleted:
             return message
-        return self._change(message, text="", image=None, deleted=True, mention_ids=())
+        return self._change(message, text="", image=None, deleted=True, mention_ids=(), reactions=())
+
+    async def react(self, chat_id: str, message_id: str, user_id: str, emoji: str) -> Message | None:
+        message = await self.get(chat_id, message_id)
+        if message is None or message.deleted:
+            return None
+        chat = self._d.chats[chat_id]
+        reacted = replace(
+            message, reactions=toggled(message.reactions, emoji, user_id), change=chat.last_change + 1
+        )
+        self._d.messages[chat_id][message.seq - 1] = reacted
+        self._d.chats[chat_id] = replace(chat, last_change=reacted.change)
+        return reacted
 
     async def changed_after(self, chat_id: str, change: int, limit: int) -> list[Message]:
         changed = [m for m in self._d.messages.get(chat_id, []) if m.change > change]

@@ -33,6 +33,7 @@ from chat_web.domain import (
     direct_key,
     preview_of,
 )
+from chat_web.domain.models import REACTIONS
 from chat_web.ports import ChatKey
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,11 @@ def _message(doc: dict) -> Message:
         seen_at=_utc(doc["seen_at"]) if doc.get("seen_at") else None,
         mention_ids=tuple(str(i) for i in doc.get("mentions", ())),
         change=doc.get("change", 0),
+        reactions=tuple(
+            (emoji, tuple(str(u) for u in who))
+            for emoji in REACTIONS
+            if (who := (doc.get("reactions") or {}).get(emoji))
+        ),
     )
 
 
@@ -508,8 +514,31 @@ class MongoMessageRepo:
         message = await self.get(chat_id, message_id)
         if message is None or message.deleted:
             return message
-        tombstone = {"text": "", "deleted": True, "image": None, "mentions": []}
+        tombstone = {"text": "", "deleted": True, "image": None, "mentions": [], "reactions": {}}
         return await self._change(message, tombstone) or await self.get(chat_id, message_id)
+
+    async def react(self, chat_id: str, message_id: str, user_id: str, emoji: str) -> Message | None:
+        message = await self.get(chat_id, message_id)
+        if message is None or message.deleted:
+            return None
+        chat = await self._chats.find_one_and_update(
+            {"_id": _oid(chat_id)},
+            {"$inc": {"last_change": 1}},
+            projection={"last_change": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        if chat is None:
+            return None
+        # $addToSet / $pull on the emoji's list: atomic against other reactions to the message.
+        field, user = f"reactions.{emoji}", _oid(user_id)
+        reacted = any(emoji == e and user_id in who for e, who in message.reactions)
+        operation = {"$pull": {field: user}} if reacted else {"$addToSet": {field: user}}
+        doc = await self._messages.find_one_and_update(
+            {"_id": _oid(message_id), "deleted": {"$ne": True}},
+            {**operation, "$set": {"change": chat["last_change"]}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return _message(doc) if doc else None
 
     async def changed_after(self, chat_id: str, change: int, limit: int) -> list[Message]:
         oid = _oid(chat_id)

@@ -27,6 +27,8 @@ from chat_web.adapters.storage.sql_schema import (
     MemberRow,
     MessageRow,
     UserRow,
+    reactions_from_json,
+    reactions_to_json,
     to_chat,
     to_member,
     to_message,
@@ -43,6 +45,7 @@ from chat_web.domain import (
     User,
     direct_key,
     preview_of,
+    toggled,
 )
 from chat_web.ports import ChatKey
 
@@ -594,12 +597,48 @@ class SqlMessageRepo:
             "text": "",
             "deleted": True,
             "mentions": "",
+            "reactions": "",
             "image_url": None,
             "image_public_id": None,
             "image_width": None,
             "image_height": None,
         }
         return await self._change(message, tombstone) or await self.get(chat_id, message_id)
+
+    async def react(self, chat_id: str, message_id: str, user_id: str, emoji: str) -> Message | None:
+        chats, messages = ChatRow.__table__, MessageRow.__table__
+        try:
+            async with self._db.engine.begin() as conn:
+                # The chat row first: on PostgreSQL its lock queues the chat's reactions, so
+                # this read-modify-write of the message's reactions cannot lose another's.
+                change = (
+                    await conn.execute(
+                        update(chats)
+                        .where(chats.c.id == chat_id)
+                        .values(last_change=chats.c.last_change + 1)
+                        .returning(chats.c.last_change)
+                    )
+                ).scalar_one_or_none()
+                current = (
+                    await conn.execute(
+                        select(messages.c.reactions).where(
+                            messages.c.id == message_id,
+                            messages.c.chat_id == chat_id,
+                            messages.c.deleted.is_(False),
+                        )
+                    )
+                ).scalar_one_or_none()
+                if change is None or current is None:
+                    raise _Deleted
+                after = toggled(reactions_from_json(current), emoji, user_id)
+                await conn.execute(
+                    update(messages)
+                    .where(messages.c.id == message_id)
+                    .values(reactions=reactions_to_json(after), change=change)
+                )
+        except _Deleted:
+            return None
+        return await self.get(chat_id, message_id)
 
     async def changed_after(self, chat_id: str, change: int, limit: int) -> list[Message]:
         query = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint, false
@@ -77,6 +78,8 @@ class MessageRow(SQLModel, table=True):
     deleted: bool = False
     seen_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     change: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # {"👍": [user ids in order]} as JSON text: read with the message, no join.
+    reactions: str = Field(default="", sa_column=Column(Text, nullable=False, default="", server_default=""))
     mentions: str = Field(default="", max_length=1000, sa_column_kwargs={"server_default": ""})  # ids, spaced
 
 
@@ -136,4 +139,15 @@ def to_message(row: MessageRow) -> Message:
         seen_at=utc(row.seen_at) if row.seen_at else None,
         mention_ids=tuple(row.mentions.split()) if row.mentions else (),
         change=row.change,
+        reactions=reactions_from_json(row.reactions),
     )
+
+
+def reactions_from_json(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not text:
+        return ()
+    return tuple((emoji, tuple(who)) for emoji, who in json.loads(text).items() if who)
+
+
+def reactions_to_json(reactions: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    return json.dumps({emoji: list(who) for emoji, who in reactions}, ensure_ascii=False) if reactions else ""
