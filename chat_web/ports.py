@@ -89,6 +89,9 @@ class MessageRepo(Protocol):
     async def page_before(self, chat_id: str, before_seq: int | None, limit: int) -> list[Message]:
         """Up to `limit` messages below `before_seq` (None: the latest), oldest first."""
 
+    async def by_seqs(self, chat_id: str, seqs: Sequence[int]) -> list[Message]:
+        """The chat's messages with these seqs (those that exist), in seq order."""
+
     async def page_after(self, chat_id: str, after_seq: int, limit: int) -> list[Message]:
         """Up to `limit` messages above `after_seq`, oldest first (catch-up)."""
 

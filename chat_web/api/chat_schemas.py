@@ -142,6 +142,7 @@ class SendIn(ApiModel):
         max_length=CLIENT_ID_MAX,
         description="Your id for this send: a retry with it returns the first result.",
     )
+    reply_to: Seq | None = Field(default=None, description="The seq of the message this one answers.")
 
 
 class ImageOut(ApiModel):
@@ -168,6 +169,7 @@ class MessageOut(ApiModel):
     seen: bool = Field(description="Every member other than the sender has read it.")
     seen_at: datetime | None
     mentions: list[str] = Field(description="The members named with @ in the text (groups only).")
+    reply_to: QuoteOut | None = Field(description="A reply: what it shows of the message it answers.")
     reactions: list[ReactionOut] = Field(description="Each emoji given to the message, in a fixed order.")
     change: int = Field(
         description="The chat's change count at this message's latest edit or deletion (0: none)."
@@ -203,6 +205,14 @@ class HistoryOut(ApiModel):
             changed=[MessageOut.of_view(v) for v in page.changes],
             last_change=page.last_change,
         )
+
+
+class QuoteOut(ApiModel):
+    seq: int
+    sender_id: str | None
+    text: str = Field(description="Its first line, shortened; empty for an image or a deleted message.")
+    kind: str
+    deleted: bool
 
 
 class ReactionOut(ApiModel):

@@ -125,7 +125,7 @@ def _require_json(request: Request) -> None:
 )
 async def send_message(body: SendIn, response: Response, me: CurrentUser, chats: Chats) -> MessageOut:
     """Send a text message. A repeated clientId returns the stored message with 200."""
-    message, created = await chats.send_text(me, body.chat_id, body.text, body.client_id)
+    message, created = await chats.send_text(me, body.chat_id, body.text, body.client_id, body.reply_to)
     if not created:
         response.status_code = 200
     return MessageOut.of(message, seen=False)

@@ -87,6 +87,17 @@ def _bubble(message: MsgRow, meta: rx.Component) -> rx.Component:
                 rx.text(message.sender, size="1", weight="bold", class_name="msg-sender"),
             ),
             rx.cond(
+                message.reply_seq > 0,
+                rx.box(
+                    rx.text(message.reply_sender, size="1", weight="bold"),
+                    rx.text(message.reply_text, size="1", class_name="quote-text"),
+                    on_click=ChatState.jump_to(message.reply_seq),
+                    class_name="quote",
+                    title="Show the message this answers",
+                    custom_attrs={"data-reply-seq": message.reply_seq},
+                ),
+            ),
+            rx.cond(
                 message.deleted,
                 rx.text(DELETED_TEXT, class_name="msg-text msg-deleted", size="2"),
                 rx.text(message.text, class_name="msg-text", size="2"),
@@ -145,10 +156,13 @@ def _actions(message: MsgRow) -> rx.Component:
                 )
                 for emoji in REACTIONS
             ],
+            rx.dropdown_menu.separator(),
+            rx.dropdown_menu.item(
+                "Reply", on_select=ChatState.start_reply(message.seq), class_name="msg-reply"
+            ),
             rx.cond(
                 message.mine,
                 rx.fragment(
-                    rx.dropdown_menu.separator(),
                     rx.dropdown_menu.item(
                         "Edit", on_select=ChatState.start_edit(message.seq), class_name="msg-edit"
                     ),
@@ -245,6 +259,8 @@ def _messages() -> rx.Component:
             "data-chat": ChatState.open_id,
             "data-has-older": ChatState.has_older.to_string(),
             "data-newer-waiting": ChatState.newer_waiting.to_string(),
+            "data-flash-seq": ChatState.flash_seq,
+            "data-flash-nonce": ChatState.flash_nonce,
         },
     )
 
@@ -272,6 +288,35 @@ def _edit_banner() -> rx.Component:
             spacing="2",
             width="100%",
             custom_attrs={"data-text": ChatState.editing_text, "data-nonce": ChatState.editing_nonce},
+        ),
+    )
+
+
+def _reply_banner() -> rx.Component:
+    return rx.cond(
+        ChatState.replying_seq > 0,
+        rx.hstack(
+            rx.icon("reply", size=14),
+            rx.box(
+                rx.text("Replying to ", ChatState.replying_sender, size="1", weight="medium"),
+                rx.text(ChatState.replying_text, size="1", class_name="quote-text"),
+                min_width="0",
+                flex="1",
+            ),
+            rx.icon_button(
+                rx.icon("x", size=14),
+                type="button",  # inside the form: a plain button, not a send
+                size="1",
+                variant="ghost",
+                color_scheme="gray",
+                on_click=ChatState.cancel_reply,
+                id="cancel-reply",
+                aria_label="Cancel the reply",
+            ),
+            id="reply-banner",
+            align="center",
+            spacing="2",
+            width="100%",
         ),
     )
 
@@ -306,6 +351,7 @@ def _delete_dialog() -> rx.Component:
 def _composer() -> rx.Component:
     return rx.form(
         _edit_banner(),
+        _reply_banner(),
         rx.hstack(
             rx.text_area(
                 name="text",

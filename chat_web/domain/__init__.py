@@ -23,6 +23,7 @@ from chat_web.domain.models import (
     User,
     direct_key,
     preview_of,
+    quote_of,
     toggled,
 )
 
@@ -37,6 +38,7 @@ __all__ = [
     "direct_key",
     "preview_of",
     "toggled",
+    "quote_of",
     "ChatError",
     "Conflict",
     "Forbidden",

@@ -105,6 +105,18 @@ class NewMessage:
     image: Image | None = None
     client_id: str | None = None
     mention_ids: tuple[str, ...] = ()  # members named with @ in the text
+    reply_to: int = 0  # the seq of the message this one answers (0: none)
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """What a reply shows of the message it answers."""
+
+    seq: int
+    sender_id: str
+    text: str  # its first line, shortened; "" for an image or a deleted message
+    kind: MessageKind
+    deleted: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +139,18 @@ class Message:
     # emoji -> who reacted with it, in the order they did (kept on the message, so a page of
     # history needs no second query however many reactions a chat has)
     reactions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    reply_to: int = 0  # the seq of the message this one answers (0: none)
+    quote: Quote | None = None  # what it shows of that message, attached when read
+
+
+QUOTE_CHARS = 100
+
+
+def quote_of(message: Message) -> Quote:
+    line = "" if message.deleted or message.kind == "image" else message.text.strip().split("\n", 1)[0]
+    if len(line) > QUOTE_CHARS:
+        line = line[: QUOTE_CHARS - 1] + "…"
+    return Quote(message.seq, message.sender_id, line, message.kind, message.deleted)
 
 
 def toggled(reactions: tuple[tuple[str, tuple[str, ...]], ...], emoji: str, user_id: str):

@@ -41,4 +41,20 @@ def message_json(message: Message, seen: bool = False) -> dict[str, Any]:
         "mentions": list(message.mention_ids),
         "change": message.change,
         "reactions": [{"emoji": emoji, "userIds": list(who)} for emoji, who in message.reactions],
+        "replyTo": quote_json(message),
+    }
+
+
+def quote_json(message: Message) -> dict[str, Any] | None:
+    if not message.reply_to:
+        return None
+    quote = message.quote
+    if quote is None:
+        return {"seq": message.reply_to, "senderId": None, "text": "", "kind": "text", "deleted": False}
+    return {
+        "seq": quote.seq,
+        "senderId": quote.sender_id,
+        "text": quote.text,
+        "kind": quote.kind,
+        "deleted": quote.deleted,
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from chat_web.domain import (
@@ -24,6 +24,7 @@ from chat_web.domain import (
     NewMessage,
     NotFound,
     User,
+    quote_of,
 )
 from chat_web.domain.events import (
     chat_changed,
@@ -298,18 +299,28 @@ class ChatService:
     # --- messages -------------------------------------------------------------------------------
 
     async def send_text(
-        self, me: User, chat_id: object, text: object, client_id: object = None
+        self, me: User, chat_id: object, text: object, client_id: object = None, reply_to: object = None
     ) -> tuple[Message, bool]:
         body = clean_text(text)
         cid = clean_client_id(client_id)
+        answered = clean_seq(reply_to, "replyTo") or 0
         await self._check_sending_rate(me)
         chat, member = await self._check_member(chat_id, me)
+        original = await self._answered(chat, answered)
         mentions = await self._mentions(chat, me, body)
         message, created = await self._messages.append(
             NewMessage(
-                chat_id=chat.id, sender_id=me.id, kind="text", text=body, client_id=cid, mention_ids=mentions
+                chat_id=chat.id,
+                sender_id=me.id,
+                kind="text",
+                text=body,
+                client_id=cid,
+                mention_ids=mentions,
+                reply_to=answered,
             )
         )
+        if original is not None and message.reply_to == original.seq:
+            message = replace(message, quote=quote_of(original))
         if created:
             if member.last_read_seq < message.seq - 1:
                 # Answering implies reading what came before: that may complete "seen".
@@ -341,6 +352,7 @@ class ChatService:
         edited = await self._messages.edit(chat.id, message.id, body, now)
         if edited is None:
             raise Conflict("That message was deleted.")
+        (edited,) = await self._quoted(chat.id, [edited])
         await self._publish(chat.member_ids, message_edited(edited))
         return edited
 
@@ -366,8 +378,31 @@ class ChatService:
         reacted = await self._messages.react(chat.id, clean_id(message_id, "message id"), me.id, str(emoji))
         if reacted is None:
             raise NotFound("No such message in this conversation (or it was deleted).")
+        (reacted,) = await self._quoted(chat.id, [reacted])
         await self._publish(chat.member_ids, message_reacted(reacted))
         return reacted
+
+    async def _answered(self, chat: Chat, seq: int) -> Message | None:
+        """The message a reply answers: one of this chat's, not deleted."""
+        if not seq:
+            return None
+        found = await self._messages.by_seqs(chat.id, [seq])
+        if not found:
+            raise NotFound("The message you reply to is not in this conversation.")
+        if found[0].deleted:
+            raise Conflict("The message you reply to was deleted.")
+        return found[0]
+
+    async def _quoted(self, chat_id: str, messages: list[Message]) -> list[Message]:
+        """Attach to each reply what it shows of the message it answers (one query a page)."""
+        wanted = {m.reply_to for m in messages if m.reply_to and m.quote is None}
+        if not wanted:
+            return messages
+        originals = {m.seq: m for m in await self._messages.by_seqs(chat_id, sorted(wanted))}
+        return [
+            replace(m, quote=quote_of(originals[m.reply_to])) if m.reply_to in originals else m
+            for m in messages
+        ]
 
     async def _mentions(self, chat: Chat, me: User, text: str) -> tuple[str, ...]:
         """The members a group message names with @ (direct chats have no mentions)."""
@@ -412,6 +447,7 @@ class ChatService:
             changes = await self._messages.changed_after(chat.id, since_change, PAGE_MAX)
             if len(changes) == PAGE_MAX:
                 last_change = changes[-1].change
+        page, changes = await self._quoted(chat.id, page), await self._quoted(chat.id, changes)
         floor = _read_floor(members)
         others = await self._users.get_many([m.user_id for m in members if m.user_id != me.id])
         return HistoryPage(

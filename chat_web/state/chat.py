@@ -34,6 +34,7 @@ CHAT_PAGE = 20
 MESSAGE_PAGE = 30
 WINDOW_KEEP = 30  # at the bottom, the live window is trimmed back to this many messages
 WINDOW_MAX = 50  # ... once it holds more than this
+JUMP_PAGES = 40  # a quote's click pages back at most this many pages to its message
 WINDOW_HARD = 150  # scrolled up: past this, newer messages wait behind "jump to latest"
 TYPING_EVERY = 1.5  # the browser asks at most every 2 s; the server drops anything faster
 RECHECK_SECONDS = 60.0  # how long a tab's checked session is trusted before storage is asked again
@@ -79,6 +80,11 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
     editing_text: str = ""  # its text, which the page script puts in the composer
     editing_nonce: str = ""  # a new value asks the page script to (re)fill the composer
     deleting_seq: int = 0  # my message the "delete for everyone?" dialog asks about
+    replying_seq: int = 0  # the message my next send answers (0: none)
+    replying_sender: str = ""
+    replying_text: str = ""
+    flash_seq: int = 0  # a message to bring into view and flash (a quote was clicked)
+    flash_nonce: str = ""
     session_ended: bool = False  # signed out in another tab or everywhere: the page leaves
 
     # --- backend only ---------------------------------------------------------------------------
@@ -292,7 +298,8 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         self.older, self.recent, self.pending = [], [], []
         self.has_older = self.newer_waiting = self.open_muted = False
         self.seen_upto = self.editing_seq = self.deleting_seq = self._change_seen = 0
-        self.editing_text = ""
+        self.replying_seq = self.flash_seq = 0
+        self.editing_text = self.replying_sender = self.replying_text = ""
         self._names, self._cursors, self._group = {}, {}, False
 
     async def _open(self, me: User, chat_id: str) -> None:
@@ -392,6 +399,10 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
     async def load_older(self):
         if not self.open_id or not self.has_older or self.loading_older:
             return
+        return await self._load_older_page()
+
+    async def _load_older_page(self):
+        """One page above what is held; a toast if it could not be read."""
         try:
             me = await self._require()
             page = await container.current().chats.history(
@@ -482,7 +493,9 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
             return
         key = uuid.uuid4().hex
         before = self.pending[-1] if self.pending else (self.recent[-1] if self.recent else None)
-        row = R.pending_row(key, text, self._now(), self._zone(), self._now())
+        reply = (self.replying_seq, self.replying_sender, self.replying_text)
+        self.replying_seq, self.replying_sender, self.replying_text = 0, "", ""
+        row = R.pending_row(key, text, self._now(), self._zone(), self._now(), reply)
         self.pending = self.pending + R.relabel([row], before)
         self._typing_sent = 0.0
         yield
@@ -512,7 +525,9 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
             me = await self._require()
             # This tab applies the stored message itself: its echo need not wake the state.
             container.current().live.expect_echo(self._tab, message_echo(self.open_id, me.id, key))
-            message, _ = await container.current().chats.send_text(me, self.open_id, row.text, key)
+            message, _ = await container.current().chats.send_text(
+                me, self.open_id, row.text, key, row.reply_seq or None
+            )
         except ChatError as exc:
             # The text stays on screen with "retry": nothing the user wrote is lost.
             self._set_pending_state(key, "failed")
@@ -565,6 +580,36 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         except ChatError as exc:
             return error_toast(exc)
         self._apply_change(message)
+
+    @rx.event
+    def start_reply(self, seq: int):
+        row = self._held_row(seq)
+        if row is None or row.deleted or not row.id:
+            return
+        sender = "You" if row.mine else (row.sender or self.open_title)
+        self.cancel_edit()
+        self.replying_seq, self.replying_sender = seq, sender
+        self.replying_text = row.text.split("\n", 1)[0][:100] or "📷 Image"
+
+    @rx.event
+    def cancel_reply(self):
+        self.replying_seq, self.replying_sender, self.replying_text = 0, "", ""
+
+    @rx.event
+    async def jump_to(self, seq: int):
+        """A quote was clicked: bring the message it quotes into view, paging back to it."""
+        for _ in range(JUMP_PAGES):
+            if self._held_row(seq) is not None or not self.has_older:
+                break
+            failed = await self._load_older_page()
+            if failed is not None:
+                yield failed
+                return
+            yield  # show each page as it comes
+        if self._held_row(seq) is None:
+            yield rx.toast.info("That message is further back than this view goes; scroll up to it.")
+            return
+        self.flash_seq, self.flash_nonce = seq, uuid.uuid4().hex[:8]
 
     @rx.event
     def ask_delete(self, seq: int):

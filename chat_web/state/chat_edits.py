@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from chat_web.domain import Message, preview_of
+from chat_web.domain import Message, preview_of, quote_of
+from chat_web.domain.models import IMAGE_PREVIEW
 from chat_web.state.rows import MsgRow, chips
 
 DELETED_TEXT = "Message deleted"
@@ -40,6 +41,7 @@ class MessageChanges:
                         ],
                     )
             self._change_seen = max(self._change_seen, message.change)
+            self._requote(message)
             if message.deleted and self.editing_seq == message.seq:
                 self.editing_seq, self.editing_text = 0, ""
         if message.seq == self._lasts.get(message.chat_id):
@@ -47,6 +49,23 @@ class MessageChanges:
                 dataclasses.replace(r, preview=preview_of(message)) if r.id == message.chat_id else r
                 for r in self.rows
             ]
+
+    def _requote(self, message: Message) -> None:
+        """Replies to a changed message show its new first line, or that it was deleted."""
+        text = DELETED_TEXT if message.deleted else (quote_of(message).text or IMAGE_PREVIEW)
+        for name in ("older", "recent", "pending"):
+            rows = getattr(self, name)
+            if any(r.reply_seq == message.seq and r.reply_text != text for r in rows):
+                setattr(
+                    self,
+                    name,
+                    [
+                        dataclasses.replace(r, reply_text=text) if r.reply_seq == message.seq else r
+                        for r in rows
+                    ],
+                )
+        if self.replying_seq == message.seq and message.deleted:
+            self.replying_seq, self.replying_sender, self.replying_text = 0, "", ""
 
     def _held_row(self, seq: int) -> MsgRow | None:
         for row in (*self.older, *self.recent, *self.pending):

@@ -25,6 +25,7 @@ from chat_web.domain.events import (
     SESSION_ENDED,
     TYPING,
 )
+from chat_web.domain.models import Quote
 from chat_web.services.tokens import token_id
 from chat_web.state import rows as R
 from chat_web.state.rows import ChatRow
@@ -218,9 +219,23 @@ class LiveEvents:
             self.typing_key = {c: v for c, v in self.typing_key.items() if c != chat_id}
 
 
+def _quote_from(data: dict | None) -> Quote | None:
+    if not data or not data.get("senderId"):
+        return None
+    return Quote(
+        seq=int(data.get("seq") or 0),
+        sender_id=str(data["senderId"]),
+        text=str(data.get("text", "")),
+        kind=data.get("kind", "text"),
+        deleted=bool(data.get("deleted")),
+    )
+
+
 def _message_from(data: dict) -> Message:
     """A message back from its wire JSON (chat_web.domain.wire.message_json)."""
     return Message(
+        reply_to=int((data.get("replyTo") or {}).get("seq") or 0),
+        quote=_quote_from(data.get("replyTo")),
         id=str(data.get("id", "")),
         chat_id=str(data.get("chatId", "")),
         seq=int(data.get("seq") or 0),

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chat_web.domain import Message
+from chat_web.domain.models import IMAGE_PREVIEW
 
 UNREAD_CAP = 99
 
@@ -54,6 +55,9 @@ class MsgRow:
     deleted: bool = False  # a tombstone: "Message deleted" in its place
     mentions_me: bool = False
     reactions: list[Chip] = dataclasses.field(default_factory=list)
+    reply_seq: int = 0  # a reply: the seq of the message it answers, shown as a quote
+    reply_sender: str = ""
+    reply_text: str = ""  # its first line, "📷 Image" or "Message deleted"
     new_day: bool = True  # the first message of its day on screen: a separator above
     new_run: bool = True  # the first of a run of one sender's messages: their name above
 
@@ -136,7 +140,19 @@ def message_row(
         deleted=message.deleted,
         mentions_me=me in message.mention_ids,
         reactions=chips(message, me, names),
+        **quote_fields(message, me, names),
     )
+
+
+def quote_fields(message: Message, me: str, names: dict[str, str]) -> dict:
+    quote = message.quote
+    if not message.reply_to or message.deleted:
+        return {"reply_seq": 0, "reply_sender": "", "reply_text": ""}
+    if quote is None:
+        return {"reply_seq": message.reply_to, "reply_sender": "", "reply_text": "…"}
+    sender = "You" if quote.sender_id == me else names.get(quote.sender_id, "Someone")
+    text = "Message deleted" if quote.deleted else (IMAGE_PREVIEW if quote.kind == "image" else quote.text)
+    return {"reply_seq": quote.seq, "reply_sender": sender, "reply_text": text}
 
 
 def chips(message: Message, me: str, names: dict[str, str]) -> list[Chip]:
@@ -146,8 +162,13 @@ def chips(message: Message, me: str, names: dict[str, str]) -> list[Chip]:
     ]
 
 
-def pending_row(key: str, text: str, at: datetime, tz: ZoneInfo, now: datetime) -> MsgRow:
+def pending_row(
+    key: str, text: str, at: datetime, tz: ZoneInfo, now: datetime, reply: tuple[int, str, str] = (0, "", "")
+) -> MsgRow:
     return MsgRow(
+        reply_seq=reply[0],
+        reply_sender=reply[1],
+        reply_text=reply[2],
         key=key,
         seq=0,
         text=text,

@@ -496,3 +496,16 @@ async def test_concurrent_reactions_to_one_message_all_count(request, store):
     await asyncio.gather(*(store.messages.react(group.id, message.id, u.id, "😂") for u in users))
     stored = await store.messages.get(group.id, message.id)
     assert sorted(stored.reactions[0][1]) == sorted(u.id for u in users)
+
+
+async def test_a_reply_keeps_the_seq_it_answers_and_messages_come_back_by_seq(store):
+    ann, bob = await new_users(store, 2)
+    chat = await store.chats.get_or_create_direct(ann.id, bob.id)
+    await fill(store, chat, ann, 4)
+    reply, _ = await store.messages.append(
+        NewMessage(chat_id=chat.id, sender_id=bob.id, kind="text", text="yes", reply_to=2)
+    )
+    assert reply.reply_to == 2 and (await store.messages.get(chat.id, reply.id)).reply_to == 2
+    assert [m.reply_to for m in await store.messages.page_after(chat.id, 4, 5)] == [2]
+    assert [m.seq for m in await store.messages.by_seqs(chat.id, [4, 2, 2, 99])] == [2, 4]
+    assert await store.messages.by_seqs(chat.id, []) == []

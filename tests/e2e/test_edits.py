@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -86,3 +88,37 @@ def test_a_reaction_shows_on_the_other_side_and_toggles(app_server, browser, pag
     b.locator('.chip[data-emoji="👍"]').click()  # Bob takes his back
     expect(chip).to_have_text("👍1")
     expect(chip).to_have_attribute("title", ada.name)
+
+
+def test_a_reply_quotes_its_original_and_a_click_on_the_quote_goes_back_to_it(app_server, browser, pages):
+    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
+    chat_id = ada.chat_with(bob)
+    ada.api("POST", "/message", json={"chatId": chat_id, "text": "Where shall we meet?", "clientId": "q0"})
+    for n in range(45):  # the question scrolls far above what a tab first shows
+        bob.api("POST", "/message", json={"chatId": chat_id, "text": f"filler {n}", "clientId": f"f{n}"})
+    a = open_as(pages, browser, ada, f"/chat/{chat_id}")
+    b = open_as(pages, browser, bob, f"/chat/{chat_id}")
+    expect(bubbles(b).last).to_have_text("filler 44")
+
+    # Bob answers a message from its menu: a banner above the box, then the quote in the bubble.
+    line = b.locator(".msg.mine", has_text="filler 44")
+    line.hover()
+    line.locator(".msg-actions").click()
+    b.get_by_role("menuitem", name="Reply").click()
+    expect(b.locator("#reply-banner")).to_contain_text("filler 44")
+    send(b, "(that was the last one)")
+    expect(b.locator("#reply-banner")).to_have_count(0)
+    expect(a.locator(".msg-line").last.locator(".quote")).to_contain_text("filler 44")
+
+    # A reply to the old question: Ada clicks its quote and the page goes back to it.
+    bob.api(
+        "POST", "/message", json={"chatId": chat_id, "text": "At the station", "replyTo": 1, "clientId": "q1"}
+    )
+    quote = a.locator(".msg-line").last.locator(".quote")
+    expect(quote).to_contain_text("Where shall we meet?")
+    expect(quote).to_contain_text("You")
+    original = a.locator('.msg-line[data-seq="1"]')
+    expect(original).to_have_count(0)  # not held yet
+    quote.click()
+    expect(original).to_be_in_viewport()
+    expect(original).to_have_class(re.compile(r"\bflash\b"))

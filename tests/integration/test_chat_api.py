@@ -511,3 +511,25 @@ async def test_reactions_toggle_and_show_in_history(client, settings, pair):
     assert bad.status_code == 422 and "one of" in bad.json()["detail"]
     eve = await new_session(client, settings, "eve")
     assert (await client.post(url, json={"emoji": "👍"}, headers=eve["headers"])).status_code == 403
+
+
+async def test_a_reply_carries_a_quote_of_what_it_answers(client, pair):
+    ann, bob, chat_id = pair
+    await send(client, ann, chat_id, "Which day works?\nI can do Tuesday")
+    answer = await client.post(
+        "/message", json={"chatId": chat_id, "text": "Tuesday", "replyTo": 1}, headers=bob["headers"]
+    )
+    assert answer.status_code == 201
+    assert answer.json()["replyTo"] == {
+        "seq": 1,
+        "senderId": ann["user"]["id"],
+        "text": "Which day works?",
+        "kind": "text",
+        "deleted": False,
+    }
+    history = (await client.get(f"/message/{chat_id}", headers=ann["headers"])).json()["messages"]
+    assert history[0]["replyTo"] is None and history[1]["replyTo"]["seq"] == 1
+    missing = await client.post(
+        "/message", json={"chatId": chat_id, "text": "?", "replyTo": 50}, headers=bob["headers"]
+    )
+    assert missing.status_code == 404

@@ -351,3 +351,35 @@ async def test_any_member_reacts_with_one_of_the_set_and_everyone_hears(world):
     await chats.delete_message(ann, chat.id, sent.id)
     with pytest.raises(NotFound):
         await chats.react(bob, chat.id, sent.id, "❤️")
+
+
+async def test_a_reply_quotes_the_first_line_of_a_message_of_the_same_chat(world):
+    from chat_web.domain import Conflict
+
+    chats, store, fanout = world
+    ann, bob, cyd = await people(store, "ann", "bob", "cyd")
+    chat = await chats.open_direct(ann, bob.id)
+    other = await chats.open_direct(ann, cyd.id)
+    original, _ = await chats.send_text(ann, chat.id, "Dinner at 8?\nor 9", "c1")
+    await chats.send_text(ann, other.id, "elsewhere", "c2")
+    reply, _ = await chats.send_text(bob, chat.id, "8 is great", "c3", reply_to=1)
+    assert reply.reply_to == 1 and reply.quote.text == "Dinner at 8?" and reply.quote.sender_id == ann.id
+    assert fanout.published[-1][1]["message"]["replyTo"] == {
+        "seq": 1,
+        "senderId": ann.id,
+        "text": "Dinner at 8?",
+        "kind": "text",
+        "deleted": False,
+    }
+    page = await chats.history(ann, chat.id)
+    assert [v.message.quote.text if v.message.quote else None for v in page.messages] == [
+        None,
+        "Dinner at 8?",
+    ]
+    with pytest.raises(NotFound, match="not in this conversation"):
+        await chats.send_text(bob, chat.id, "?", "c4", reply_to=7)
+    await chats.delete_message(ann, chat.id, original.id)
+    with pytest.raises(Conflict, match="deleted"):
+        await chats.send_text(bob, chat.id, "too late", "c5", reply_to=1)
+    after = await chats.history(ann, chat.id)
+    assert after.messages[1].message.quote.deleted  # the reply now quotes a tombstone

@@ -540,3 +540,34 @@ async def test_reactions_show_as_chips_with_who_and_mine(world):
     ]
     await run(ChatState.react, ann_tab, 1, "❤️")
     assert [(c.count, c.mine, c.who) for c in ann_tab.recent[0].reactions] == [(2, True, "bob, ann")]
+
+
+async def test_a_reply_shows_its_quote_and_a_click_pages_back_to_the_original(world):
+    from chat_web.domain.events import message_deleted
+
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    first = await world.send(ann, chat.id, "the very first")
+    for n in range(80):
+        await world.send(bob, chat.id, f"m{n}")
+    state = world.tab(ann, f"/chat/{chat.id}")
+    await open_page(state)
+    await run(ChatState.start_reply, state, 81)
+    assert (state.replying_seq, state.replying_sender, state.replying_text) == (81, "bob", "m79")
+    await run(ChatState.send, state, {"text": "sure"})
+    assert state.replying_seq == 0
+    mine = state.pending[-1]
+    assert (mine.seq, mine.reply_seq, mine.reply_sender, mine.reply_text) == (82, 81, "bob", "m79")
+
+    reply, _ = await world.chats.send_text(bob, chat.id, "remember this?", "r1", reply_to=1)
+    await state._apply_events([message_new(reply)])
+    row = state.recent[-1]
+    assert (row.reply_seq, row.reply_sender, row.reply_text) == (1, "You", "the very first")
+    assert state._held_row(1) is None  # far above the window
+    await run(ChatState.jump_to, state, 1)
+    assert state._held_row(1) is not None and state.flash_seq == 1 and state.flash_nonce
+    assert texts(state)[0] == "the very first"
+
+    gone = await world.chats.delete_message(ann, chat.id, first.id)
+    await state._apply_events([message_deleted(gone)])
+    assert state.recent[-1].reply_text == "Message deleted"

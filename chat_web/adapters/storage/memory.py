@@ -251,6 +251,7 @@ class InMemoryMessageRepo:
             client_id=message.client_id,
             created_at=now,
             mention_ids=message.mention_ids,
+            reply_to=message.reply_to,
         )
         self._d.messages[chat.id].append(stored)
         if message.client_id:
@@ -285,6 +286,10 @@ class InMemoryMessageRepo:
         messages = self._d.messages.get(chat_id, [])
         start = max(0, after_seq)
         return messages[start : start + limit]
+
+    async def by_seqs(self, chat_id: str, seqs: Sequence[int]) -> list[Message]:
+        messages = self._d.messages.get(chat_id, [])
+        return [messages[s - 1] for s in sorted(set(seqs)) if 1 <= s <= len(messages)]
 
     async def get(self, chat_id: str, message_id: str) -> Message | None:
         return next((m for m in self._d.messages.get(chat_id, []) if m.id == message_id), None)

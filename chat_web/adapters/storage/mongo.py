@@ -119,6 +119,7 @@ def _message(doc: dict) -> Message:
         seen_at=_utc(doc["seen_at"]) if doc.get("seen_at") else None,
         mention_ids=tuple(str(i) for i in doc.get("mentions", ())),
         change=doc.get("change", 0),
+        reply_to=doc.get("reply_to", 0),
         reactions=tuple(
             (emoji, tuple(str(u) for u in who))
             for emoji in REACTIONS
@@ -452,6 +453,8 @@ class MongoMessageRepo:
             doc["client_id"] = message.client_id
         if message.mention_ids:
             doc["mentions"] = [_oid(i) for i in message.mention_ids]
+        if message.reply_to:
+            doc["reply_to"] = message.reply_to
         try:
             await self._messages.insert_one(doc)
         except DuplicateKeyError:
@@ -470,6 +473,15 @@ class MongoMessageRepo:
                 {"$max": {"mention_seq": doc["seq"]}},
             )
         return _message(doc), True
+
+    async def by_seqs(self, chat_id: str, seqs: Sequence[int]) -> list[Message]:
+        oid = _oid(chat_id)
+        if oid is None or not seqs:
+            return []
+        cursor = self._messages.find({"chat_id": oid, "seq": {"$in": sorted(set(seqs))}}).sort(
+            "seq", ASCENDING
+        )
+        return [_message(doc) async for doc in cursor]
 
     async def get(self, chat_id: str, message_id: str) -> Message | None:
         oid, message_oid = _oid(chat_id), _oid(message_id)

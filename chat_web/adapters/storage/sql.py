@@ -503,6 +503,7 @@ class SqlMessageRepo:
             client_id=message.client_id,
             created_at=now,
             mentions=" ".join(message.mention_ids),
+            reply_to=message.reply_to,
         )
         try:
             async with self._db.engine.begin() as conn:
@@ -542,6 +543,17 @@ class SqlMessageRepo:
                 return existing, False
             raise
         return to_message(row), True
+
+    async def by_seqs(self, chat_id: str, seqs: Sequence[int]) -> list[Message]:
+        if not seqs:
+            return []
+        query = (
+            select(MessageRow)
+            .where(MessageRow.chat_id == chat_id, col(MessageRow.seq).in_(set(seqs)))
+            .order_by(col(MessageRow.seq))
+        )
+        async with self._db.reads() as session:
+            return [to_message(row) for row in (await session.exec(query)).all()]
 
     async def get(self, chat_id: str, message_id: str) -> Message | None:
         async with self._db.reads() as session:

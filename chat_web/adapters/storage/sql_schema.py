@@ -78,6 +78,7 @@ class MessageRow(SQLModel, table=True):
     deleted: bool = False
     seen_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     change: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    reply_to: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # {"👍": [user ids in order]} as JSON text: read with the message, no join.
     reactions: str = Field(default="", sa_column=Column(Text, nullable=False, default="", server_default=""))
     mentions: str = Field(default="", max_length=1000, sa_column_kwargs={"server_default": ""})  # ids, spaced
@@ -140,6 +141,7 @@ def to_message(row: MessageRow) -> Message:
         mention_ids=tuple(row.mentions.split()) if row.mentions else (),
         change=row.change,
         reactions=reactions_from_json(row.reactions),
+        reply_to=row.reply_to,
     )
 
 
