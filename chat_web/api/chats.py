@@ -2,10 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, UploadFile
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
 from chat_web.api import PREFIX
 from chat_web.api.chat_schemas import (
+    IMAGE_FORM_ENCODING,
+    IMAGE_FORM_SCHEMA,
     ChatIdOut,
     ChatListOut,
     ChatOut,
@@ -22,6 +26,7 @@ from chat_web.api.chat_schemas import (
 )
 from chat_web.api.deps import Chats, CurrentUser
 from chat_web.api.schemas import ErrorOut
+from chat_web.domain import BadInput
 from chat_web.services.chats import ChatService
 from chat_web.services.cursor import CURSOR_MAX
 from chat_web.services.validation import (
@@ -91,11 +96,44 @@ async def mark_read(chat_id: PathId, body: ReadIn, me: CurrentUser, chats: Chats
     return ReadOut(chat_id=chat_id, last_read_seq=member.last_read_seq)
 
 
-def _require_json(request: Request) -> None:
-    """A body that is not JSON is refused as such (415) before it is parsed."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/json":
-        raise HTTPException(415, "Send the message as application/json.")
+def _content_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def _send_text(request: Request, me, chats: ChatService):
+    try:
+        body = SendIn.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e.get("loc", ()))} for e in exc.errors(include_url=False)]
+        ) from None
+    return await chats.send_text(me, body.chat_id, body.text, body.client_id)
+
+
+async def _send_image(request: Request, me, chats: ChatService):
+    # The body is capped while it arrives (chat_web.api.limits); the form spools the file to
+    # disk past 1 MB, and only up to the limit (plus one byte, to tell) is read back.
+    async with request.form(max_files=1, max_fields=8) as form:
+        upload = form.get("image")
+        if not isinstance(upload, UploadFile):
+            raise BadInput("Attach the image as the form field `image` (a file).")
+        limit = chats.media.max_bytes if chats.media else 0
+        raw = await upload.read(limit + 1)
+        fields = {name: form.get(name) for name in ("chatId", "text", "clientId")}
+    if any(value is not None and not isinstance(value, str) for value in fields.values()):
+        raise BadInput("chatId, text and clientId are text fields, not files.")
+    return await chats.send_image(me, fields["chatId"], raw, fields["text"], fields["clientId"])
+
+
+_SEND_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": SendIn.model_json_schema(by_alias=True)},
+            "multipart/form-data": {"schema": IMAGE_FORM_SCHEMA, "encoding": IMAGE_FORM_ENCODING},
+        },
+    }
+}
 
 
 @router.post(
@@ -103,11 +141,20 @@ def _require_json(request: Request) -> None:
     response_model=MessageOut,
     status_code=201,
     responses={**_errors, 200: {"model": MessageOut, "description": "A retry: the stored message."}},
-    dependencies=[Depends(_require_json)],
+    openapi_extra=_SEND_BODY,
 )
-async def send_message(body: SendIn, response: Response, me: CurrentUser, chats: Chats) -> MessageOut:
-    """Send a text message. A repeated clientId returns the stored message with 200."""
-    message, created = await chats.send_text(me, body.chat_id, body.text, body.client_id)
+async def send_message(request: Request, response: Response, me: CurrentUser, chats: Chats) -> MessageOut:
+    """Send a message: text as JSON, or an image as multipart/form-data (`chatId`, `image`, an
+    optional `text` caption, `clientId`). The image must really be a JPEG, PNG, GIF or WebP of at
+    most 5 MB and 40 megapixels; it is stored without its metadata, fitted to 1600x1600, with a
+    320 px thumbnail. A repeated clientId returns the stored message with 200."""
+    kind = _content_type(request)
+    if kind == "application/json":
+        message, created = await _send_text(request, me, chats)
+    elif kind == "multipart/form-data":
+        message, created = await _send_image(request, me, chats)
+    else:
+        raise HTTPException(415, "Send a text message as application/json, an image as multipart/form-data.")
     if not created:
         response.status_code = 200
     return MessageOut.of(message, seen=False)

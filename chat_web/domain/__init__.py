@@ -9,8 +9,10 @@ from chat_web.domain.errors import (
     NotFound,
     RateLimited,
     ServiceUnavailable,
+    TooLarge,
     Unauthorized,
 )
+from chat_web.domain.media import MediaRecord, ProcessedImage
 from chat_web.domain.models import (
     Chat,
     ChatView,
@@ -23,6 +25,7 @@ from chat_web.domain.models import (
     User,
     direct_key,
     preview_of,
+    thumbnail_url,
 )
 
 __all__ = [
@@ -35,15 +38,19 @@ __all__ = [
     "NewMessage",
     "direct_key",
     "preview_of",
+    "thumbnail_url",
     "ChatError",
     "Conflict",
     "Forbidden",
     "InvalidOtp",
     "MailMessage",
+    "MediaRecord",
+    "ProcessedImage",
     "NotFound",
     "OtpRecord",
     "RateLimited",
     "ServiceUnavailable",
+    "TooLarge",
     "Unauthorized",
     "User",
 ]

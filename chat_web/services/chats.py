@@ -21,16 +21,19 @@ from chat_web.domain import (
     Message,
     NewMessage,
     NotFound,
+    ServiceUnavailable,
     User,
 )
 from chat_web.domain.events import chat_changed, chat_read, message_new, user_topic, user_typing
 from chat_web.ports import ChatRepo, Clock, FanOut, MessageRepo, RateLimiter, UserRepo
 from chat_web.services.cursor import decode_cursor, encode_cursor
 from chat_web.services.limits import AbuseLimits, Check, LimitGate
+from chat_web.services.media import MediaService
 from chat_web.services.validation import (
     GROUP_MAX,
     GROUP_MIN,
     OFFSET_MAX,
+    clean_caption,
     clean_client_id,
     clean_id,
     clean_limit,
@@ -98,6 +101,7 @@ class ChatService:
         *,
         limiter: RateLimiter | None = None,
         limits: AbuseLimits | None = None,
+        media: MediaService | None = None,
     ):
         self._users = users
         self._chats = chats
@@ -107,6 +111,7 @@ class ChatService:
         # Without limits (unit tests of other rules) nothing is limited.
         self._gate = LimitGate(limiter) if limiter is not None and limits is not None else None
         self.limits = limits
+        self.media = media
 
     # --- checks ---------------------------------------------------------------------------------
 
@@ -260,11 +265,47 @@ class ChatService:
             NewMessage(chat_id=chat.id, sender_id=me.id, kind="text", text=body, client_id=cid)
         )
         if created:
-            if member.last_read_seq < message.seq - 1:
-                # Answering implies reading what came before: that may complete "seen".
-                await self._stamp_seen(chat.id, me.id, member.last_read_seq)
-            await self._publish(chat.member_ids, message_new(message))
+            await self._announce(chat, member, me, message)
         return message, created
+
+    async def send_image(
+        self, me: User, chat_id: object, raw: bytes, caption: object = None, client_id: object = None
+    ) -> tuple[Message, bool]:
+        """Check, clean and store an image, then send it with an optional caption.
+
+        Every check (caption, rate, membership, the image itself) comes before anything is
+        stored. A repeated client_id returns the stored message; the copy just stored for it
+        is deleted again, as is the image of a send that fails after storing it.
+        """
+        if self.media is None:
+            raise ServiceUnavailable("Images are not set up on this server.")
+        text = clean_caption(caption)
+        cid = clean_client_id(client_id)
+        self.media.check_size(len(raw))
+        await self._check_sending_rate(me)
+        chat, member = await self._check_member(chat_id, me)
+        image = await self.media.save(chat.id, await self.media.prepare(raw))
+        try:
+            message, created = await self._messages.append(
+                NewMessage(
+                    chat_id=chat.id, sender_id=me.id, kind="image", text=text, image=image, client_id=cid
+                )
+            )
+        except BaseException:
+            await self.media.discard(image)
+            raise
+        if created:
+            await self._announce(chat, member, me, message)
+        else:
+            await self.media.discard(image)
+        return message, created
+
+    async def _announce(self, chat: Chat, member: Member, me: User, message: Message) -> None:
+        """A new message is stored: the sender has read what came before it; tell the members."""
+        if member.last_read_seq < message.seq - 1:
+            # Answering implies reading what came before: that may complete "seen".
+            await self._stamp_seen(chat.id, me.id, member.last_read_seq)
+        await self._publish(chat.member_ids, message_new(message))
 
     async def history(
         self,

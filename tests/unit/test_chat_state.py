@@ -18,6 +18,7 @@ from chat_web import container
 from chat_web.adapters.auth.memory import InMemoryOtpStore, InMemoryRateLimiter
 from chat_web.adapters.fanout.inprocess import InProcessFanOut
 from chat_web.adapters.mail.memory import RecordingMailQueue
+from chat_web.adapters.media.memory import InMemoryMediaStore
 from chat_web.adapters.presence.memory import InMemoryPresence
 from chat_web.adapters.storage.memory import InMemoryStore
 from chat_web.config import Settings
@@ -26,6 +27,7 @@ from chat_web.domain.events import chat_read, message_new, user_typing
 from chat_web.services.auth import AuthService
 from chat_web.services.chats import ChatService
 from chat_web.services.live import LiveHub
+from chat_web.services.media import MediaService
 from chat_web.services.presence import PresenceService
 from chat_web.services.stream import EventStreams
 from chat_web.services.sync import SyncService
@@ -65,6 +67,7 @@ class World:
             self.live,
             streams,
             sync,
+            MediaService(InMemoryMediaStore(), self.store.chats),
         )
 
     async def user(self, name):
