@@ -36,8 +36,9 @@ def _picture(message: MsgRow) -> rx.Component:
     return rx.el.a(
         rx.el.img(
             src=_address(message.thumb),
-            width=message.thumb_w,
-            height=message.thumb_h,
+            # As attributes (Reflex would make `width=` a CSS width): the browser takes the
+            # aspect ratio from them, and CSS still lets the picture shrink on a narrow screen.
+            custom_attrs={"width": message.thumb_w, "height": message.thumb_h},
             alt="Image",
             loading="lazy",
             decoding="async",
