@@ -30,6 +30,7 @@ from chat_web.api.schemas import ErrorOut
 from chat_web.domain import BadInput
 from chat_web.services.chats import ChatService
 from chat_web.services.cursor import CURSOR_MAX
+from chat_web.services.media import ImageUpload
 from chat_web.services.validation import (
     ID_MAX,
     ID_PATTERN,
@@ -113,17 +114,17 @@ async def _send_text(request: Request, me, chats: ChatService):
 
 async def _send_image(request: Request, me, chats: ChatService):
     # The body is capped while it arrives (chat_web.api.limits); the form spools the file to
-    # disk past 1 MB, and only up to the limit (plus one byte, to tell) is read back.
+    # disk past 1 MB, and the service reads it back (up to the limit) only when its turn to be
+    # decoded comes: uploads waiting for a worker hold no copy of their file in memory.
     async with request.form(max_files=1, max_fields=8) as form:
         upload = form.get("image")
         if not isinstance(upload, UploadFile):
             raise BadInput("Attach the image as the form field `image` (a file).")
-        limit = chats.media.max_bytes if chats.media else 0
-        raw = await upload.read(limit + 1)
         fields = {name: form.get(name) for name in ("chatId", "text", "clientId")}
-    if any(value is not None and not isinstance(value, str) for value in fields.values()):
-        raise BadInput("chatId, text and clientId are text fields, not files.")
-    return await chats.send_image(me, fields["chatId"], raw, fields["text"], fields["clientId"])
+        if any(value is not None and not isinstance(value, str) for value in fields.values()):
+            raise BadInput("chatId, text and clientId are text fields, not files.")
+        image = ImageUpload(upload.size, upload.read)
+        return await chats.send_image(me, fields["chatId"], image, fields["text"], fields["clientId"])
 
 
 _SEND_BODY = {

@@ -28,7 +28,7 @@ from chat_web.domain.events import chat_changed, chat_read, message_new, user_to
 from chat_web.ports import ChatRepo, Clock, FanOut, MessageRepo, RateLimiter, UserRepo
 from chat_web.services.cursor import decode_cursor, encode_cursor
 from chat_web.services.limits import AbuseLimits, Check, LimitGate
-from chat_web.services.media import MediaService
+from chat_web.services.media import ImageUpload, MediaService
 from chat_web.services.validation import (
     GROUP_MAX,
     GROUP_MIN,
@@ -269,7 +269,12 @@ class ChatService:
         return message, created
 
     async def send_image(
-        self, me: User, chat_id: object, raw: bytes, caption: object = None, client_id: object = None
+        self,
+        me: User,
+        chat_id: object,
+        upload: ImageUpload | bytes,
+        caption: object = None,
+        client_id: object = None,
     ) -> tuple[Message, bool]:
         """Check, clean and store an image, then send it with an optional caption.
 
@@ -281,10 +286,13 @@ class ChatService:
             raise ServiceUnavailable("Images are not set up on this server.")
         text = clean_caption(caption)
         cid = clean_client_id(client_id)
-        self.media.check_size(len(raw))
+        if isinstance(upload, bytes):
+            upload = ImageUpload.of(upload)
+        if upload.size is not None:
+            self.media.check_size(upload.size)
         await self._check_sending_rate(me)
         chat, member = await self._check_member(chat_id, me)
-        image = await self.media.save(chat.id, await self.media.prepare(raw))
+        image = await self.media.save(chat.id, await self.media.prepare(upload))
         try:
             message, created = await self._messages.append(
                 NewMessage(

@@ -112,12 +112,17 @@ def _still(source: Image.Image) -> tuple[list[Image.Image], list[Image.Image]]:
         # a 12-megapixel photo then never exists in memory at full size.
         source.draft("RGB", (FIT_EDGE, FIT_EDGE))
     source.load()  # a truncated or corrupt file fails here
-    image = ImageOps.exif_transpose(source)  # orientation applied before the EXIF goes
+    # Orientation applied before the EXIF goes (a turned copy, or the decoded image itself).
+    image = ImageOps.exif_transpose(source) if _turned(source) else source
     image = _to_srgb(image, source.info.get("icc_profile"))
     image.thumbnail((FIT_EDGE, FIT_EDGE), Image.Resampling.LANCZOS)
     small = image.copy()
     small.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.LANCZOS)
     return [image], [small]
+
+
+def _turned(image: Image.Image) -> bool:
+    return image.getexif().get(0x0112, 1) not in (1, None)  # 0x0112: Orientation
 
 
 def _animated(source: Image.Image) -> tuple[list[Image.Image], list[Image.Image]]:

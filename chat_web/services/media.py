@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from chat_web.domain import ChatError, Image, MediaRecord, NotFound, ProcessedImage, TooLarge, User
 from chat_web.ports import ChatRepo, MediaStore
@@ -17,6 +19,23 @@ from chat_web.services.images import MAX_IMAGE_BYTES, process_image, too_many_by
 log = logging.getLogger(__name__)
 
 NO_SUCH_IMAGE = "No such image."
+
+
+@dataclass(frozen=True, slots=True)
+class ImageUpload:
+    """An uploaded file that need not be in memory yet (the API's spools to disk): its size if
+    known, and how to read up to n bytes of it. It is read only when its turn to be decoded
+    comes, so uploads waiting for a worker hold no copy of their file."""
+
+    size: int | None
+    read: Callable[[int], Awaitable[bytes]]
+
+    @classmethod
+    def of(cls, data: bytes) -> ImageUpload:
+        async def read(limit: int) -> bytes:
+            return data[:limit]
+
+        return cls(len(data), read)
 
 
 class MediaService:
@@ -32,10 +51,15 @@ class MediaService:
         if size > self.max_bytes:
             raise TooLarge(too_many_bytes(self.max_bytes))
 
-    async def prepare(self, raw: bytes) -> ProcessedImage:
+    async def prepare(self, upload: ImageUpload | bytes) -> ProcessedImage:
         """Check and re-encode an upload off the event loop; ChatError with the reason if refused."""
-        self.check_size(len(raw))
+        if isinstance(upload, bytes):
+            upload = ImageUpload.of(upload)
+        if upload.size is not None:
+            self.check_size(upload.size)
         async with self._slots:
+            raw = await upload.read(self.max_bytes + 1)  # one byte more tells a file over the limit
+            self.check_size(len(raw))
             return await asyncio.to_thread(process_image, raw, self.max_bytes)
 
     async def save(self, chat_id: str, image: ProcessedImage) -> Image:
