@@ -108,9 +108,10 @@ def _process(raw: bytes) -> ProcessedImage:
 
 def _still(source: Image.Image) -> tuple[list[Image.Image], list[Image.Image]]:
     if source.format == "JPEG":
-        # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when that still covers FIT_EDGE:
-        # a 12-megapixel photo then never exists in memory at full size.
-        source.draft("RGB", (FIT_EDGE, FIT_EDGE))
+        # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when that still covers the fitted size:
+        # a 12-megapixel photo then never exists in memory at full size. (Asked for the box
+        # itself, it would keep 4000x3000 whole: 3000 // 1600 is 1.)
+        source.draft("RGB", _fitted(source.size, FIT_EDGE))
     source.load()  # a truncated or corrupt file fails here
     # Orientation applied before the EXIF goes (a turned copy, or the decoded image itself).
     image = ImageOps.exif_transpose(source) if _turned(source) else source
@@ -119,6 +120,13 @@ def _still(source: Image.Image) -> tuple[list[Image.Image], list[Image.Image]]:
     small = image.copy()
     small.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.LANCZOS)
     return [image], [small]
+
+
+def _fitted(size: tuple[int, int], edge: int) -> tuple[int, int]:
+    """`size` scaled down to fit edge x edge (never up)."""
+    width, height = size
+    scale = min(1.0, edge / max(width, height))
+    return max(1, int(width * scale)), max(1, int(height * scale))
 
 
 def _turned(image: Image.Image) -> bool:
