@@ -128,6 +128,7 @@ class SendIn(ApiModel):
 IMAGE_FORM_SCHEMA = {
     "type": "object",
     "required": ["chatId", "image"],
+    "additionalProperties": False,  # the route refuses any other field (422)
     "properties": {
         "chatId": {"type": "string", "pattern": ID_PATTERN, "maxLength": ID_MAX},
         "image": {

@@ -112,6 +112,9 @@ async def _send_text(request: Request, me, chats: ChatService):
     return await chats.send_text(me, body.chat_id, body.text, body.client_id)
 
 
+IMAGE_FORM_FIELDS = set(IMAGE_FORM_SCHEMA["properties"])
+
+
 async def _send_image(request: Request, me, chats: ChatService):
     # The body is capped while it arrives (chat_web.api.limits); the form spools the file to
     # disk past 1 MB, and the service reads it back (up to the limit) only when its turn to be
@@ -120,6 +123,9 @@ async def _send_image(request: Request, me, chats: ChatService):
         upload = form.get("image")
         if not isinstance(upload, UploadFile):
             raise BadInput("Attach the image as the form field `image` (a file).")
+        unknown = sorted(set(form.keys()) - IMAGE_FORM_FIELDS)
+        if unknown:
+            raise BadInput(f"Unknown form field: {unknown[0]!r}; send chatId, image, text and clientId.")
         fields = {name: form.get(name) for name in ("chatId", "text", "clientId")}
         if any(value is not None and not isinstance(value, str) for value in fields.values()):
             raise BadInput("chatId, text and clientId are text fields, not files.")
