@@ -5,8 +5,10 @@
 //   the chat read only then;
 // - the composer: Enter sends, Shift+Enter is a new line, the 4,000-character limit,
 //   and a draft per chat kept in localStorage while switching.
+// - images: attach, paste or drop one, a preview with a caption, the upload with its
+//   progress (straight to the API), and a click on a thumbnail that shows the full size.
 // It talks to the server only by clicking the page's hidden buttons (#load-older,
-// #attn-on, #attn-off, #jump-latest). Listeners sit on the document, so they survive
+// #attn-on, #attn-off, #jump-latest, #image-not-sent), and for images through the API. Listeners sit on the document, so they survive
 // client-side page changes.
 (function () {
   if (window.chatPage) return;
@@ -239,6 +241,215 @@
     box.focus();
   });
 
-  window.chatPage = { state: () => ({ atBottom, attentive, chatId }) };
+  // --- images: attach, paste or drop -> a preview with a caption -> upload with progress --
+  // The file goes straight to the API (POST /api/v1/message, multipart) with the session's
+  // token as Bearer, over XMLHttpRequest for real upload progress; the page state never
+  // holds it. The stored message comes back like any other, through the live events.
+  let upload = null; // {file, url, chat, clientId, xhr}
+
+  function sessionToken() {
+    const found = document.cookie.split("; ").find((c) => c.startsWith("chat_session="));
+    return found ? decodeURIComponent(found.slice("chat_session=".length)) : "";
+  }
+
+  function notSent(reason) {
+    // The server shows it as a toast (ChatState.image_not_sent), like every other refusal.
+    window.chatImageError = reason;
+    click("image-not-sent");
+  }
+
+  const maxBytes = () => Number((byId("image-input") || {}).dataset?.maxBytes || 5 * 1024 * 1024);
+  const uploadRoot = () => document.querySelector(".radix-themes") || document.body;
+  const newClientId = () =>
+    window.crypto && crypto.randomUUID ? crypto.randomUUID() : `img-${Date.now()}-${Math.random()}`;
+
+  function openPreview(file) {
+    const el = list();
+    if (!file || !el || !el.dataset.chat) return;
+    if (file.size > maxBytes()) {
+      notSent(`Images up to ${maxBytes() / (1024 * 1024)} MB`);
+      return;
+    }
+    closePreview();
+    const panel = document.createElement("div");
+    panel.id = "image-preview";
+    panel.className = "image-preview";
+    panel.setAttribute("role", "dialog");
+    panel.setAttribute("aria-label", "Send an image");
+    panel.innerHTML = `
+      <div class="image-preview-card">
+        <img class="image-preview-img" alt="The image to send">
+        <textarea id="image-caption" rows="2" placeholder="Add a caption (optional)"></textarea>
+        <div class="image-progress" hidden><div class="image-progress-bar"></div></div>
+        <div class="image-preview-error" role="alert"></div>
+        <div class="image-preview-actions">
+          <button type="button" id="image-cancel" class="image-button">Cancel</button>
+          <button type="button" id="image-send" class="image-button primary">Send</button>
+        </div>
+      </div>`;
+    upload = { file, url: URL.createObjectURL(file), chat: el.dataset.chat, clientId: newClientId(), xhr: null };
+    panel.querySelector("img").src = upload.url;
+    panel.querySelector("#image-caption").maxLength = limit();
+    uploadRoot().appendChild(panel);
+    panel.querySelector("#image-caption").focus();
+  }
+
+  function closePreview() {
+    if (!upload) return;
+    if (upload.xhr) upload.xhr.abort();
+    URL.revokeObjectURL(upload.url);
+    const panel = byId("image-preview");
+    if (panel) panel.remove();
+    upload = null;
+    const box = byId("composer");
+    if (box) box.focus();
+  }
+
+  function showUploadState(state, reason) {
+    const panel = byId("image-preview");
+    if (!panel) return;
+    panel.dataset.state = state;
+    panel.querySelector(".image-progress").hidden = state !== "sending";
+    panel.querySelector(".image-preview-error").textContent = reason || "";
+    panel.querySelector("#image-send").disabled = state === "sending";
+    panel.querySelector("#image-send").textContent = state === "failed" ? "Try again" : "Send";
+  }
+
+  function sendImage() {
+    if (!upload || upload.xhr) return;
+    if (offline()) {
+      const banner = byId("offline-banner");
+      if (banner) banner.dataset.flash = String(Date.now());
+      return;
+    }
+    const current = upload;
+    const form = new FormData();
+    form.append("chatId", current.chat);
+    form.append("clientId", current.clientId); // a retry returns the first result
+    const caption = (byId("image-caption") || { value: "" }).value.trim();
+    if (caption) form.append("text", caption);
+    form.append("image", current.file, current.file.name || "image");
+    const xhr = new XMLHttpRequest();
+    current.xhr = xhr;
+    const bar = byId("image-preview").querySelector(".image-progress-bar");
+    bar.style.width = "0%";
+    showUploadState("sending");
+    xhr.upload.onprogress = (event) => {
+      if (event.lengthComputable) bar.style.width = `${Math.round((100 * event.loaded) / event.total)}%`;
+    };
+    xhr.onload = () => {
+      current.xhr = null;
+      if (upload !== current) return;
+      if (xhr.status === 200 || xhr.status === 201) {
+        closePreview();
+        return;
+      }
+      let reason = "The image was not sent; try again.";
+      try {
+        reason = JSON.parse(xhr.responseText).detail || reason;
+      } catch (e) {}
+      showUploadState("failed", reason);
+      notSent(reason);
+    };
+    xhr.onerror = () => {
+      current.xhr = null;
+      if (upload !== current) return;
+      const reason = "The image was not sent: the connection failed. Try again.";
+      showUploadState("failed", reason);
+      notSent(reason);
+    };
+    xhr.open("POST", `${list()?.dataset.api || ""}/api/v1/message`);
+    xhr.setRequestHeader("Authorization", `Bearer ${sessionToken()}`);
+    xhr.send(form);
+  }
+
+
+  document.addEventListener("click", (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    if (!target) return;
+    if (target.closest("#attach")) {
+      const input = byId("image-input");
+      if (input) input.click();
+    } else if (target.closest("#image-send")) {
+      sendImage();
+    } else if (target.closest("#image-cancel") || target.id === "image-preview") {
+      closePreview();
+    } else if (target.closest("#lightbox")) {
+      byId("lightbox").remove();
+    } else {
+      const link = target.closest("a.msg-image");
+      if (link && !event.ctrlKey && !event.metaKey && !event.shiftKey && event.button === 0) {
+        // Full size over the page; a middle click or Ctrl+click still opens a tab.
+        event.preventDefault();
+        const box = document.createElement("div");
+        box.id = "lightbox";
+        box.className = "lightbox";
+        box.setAttribute("role", "dialog");
+        box.setAttribute("aria-label", "Image, full size (click to close)");
+        const full = document.createElement("img");
+        full.src = link.href;
+        full.alt = "Image, full size";
+        box.appendChild(full);
+        uploadRoot().appendChild(box);
+      }
+    }
+  });
+
+  document.addEventListener("change", (event) => {
+    const input = event.target;
+    if (!(input instanceof HTMLInputElement) || input.id !== "image-input") return;
+    const file = input.files && input.files[0];
+    input.value = ""; // the same file can be picked again
+    if (file) openPreview(file);
+  });
+
+  document.addEventListener("paste", (event) => {
+    if (!list() || byId("image-preview")) return;
+    const files = event.clipboardData ? event.clipboardData.files : null;
+    const file = files && [...files].find((f) => f.type.startsWith("image/"));
+    if (file) {
+      event.preventDefault();
+      openPreview(file);
+    }
+  });
+
+  const dragsFiles = (event) => event.dataTransfer && [...event.dataTransfer.types].includes("Files");
+  document.addEventListener("dragover", (event) => {
+    const zone = event.target instanceof Element ? event.target.closest(".conversation") : null;
+    if (!zone || !list() || !dragsFiles(event)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
+    zone.dataset.dropping = "1";
+  });
+  document.addEventListener("dragleave", (event) => {
+    const zone = event.target instanceof Element ? event.target.closest(".conversation") : null;
+    if (zone && !zone.contains(event.relatedTarget)) delete zone.dataset.dropping;
+  });
+  document.addEventListener("drop", (event) => {
+    const zone = event.target instanceof Element ? event.target.closest(".conversation") : null;
+    if (!zone || !dragsFiles(event)) return;
+    event.preventDefault();
+    delete zone.dataset.dropping;
+    const file = event.dataTransfer.files[0];
+    if (file) openPreview(file);
+  });
+
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      const box = byId("lightbox");
+      if (box) box.remove();
+      else if (byId("image-preview") && !(upload && upload.xhr)) closePreview();
+      return;
+    }
+    const target = event.target;
+    if (target instanceof HTMLTextAreaElement && target.id === "image-caption") {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        sendImage();
+      }
+    }
+  });
+
+  window.chatPage = { state: () => ({ atBottom, attentive, chatId, uploading: !!(upload && upload.xhr) }) };
   onListChanged();
 })();

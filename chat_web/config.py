@@ -38,7 +38,13 @@ class Settings(BaseSettings):
     mongodb_uri: SecretStr = EMPTY
     redis_url: SecretStr = EMPTY
     rabbitmq_url: SecretStr = EMPTY
-    cloudinary_url: SecretStr = EMPTY  # cloudinary://key:secret@cloud
+    cloudinary_url: SecretStr = EMPTY  # cloudinary://key:secret@cloud; empty: images on local disk
+
+    # Images (README "Images"): the local store's folder, the upload limit, and how many
+    # uploads are decoded at once (each holds a decoded image in memory meanwhile).
+    media_dir: Path | None = None  # empty: data_dir/media
+    max_image_bytes: int = Field(5 * 1024 * 1024, ge=64 * 1024, le=50 * 1024 * 1024)
+    image_workers: int = Field(2, ge=1, le=32)
 
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_expire_days: int = Field(15, ge=1, le=365)
@@ -157,6 +163,10 @@ class Settings(BaseSettings):
     @property
     def outbox_file(self) -> Path:
         return self.outbox_path or self.data_dir / "outbox.jsonl"
+
+    @property
+    def media_folder(self) -> Path:
+        return self.media_dir or self.data_dir / "media"
 
     @property
     def otp_ttl(self) -> timedelta:

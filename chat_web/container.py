@@ -20,11 +20,12 @@ from chat_web.adapters.probes import Probe, database_probe, rabbitmq_probe, redi
 from chat_web.config import Settings
 from chat_web.domain import ServiceUnavailable
 from chat_web.metrics.ports import CountedMail, CountedMessages
-from chat_web.ports import Clock, FanOut, MailQueue, PresenceStore, Store, TabGateway
+from chat_web.ports import Clock, FanOut, MailQueue, MediaStore, PresenceStore, Store, TabGateway
 from chat_web.services.auth import AuthService, OtpPolicy
 from chat_web.services.chats import ChatService
 from chat_web.services.limits import AbuseLimits, Limit
 from chat_web.services.live import LiveHub
+from chat_web.services.media import MediaService
 from chat_web.services.presence import PresenceService
 from chat_web.services.stream import EventStreams
 from chat_web.services.sync import SyncService
@@ -45,6 +46,7 @@ class Container:
     live: LiveHub
     streams: EventStreams
     sync: SyncService
+    media: MediaService
     backends: dict[str, str] = field(default_factory=dict)
     probes: dict[str, Probe] = field(default_factory=dict)  # service name -> does it answer now?
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -72,6 +74,20 @@ async def _redis_client(url: str):
         log.warning("REDIS_URL: Redis cannot be reached: %s", exc)
         raise ServiceUnavailable("Redis cannot be reached; try again shortly.") from exc
     return client
+
+
+MEDIA_URL_PREFIX = "/api/v1/media"  # the local store's images: chat_web/api/media.py serves them
+
+
+def open_media_store(settings: Settings) -> MediaStore:
+    """Cloudinary when CLOUDINARY_URL is set (or the original's three Cloud_* names), else local disk."""
+    if settings.cloudinary_url.get_secret_value():
+        from chat_web.adapters.media.cloudinary import CloudinaryMediaStore
+
+        return CloudinaryMediaStore(settings.cloudinary_url.get_secret_value())
+    from chat_web.adapters.media.local import LocalMediaStore
+
+    return LocalMediaStore(settings.media_folder, MEDIA_URL_PREFIX)
 
 
 def abuse_limits(settings: Settings) -> AbuseLimits:
@@ -194,6 +210,11 @@ async def _build(
         limits=limits,
         events=fanout,
     )
+    media_store = open_media_store(settings)
+    backends["media"] = media_store.backend
+    media = MediaService(
+        media_store, store.chats, max_bytes=settings.max_image_bytes, workers=settings.image_workers
+    )
     chats = ChatService(
         store.users,
         store.chats,
@@ -202,6 +223,7 @@ async def _build(
         clock,
         limiter=limiter,
         limits=limits,
+        media=media,
     )
     presence = PresenceService(presence_store, store.chats, fanout, clock)
     live = LiveHub(fanout, presence, clock, tabs)
@@ -209,7 +231,20 @@ async def _build(
     streams = EventStreams(fanout, live, auth)
     sync = SyncService(store.users, store.chats, store.messages, clock)
     return Container(
-        settings, clock, store, fanout, auth, chats, presence, live, streams, sync, backends, probes, closers
+        settings,
+        clock,
+        store,
+        fanout,
+        auth,
+        chats,
+        presence,
+        live,
+        streams,
+        sync,
+        media,
+        backends,
+        probes,
+        closers,
     )
 
 

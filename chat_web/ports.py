@@ -7,7 +7,19 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from chat_web.domain import Chat, ChatView, MailMessage, Member, Message, NewMessage, OtpRecord, User
+from chat_web.domain import (
+    Chat,
+    ChatView,
+    Image,
+    MailMessage,
+    MediaRecord,
+    Member,
+    Message,
+    NewMessage,
+    OtpRecord,
+    ProcessedImage,
+    User,
+)
 
 ChatKey = tuple[datetime, str]  # (updated_at, chat id): where a page of my chats ends
 
@@ -192,3 +204,19 @@ class TabGateway(Protocol):
 
     def connected(self, tab: str) -> bool:
         """Whether the tab's socket is connected to this process now."""
+
+
+class MediaStore(Protocol):
+    """Where image files live. Images reach it already checked and cleaned (services/images.py)."""
+
+    backend: str
+
+    async def save(self, chat_id: str, image: ProcessedImage) -> Image:
+        """Store the image and its thumbnail under a new unguessable id; the Image to put on the message."""
+
+    async def delete(self, public_id: str) -> None:
+        """Forget the image and its thumbnail (nothing happens for an unknown id)."""
+
+    async def record(self, public_id: str, thumb: bool = False) -> MediaRecord | None:
+        """What the app serves for this id (whose chat, which file, its type); None when the
+        id is unknown, or when this store's images are served by someone else (Cloudinary)."""

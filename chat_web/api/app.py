@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from chat_web.api import PREFIX, auth, chats, health, live
+from chat_web import container
+from chat_web.api import PREFIX, auth, chats, health, live, media
 from chat_web.api.errors import install_error_handlers
 from chat_web.api.limits import ApiBodyLimit
+from chat_web.domain import ChatError
 from chat_web.metrics.http import HttpMetrics
+from chat_web.services.images import MAX_IMAGE_BYTES, too_many_bytes
 
 __all__ = ["PREFIX", "create_api"]
 MAX_BODY_BYTES = 1024 * 1024
+FORM_OVERHEAD_BYTES = 64 * 1024  # an image's multipart body: its boundaries, chatId, clientId, caption
+
+
+def _image_body_limit() -> tuple[int, str]:
+    """The image limit of the running app (MAX_IMAGE_BYTES), as a body limit for uploads."""
+    try:
+        max_bytes = container.current().media.max_bytes
+    except ChatError:  # still starting: the route answers 503 anyway
+        max_bytes = MAX_IMAGE_BYTES
+    return max_bytes + FORM_OVERHEAD_BYTES, too_many_bytes(max_bytes)
 
 
 def create_api() -> FastAPI:
@@ -23,7 +36,9 @@ def create_api() -> FastAPI:
         redoc_url=None,
     )
     # JSON bodies are small; a larger one is refused with 413 before it is read whole.
-    api.add_middleware(ApiBodyLimit, max_bytes=MAX_BODY_BYTES)
+    api.add_middleware(
+        ApiBodyLimit, max_bytes=MAX_BODY_BYTES, uploads={f"{PREFIX}/message": _image_body_limit}
+    )
     # Every HTTP request of the process passes here: the Reflex app is mounted below this one.
     api.add_middleware(HttpMetrics)
     install_error_handlers(api)
@@ -31,5 +46,6 @@ def create_api() -> FastAPI:
     api.include_router(auth.router)
     api.include_router(chats.router)
     api.include_router(live.router)
+    api.include_router(media.router)
     api.include_router(health.metrics_router)
     return api

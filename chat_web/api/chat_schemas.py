@@ -145,8 +145,36 @@ class SendIn(ApiModel):
     reply_to: Seq | None = Field(default=None, description="The seq of the message this one answers.")
 
 
+# POST /message as multipart/form-data: documented by hand (FastAPI takes one body per route).
+IMAGE_FORM_SCHEMA = {
+    "type": "object",
+    "required": ["chatId", "image"],
+    "additionalProperties": False,  # the route refuses any other field (422)
+    "properties": {
+        "chatId": {"type": "string", "pattern": ID_PATTERN, "maxLength": ID_MAX},
+        "image": {
+            "type": "string",
+            "format": "binary",
+            "description": "A JPEG, PNG, GIF or WebP (told from its bytes, not its name) of at most "
+            "5 MB and 40 megapixels.",
+        },
+        "text": {"type": "string", "description": f"An optional caption of up to {TEXT_MAX:,} characters."},
+        "clientId": {
+            "type": "string",
+            "maxLength": CLIENT_ID_MAX,
+            "description": "Your id for this send: a retry with it returns the first result.",
+        },
+    },
+}
+IMAGE_FORM_ENCODING = {"image": {"contentType": "image/jpeg, image/png, image/gif, image/webp"}}
+
+
 class ImageOut(ApiModel):
-    url: str
+    url: str = Field(
+        description="The full-size image (at most 1600x1600): an absolute URL (Cloudinary) or a path of "
+        "this API (/api/v1/media/<id>), fetched with the same Bearer token."
+    )
+    thumb_url: str = Field(description="Its thumbnail, at most 320x320: the same kind of address.")
     public_id: str
     width: int
     height: int

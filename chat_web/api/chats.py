@@ -2,10 +2,15 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 
 from chat_web.api import PREFIX
 from chat_web.api.chat_schemas import (
+    IMAGE_FORM_ENCODING,
+    IMAGE_FORM_SCHEMA,
     ChatIdOut,
     ChatListOut,
     ChatOut,
@@ -27,8 +32,10 @@ from chat_web.api.chat_schemas import (
 )
 from chat_web.api.deps import Chats, CurrentUser
 from chat_web.api.schemas import ErrorOut
+from chat_web.domain import BadInput
 from chat_web.services.chats import ChatService
 from chat_web.services.cursor import CURSOR_MAX
+from chat_web.services.media import ImageUpload
 from chat_web.services.validation import (
     ID_MAX,
     ID_PATTERN,
@@ -109,11 +116,50 @@ async def mark_read(chat_id: PathId, body: ReadIn, me: CurrentUser, chats: Chats
     return ReadOut(chat_id=chat_id, last_read_seq=member.last_read_seq)
 
 
-def _require_json(request: Request) -> None:
-    """A body that is not JSON is refused as such (415) before it is parsed."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/json":
-        raise HTTPException(415, "Send the message as application/json.")
+def _content_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def _send_text(request: Request, me, chats: ChatService):
+    try:
+        body = SendIn.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e.get("loc", ()))} for e in exc.errors(include_url=False)]
+        ) from None
+    return await chats.send_text(me, body.chat_id, body.text, body.client_id, body.reply_to)
+
+
+IMAGE_FORM_FIELDS = set(IMAGE_FORM_SCHEMA["properties"])
+
+
+async def _send_image(request: Request, me, chats: ChatService):
+    # The body is capped while it arrives (chat_web.api.limits); the form spools the file to
+    # disk past 1 MB, and the service reads it back (up to the limit) only when its turn to be
+    # decoded comes: uploads waiting for a worker hold no copy of their file in memory.
+    async with request.form(max_files=1, max_fields=8) as form:
+        upload = form.get("image")
+        if not isinstance(upload, UploadFile):
+            raise BadInput("Attach the image as the form field `image` (a file).")
+        unknown = sorted(set(form.keys()) - IMAGE_FORM_FIELDS)
+        if unknown:
+            raise BadInput(f"Unknown form field: {unknown[0]!r}; send chatId, image, text and clientId.")
+        fields = {name: form.get(name) for name in ("chatId", "text", "clientId")}
+        if any(value is not None and not isinstance(value, str) for value in fields.values()):
+            raise BadInput("chatId, text and clientId are text fields, not files.")
+        image = ImageUpload(upload.size, upload.read)
+        return await chats.send_image(me, fields["chatId"], image, fields["text"], fields["clientId"])
+
+
+_SEND_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": SendIn.model_json_schema(by_alias=True)},
+            "multipart/form-data": {"schema": IMAGE_FORM_SCHEMA, "encoding": IMAGE_FORM_ENCODING},
+        },
+    }
+}
 
 
 @router.post(
@@ -121,11 +167,20 @@ def _require_json(request: Request) -> None:
     response_model=MessageOut,
     status_code=201,
     responses={**_errors, 200: {"model": MessageOut, "description": "A retry: the stored message."}},
-    dependencies=[Depends(_require_json)],
+    openapi_extra=_SEND_BODY,
 )
-async def send_message(body: SendIn, response: Response, me: CurrentUser, chats: Chats) -> MessageOut:
-    """Send a text message. A repeated clientId returns the stored message with 200."""
-    message, created = await chats.send_text(me, body.chat_id, body.text, body.client_id, body.reply_to)
+async def send_message(request: Request, response: Response, me: CurrentUser, chats: Chats) -> MessageOut:
+    """Send a message: text as JSON, or an image as multipart/form-data (`chatId`, `image`, an
+    optional `text` caption, `clientId`). The image must really be a JPEG, PNG, GIF or WebP of at
+    most 5 MB and 40 megapixels; it is stored without its metadata, fitted to 1600x1600, with a
+    320 px thumbnail. A repeated clientId returns the stored message with 200."""
+    kind = _content_type(request)
+    if kind == "application/json":
+        message, created = await _send_text(request, me, chats)
+    elif kind == "multipart/form-data":
+        message, created = await _send_image(request, me, chats)
+    else:
+        raise HTTPException(415, "Send a text message as application/json, an image as multipart/form-data.")
     if not created:
         response.status_code = 200
     return MessageOut.of(message, seen=False)

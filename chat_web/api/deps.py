@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Cookie, Depends, Header, Request
 
 from chat_web import container
 from chat_web.domain import Unauthorized, User
@@ -32,6 +32,22 @@ async def current_user(
     return await auth.user_for_token(bearer_token(authorization))
 
 
+SESSION_COOKIE = "chat_session"  # the page's session (chat_web.state.session), a JWT like the Bearer token
+
+
+async def current_viewer(
+    auth: Annotated[AuthService, Depends(auth_service)],
+    authorization: Annotated[str | None, Header()] = None,
+    chat_session: Annotated[str | None, Cookie(include_in_schema=False)] = None,
+) -> User:
+    """For GETs a browser makes by itself (<img src>): the Bearer token, else the page's session
+    cookie. Only safe reads take the cookie (it is SameSite=Strict besides); every change still
+    needs the Bearer header, which another site's page cannot send."""
+    if authorization is None and chat_session:
+        return await auth.user_for_token(chat_session)
+    return await auth.user_for_token(bearer_token(authorization))
+
+
 def client_address(request: Request) -> str | None:
     """The caller's address, for the per-address limits.
 
@@ -50,4 +66,5 @@ def client_address(request: Request) -> str | None:
 Auth = Annotated[AuthService, Depends(auth_service)]
 ClientAddress = Annotated[str | None, Depends(client_address)]
 CurrentUser = Annotated[User, Depends(current_user)]
+CurrentViewer = Annotated[User, Depends(current_viewer)]
 Chats = Annotated[ChatService, Depends(chat_service)]

@@ -3,13 +3,54 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.constants import Dirs
+from reflex.vars.base import VarData
 
 from chat_web.components.chat_list import avatar
+from chat_web.config import get_settings
 from chat_web.domain.models import REACTIONS
 from chat_web.services.validation import TEXT_MAX
 from chat_web.state.chat import ChatState
 from chat_web.state.chat_edits import DELETED_TEXT
 from chat_web.state.rows import Chip, MsgRow
+
+# Where the API is, as the browser reaches it: Reflex's own backend URL (the page's origin in
+# production; the backend port in development). Image paths of the local store hang off it.
+API_ORIGIN = rx.Var(
+    _js_expr="getBackendURL(env.PING).origin",
+    _var_data=VarData(
+        imports={
+            f"$/{Dirs.STATE_PATH}": "getBackendURL",
+            "$/env.json": rx.ImportVar(tag="env", is_default=True),
+        }
+    ),
+).to(str)
+IMAGE_TYPES = "image/jpeg,image/png,image/gif,image/webp"
+
+
+def _address(url) -> rx.Var:
+    """An app path gets the API's origin; an absolute URL (Cloudinary) stays as it is."""
+    return rx.cond(url.startswith("/"), API_ORIGIN + url, url)
+
+
+def _picture(message: MsgRow) -> rx.Component:
+    # width/height from the stored size: the browser reserves the box before the file arrives.
+    return rx.el.a(
+        rx.el.img(
+            src=_address(message.thumb),
+            # As attributes (Reflex would make `width=` a CSS width): the browser takes the
+            # aspect ratio from them, and CSS still lets the picture shrink on a narrow screen.
+            custom_attrs={"width": message.thumb_w, "height": message.thumb_h},
+            alt="Image",
+            loading="lazy",
+            decoding="async",
+        ),
+        href=_address(message.image),
+        target="_blank",
+        rel="noopener",
+        class_name="msg-image",
+        title="Open full size",
+    )
 
 
 def _header() -> rx.Component:
@@ -97,10 +138,11 @@ def _bubble(message: MsgRow, meta: rx.Component) -> rx.Component:
                     custom_attrs={"data-reply-seq": message.reply_seq},
                 ),
             ),
+            rx.cond(message.image != "", _picture(message)),
             rx.cond(
                 message.deleted,
                 rx.text(DELETED_TEXT, class_name="msg-text msg-deleted", size="2"),
-                rx.text(message.text, class_name="msg-text", size="2"),
+                rx.cond(message.text != "", rx.text(message.text, class_name="msg-text", size="2")),
             ),
             rx.cond(
                 message.reactions.length() > 0,
@@ -256,6 +298,7 @@ def _messages() -> rx.Component:
         id="messages",
         class_name="messages",
         custom_attrs={
+            "data-api": API_ORIGIN,
             "data-chat": ChatState.open_id,
             "data-has-older": ChatState.has_older.to_string(),
             "data-newer-waiting": ChatState.newer_waiting.to_string(),
@@ -364,6 +407,15 @@ def _composer() -> rx.Component:
                 class_name="composer-input",
             ),
             rx.icon_button(
+                rx.icon("image-plus", size=18),
+                type="button",
+                id="attach",
+                size="3",
+                variant="soft",
+                aria_label="Attach an image",
+                title="Attach an image (or paste, or drop one here)",
+            ),
+            rx.icon_button(
                 rx.icon("send-horizontal", size=18),
                 type="submit",
                 id="send",
@@ -395,6 +447,21 @@ def _hidden_triggers() -> rx.Component:
         rx.el.button(id="attn-on", on_click=ChatState.set_attentive(True), hidden=True, type="button"),
         rx.el.button(id="attn-off", on_click=ChatState.set_attentive(False), hidden=True, type="button"),
         rx.el.button(id="jump-latest", on_click=ChatState.jump_to_latest, hidden=True, type="button"),
+        # What the attach button opens (outside the composer's form: its file is not form data).
+        rx.el.input(
+            type="file",
+            id="image-input",
+            accept=IMAGE_TYPES,
+            hidden=True,
+            custom_attrs={"data-max-bytes": str(get_settings().max_image_bytes)},
+        ),
+        # An upload the API refused: chat.js leaves the reason in window.chatImageError first.
+        rx.el.button(
+            id="image-not-sent",
+            on_click=ChatState.image_not_sent(rx.Var("String(window.chatImageError ?? '')").to(str)),
+            hidden=True,
+            type="button",
+        ),
     )
 
 

@@ -9,8 +9,10 @@ from chat_web.domain.errors import (
     NotFound,
     RateLimited,
     ServiceUnavailable,
+    TooLarge,
     Unauthorized,
 )
+from chat_web.domain.media import MediaRecord, ProcessedImage
 from chat_web.domain.models import (
     Chat,
     ChatView,
@@ -24,6 +26,7 @@ from chat_web.domain.models import (
     direct_key,
     preview_of,
     quote_of,
+    thumbnail_url,
     toggled,
 )
 
@@ -39,15 +42,19 @@ __all__ = [
     "preview_of",
     "toggled",
     "quote_of",
+    "thumbnail_url",
     "ChatError",
     "Conflict",
     "Forbidden",
     "InvalidOtp",
     "MailMessage",
+    "MediaRecord",
+    "ProcessedImage",
     "NotFound",
     "OtpRecord",
     "RateLimited",
     "ServiceUnavailable",
+    "TooLarge",
     "Unauthorized",
     "User",
 ]

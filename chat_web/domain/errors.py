@@ -35,6 +35,12 @@ class Conflict(ChatError):
     status_code = 409
 
 
+class TooLarge(ChatError):
+    """An upload over a size limit (bytes or pixels)."""
+
+    status_code = 413
+
+
 class RateLimited(ChatError):
     status_code = 429
 

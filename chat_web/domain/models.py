@@ -46,10 +46,26 @@ class MailMessage:
 
 @dataclass(frozen=True, slots=True)
 class Image:
-    url: str
+    url: str  # the full-size image: an app path (/api/v1/media/<id>) or a Cloudinary URL
     public_id: str
-    width: int
+    width: int  # of the full-size image, so a page can size it before it loads
     height: int
+
+
+THUMB_EDGE = 320  # a thumbnail fits THUMB_EDGE x THUMB_EDGE
+_CLOUDINARY_UPLOAD = "/image/upload/"
+
+
+def thumbnail_url(image: Image) -> str:
+    """Where the image's thumbnail is, derived from where the image is (nothing else is stored).
+
+    A Cloudinary delivery URL gets a resize transformation; the app's own media path has
+    its thumbnail one segment below.
+    """
+    if _CLOUDINARY_UPLOAD in image.url:
+        head, _, tail = image.url.partition(_CLOUDINARY_UPLOAD)
+        return f"{head}{_CLOUDINARY_UPLOAD}c_limit,w_{THUMB_EDGE},h_{THUMB_EDGE}/{tail}"
+    return f"{image.url}/thumb"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from chat_web.domain.models import Image, Message
+from chat_web.domain.models import Image, Message, thumbnail_url
 
 
 def iso(at: datetime | None) -> str | None:
@@ -19,7 +19,13 @@ def iso(at: datetime | None) -> str | None:
 def image_json(image: Image | None) -> dict[str, Any] | None:
     if image is None:
         return None
-    return {"url": image.url, "publicId": image.public_id, "width": image.width, "height": image.height}
+    return {
+        "url": image.url,
+        "thumbUrl": thumbnail_url(image),
+        "publicId": image.public_id,
+        "width": image.width,
+        "height": image.height,
+    }
 
 
 def message_json(message: Message, seen: bool = False) -> dict[str, Any]:

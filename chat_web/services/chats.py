@@ -23,6 +23,7 @@ from chat_web.domain import (
     Message,
     NewMessage,
     NotFound,
+    ServiceUnavailable,
     User,
     quote_of,
 )
@@ -40,12 +41,14 @@ from chat_web.domain.models import REACTIONS
 from chat_web.ports import ChatRepo, Clock, FanOut, MessageRepo, RateLimiter, UserRepo
 from chat_web.services.cursor import decode_cursor, encode_cursor
 from chat_web.services.limits import AbuseLimits, Check, LimitGate
+from chat_web.services.media import ImageUpload, MediaService
 from chat_web.services.mentions import mentioned_ids
 from chat_web.services.validation import (
     GROUP_MAX,
     GROUP_MIN,
     OFFSET_MAX,
     PAGE_MAX,
+    clean_caption,
     clean_client_id,
     clean_id,
     clean_limit,
@@ -122,6 +125,7 @@ class ChatService:
         *,
         limiter: RateLimiter | None = None,
         limits: AbuseLimits | None = None,
+        media: MediaService | None = None,
     ):
         self._users = users
         self._chats = chats
@@ -131,6 +135,7 @@ class ChatService:
         # Without limits (unit tests of other rules) nothing is limited.
         self._gate = LimitGate(limiter) if limiter is not None and limits is not None else None
         self.limits = limits
+        self.media = media
 
     # --- checks ---------------------------------------------------------------------------------
 
@@ -322,10 +327,7 @@ class ChatService:
         if original is not None and message.reply_to == original.seq:
             message = replace(message, quote=quote_of(original))
         if created:
-            if member.last_read_seq < message.seq - 1:
-                # Answering implies reading what came before: that may complete "seen".
-                await self._stamp_seen(chat.id, me.id, member.last_read_seq)
-            await self._publish(chat.member_ids, message_new(message))
+            await self._announce(chat, member, me, message)
         return message, created
 
     async def _my_message(self, chat: Chat, me: User, message_id: object) -> Message:
@@ -358,7 +360,8 @@ class ChatService:
 
     async def delete_message(self, me: User, chat_id: object, message_id: object) -> Message:
         """Delete my own message for everyone: a tombstone stays in its place (seq order
-        holds) without its text or image, and every member sees it live."""
+        holds) without its text or image (the image leaves the media store too), and every
+        member sees it live."""
         chat, _ = await self._check_member(chat_id, me)
         message = await self._my_message(chat, me, message_id)
         if message.deleted:
@@ -366,6 +369,8 @@ class ChatService:
         gone = await self._messages.delete(chat.id, message.id, self._clock.now())
         if gone is None:
             raise NotFound("No such message in this conversation.")
+        if message.image is not None and self.media is not None:
+            await self.media.discard(message.image)  # the tombstone first: no message shows it now
         await self._publish(chat.member_ids, message_deleted(gone))
         return gone
 
@@ -410,6 +415,53 @@ class ChatService:
             return ()
         people = await self._users.get_many(chat.member_ids)
         return mentioned_ids(text, [(u.id, u.name) for u in people], me.id)
+
+    async def send_image(
+        self,
+        me: User,
+        chat_id: object,
+        upload: ImageUpload | bytes,
+        caption: object = None,
+        client_id: object = None,
+    ) -> tuple[Message, bool]:
+        """Check, clean and store an image, then send it with an optional caption.
+
+        Every check (caption, rate, membership, the image itself) comes before anything is
+        stored. A repeated client_id returns the stored message; the copy just stored for it
+        is deleted again, as is the image of a send that fails after storing it.
+        """
+        if self.media is None:
+            raise ServiceUnavailable("Images are not set up on this server.")
+        text = clean_caption(caption)
+        cid = clean_client_id(client_id)
+        if isinstance(upload, bytes):
+            upload = ImageUpload.of(upload)
+        if upload.size is not None:
+            self.media.check_size(upload.size)
+        await self._check_sending_rate(me)
+        chat, member = await self._check_member(chat_id, me)
+        image = await self.media.save(chat.id, await self.media.prepare(upload))
+        try:
+            message, created = await self._messages.append(
+                NewMessage(
+                    chat_id=chat.id, sender_id=me.id, kind="image", text=text, image=image, client_id=cid
+                )
+            )
+        except BaseException:
+            await self.media.discard(image)
+            raise
+        if created:
+            await self._announce(chat, member, me, message)
+        else:
+            await self.media.discard(image)
+        return message, created
+
+    async def _announce(self, chat: Chat, member: Member, me: User, message: Message) -> None:
+        """A new message is stored: the sender has read what came before it; tell the members."""
+        if member.last_read_seq < message.seq - 1:
+            # Answering implies reading what came before: that may complete "seen".
+            await self._stamp_seen(chat.id, me.id, member.last_read_seq)
+        await self._publish(chat.member_ids, message_new(message))
 
     async def history(
         self,

@@ -103,6 +103,13 @@ def clean_text(raw: object) -> str:
     return text
 
 
+def clean_caption(raw: object) -> str:
+    """An image's caption: optional, else like a message text (at most 4,000 characters)."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return ""
+    return clean_text(raw)
+
+
 def clean_title(raw: object) -> str:
     if not isinstance(raw, str) or not raw.strip():
         raise BadInput("The group needs a title.")

@@ -37,6 +37,7 @@ WINDOW_MAX = 50  # ... once it holds more than this
 JUMP_PAGES = 40  # a quote's click pages back at most this many pages to its message
 WINDOW_HARD = 150  # scrolled up: past this, newer messages wait behind "jump to latest"
 TYPING_EVERY = 1.5  # the browser asks at most every 2 s; the server drops anything faster
+IMAGE_REASON_MAX = 200
 RECHECK_SECONDS = 60.0  # how long a tab's checked session is trusted before storage is asked again
 
 
@@ -646,6 +647,15 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
             else p
             for p in self.pending
         ]
+
+    @rx.event
+    def image_not_sent(self, reason: str):
+        """The page's upload (assets/chat.js posts images to the API) was refused: say why.
+
+        The reason is the API's own `detail`, shown as text; nothing else happens here."""
+        if isinstance(reason, str) and reason.strip():
+            return rx.toast.error(reason.strip()[:IMAGE_REASON_MAX], duration=6000)
+        return None
 
     # ============================================================================ typing
 

@@ -19,7 +19,18 @@ DELETED_TEXT = "Message deleted"
 def changed_row(row: MsgRow, message: Message, me: str, names: dict[str, str]) -> MsgRow:
     """The row of a stored message after its edit, deletion or a reaction."""
     if message.deleted:
-        return dataclasses.replace(row, text="", deleted=True, edited=False, mentions_me=False, reactions=[])
+        return dataclasses.replace(
+            row,
+            text="",
+            deleted=True,
+            edited=False,
+            mentions_me=False,
+            reactions=[],
+            image="",
+            thumb="",
+            thumb_w=0,
+            thumb_h=0,
+        )
     return dataclasses.replace(
         row, text=message.text, edited=message.edited_at is not None, reactions=chips(message, me, names)
     )

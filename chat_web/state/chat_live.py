@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime
 
 from chat_web import container
-from chat_web.domain import ChatError, Forbidden, Message, User, preview_of
+from chat_web.domain import ChatError, Forbidden, Image, Message, User, preview_of
 from chat_web.domain.events import (
     CHAT_CHANGED,
     CHAT_READ,
@@ -242,7 +242,7 @@ def _message_from(data: dict) -> Message:
         sender_id=str(data.get("senderId", "")),
         kind=data.get("kind", "text"),
         text=str(data.get("text", "")),
-        image=None,
+        image=_image_from(data.get("image")),
         client_id=data.get("clientId"),
         mention_ids=tuple(str(i) for i in data.get("mentions") or ()),
         edited_at=datetime.fromisoformat(data["editedAt"]) if data.get("editedAt") else None,
@@ -253,4 +253,15 @@ def _message_from(data: dict) -> Message:
             for r in data.get("reactions") or ()
         ),
         created_at=datetime.fromisoformat(data["createdAt"]) if data.get("createdAt") else datetime.now(UTC),
+    )
+
+
+def _image_from(data: object) -> Image | None:
+    if not isinstance(data, dict) or not data.get("url"):
+        return None
+    return Image(
+        url=str(data["url"]),
+        public_id=str(data.get("publicId", "")),
+        width=int(data.get("width") or 0),
+        height=int(data.get("height") or 0),
     )

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from chat_web.domain import Message
-from chat_web.domain.models import IMAGE_PREVIEW
+from chat_web.domain import Message, thumbnail_url
+from chat_web.domain.models import IMAGE_PREVIEW, THUMB_EDGE
 
 UNREAD_CAP = 99
 
@@ -60,6 +60,10 @@ class MsgRow:
     reply_text: str = ""  # its first line, "📷 Image" or "Message deleted"
     new_day: bool = True  # the first message of its day on screen: a separator above
     new_run: bool = True  # the first of a run of one sender's messages: their name above
+    image: str = ""  # an image message: the full size (an app path or an absolute URL)
+    thumb: str = ""  # its thumbnail
+    thumb_w: int = 0  # the thumbnail's size from the stored width and height: the page
+    thumb_h: int = 0  # reserves the space before it loads, so nothing jumps
 
 
 @dataclasses.dataclass
@@ -123,9 +127,22 @@ def last_seen_label(at: datetime | None, now: datetime, tz: ZoneInfo) -> str:
     return f"last seen {prefix} at {clock_time(at, tz)}"
 
 
+def thumb_size(width: int, height: int, edge: int = THUMB_EDGE) -> tuple[int, int]:
+    """The thumbnail's size: the image fitted into edge x edge, never enlarged."""
+    if width <= 0 or height <= 0:
+        return edge, edge
+    scale = min(1.0, edge / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def message_row(
     message: Message, me: str, names: dict[str, str], tz: ZoneInfo, now: datetime, group: bool
 ) -> MsgRow:
+    image = message.image
+    pictured = {}
+    if image is not None:
+        thumb_w, thumb_h = thumb_size(image.width, image.height)
+        pictured = dict(image=image.url, thumb=thumbnail_url(image), thumb_w=thumb_w, thumb_h=thumb_h)
     return MsgRow(
         key=message.client_id or message.id,
         seq=message.seq,
@@ -141,6 +158,7 @@ def message_row(
         mentions_me=me in message.mention_ids,
         reactions=chips(message, me, names),
         **quote_fields(message, me, names),
+        **pictured,
     )
 
 

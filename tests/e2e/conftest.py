@@ -235,7 +235,8 @@ def pages():
 def open_as(pages, browser, person: Person, path: str = "/chat", **options):
     page = person.page(browser, path, **options)
     pages.append(page)
-    expect(page.locator("#profile-link")).to_have_text(person.name)
+    # The first visit of a route in development mode waits for its on-demand build.
+    expect(page.locator("#profile-link")).to_have_text(person.name, timeout=30_000)
     return page
 
 

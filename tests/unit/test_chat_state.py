@@ -18,6 +18,7 @@ from chat_web import container
 from chat_web.adapters.auth.memory import InMemoryOtpStore, InMemoryRateLimiter
 from chat_web.adapters.fanout.inprocess import InProcessFanOut
 from chat_web.adapters.mail.memory import RecordingMailQueue
+from chat_web.adapters.media.memory import InMemoryMediaStore
 from chat_web.adapters.presence.memory import InMemoryPresence
 from chat_web.adapters.storage.memory import InMemoryStore
 from chat_web.config import Settings
@@ -26,12 +27,14 @@ from chat_web.domain.events import chat_read, message_new, user_typing
 from chat_web.services.auth import AuthService
 from chat_web.services.chats import ChatService
 from chat_web.services.live import LiveHub
+from chat_web.services.media import MediaService
 from chat_web.services.presence import PresenceService
 from chat_web.services.stream import EventStreams
 from chat_web.services.sync import SyncService
 from chat_web.services.tokens import TokenService
 from chat_web.state import chat as chat_module
 from chat_web.state.chat import WINDOW_HARD, WINDOW_MAX, ChatState
+from tests.support import images
 
 
 class World:
@@ -49,7 +52,10 @@ class World:
             clock,
             b"k" * 32,
         )
-        self.chats = ChatService(self.store.users, self.store.chats, self.store.messages, self.fanout, clock)
+        media = MediaService(InMemoryMediaStore(), self.store.chats)
+        self.chats = ChatService(
+            self.store.users, self.store.chats, self.store.messages, self.fanout, clock, media=media
+        )
         presence = PresenceService(InMemoryPresence(), self.store.chats, self.fanout, clock)
         self.live = LiveHub(self.fanout, presence, clock, sweep_every=3600)
         streams = EventStreams(self.fanout, self.live, auth)
@@ -65,6 +71,7 @@ class World:
             self.live,
             streams,
             sync,
+            media,
         )
 
     async def user(self, name):
@@ -571,3 +578,30 @@ async def test_a_reply_shows_its_quote_and_a_click_pages_back_to_the_original(wo
     gone = await world.chats.delete_message(ann, chat.id, first.id)
     await state._apply_events([message_deleted(gone)])
     assert state.recent[-1].reply_text == "Message deleted"
+
+
+async def test_an_image_arrives_live_with_a_thumbnail_sized_before_it_loads(world):
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    state = world.tab(ann, f"/chat/{chat.id}")
+    await open_page(state)
+    sent, _ = await world.chats.send_image(bob, chat.id, images.encoded("JPEG", (1600, 1000)), "look", "i1")
+    await state._apply_events([message_new(sent)])  # through the wire JSON, as the hub delivers it
+    (row,) = screen(state)
+    assert row.text == "look"
+    assert row.image == sent.image.url and row.thumb == sent.image.url + "/thumb"
+    assert (row.thumb_w, row.thumb_h) == (320, 200)
+    assert state.rows[0].preview == "📷 Image"
+    # Reopened from storage, the row is the same.
+    await open_page(state, "/chat")
+    await open_page(state, f"/chat/{chat.id}")
+    assert screen(state)[0] == row
+
+
+async def test_a_refused_upload_becomes_a_toast_and_nothing_else(world):
+    ann = await world.user("ann")
+    state = world.tab(ann)
+    toast = ChatState.image_not_sent.fn(state, "That file is not an image")
+    assert "That file is not an image" in str(toast)
+    assert ChatState.image_not_sent.fn(state, "") is None
+    assert ChatState.image_not_sent.fn(state, None) is None

@@ -1,0 +1,1 @@
+"""Media stores: local disk (default) and Cloudinary."""

@@ -1,0 +1,82 @@
+"""LocalMediaStore: image files under MEDIA_DIR, served by the app itself (chat_web/api/media.py).
+
+Each image gets a random 32-character id (192 bits): its folder, and the only part of its
+URL. Next to the two files sits our record of them (the chat they belong to, their type),
+so nothing the uploader chose (a name, a declared type) is ever read back, and serving
+needs no database column. Writes go to a scratch folder first and are renamed into place:
+a reader never sees half an image.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import secrets
+import shutil
+from pathlib import Path
+
+from chat_web.domain import Image, MediaRecord, ProcessedImage
+
+ID_PATTERN = r"^[A-Za-z0-9_-]{32}$"
+_ID_RE = re.compile(ID_PATTERN)
+_RECORD = "record.json"
+
+
+def new_media_id() -> str:
+    return secrets.token_urlsafe(24)  # 24 random bytes: 32 URL-safe characters
+
+
+class LocalMediaStore:
+    backend = "local"
+
+    def __init__(self, root: Path, url_prefix: str):
+        self.root = root
+        self.url_prefix = url_prefix.rstrip("/")  # e.g. /api/v1/media
+
+    def _folder(self, public_id: str) -> Path | None:
+        # The id's own shape is the traversal guard: no dots, no slashes, nothing but the alphabet.
+        if not isinstance(public_id, str) or not _ID_RE.match(public_id):
+            return None
+        return self.root / public_id[:2] / public_id
+
+    async def save(self, chat_id: str, image: ProcessedImage) -> Image:
+        public_id = new_media_id()
+        await asyncio.to_thread(self._write, public_id, chat_id, image)
+        return Image(f"{self.url_prefix}/{public_id}", public_id, image.width, image.height)
+
+    def _write(self, public_id: str, chat_id: str, image: ProcessedImage) -> None:
+        folder = self._folder(public_id)
+        scratch = self.root / ".incoming" / public_id
+        scratch.mkdir(parents=True)
+        try:
+            (scratch / f"image.{image.extension}").write_bytes(image.data)
+            (scratch / f"thumb.{image.extension}").write_bytes(image.thumb)
+            record = {"chatId": chat_id, "contentType": image.content_type, "extension": image.extension}
+            (scratch / _RECORD).write_text(json.dumps(record))
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            scratch.rename(folder)
+        except BaseException:
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise
+
+    async def delete(self, public_id: str) -> None:
+        folder = self._folder(public_id)
+        if folder is not None:
+            await asyncio.to_thread(shutil.rmtree, folder, True)
+
+    async def record(self, public_id: str, thumb: bool = False) -> MediaRecord | None:
+        folder = self._folder(public_id)
+        if folder is None:
+            return None
+        return await asyncio.to_thread(self._read, public_id, folder, thumb)
+
+    @staticmethod
+    def _read(public_id: str, folder: Path, thumb: bool) -> MediaRecord | None:
+        try:
+            record = json.loads((folder / _RECORD).read_text())
+            path = folder / f"{'thumb' if thumb else 'image'}.{record['extension']}"
+            size = path.stat().st_size
+        except (OSError, ValueError, KeyError):
+            return None
+        return MediaRecord(public_id, record["chatId"], record["contentType"], str(path), size)
