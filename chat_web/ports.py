@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from chat_web.domain import Chat, ChatView, MailMessage, Member, Message, NewMessage, OtpRecord, User
+from chat_web.domain.search import SearchHit
 
 ChatKey = tuple[datetime, str]  # (updated_at, chat id): where a page of my chats ends
 
@@ -88,6 +89,15 @@ class MessageRepo(Protocol):
 
     async def mark_seen(self, chat_id: str, after_seq: int, up_to_seq: int, at: datetime) -> None:
         """Stamp seen_at on the messages after_seq < seq <= up_to_seq that have none yet."""
+
+    async def search(
+        self, user_id: str, terms: Sequence[str], limit: int, before: str | None = None
+    ) -> list[SearchHit]:
+        """Up to `limit` messages of the chats `user_id` is a member of (never another chat's)
+        whose text holds every one of `terms` (lower-case words, see domain.search) as a whole
+        word in any case; deleted ones never. Newest first, in the backend's own index order;
+        `before` is the `key` of the last hit of the previous page: continue after it, with no
+        gaps or repeats. A `before` this backend did not make raises BadInput."""
 
 
 class Store(Protocol):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import and_, bindparam, case, event, func, insert, or_, update
+from sqlalchemy import Integer, and_, bindparam, case, column, event, func, insert, or_, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -30,8 +30,10 @@ from chat_web.adapters.storage.sql_schema import (
     to_member,
     to_message,
     to_user,
+    utc,
 )
 from chat_web.domain import (
+    BadInput,
     Chat,
     ChatView,
     Member,
@@ -43,6 +45,7 @@ from chat_web.domain import (
     direct_key,
     preview_of,
 )
+from chat_web.domain.search import SearchHit
 from chat_web.ports import ChatKey
 
 log = logging.getLogger(__name__)
@@ -193,6 +196,18 @@ class SqlStore:
         await self.db.close()
 
 
+async def _member_ids(session: AsyncSession, chat_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    rows = await session.exec(
+        select(MemberRow.chat_id, MemberRow.user_id)
+        .where(col(MemberRow.chat_id).in_(chat_ids))
+        .order_by(MemberRow.joined_at, MemberRow.user_id)
+    )
+    found: dict[str, list[str]] = defaultdict(list)
+    for chat_id, user_id in rows:
+        found[chat_id].append(user_id)
+    return {chat_id: tuple(found[chat_id]) for chat_id in chat_ids}
+
+
 @_outages
 class SqlUserRepo:
     def __init__(self, db: SqlDatabase):
@@ -276,15 +291,7 @@ class SqlChatRepo:
         self._db = db
 
     async def _member_ids(self, session: AsyncSession, chat_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
-        rows = await session.exec(
-            select(MemberRow.chat_id, MemberRow.user_id)
-            .where(col(MemberRow.chat_id).in_(chat_ids))
-            .order_by(MemberRow.joined_at, MemberRow.user_id)
-        )
-        found: dict[str, list[str]] = defaultdict(list)
-        for chat_id, user_id in rows:
-            found[chat_id].append(user_id)
-        return {chat_id: tuple(found[chat_id]) for chat_id in chat_ids}
+        return await _member_ids(session, chat_ids)
 
     async def get(self, chat_id: str) -> Chat | None:
         async with self._db.reads() as session:
@@ -528,3 +535,93 @@ class SqlMessageRepo:
         )
         async with self._db.reads() as session:
             return [to_message(row) for row in await session.exec(query)]
+
+    async def search(
+        self, user_id: str, terms: Sequence[str], limit: int, before: str | None = None
+    ) -> list[SearchHit]:
+        if not terms:
+            return []
+        if self._db.backend == "sqlite":
+            statement, params = _sqlite_search(terms, before)
+        else:
+            statement, params = _postgres_search(terms, before)
+        async with self._db.reads() as session:
+            rows = (await session.exec(statement, params={**params, "user": user_id, "limit": limit})).all()
+            chat_ids = list(dict.fromkeys(row.chat_id for row in rows))
+            chats = {
+                c.id: c for c in (await session.exec(select(ChatRow).where(col(ChatRow.id).in_(chat_ids))))
+            }
+            members = await _member_ids(session, chat_ids)
+        hits = []
+        for row in rows:
+            message = to_message(MessageRow(**{c.name: getattr(row, c.name) for c in _MESSAGE_COLUMNS}))
+            chat = to_chat(chats[row.chat_id], members[row.chat_id])
+            hits.append(SearchHit(message, chat, _key_of(self._db.backend, row)))
+        return hits
+
+
+# --- search: each backend's own full-text engine (migration 0004) ----------------------------
+
+_MESSAGE_COLUMNS = list(MessageRow.__table__.c)
+_SELECT_MESSAGE = ", ".join(f"m.{c.name}" for c in _MESSAGE_COLUMNS)
+_BAD_CURSOR = "cursor is not valid; pass nextCursor back as it was given."
+_MY_CHATS = "m.chat_id IN (SELECT chat_id FROM members WHERE user_id = :user)"
+
+# FTS5 hands out matches in rowid order, which is the order messages were stored: reading
+# it backwards gives newest first, and the scan stops as soon as `limit` of them are in my
+# chats (no sort of every match of a common word).
+_SQLITE_SEARCH = f"""
+SELECT {_SELECT_MESSAGE}, f.rowid AS search_key
+FROM messages_fts AS f JOIN messages AS m ON m.rowid = f.rowid
+WHERE messages_fts MATCH :match AND f.rowid < :before AND NOT m.deleted AND {_MY_CHATS}
+ORDER BY f.rowid DESC
+LIMIT :limit
+"""
+
+_POSTGRES_SEARCH = f"""
+SELECT {_SELECT_MESSAGE}
+FROM messages AS m
+WHERE m.search_vector @@ to_tsquery('simple'::regconfig, :match) AND NOT m.deleted AND {_MY_CHATS}
+  {{after}}
+ORDER BY m.created_at DESC, m.id DESC
+LIMIT :limit
+"""
+
+
+def _columns(statement: str, *extra):
+    return text(statement).columns(*_MESSAGE_COLUMNS, *extra)
+
+
+def _sqlite_search(terms: Sequence[str], before: str | None):
+    # Each word quoted: a string to FTS5, never an operator (OR, NOT, NEAR, *, -, :).
+    match = " ".join(f'"{term}"' for term in terms)
+    if before is None:
+        start = 2**63 - 1
+    elif before.isascii() and before.isdigit() and len(before) <= 18:
+        start = int(before)
+    else:
+        raise BadInput(_BAD_CURSOR)
+    return _columns(_SQLITE_SEARCH, column("search_key", Integer)), {"match": match, "before": start}
+
+
+def _postgres_search(terms: Sequence[str], before: str | None):
+    # Words are letters and digits only (domain.search), so none is tsquery syntax.
+    params: dict = {"match": " & ".join(terms)}
+    after = ""
+    if before is not None:
+        at, _, message_id = before.partition("~")
+        try:
+            params["at"] = datetime.fromisoformat(at)
+        except ValueError:
+            raise BadInput(_BAD_CURSOR) from None
+        if params["at"].tzinfo is None or not message_id or len(message_id) > 32:
+            raise BadInput(_BAD_CURSOR)
+        params["id"] = message_id
+        after = "AND (m.created_at, m.id) < (:at, :id)"
+    return _columns(_POSTGRES_SEARCH.replace("{after}", after)), params
+
+
+def _key_of(backend: str, row) -> str:
+    if backend == "sqlite":
+        return str(row.search_key)
+    return f"{utc(row.created_at).isoformat()}~{row.id}"

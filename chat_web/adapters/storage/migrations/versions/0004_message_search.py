@@ -1,0 +1,77 @@
+"""Full-text search over message texts, each backend with its own engine.
+
+SQLite: an FTS5 table over messages.text (external content: the text is stored once, in
+messages), kept in step by triggers. PostgreSQL: a stored tsvector column and a GIN index.
+Both tokenize the way chat_web.domain.search does: runs of letters and digits, any case,
+no stemming, no stop words. Messages already stored are indexed by the upgrade itself.
+
+SQLite caveat: the FTS table follows messages by rowid. VACUUM, or a batch migration that
+copies the messages table, may renumber rowids: afterwards run
+`INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')` (and recreate the triggers).
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-26
+"""
+
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+# Anything but letters and digits separates words, as in chat_web.domain.search.
+PG_SEARCH_VECTOR = "to_tsvector('simple'::regconfig, regexp_replace(text, '[^[:alnum:]]+', ' ', 'g'))"
+
+_SQLITE_UP = [
+    """CREATE VIRTUAL TABLE messages_fts USING fts5(
+        text, content='messages', content_rowid='rowid',
+        tokenize='unicode61 remove_diacritics 0 separators _')""",
+    """CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts(rowid, text) VALUES (new.rowid, new.text);
+    END""",
+    """CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    END""",
+    # Only a change of the text touches the index (not seen_at stamps or flags).
+    """CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+        INSERT INTO messages_fts(rowid, text) VALUES (new.rowid, new.text);
+    END""",
+    "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')",
+]
+
+_SQLITE_DOWN = [
+    "DROP TRIGGER IF EXISTS messages_fts_update",
+    "DROP TRIGGER IF EXISTS messages_fts_delete",
+    "DROP TRIGGER IF EXISTS messages_fts_insert",
+    "DROP TABLE IF EXISTS messages_fts",
+]
+
+_POSTGRES_UP = [
+    # A generated column: every insert and text change keeps it in step, and adding it
+    # computes it for the messages already there.
+    f"ALTER TABLE messages ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ({PG_SEARCH_VECTOR}) STORED",
+    "CREATE INDEX ix_messages_search ON messages USING gin (search_vector)",
+]
+
+_POSTGRES_DOWN = [
+    "DROP INDEX IF EXISTS ix_messages_search",
+    "ALTER TABLE messages DROP COLUMN IF EXISTS search_vector",
+]
+
+
+def _run(statements: list[str]) -> None:
+    for statement in statements:
+        op.execute(statement)
+
+
+def upgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    _run(_SQLITE_UP if dialect == "sqlite" else _POSTGRES_UP)
+
+
+def downgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    _run(_SQLITE_DOWN if dialect == "sqlite" else _POSTGRES_DOWN)
