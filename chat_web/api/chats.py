@@ -16,6 +16,7 @@ from chat_web.api.chat_schemas import (
     NewChatIn,
     ReadIn,
     ReadOut,
+    SearchOut,
     SendIn,
     UserBrief,
     UsersOut,
@@ -23,7 +24,7 @@ from chat_web.api.chat_schemas import (
 from chat_web.api.deps import Chats, CurrentUser
 from chat_web.api.schemas import ErrorOut
 from chat_web.services.chats import ChatService
-from chat_web.services.cursor import CURSOR_MAX
+from chat_web.services.cursor import CURSOR_MAX, SEARCH_CURSOR_MAX
 from chat_web.services.validation import (
     ID_MAX,
     ID_PATTERN,
@@ -31,6 +32,7 @@ from chat_web.services.validation import (
     PAGE_DEFAULT,
     PAGE_MAX,
     QUERY_MAX,
+    SEARCH_QUERY_MAX,
     SEQ_MAX,
 )
 
@@ -111,6 +113,28 @@ async def send_message(body: SendIn, response: Response, me: CurrentUser, chats:
     if not created:
         response.status_code = 200
     return MessageOut.of(message, seen=False)
+
+
+@router.get("/messages/search", response_model=SearchOut, responses=_errors)
+async def search_messages(
+    me: CurrentUser,
+    chats: Chats,
+    q: Annotated[
+        str,
+        Query(
+            description=f"Words to find (1-{SEARCH_QUERY_MAX} characters after trimming): every one "
+            "must appear in the message as a whole word, in any case. Punctuation separates "
+            "words and is never an operator."
+        ),
+    ],
+    limit: Limit = PAGE_DEFAULT,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=SEARCH_CURSOR_MAX, description="Next page: the nextCursor of the previous one."),
+    ] = None,
+) -> SearchOut:
+    """Search the messages of my chats, newest first, with the matched words' offsets."""
+    return SearchOut.of(await chats.search_messages(me, q, limit, cursor))
 
 
 @router.get("/message/{chat_id}", response_model=HistoryOut, responses=_errors)
