@@ -18,7 +18,7 @@ from tests.support.postgres import temporary_database
 # Each backend's own full-text index (migration 0004) lives outside the models: the FTS5
 # table and its shadow tables on SQLite, a generated tsvector column and its GIN index on
 # PostgreSQL. test_upgrade_indexes_the_messages_already_stored checks them instead.
-SEARCH_OBJECTS = ("messages_fts", "search_vector", "ix_messages_search")
+SEARCH_OBJECTS = ("messages_fts", "search_vector", "ix_messages_search")  # prefixes
 
 
 def _not_search(_object, name, _type, _reflected, _compare_to) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Integer, and_, bindparam, case, column, event, func, insert, or_, text, update
+from sqlalchemy import Integer, String, and_, bindparam, case, column, event, func, insert, or_, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -547,6 +547,8 @@ class SqlMessageRepo:
             statement, params = _postgres_search(terms, before)
         async with self._db.reads() as session:
             rows = (await session.exec(statement, params={**params, "user": user_id, "limit": limit})).all()
+            if not rows:
+                return []
             chat_ids = list(dict.fromkeys(row.chat_id for row in rows))
             chats = {
                 c.id: c for c in (await session.exec(select(ChatRow).where(col(ChatRow.id).in_(chat_ids))))
@@ -605,7 +607,11 @@ def _sqlite_search(terms: Sequence[str], before: str | None):
 
 
 def _postgres_search(terms: Sequence[str], before: str | None):
-    # Words are letters and digits only (domain.search), so none is tsquery syntax.
+    # Words are letters and digits only (domain.search), so none is tsquery syntax. The
+    # words, the user and the limit go into the statement as quoted literals, not bound
+    # parameters: then the planner sees them every time and picks per query (a common word:
+    # read my chats newest first; a rare one: the GIN index), where the generic plan that a
+    # prepared statement falls back to after five runs picked one plan for every word.
     params: dict = {"match": " & ".join(terms)}
     after = ""
     if before is not None:
@@ -618,7 +624,9 @@ def _postgres_search(terms: Sequence[str], before: str | None):
             raise BadInput(_BAD_CURSOR)
         params["id"] = message_id
         after = "AND (m.created_at, m.id) < (:at, :id)"
-    return _columns(_POSTGRES_SEARCH.replace("{after}", after)), params
+    statement = _columns(_POSTGRES_SEARCH.replace("{after}", after))
+    literals = [bindparam(name, type_=String(), literal_execute=True) for name in ("match", "user")]
+    return statement.bindparams(*literals, bindparam("limit", type_=Integer(), literal_execute=True)), params
 
 
 def _key_of(backend: str, row) -> str:

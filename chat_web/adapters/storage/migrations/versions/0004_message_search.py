@@ -53,10 +53,16 @@ _POSTGRES_UP = [
     # A generated column: every insert and text change keeps it in step, and adding it
     # computes it for the messages already there.
     f"ALTER TABLE messages ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ({PG_SEARCH_VECTOR}) STORED",
-    "CREATE INDEX ix_messages_search ON messages USING gin (search_vector)",
+    # fastupdate off: a new message goes straight into the index instead of a pending list
+    # that every search would have to read through until the next vacuum.
+    "CREATE INDEX ix_messages_search ON messages USING gin (search_vector) WITH (fastupdate = off)",
+    # Newest first within one chat: a common word is found by reading my chats backwards,
+    # a few rows each, instead of every match in the database.
+    "CREATE INDEX ix_messages_search_recent ON messages (chat_id, created_at DESC, id DESC)",
 ]
 
 _POSTGRES_DOWN = [
+    "DROP INDEX IF EXISTS ix_messages_search_recent",
     "DROP INDEX IF EXISTS ix_messages_search",
     "ALTER TABLE messages DROP COLUMN IF EXISTS search_vector",
 ]
