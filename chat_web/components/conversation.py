@@ -153,12 +153,14 @@ def _messages() -> rx.Component:
         rx.foreach(ChatState.older, _stored),
         rx.foreach(ChatState.recent, _stored),
         rx.foreach(ChatState.pending, _pending),
+        rx.cond(ChatState.newer_waiting, rx.center(rx.spinner(size="2"), class_name="newer-loader")),
         id="messages",
         class_name="messages",
         custom_attrs={
             "data-chat": ChatState.open_id,
             "data-has-older": ChatState.has_older.to_string(),
             "data-newer-waiting": ChatState.newer_waiting.to_string(),
+            "data-focus": ChatState.focus,
         },
     )
 
@@ -201,6 +203,7 @@ def _hidden_triggers() -> rx.Component:
         rx.el.button(id="attn-on", on_click=ChatState.set_attentive(True), hidden=True, type="button"),
         rx.el.button(id="attn-off", on_click=ChatState.set_attentive(False), hidden=True, type="button"),
         rx.el.button(id="jump-latest", on_click=ChatState.jump_to_latest, hidden=True, type="button"),
+        rx.el.button(id="load-newer", on_click=ChatState.load_newer, hidden=True, type="button"),
     )
 
 

@@ -33,6 +33,7 @@ MESSAGE_PAGE = 30
 WINDOW_KEEP = 30  # at the bottom, the live window is trimmed back to this many messages
 WINDOW_MAX = 50  # ... once it holds more than this
 WINDOW_HARD = 150  # scrolled up: past this, newer messages wait behind "jump to latest"
+AROUND = 15  # opened at a message (a search result): this many on each side of it
 TYPING_EVERY = 1.5  # the browser asks at most every 2 s; the server drops anything faster
 RECHECK_SECONDS = 60.0  # how long a tab's checked session is trusted before storage is asked again
 
@@ -64,6 +65,8 @@ class ChatState(LiveEvents, SessionState):
     pending: list[MsgRow] = []  # my sends not stored yet (or failed)
     has_older: bool = False
     newer_waiting: bool = False  # more messages below than the window holds
+    focus: str = ""  # "seq:nonce" of a message to scroll to and flash (a search result)
+    loading_newer: bool = False
     seen_upto: int = 0  # every other member has read up to here: two ticks
     loading_older: bool = False
     notice: str = ""
@@ -116,6 +119,13 @@ class ChatState(LiveEvents, SessionState):
                 break
             end = seq
         return end
+
+    def _last_loaded(self) -> int:
+        """The newest stored message of the window (my sends waiting in `pending` aside)."""
+        for window in (self.recent, self.older):
+            if window:
+                return window[-1].seq
+        return 0
 
     def _first_held(self) -> int:
         for window in (self.older, self.recent):
@@ -249,7 +259,8 @@ class ChatState(LiveEvents, SessionState):
     def _close_chat(self) -> None:
         self.open_id = self.open_title = self.open_initial = self.open_peer = self.open_subtitle = ""
         self.older, self.recent, self.pending = [], [], []
-        self.has_older = self.newer_waiting = False
+        self.has_older = self.newer_waiting = self.loading_newer = False
+        self.focus = ""
         self.seen_upto = 0
         self._names, self._cursors, self._group = {}, {}, False
 
@@ -266,6 +277,61 @@ class ChatState(LiveEvents, SessionState):
         self.has_older = page.has_more
         self._mark_row_read(chat_id, page.chat.last_seq)
         await self._refresh_presence()
+
+    async def _open_at(self, me: User, chat_id: str, seq: int) -> None:
+        """Open a chat at one message: a page around it, the rest paged in as the reader
+        scrolls (older above; newer below, until the live end). Nothing is marked read."""
+        self._close_chat()
+        self.notice = ""
+        chats = container.current().chats
+        before = await chats.history(me, chat_id, before_seq=seq + 1, limit=AROUND + 1)
+        after = await chats.history(me, chat_id, after_seq=seq, limit=AROUND)
+        self.open_id = chat_id
+        self._take_members(after)
+        self.recent = R.relabel(self._message_rows(before.plain_messages + after.plain_messages))
+        self.has_older = before.has_more
+        self.newer_waiting = after.has_more
+        self.focus = f"{seq}:{uuid.uuid4().hex[:8]}"
+        await self._refresh_presence()
+
+    @rx.event
+    async def open_at(self, chat_id: str, seq: int):
+        """A search result was picked: show its chat scrolled to that message."""
+        if not isinstance(chat_id, str) or not isinstance(seq, int) or isinstance(seq, bool):
+            return
+        try:
+            me = await self._require()
+            await self._open_at(me, chat_id, seq)
+        except Forbidden as exc:
+            self._close_chat()
+            return [error_toast(exc), rx.redirect("/chat")]
+        except ChatError as exc:
+            return error_toast(exc)
+        return rx.redirect(f"/chat/{chat_id}")
+
+    @rx.event
+    async def load_newer(self):
+        """Scrolled to the bottom of a window that stops short of the live end: the next page.
+        The window stays bounded: past WINDOW_HARD, what is furthest up is let go (and
+        scrolling up pages it back)."""
+        if not self.open_id or not self.newer_waiting or self.loading_newer:
+            return
+        self.loading_newer = True
+        try:
+            me = await self._require()
+            page = await container.current().chats.history(
+                me, self.open_id, after_seq=self._last_loaded(), limit=MESSAGE_PAGE
+            )
+        except ChatError as exc:
+            self.loading_newer = False
+            return error_toast(exc)
+        window = self.older + self.recent + self._message_rows(page.plain_messages)
+        if len(window) > WINDOW_HARD:
+            window = window[-WINDOW_HARD:]
+            self.has_older = True
+        self.older, self.recent = [], R.relabel(window)
+        self.newer_waiting = page.has_more
+        self.loading_newer = False
 
     def _take_members(self, page: HistoryPage) -> None:
         chat = page.chat
@@ -448,6 +514,15 @@ class ChatState(LiveEvents, SessionState):
         self._lasts[message.chat_id] = max(self._lasts.get(message.chat_id, 0), message.seq)
         self._mark_row_read(message.chat_id, message.seq)
         self._bump_row(message)
+        if self.newer_waiting:
+            # Sent from far up the history (say, opened at a search result): show the end,
+            # where the message now is.
+            failed = [p for p in self.pending if p.state == "failed"]
+            try:
+                await self._open(me, self.open_id)
+            except ChatError as exc:
+                return error_toast(exc)
+            self.pending = R.relabel(failed, self.recent[-1] if self.recent else None)
         return None
 
     def _settle(self, key: str, message: Message) -> None:

@@ -109,3 +109,15 @@ async def test_a_query_of_the_longest_length_is_fine(world):
     ann = await store.users.get_or_create("ann@example.com", "ann")
     page = await chats.search_messages(ann, " " + "x" * SEARCH_QUERY_MAX + " ")
     assert page.results == [] and page.next_cursor is None
+
+
+def test_a_snippet_is_cut_around_the_first_match_and_keeps_the_marks():
+    from chat_web.state.rows import SNIPPET_LENGTH, snippet
+
+    text = "x" * 300 + " the <b>Word</b>\nhere " + "y" * 300
+    pieces = snippet(text, highlight_ranges(text, ["word"]), "You: ")
+    assert pieces[0].text == "You: " and pieces[1].text == "…" and pieces[-1].text == "…"
+    assert [p.text for p in pieces if p.hit] == ["Word"]
+    body = "".join(p.text for p in pieces[2:-1])
+    assert len(body) == SNIPPET_LENGTH and "<b>" in body and "\n" not in body  # text, not markup
+    assert [p.text for p in snippet("short one", [])] == ["short one"]
