@@ -28,6 +28,7 @@
   let olderAnchor = null; // {fromBottom, at}: restore the view after older messages arrive
   let newerAnchor = null; // {key, top, at}: keep a line still while newer messages arrive
   let focusDone = ""; // the data-focus value already scrolled to
+  let listEl = null; // the #messages element seen last (a route change mounts a new one)
   let chatId = null;
   let lastKey = null;
 
@@ -167,6 +168,11 @@
     }
     let focused = false;
     let anchored = false;
+    if (el !== listEl) {
+      listEl = el; // a new element (say, /chat to /chat/<id>): nothing of the old one holds
+      chatId = null;
+      focusDone = "";
+    }
     if (el.dataset.chat !== chatId) {
       chatId = el.dataset.chat;
       olderAnchor = newerAnchor = null;

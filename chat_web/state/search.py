@@ -38,7 +38,7 @@ class MessageSearchState(SessionState):
         return me
 
     @rx.event
-    def set_mode(self, mode: str):
+    def set_mode(self, mode: str | list[str]):
         self.mode = "messages" if mode == "messages" else "people"
         self._clear()
 
