@@ -217,7 +217,8 @@ def conversation() -> rx.Component:
                     _messages(),
                     rx.button(
                         rx.icon("arrow-down", size=14),
-                        "New messages",
+                        # Opened far up the history (a search result): the way to the end.
+                        rx.cond(ChatState.newer_waiting, "Latest messages", "New messages"),
                         id="new-pill",
                         class_name="new-pill",
                         radius="full",
