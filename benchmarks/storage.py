@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import itertools
 import os
 import random
@@ -140,6 +141,32 @@ def _joined(searcher_chats, pairs, chat_ids, user_ids) -> list[dict]:
     ]
 
 
+def _search_migration():
+    return importlib.import_module("chat_web.adapters.storage.migrations.versions.0004_message_search")
+
+
+async def _pause_search_index(store) -> None:
+    """A bulk load: the search index is built once at the end, not row by row (as a restore
+    would). Searches are timed on the finished index, appends with its triggers back."""
+    async with store.db.engine.begin() as conn:
+        if store.backend == "sqlite":
+            for trigger in ("messages_fts_insert", "messages_fts_delete", "messages_fts_update"):
+                await conn.exec_driver_sql(f"DROP TRIGGER {trigger}")
+        else:
+            await conn.exec_driver_sql("DROP INDEX ix_messages_search")
+
+
+async def _build_search_index(store) -> None:
+    migration = _search_migration()
+    async with store.db.engine.begin() as conn:
+        if store.backend == "sqlite":
+            await conn.exec_driver_sql(migration.SQLITE_REBUILD)
+            for statement in migration.SQLITE_TRIGGERS:
+                await conn.exec_driver_sql(statement)
+        else:
+            await conn.exec_driver_sql(migration.PG_GIN_INDEX)
+
+
 async def load_sql(store, pairs, per_chat) -> tuple[list[str], list[str]]:
     from sqlalchemy import insert, text
 
@@ -163,6 +190,7 @@ async def load_sql(store, pairs, per_chat) -> tuple[list[str], list[str]]:
         )
     texts = Texts(sum(per_chat), searcher_chats, per_chat)
     progress = Progress(f"{store.backend}: messages", sum(per_chat))
+    await _pause_search_index(store)
     rows = []
 
     async def flush():
@@ -190,6 +218,7 @@ async def load_sql(store, pairs, per_chat) -> tuple[list[str], list[str]]:
                 await flush()
     if rows:
         await flush()
+    await _build_search_index(store)
     async with store.db.engine.connect() as conn:
         # Planner statistics, as a database that has been running would have them.
         await conn.execute(text("ANALYZE"))

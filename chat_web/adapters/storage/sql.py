@@ -568,15 +568,21 @@ class SqlMessageRepo:
             rows = (await session.exec(statement, params={**params, "user": user_id, "limit": limit})).all()
             if not rows:
                 return []
-            chat_ids = list(dict.fromkeys(row.chat_id for row in rows))
-            chats = {
-                c.id: c for c in (await session.exec(select(ChatRow).where(col(ChatRow.id).in_(chat_ids))))
-            }
-            members = await _member_ids(session, chat_ids)
+            # The hits' chats with their members, in one round trip.
+            chats: dict[str, ChatRow] = {}
+            members: dict[str, list[str]] = defaultdict(list)
+            for chat, member_id in await session.exec(
+                select(ChatRow, MemberRow.user_id)
+                .join(MemberRow, col(MemberRow.chat_id) == col(ChatRow.id))
+                .where(col(ChatRow.id).in_({row.chat_id for row in rows}))
+                .order_by(MemberRow.joined_at, MemberRow.user_id)
+            ):
+                chats[chat.id] = chat
+                members[chat.id].append(member_id)
         hits = []
         for row in rows:
             message = to_message(MessageRow(**{c.name: getattr(row, c.name) for c in _MESSAGE_COLUMNS}))
-            chat = to_chat(chats[row.chat_id], members[row.chat_id])
+            chat = to_chat(chats[row.chat_id], tuple(members[row.chat_id]))
             hits.append(SearchHit(message, chat, _key_of(self._db.backend, row)))
         return hits
 

@@ -26,10 +26,12 @@ depends_on = None
 # Anything but letters and digits separates words, as in chat_web.domain.search.
 PG_SEARCH_VECTOR = "to_tsvector('simple'::regconfig, regexp_replace(text, '[^[:alnum:]]+', ' ', 'g'))"
 
-_SQLITE_UP = [
+_SQLITE_TABLE = [
     """CREATE VIRTUAL TABLE messages_fts USING fts5(
         text, chat_id, content='messages', content_rowid='rowid',
         tokenize='unicode61 remove_diacritics 0 separators _')""",
+]
+SQLITE_TRIGGERS = [
     """CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
         INSERT INTO messages_fts(rowid, text, chat_id) VALUES (new.rowid, new.text, new.chat_id);
     END""",
@@ -43,8 +45,9 @@ _SQLITE_UP = [
             VALUES ('delete', old.rowid, old.text, old.chat_id);
         INSERT INTO messages_fts(rowid, text, chat_id) VALUES (new.rowid, new.text, new.chat_id);
     END""",
-    "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')",
 ]
+SQLITE_REBUILD = "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')"
+_SQLITE_UP = [*_SQLITE_TABLE, *SQLITE_TRIGGERS, SQLITE_REBUILD]
 
 _SQLITE_DOWN = [
     "DROP TRIGGER IF EXISTS messages_fts_update",
@@ -53,13 +56,15 @@ _SQLITE_DOWN = [
     "DROP TABLE IF EXISTS messages_fts",
 ]
 
+# fastupdate off: a new message goes straight into the index instead of a pending list
+# that every search would have to read through until the next vacuum.
+PG_GIN_INDEX = "CREATE INDEX ix_messages_search ON messages USING gin (search_vector) WITH (fastupdate = off)"
+
 _POSTGRES_UP = [
     # A generated column: every insert and text change keeps it in step, and adding it
     # computes it for the messages already there.
     f"ALTER TABLE messages ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ({PG_SEARCH_VECTOR}) STORED",
-    # fastupdate off: a new message goes straight into the index instead of a pending list
-    # that every search would have to read through until the next vacuum.
-    "CREATE INDEX ix_messages_search ON messages USING gin (search_vector) WITH (fastupdate = off)",
+    PG_GIN_INDEX,
     # Newest first within one chat: a common word is found by reading my chats backwards,
     # a few rows each, instead of every match in the database.
     "CREATE INDEX ix_messages_search_recent ON messages (chat_id, created_at DESC, id DESC)",
