@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import itertools
 import os
 import random
@@ -141,10 +140,6 @@ def _joined(searcher_chats, pairs, chat_ids, user_ids) -> list[dict]:
     ]
 
 
-def _search_migration():
-    return importlib.import_module("chat_web.adapters.storage.migrations.versions.0004_message_search")
-
-
 async def _pause_search_index(store) -> None:
     """A bulk load: the search index is built once at the end, not row by row (as a restore
     would). Searches are timed on the finished index, appends with its triggers back."""
@@ -157,7 +152,9 @@ async def _pause_search_index(store) -> None:
 
 
 async def _build_search_index(store) -> None:
-    migration = _search_migration()
+    from chat_web.adapters.storage.sql import search_migration
+
+    migration = search_migration()
     async with store.db.engine.begin() as conn:
         if store.backend == "sqlite":
             await conn.exec_driver_sql(migration.SQLITE_REBUILD)

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 from chat_web.adapters.storage import sql_schema  # noqa: F401  (registers the tables)
-from chat_web.adapters.storage.sql import MIGRATIONS, SqlDatabase, SqlStore
+from chat_web.adapters.storage.sql import MIGRATIONS, SqlDatabase, SqlStore, search_migration
 from chat_web.domain import NewMessage
 from chat_web.domain.search import search_terms
 from tests.support.postgres import temporary_database
@@ -18,6 +18,8 @@ from tests.support.postgres import temporary_database
 # Each backend's own full-text index (migration 0004) lives outside the models: the FTS5
 # table and its shadow tables on SQLite, a generated tsvector column and its GIN index on
 # PostgreSQL. test_upgrade_indexes_the_messages_already_stored checks them instead.
+# The revision before search: what an existing database was at.
+BEFORE_SEARCH = search_migration().down_revision
 SEARCH_OBJECTS = ("messages_fts", "search_vector", "ix_messages_search")  # prefixes
 
 
@@ -72,7 +74,7 @@ async def test_upgrade_indexes_the_messages_already_stored(empty_database_url):
     db = SqlDatabase(empty_database_url)
     store = SqlStore(db)
     try:
-        await _alembic(db, command.upgrade, "0003")  # a database from before search
+        await _alembic(db, command.upgrade, BEFORE_SEARCH)  # a database from before search
         ada = await store.users.get_or_create("ada@example.com", "Ada")
         bob = await store.users.get_or_create("bob@example.com", "Bob")
         chat = await store.chats.get_or_create_direct(ada.id, bob.id)
@@ -89,7 +91,7 @@ async def test_upgrade_indexes_the_messages_already_stored(empty_database_url):
         hits = await store.messages.search(ada.id, search_terms("ZEPPELIN"), 10)
         assert [h.message.id for h in hits] == [new.id, old.id]
         # And back down and up again: the downgrade leaves nothing behind that the upgrade trips on.
-        await _alembic(db, command.downgrade, "0003")
+        await _alembic(db, command.downgrade, BEFORE_SEARCH)
         await db.migrate()
         assert len(await store.messages.search(ada.id, search_terms("zeppelin"), 10)) == 2
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import logging
 import time
 import uuid
@@ -93,6 +94,15 @@ def is_outage(exc: BaseException) -> bool:
 
 # Every repository method: a database that went away answers 503 naming it, never a 500.
 _outages = translate_outages(is_outage, lambda repo: f"The database ({repo._db.backend})")
+
+
+def search_migration():
+    """The message-search migration module (its number may change as branches merge)."""
+    path = next((MIGRATIONS / "versions").glob("*_message_search.py"))
+    spec = importlib.util.spec_from_file_location("message_search_migration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _upgrade(connection) -> None:
