@@ -6,9 +6,12 @@
 // - the composer: Enter sends, Shift+Enter is a new line, the 4,000-character limit,
 //   and a draft per chat kept in localStorage while switching.
 // - images: attach, paste or drop one, a preview with a caption, the upload with its
-//   progress (straight to the API), and a click on a thumbnail that shows the full size.
+//   progress (straight to the API), and a click on a thumbnail that shows the full size;
+// - a chat opened at one message (a search result, a clicked quote): scroll to it and
+//   flash it, page in newer messages as the reader scrolls down, until the live end.
 // It talks to the server only by clicking the page's hidden buttons (#load-older,
-// #attn-on, #attn-off, #jump-latest, #image-not-sent), and for images through the API. Listeners sit on the document, so they survive
+// #load-newer, #attn-on, #attn-off, #jump-latest, #image-not-sent), and for images through
+// the API. Listeners sit on the document, so they survive
 // client-side page changes.
 (function () {
   if (window.chatPage) return;
@@ -26,6 +29,9 @@
   let atBottom = true;
   let attentive = null;
   let olderAnchor = null; // {fromBottom, at}: restore the view after older messages arrive
+  let newerAnchor = null; // {key, top, at}: keep a line still while newer messages arrive
+  let focusDone = ""; // the data-focus value already scrolled to
+  let listEl = null; // the #messages element seen last (a route change mounts a new one)
   let chatId = null;
   let lastKey = null;
 
@@ -60,6 +66,45 @@
     if (olderAnchor && Date.now() - olderAnchor.at < 5000) return;
     olderAnchor = { fromBottom: el.scrollHeight - el.scrollTop, at: Date.now() };
     click("load-older");
+  }
+
+  // A window that stops short of the live end: near its bottom, ask for the next page.
+  // Lines may be let go at the top meanwhile, so the anchor is a line, not a distance.
+  function maybeLoadNewer(el) {
+    if (el.dataset.newerWaiting !== "true") return;
+    if (el.scrollHeight - el.scrollTop - el.clientHeight > OLDER_AT) return;
+    if (newerAnchor && Date.now() - newerAnchor.at < 5000) return;
+    const top = el.getBoundingClientRect().top;
+    const line = [...el.querySelectorAll(".msg-line")].find((l) => l.getBoundingClientRect().bottom > top);
+    if (!line) return;
+    newerAnchor = { key: line.dataset.key, top: line.getBoundingClientRect().top - top, at: Date.now() };
+    click("load-newer");
+  }
+
+  function keepNewerAnchor(el) {
+    const line = newerAnchor && el.querySelector(`.msg-line[data-key="${CSS.escape(newerAnchor.key)}"]`);
+    if (line) el.scrollTop += line.getBoundingClientRect().top - el.getBoundingClientRect().top - newerAnchor.top;
+    newerAnchor = null;
+    measure(el);
+  }
+
+  // Opened at a message: centre it and flash it, once per request.
+  function showFocus(el) {
+    const focus = el.dataset.focus || "";
+    if (!focus || focus === focusDone) return false;
+    const line = el.querySelector(`.msg-line[data-seq="${CSS.escape(focus.split(":")[0])}"]`);
+    if (!line) return false;
+    focusDone = focus;
+    const box = el.getBoundingClientRect();
+    const at = line.getBoundingClientRect();
+    el.scrollTop += at.top - box.top - (el.clientHeight - at.height) / 2;
+    measure(el);
+    pill(false);
+    line.classList.remove("focused");
+    void line.offsetWidth; // restart the animation when the same line is asked for again
+    line.classList.add("focused");
+    setTimeout(() => line.classList.remove("focused"), 2600);
+    return true;
   }
 
   function lastLine(el) {
@@ -124,23 +169,44 @@
       chatId = null;
       return;
     }
+    let focused = false;
+    let anchored = false;
+    if (el !== listEl) {
+      listEl = el; // a new element (say, /chat to /chat/<id>): nothing of the old one holds
+      chatId = null;
+      focusDone = "";
+    }
     if (el.dataset.chat !== chatId) {
       chatId = el.dataset.chat;
-      olderAnchor = null;
+      olderAnchor = newerAnchor = null;
       lastKey = null;
       restoreDraft();
-      toBottom(el);
+      focused = showFocus(el);
+      if (!focused) toBottom(el);
+    } else if (showFocus(el)) {
+      focused = true; // the same chat, opened at another message
+      olderAnchor = newerAnchor = null;
     } else if (olderAnchor && el.scrollHeight - olderAnchor.fromBottom > el.scrollTop + 1) {
       // Older messages came in above: keep what the reader was looking at where it was.
       el.scrollTop = el.scrollHeight - olderAnchor.fromBottom;
       olderAnchor = null;
+    } else if (newerAnchor) {
+      const last = lastLine(el);
+      if (last && last.dataset.key !== lastKey) {
+        keepNewerAnchor(el); // a newer page came in below (and maybe lines left at the top)
+        anchored = true;
+      }
     }
     const last = lastLine(el);
     const key = last ? last.dataset.key : null;
-    if (key !== lastKey) {
+    if (focused) {
+      lastKey = key;
+    } else if (key !== lastKey) {
       const mine = last && last.dataset.mine === "true";
-      if (atBottom || mine || lastKey === null) toBottom(el);
-      else pill(true);
+      // Short of the live end, new lines at the bottom are a page the reader asked for.
+      const paging = el.dataset.newerWaiting === "true" || anchored;
+      if (!paging && (atBottom || mine || lastKey === null)) toBottom(el);
+      else if (!paging) pill(true);
       lastKey = key;
     } else if (atBottom) {
       el.scrollTop = el.scrollHeight; // a row grew (a tick, a retry): stay at the bottom
@@ -164,6 +230,7 @@
       measure(el);
       if (atBottom) pill(false);
       maybeLoadOlder(el);
+      maybeLoadNewer(el);
       reportAttention();
     },
     true,

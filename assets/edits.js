@@ -1,5 +1,4 @@
-// Editing a message in the composer, and showing a quoted message.
-// Editing: when #edit-banner appears (or its data-nonce changes)
+// Editing a message in the composer: when #edit-banner appears (or its data-nonce changes)
 // the box takes the message's text, and the draft that was there is kept aside; when the
 // banner goes (saved or cancelled), the draft comes back. Escape in the box cancels.
 (function () {
@@ -33,29 +32,11 @@
     }
   }
 
-  // A clicked quote: the server pages back to the quoted message, then sets data-flash-*
-  // on #messages; bring that message into view and flash it.
-  let flashed = null;
-  function onFlash() {
-    const list = byId("messages");
-    if (!list || !list.dataset.flashNonce || list.dataset.flashNonce === flashed) return;
-    flashed = list.dataset.flashNonce;
-    const line = list.querySelector(`.msg-line[data-seq="${CSS.escape(list.dataset.flashSeq || "")}"]`);
-    if (!line) return;
-    line.scrollIntoView({ block: "center" });
-    line.classList.remove("flash");
-    void line.offsetWidth; // restart the animation
-    line.classList.add("flash");
-  }
-
-  new MutationObserver(() => {
-    onChange();
-    onFlash();
-  }).observe(document.documentElement, {
+  new MutationObserver(onChange).observe(document.documentElement, {
     childList: true,
     subtree: true,
     attributes: true,
-    attributeFilter: ["data-nonce", "data-flash-nonce"],
+    attributeFilter: ["data-nonce"],
   });
 
   window.addEventListener(

@@ -1,4 +1,4 @@
-"""Storage benchmark: load N messages over M chats, then time the hot queries.
+"""Storage benchmark: load N messages over M chats, then time the hot queries and search.
 
     python -m benchmarks.storage                       # 1,000,000 messages, 10,000 chats
     python -m benchmarks.storage --messages 100000 --backends sqlite
@@ -6,12 +6,19 @@
 Backends: sqlite (a file under /tmp), postgresql (a fresh database on 127.0.0.1), congodb
 (the MongoDB wire-protocol test server: NOT MongoDB, its figures say nothing of MongoDB),
 mongodb (a real server from MONGODB_URI). Prints p50/p99 in milliseconds.
+
+Message texts are a few words drawn from a vocabulary with a Zipf-like spread, so a full-text
+index sees realistic posting lists. Search is timed for one user who is a member of
+SEARCHER_CHATS chats, asking for a page of 20 as the page does: a common word (in about one
+message in five), a rare word (RARE_COPIES messages in all, some of them in that user's
+chats), and a word no message holds.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import subprocess
@@ -26,6 +33,14 @@ from chat_web.domain import NewMessage
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = 10_000
 USERS = 2_000
+SEARCHER = 0  # the user whose searches are timed
+SEARCHER_CHATS = 50
+VOCABULARY = 5_000
+COMMON_WORD = "lunch"  # in about one message in five
+RARE_WORD = "zeppelin"
+RARE_COPIES = 12  # messages that hold it, a third of them in the searcher's chats
+MISSING_WORD = "quixotic"
+SEARCH_PAGE = 20
 
 
 def _plan(chats: int, messages: int, seed: int = 7):
@@ -39,6 +54,51 @@ def _plan(chats: int, messages: int, seed: int = 7):
     for i in range(messages - sum(per_chat)):
         per_chat[i] += 1
     return sorted(pairs), per_chat
+
+
+def _searcher_chats(pairs) -> list[int]:
+    """The chats the searcher is in: their own direct chats, and others joined to reach ~50."""
+    rng = random.Random(5)
+    own = [i for i, pair in enumerate(pairs) if SEARCHER in pair]
+    others = [i for i in range(len(pairs)) if SEARCHER not in pairs[i]]
+    return sorted(own + rng.sample(others, max(0, SEARCHER_CHATS - len(own))))
+
+
+class Texts:
+    """Deterministic message texts: 4-12 words, Zipf-like, with the search words placed."""
+
+    def __init__(self, total: int, searcher_chats: list[int], per_chat: list[int], seed: int = 3):
+        self.rng = random.Random(seed)
+        self.words = [_pseudo_word(i) for i in range(VOCABULARY)]
+        self.cumulative = list(itertools.accumulate(1 / (rank + 1) for rank in range(VOCABULARY)))
+        # Where the rare word goes: a third in the searcher's chats, the rest anywhere.
+        mine = [
+            (c, self.rng.randint(1, per_chat[c])) for c in self.rng.sample(searcher_chats, RARE_COPIES // 3)
+        ]
+        anywhere = [
+            (c, self.rng.randint(1, per_chat[c]))
+            for c in self.rng.sample(range(len(per_chat)), RARE_COPIES - len(mine))
+        ]
+        self.rare = set(mine + anywhere)
+
+    def text(self, chat: int, seq: int) -> str:
+        words = self.rng.choices(self.words, cum_weights=self.cumulative, k=self.rng.randint(4, 12))
+        if self.rng.random() < 0.2:
+            words.insert(self.rng.randrange(len(words) + 1), COMMON_WORD)
+        if (chat, seq) in self.rare:
+            words.append(RARE_WORD)
+        return " ".join(words).capitalize()
+
+
+def _pseudo_word(i: int) -> str:
+    # Pronounceable, distinct, never one of the search words above.
+    consonants, vowels = "bcdfgkmnprstv", "aeiou"
+    letters = []
+    while True:
+        letters.append(consonants[i % 13] + vowels[(i // 13) % 5])
+        i //= 65
+        if i == 0:
+            return "".join(letters)
 
 
 # --- loaders: bulk inserts straight into each backend's tables --------------------------------
@@ -71,6 +131,39 @@ def _chats_and_members(pairs, per_chat, user_ids, chat_ids, id_field: str):
     return chats, members
 
 
+def _joined(searcher_chats, pairs, chat_ids, user_ids) -> list[dict]:
+    """The searcher's memberships in chats that are not their own (their ~50 chats)."""
+    return [
+        {"chat_id": chat_ids[i], "user_id": user_ids[SEARCHER], "last_read_seq": 0, "joined_at": START}
+        for i in searcher_chats
+        if SEARCHER not in pairs[i]
+    ]
+
+
+async def _pause_search_index(store) -> None:
+    """A bulk load: the search index is built once at the end, not row by row (as a restore
+    would). Searches are timed on the finished index, appends with its triggers back."""
+    async with store.db.engine.begin() as conn:
+        if store.backend == "sqlite":
+            for trigger in ("messages_fts_insert", "messages_fts_delete", "messages_fts_update"):
+                await conn.exec_driver_sql(f"DROP TRIGGER {trigger}")
+        else:
+            await conn.exec_driver_sql("DROP INDEX ix_messages_search")
+
+
+async def _build_search_index(store) -> None:
+    from chat_web.adapters.storage.sql import search_migration
+
+    migration = search_migration()
+    async with store.db.engine.begin() as conn:
+        if store.backend == "sqlite":
+            await conn.exec_driver_sql(migration.SQLITE_REBUILD)
+            for statement in migration.SQLITE_TRIGGERS:
+                await conn.exec_driver_sql(statement)
+        else:
+            await conn.exec_driver_sql(migration.PG_GIN_INDEX)
+
+
 async def load_sql(store, pairs, per_chat) -> tuple[list[str], list[str]]:
     from sqlalchemy import insert, text
 
@@ -88,8 +181,13 @@ async def load_sql(store, pairs, per_chat) -> tuple[list[str], list[str]]:
         )
         chats, members = _chats_and_members(pairs, per_chat, user_ids, chat_ids, "id")
         await conn.execute(insert(ChatRow.__table__), chats)
-        await conn.execute(insert(MemberRow.__table__), members)
+        searcher_chats = _searcher_chats(pairs)
+        await conn.execute(
+            insert(MemberRow.__table__), members + _joined(searcher_chats, pairs, chat_ids, user_ids)
+        )
+    texts = Texts(sum(per_chat), searcher_chats, per_chat)
     progress = Progress(f"{store.backend}: messages", sum(per_chat))
+    await _pause_search_index(store)
     rows = []
 
     async def flush():
@@ -107,7 +205,7 @@ async def load_sql(store, pairs, per_chat) -> tuple[list[str], list[str]]:
                     "seq": seq,
                     "sender_id": user_ids[a if seq % 2 else b],
                     "kind": "text",
-                    "text": f"message {seq} of a benchmark conversation",
+                    "text": texts.text(i, seq),
                     "client_id": None,
                     "created_at": START,
                     "deleted": False,
@@ -117,6 +215,7 @@ async def load_sql(store, pairs, per_chat) -> tuple[list[str], list[str]]:
                 await flush()
     if rows:
         await flush()
+    await _build_search_index(store)
     async with store.db.engine.connect() as conn:
         # Planner statistics, as a database that has been running would have them.
         await conn.execute(text("ANALYZE"))
@@ -142,10 +241,14 @@ async def load_mongo(store, pairs, per_chat) -> tuple[list[str], list[str]]:
     )
     chat_ids = [ObjectId() for _ in pairs]
     chats, members = _chats_and_members(pairs, per_chat, user_ids, chat_ids, "_id")
-    for chat, (a, b) in zip(chats, pairs, strict=True):
+    searcher_chats = _searcher_chats(pairs)
+    for i, (chat, (a, b)) in enumerate(zip(chats, pairs, strict=True)):
         chat["member_ids"] = [user_ids[a], user_ids[b]]  # Mongo keeps members on the chat too
+        if i in searcher_chats and SEARCHER not in (a, b):
+            chat["member_ids"].append(user_ids[SEARCHER])
     await store.db.chats.insert_many(chats)
-    await store.db.members.insert_many(members)
+    await store.db.members.insert_many(members + _joined(searcher_chats, pairs, chat_ids, user_ids))
+    texts = Texts(sum(per_chat), searcher_chats, per_chat)
     progress = Progress(f"{store.backend}: messages", sum(per_chat))
     docs = []
     for i, ((a, b), count) in enumerate(zip(pairs, per_chat, strict=True)):
@@ -156,7 +259,7 @@ async def load_mongo(store, pairs, per_chat) -> tuple[list[str], list[str]]:
                     "seq": seq,
                     "sender_id": user_ids[a if seq % 2 else b],
                     "kind": "text",
-                    "text": f"message {seq} of a benchmark conversation",
+                    "text": texts.text(i, seq),
                     "image": None,
                     "created_at": START,
                     "deleted": False,
@@ -208,13 +311,28 @@ async def measure(store, user_ids, chat_ids, pairs, samples: int) -> dict[str, l
             )
         )
 
-    for warm in (latest_page, my_chats):
+    def search(word: str, expect_some: bool):
+        async def run(_):
+            hits = await store.messages.search(user_ids[SEARCHER], [word], SEARCH_PAGE + 1)
+            assert bool(hits) == expect_some, f"{word}: {len(hits)} hits"
+
+        return run
+
+    searches = {
+        f"search, common word (page of {SEARCH_PAGE})": search(COMMON_WORD, True),
+        "search, rare word": search(RARE_WORD, True),
+        "search, no match": search(MISSING_WORD, False),
+    }
+    for warm in (latest_page, my_chats, *searches.values()):
         await _timed(50, warm)
-    return {
+    results = {
         "append": await _timed(samples, append),
         "latest 50 messages": await _timed(samples, latest_page),
         "my 50 most recent chats": await _timed(samples, my_chats),
     }
+    for name, call in searches.items():
+        results[name] = await _timed(samples, call)
+    return results
 
 
 # --- backends -----------------------------------------------------------------------------------
@@ -317,7 +435,10 @@ async def run(args) -> None:
                 ]
             )
         print(
-            table(["backend", "messages", "operation", "samples", "p50 ms", "p99 ms", "load s"], rows[-3:]),
+            table(
+                ["backend", "messages", "operation", "samples", "p50 ms", "p99 ms", "load s"],
+                rows[-len(results) :],
+            ),
             flush=True,
         )
     print(

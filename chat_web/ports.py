@@ -20,6 +20,7 @@ from chat_web.domain import (
     ProcessedImage,
     User,
 )
+from chat_web.domain.search import SearchHit
 
 ChatKey = tuple[datetime, str]  # (updated_at, chat id): where a page of my chats ends
 
@@ -127,6 +128,15 @@ class MessageRepo(Protocol):
 
     async def changed_after(self, chat_id: str, change: int, limit: int) -> list[Message]:
         """Up to `limit` messages edited or deleted after change count `change`, in change order."""
+
+    async def search(
+        self, user_id: str, terms: Sequence[str], limit: int, before: str | None = None
+    ) -> list[SearchHit]:
+        """Up to `limit` messages of the chats `user_id` is a member of (never another chat's)
+        whose text holds every one of `terms` (lower-case words, see domain.search) as a whole
+        word in any case; deleted ones never. Newest first, in the backend's own index order;
+        `before` is the `key` of the last hit of the previous page: continue after it, with no
+        gaps or repeats. A `before` this backend did not make raises BadInput."""
 
 
 class Store(Protocol):

@@ -11,7 +11,7 @@ from chat_web.api.schemas import ApiModel
 from chat_web.domain import Chat, Message, User
 from chat_web.domain.models import REACTIONS
 from chat_web.domain.wire import message_json
-from chat_web.services.chats import ChatPage, ChatSummary, HistoryPage, MessageView
+from chat_web.services.chats import ChatPage, ChatSummary, HistoryPage, MessageView, SearchPage
 from chat_web.services.validation import (
     CLIENT_ID_MAX,
     GROUP_MAX,
@@ -261,3 +261,33 @@ class EditIn(ApiModel):
 class UsersOut(ApiModel):
     users: list[UserBrief]
     next_offset: int | None = Field(description="Pass as offset for the next page; null at the end.")
+
+
+class SearchResultOut(ApiModel):
+    message: MessageOut
+    chat_id: str
+    chat_title: str = Field(description="The group's title, or in a direct chat the other member's name.")
+    highlights: list[tuple[int, int]] = Field(
+        description="The matched words of message.text as [start, end) offsets in Unicode code "
+        "points (not UTF-16 units), in order."
+    )
+
+
+class SearchOut(ApiModel):
+    results: list[SearchResultOut] = Field(description="Newest first.")
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null at the end.")
+
+    @classmethod
+    def of(cls, page: SearchPage) -> SearchOut:
+        return cls(
+            results=[
+                SearchResultOut(
+                    message=MessageOut.of(r.message, r.seen),
+                    chat_id=r.chat_id,
+                    chat_title=r.chat_title,
+                    highlights=r.highlights,
+                )
+                for r in page.results
+            ],
+            next_cursor=page.next_cursor,
+        )

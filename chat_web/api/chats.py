@@ -25,6 +25,7 @@ from chat_web.api.chat_schemas import (
     ReactIn,
     ReadIn,
     ReadOut,
+    SearchOut,
     SendIn,
     UnreadOut,
     UserBrief,
@@ -34,7 +35,7 @@ from chat_web.api.deps import Chats, CurrentUser
 from chat_web.api.schemas import ErrorOut
 from chat_web.domain import BadInput
 from chat_web.services.chats import ChatService
-from chat_web.services.cursor import CURSOR_MAX
+from chat_web.services.cursor import CURSOR_MAX, SEARCH_CURSOR_MAX
 from chat_web.services.media import ImageUpload
 from chat_web.services.validation import (
     ID_MAX,
@@ -43,6 +44,7 @@ from chat_web.services.validation import (
     PAGE_DEFAULT,
     PAGE_MAX,
     QUERY_MAX,
+    SEARCH_QUERY_MAX,
     SEQ_MAX,
 )
 
@@ -184,6 +186,28 @@ async def send_message(request: Request, response: Response, me: CurrentUser, ch
     if not created:
         response.status_code = 200
     return MessageOut.of(message, seen=False)
+
+
+@router.get("/messages/search", response_model=SearchOut, responses=_errors)
+async def search_messages(
+    me: CurrentUser,
+    chats: Chats,
+    q: Annotated[
+        str,
+        Query(
+            description=f"Words to find (1-{SEARCH_QUERY_MAX} characters after trimming): every one "
+            "must appear in the message as a whole word, in any case. Punctuation separates "
+            "words and is never an operator."
+        ),
+    ],
+    limit: Limit = PAGE_DEFAULT,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=SEARCH_CURSOR_MAX, description="Next page: the nextCursor of the previous one."),
+    ] = None,
+) -> SearchOut:
+    """Search the messages of my chats, newest first, with the matched words' offsets."""
+    return SearchOut.of(await chats.search_messages(me, q, limit, cursor))
 
 
 @router.get("/message/{chat_id}", response_model=HistoryOut, responses=_errors)

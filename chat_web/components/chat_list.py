@@ -7,7 +7,10 @@ import reflex as rx
 from chat_web.components.group_dialog import group_dialog
 from chat_web.state.chat import ChatState
 from chat_web.state.people import PeopleState
-from chat_web.state.rows import Person
+from chat_web.state.rows import FoundRow, Person, Piece
+from chat_web.state.search import MessageSearchState
+
+SEARCH_DEBOUNCE_MS = 350
 
 
 def avatar(initial: rx.Var, online: rx.Var | bool = False, size: str = "3") -> rx.Component:
@@ -114,6 +117,108 @@ def _people_results() -> rx.Component:
     )
 
 
+def _piece(piece: Piece) -> rx.Component:
+    # Plain text nodes (React escapes them): a message can never inject markup here.
+    return rx.cond(piece.hit, rx.el.mark(piece.text, class_name="hit"), rx.fragment(piece.text))
+
+
+def _found(row: FoundRow) -> rx.Component:
+    return rx.box(
+        rx.hstack(
+            avatar(row.initial),
+            rx.vstack(
+                rx.hstack(
+                    rx.text(row.title, weight="medium", class_name="row-title"),
+                    rx.spacer(),
+                    rx.text(row.when, size="1", color_scheme="gray", class_name="row-when"),
+                    width="100%",
+                    align="center",
+                ),
+                rx.text(rx.foreach(row.pieces, _piece), size="2", class_name="found-snippet"),
+                spacing="0",
+                width="100%",
+                min_width="0",
+            ),
+            align="center",
+            spacing="3",
+            width="100%",
+        ),
+        on_click=ChatState.open_at(row.chat_id, row.seq),
+        class_name="chat-row found-row",
+        role="button",
+        tab_index=0,
+        custom_attrs={"data-found": row.key, "data-seq": row.seq},
+    )
+
+
+def _message_results() -> rx.Component:
+    return rx.vstack(
+        rx.text("Messages", size="1", weight="bold", color_scheme="gray", class_name="section-label"),
+        rx.foreach(MessageSearchState.results, _found),
+        rx.cond(
+            MessageSearchState.searched & (MessageSearchState.results.length() == 0),
+            rx.text("No messages found.", size="2", color_scheme="gray", padding="8px 16px"),
+        ),
+        rx.cond(
+            MessageSearchState.cursor != "",
+            rx.center(
+                rx.button(
+                    "Load more",
+                    on_click=MessageSearchState.load_more,
+                    loading=MessageSearchState.searching,
+                    variant="soft",
+                    id="more-found",
+                ),
+                padding="12px",
+                width="100%",
+            ),
+        ),
+        spacing="0",
+        width="100%",
+        id="message-results",
+    )
+
+
+def _search_box() -> rx.Component:
+    messages = MessageSearchState.mode == "messages"
+    return rx.vstack(
+        rx.cond(
+            messages,
+            rx.input(
+                rx.input.slot(rx.icon("search", size=14)),
+                placeholder="Search messages",
+                default_value=MessageSearchState.query,
+                on_change=MessageSearchState.search.debounce(SEARCH_DEBOUNCE_MS),
+                id="message-search",
+                width="100%",
+                aria_label="Search messages",
+                max_length=200,
+            ),
+            rx.input(
+                rx.input.slot(rx.icon("search", size=14)),
+                placeholder="Search people",
+                value=PeopleState.query,
+                on_change=PeopleState.search_people,
+                id="people-search",
+                width="100%",
+                aria_label="Search people",
+            ),
+        ),
+        rx.segmented_control.root(
+            rx.segmented_control.item("People", value="people"),
+            rx.segmented_control.item("Messages", value="messages"),
+            value=MessageSearchState.mode,
+            on_change=MessageSearchState.set_mode,
+            size="1",
+            width="100%",
+            id="search-mode",
+        ),
+        spacing="2",
+        width="100%",
+        min_width="0",
+    )
+
+
 def _me_bar() -> rx.Component:
     return rx.hstack(
         rx.heading("Chat", size="5"),
@@ -157,47 +262,52 @@ def chat_list() -> rx.Component:
     return rx.vstack(
         _me_bar(),
         rx.hstack(
-            rx.input(
-                rx.input.slot(rx.icon("search", size=14)),
-                placeholder="Search people",
-                value=PeopleState.query,
-                on_change=PeopleState.search_people,
-                id="people-search",
-                width="100%",
-                aria_label="Search people",
-            ),
+            _search_box(),
             group_dialog(),
             spacing="2",
             padding="0 16px 8px",
             width="100%",
+            align="start",
         ),
         rx.box(
-            rx.cond(PeopleState.query != "", _people_results()),
             rx.cond(
-                ChatState.rows.length() > 0,
-                rx.foreach(ChatState.rows, _chat_row),
-                rx.cond(
-                    PeopleState.query == "",
-                    rx.text(
-                        "No conversations yet. Search for someone above to start one.",
-                        size="2",
-                        color_scheme="gray",
-                        padding="16px",
-                    ),
-                ),
+                MessageSearchState.mode == "messages",
+                rx.cond(MessageSearchState.query != "", _message_results()),
+                rx.cond(PeopleState.query != "", _people_results()),
             ),
             rx.cond(
-                ChatState.chats_cursor != "",
-                rx.center(
-                    rx.button(
-                        "Load more", on_click=ChatState.load_more_chats, variant="soft", id="more-chats"
-                    ),
-                    padding="12px",
-                ),
+                (MessageSearchState.mode == "messages") & (MessageSearchState.query != ""),
+                rx.fragment(),
+                _chat_list_rows(),
             ),
             class_name="chat-rows",
             id="chat-rows",
         ),
         spacing="0",
         class_name="sidebar",
+    )
+
+
+def _chat_list_rows() -> rx.Component:
+    return rx.fragment(
+        rx.cond(
+            ChatState.rows.length() > 0,
+            rx.foreach(ChatState.rows, _chat_row),
+            rx.cond(
+                PeopleState.query == "",
+                rx.text(
+                    "No conversations yet. Search for someone above to start one.",
+                    size="2",
+                    color_scheme="gray",
+                    padding="16px",
+                ),
+            ),
+        ),
+        rx.cond(
+            ChatState.chats_cursor != "",
+            rx.center(
+                rx.button("Load more", on_click=ChatState.load_more_chats, variant="soft", id="more-chats"),
+                padding="12px",
+            ),
+        ),
     )

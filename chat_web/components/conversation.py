@@ -295,6 +295,7 @@ def _messages() -> rx.Component:
         rx.foreach(ChatState.older, _stored),
         rx.foreach(ChatState.recent, _stored),
         rx.foreach(ChatState.pending, _pending),
+        rx.cond(ChatState.newer_waiting, rx.center(rx.spinner(size="2"), class_name="newer-loader")),
         id="messages",
         class_name="messages",
         custom_attrs={
@@ -302,8 +303,7 @@ def _messages() -> rx.Component:
             "data-chat": ChatState.open_id,
             "data-has-older": ChatState.has_older.to_string(),
             "data-newer-waiting": ChatState.newer_waiting.to_string(),
-            "data-flash-seq": ChatState.flash_seq,
-            "data-flash-nonce": ChatState.flash_nonce,
+            "data-focus": ChatState.focus,
         },
     )
 
@@ -462,6 +462,7 @@ def _hidden_triggers() -> rx.Component:
             hidden=True,
             type="button",
         ),
+        rx.el.button(id="load-newer", on_click=ChatState.load_newer, hidden=True, type="button"),
     )
 
 
@@ -475,7 +476,8 @@ def conversation() -> rx.Component:
                     _messages(),
                     rx.button(
                         rx.icon("arrow-down", size=14),
-                        "New messages",
+                        # Opened far up the history (a search result): the way to the end.
+                        rx.cond(ChatState.newer_waiting, "Latest messages", "New messages"),
                         id="new-pill",
                         class_name="new-pill",
                         radius="full",

@@ -38,8 +38,14 @@ from chat_web.domain.events import (
     user_typing,
 )
 from chat_web.domain.models import REACTIONS
+from chat_web.domain.search import highlight_ranges, search_terms
 from chat_web.ports import ChatRepo, Clock, FanOut, MessageRepo, RateLimiter, UserRepo
-from chat_web.services.cursor import decode_cursor, encode_cursor
+from chat_web.services.cursor import (
+    decode_cursor,
+    decode_search_cursor,
+    encode_cursor,
+    encode_search_cursor,
+)
 from chat_web.services.limits import AbuseLimits, Check, LimitGate
 from chat_web.services.media import ImageUpload, MediaService
 from chat_web.services.mentions import mentioned_ids
@@ -53,6 +59,7 @@ from chat_web.services.validation import (
     clean_id,
     clean_limit,
     clean_query,
+    clean_search_query,
     clean_seq,
     clean_text,
     clean_title,
@@ -106,6 +113,28 @@ class HistoryPage:
     @property
     def plain_messages(self) -> list[Message]:
         return [view.message for view in self.messages]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    message: Message
+    chat_id: str
+    chat_title: str  # a group's title, or the other member's name
+    highlights: list[tuple[int, int]]  # [start, end) character offsets of the matched words
+    seen: bool  # as in history: every member other than the sender has read it
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    results: list[SearchResult]  # newest first
+    next_cursor: str | None  # None: this was the last page
+
+
+def chat_title(chat: Chat, others: Sequence[User]) -> str:
+    """What my chat list calls a chat: its title, or the other member's name."""
+    if chat.kind == "group":
+        return chat.title or "Group"
+    return others[0].name if others else "Deleted account"
 
 
 def _read_floor(members: Sequence[Member]) -> int:
@@ -551,6 +580,35 @@ class ChatService:
         chat, _ = await self._check_member(chat_id, me)
         others = [m for m in chat.member_ids if m != me.id]
         await self._publish(others, user_typing(chat.id, me.id, me.name), replayable=False)
+
+    async def search_messages(
+        self, me: User, query: object, limit: object = None, cursor: object = None
+    ) -> SearchPage:
+        """Messages of my chats holding every word of `query` (whole words, any case), newest
+        first; pass `next_cursor` back for the next page."""
+        text = clean_search_query(query)
+        size = clean_limit(limit)
+        before = decode_search_cursor(cursor)
+        await self._check_search_rate(me)
+        terms = search_terms(text)
+        # Only punctuation (say `"*"`): no word to look for, so nothing matches.
+        hits = await self._messages.search(me.id, terms, size + 1, before) if terms else []
+        more, hits = len(hits) > size, hits[:size]
+        people = {u.id: u for u in await self._users.get_many([i for h in hits for i in h.chat.member_ids])}
+        results = [
+            SearchResult(
+                message=h.message,
+                chat_id=h.chat.id,
+                chat_title=chat_title(
+                    h.chat, [people[i] for i in h.chat.member_ids if i != me.id and i in people]
+                ),
+                highlights=highlight_ranges(h.message.text, terms),
+                # seen_at is stamped once every other member's read cursor passed it.
+                seen=h.message.seen_at is not None,
+            )
+            for h in hits
+        ]
+        return SearchPage(results, encode_search_cursor(hits[-1].key) if more else None)
 
     # --- people ---------------------------------------------------------------------------------
 

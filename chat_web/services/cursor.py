@@ -48,3 +48,21 @@ def decode_cursor(cursor: object) -> ChatKey | None:
     if updated_at.tzinfo is None or not isinstance(chat_id, str) or len(chat_id) > ID_MAX:
         raise BadInput(_INVALID)
     return updated_at.astimezone(UTC), chat_id
+
+
+SEARCH_CURSOR_MAX = 200
+_SEARCH_INVALID = "cursor is not valid; pass nextCursor back as it was given."
+
+
+def encode_search_cursor(key: str) -> str:
+    """Message search: the storage backend's position of the last hit shown."""
+    return pack(["s", key])
+
+
+def decode_search_cursor(cursor: object) -> str | None:
+    if cursor is None or cursor == "":
+        return None
+    value = unpack(cursor, SEARCH_CURSOR_MAX, _SEARCH_INVALID)
+    if not (isinstance(value, list) and len(value) == 2 and value[0] == "s" and isinstance(value[1], str)):
+        raise BadInput(_SEARCH_INVALID)
+    return value[1]

@@ -79,6 +79,7 @@ ID_MAX = 64  # user and chat ids: SQL hex uuids (32) and Mongo ObjectIds (24) fi
 ID_PATTERN = rf"^[A-Za-z0-9_-]{{1,{ID_MAX}}}$"
 _ID_RE = re.compile(ID_PATTERN)
 QUERY_MAX = 100  # a user search's prefix
+SEARCH_QUERY_MAX = 200  # a message search's words
 GROUP_MIN = 3
 GROUP_MAX = 50
 PAGE_DEFAULT = 50
@@ -163,4 +164,16 @@ def clean_query(raw: object) -> str:
     query = raw.strip()
     if len(query) > QUERY_MAX:
         raise BadInput(f"q can have at most {QUERY_MAX} characters.")
+    return query
+
+
+def clean_search_query(raw: object) -> str:
+    """A message search: 1-200 characters after trimming, storable text."""
+    if not isinstance(raw, str) or not storable(raw):
+        raise BadInput("q must be text.")
+    query = raw.strip()
+    if not query:
+        raise BadInput("Type something to search for.")
+    if len(query) > SEARCH_QUERY_MAX:
+        raise BadInput(f"q can have at most {SEARCH_QUERY_MAX} characters (this one has {len(query)}).")
     return query

@@ -36,6 +36,7 @@ WINDOW_KEEP = 30  # at the bottom, the live window is trimmed back to this many 
 WINDOW_MAX = 50  # ... once it holds more than this
 JUMP_PAGES = 40  # a quote's click pages back at most this many pages to its message
 WINDOW_HARD = 150  # scrolled up: past this, newer messages wait behind "jump to latest"
+AROUND = 15  # opened at a message (a search result): this many on each side of it
 TYPING_EVERY = 1.5  # the browser asks at most every 2 s; the server drops anything faster
 IMAGE_REASON_MAX = 200
 RECHECK_SECONDS = 60.0  # how long a tab's checked session is trusted before storage is asked again
@@ -68,6 +69,8 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
     pending: list[MsgRow] = []  # my sends not stored yet (or failed)
     has_older: bool = False
     newer_waiting: bool = False  # more messages below than the window holds
+    focus: str = ""  # "seq:nonce" of a message to scroll to and flash (a search result, a quote)
+    loading_newer: bool = False
     seen_upto: int = 0  # every other member has read up to here: two ticks
     loading_older: bool = False
     notice: str = ""
@@ -84,8 +87,6 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
     replying_seq: int = 0  # the message my next send answers (0: none)
     replying_sender: str = ""
     replying_text: str = ""
-    flash_seq: int = 0  # a message to bring into view and flash (a quote was clicked)
-    flash_nonce: str = ""
     session_ended: bool = False  # signed out in another tab or everywhere: the page leaves
 
     # --- backend only ---------------------------------------------------------------------------
@@ -138,6 +139,13 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
                 break
             end = seq
         return end
+
+    def _last_loaded(self) -> int:
+        """The newest stored message of the window (my sends waiting in `pending` aside)."""
+        for window in (self.recent, self.older):
+            if window:
+                return window[-1].seq
+        return 0
 
     def _first_held(self) -> int:
         for window in (self.older, self.recent):
@@ -297,9 +305,10 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
     def _close_chat(self) -> None:
         self.open_id = self.open_title = self.open_initial = self.open_peer = self.open_subtitle = ""
         self.older, self.recent, self.pending = [], [], []
-        self.has_older = self.newer_waiting = self.open_muted = False
+        self.has_older = self.newer_waiting = self.loading_newer = self.open_muted = False
+        self.focus = ""
         self.seen_upto = self.editing_seq = self.deleting_seq = self._change_seen = 0
-        self.replying_seq = self.flash_seq = 0
+        self.replying_seq = 0
         self.editing_text = self.replying_sender = self.replying_text = ""
         self._names, self._cursors, self._group = {}, {}, False
 
@@ -320,6 +329,61 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         if not any(row.id == chat_id for row in self.rows):
             await self._count_unread_elsewhere(me)  # opening it read a chat counted there
         await self._refresh_presence()
+
+    async def _open_at(self, me: User, chat_id: str, seq: int) -> None:
+        """Open a chat at one message: a page around it, the rest paged in as the reader
+        scrolls (older above; newer below, until the live end). Nothing is marked read."""
+        self._close_chat()
+        self.notice = ""
+        chats = container.current().chats
+        before = await chats.history(me, chat_id, before_seq=seq + 1, limit=AROUND + 1)
+        after = await chats.history(me, chat_id, after_seq=seq, limit=AROUND)
+        self.open_id = chat_id
+        self._take_members(after)
+        self.recent = R.relabel(self._message_rows(before.plain_messages + after.plain_messages))
+        self.has_older = before.has_more
+        self.newer_waiting = after.has_more
+        self.focus = f"{seq}:{uuid.uuid4().hex[:8]}"
+        await self._refresh_presence()
+
+    @rx.event
+    async def open_at(self, chat_id: str, seq: int):
+        """A search result was picked: show its chat scrolled to that message."""
+        if not isinstance(chat_id, str) or not isinstance(seq, int) or isinstance(seq, bool):
+            return
+        try:
+            me = await self._require()
+            await self._open_at(me, chat_id, seq)
+        except Forbidden as exc:
+            self._close_chat()
+            return [error_toast(exc), rx.redirect("/chat")]
+        except ChatError as exc:
+            return error_toast(exc)
+        return rx.redirect(f"/chat/{chat_id}")
+
+    @rx.event
+    async def load_newer(self):
+        """Scrolled to the bottom of a window that stops short of the live end: the next page.
+        The window stays bounded: past WINDOW_HARD, what is furthest up is let go (and
+        scrolling up pages it back)."""
+        if not self.open_id or not self.newer_waiting or self.loading_newer:
+            return
+        self.loading_newer = True
+        try:
+            me = await self._require()
+            page = await container.current().chats.history(
+                me, self.open_id, after_seq=self._last_loaded(), limit=MESSAGE_PAGE
+            )
+        except ChatError as exc:
+            self.loading_newer = False
+            return error_toast(exc)
+        window = self.older + self.recent + self._message_rows(page.plain_messages)
+        if len(window) > WINDOW_HARD:
+            window = window[-WINDOW_HARD:]
+            self.has_older = True
+        self.older, self.recent = [], R.relabel(window)
+        self.newer_waiting = page.has_more
+        self.loading_newer = False
 
     def _take_members(self, page: HistoryPage) -> None:
         chat = page.chat
@@ -537,6 +601,15 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         self._lasts[message.chat_id] = max(self._lasts.get(message.chat_id, 0), message.seq)
         self._mark_row_read(message.chat_id, message.seq)
         self._bump_row(message)
+        if self.newer_waiting:
+            # Sent from far up the history (say, opened at a search result): show the end,
+            # where the message now is.
+            failed = [p for p in self.pending if p.state == "failed"]
+            try:
+                await self._open(me, self.open_id)
+            except ChatError as exc:
+                return error_toast(exc)
+            self.pending = R.relabel(failed, self.recent[-1] if self.recent else None)
         return None
 
     # ============================================================================ edit, delete
@@ -610,7 +683,7 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         if self._held_row(seq) is None:
             yield rx.toast.info("That message is further back than this view goes; scroll up to it.")
             return
-        self.flash_seq, self.flash_nonce = seq, uuid.uuid4().hex[:8]
+        self.focus = f"{seq}:{uuid.uuid4().hex[:8]}"  # the page script scrolls to it and flashes it
 
     @rx.event
     def ask_delete(self, seq: int):

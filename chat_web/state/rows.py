@@ -211,3 +211,51 @@ def relabel(rows: Iterable[MsgRow], before: MsgRow | None = None) -> list[MsgRow
         out.append(row)
         previous = row
     return out
+
+
+@dataclasses.dataclass
+class Piece:
+    text: str
+    hit: bool  # a matched word: the page marks it (as text, never as HTML)
+
+
+@dataclasses.dataclass
+class FoundRow:
+    """One message search result in the sidebar."""
+
+    key: str  # the message id
+    chat_id: str
+    seq: int
+    title: str  # the chat's name
+    initial: str
+    when: str
+    pieces: list[Piece]  # the snippet, cut around the first match
+
+
+_ONE_LINE = {ord("\n"): " ", ord("\r"): " ", ord("\t"): " "}
+SNIPPET_BEFORE = 40  # characters of context kept before the first match
+SNIPPET_LENGTH = 160
+
+
+def snippet(text: str, ranges: list[tuple[int, int]], prefix: str = "") -> list[Piece]:
+    """A one-line piece of `text` around its first match, cut into marked and plain pieces."""
+    flat = text.translate(_ONE_LINE)  # one character for one: the offsets still hold
+    start = max(0, ranges[0][0] - SNIPPET_BEFORE) if ranges else 0
+    end = min(len(flat), start + SNIPPET_LENGTH)
+    pieces = [Piece(prefix, False)] if prefix else []
+    if start > 0:
+        pieces.append(Piece("…", False))
+    at = start
+    for begin, finish in ranges:
+        if finish <= start or begin >= end:
+            continue
+        begin, finish = max(begin, start), min(finish, end)
+        if begin > at:
+            pieces.append(Piece(flat[at:begin], False))
+        pieces.append(Piece(flat[begin:finish], True))
+        at = finish
+    if at < end:
+        pieces.append(Piece(flat[at:end], False))
+    if end < len(flat):
+        pieces.append(Piece("…", False))
+    return pieces

@@ -572,7 +572,7 @@ async def test_a_reply_shows_its_quote_and_a_click_pages_back_to_the_original(wo
     assert (row.reply_seq, row.reply_sender, row.reply_text) == (1, "You", "the very first")
     assert state._held_row(1) is None  # far above the window
     await run(ChatState.jump_to, state, 1)
-    assert state._held_row(1) is not None and state.flash_seq == 1 and state.flash_nonce
+    assert state._held_row(1) is not None and state.focus.startswith("1:")
     assert texts(state)[0] == "the very first"
 
     gone = await world.chats.delete_message(ann, chat.id, first.id)
@@ -605,3 +605,98 @@ async def test_a_refused_upload_becomes_a_toast_and_nothing_else(world):
     assert "That file is not an image" in str(toast)
     assert ChatState.image_not_sent.fn(state, "") is None
     assert ChatState.image_not_sent.fn(state, None) is None
+
+
+async def test_a_search_result_opens_its_chat_at_the_message_and_pages_both_ways(world):
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    for n in range(1, 301):
+        await world.send(bob, chat.id, f"m{n}")
+    state = world.tab(ann)
+    await open_page(state)
+    redirect = await run(ChatState.open_at, state, chat.id, 100)
+    assert redirect is not None and state.open_id == chat.id
+    assert state.focus.startswith("100:")
+    held = [row.seq for row in screen(state)]
+    assert 100 in held and held == list(range(held[0], held[-1] + 1))
+    assert held[0] < 100 < held[-1] and state.has_older and state.newer_waiting
+    assert state.rows[0].badge == "99+"  # looking at an old message reads nothing
+
+    # A live message while the window stops short of the end waits (scrolling down fetches it).
+    late = await world.send(bob, chat.id, "m301")
+    await state._apply_events([message_new(late)])
+    assert "m301" not in texts(state)
+
+    pages = 0
+    while state.newer_waiting:
+        await run(ChatState.load_newer, state)
+        pages += 1
+        seqs = [row.seq for row in screen(state)]
+        assert len(seqs) <= WINDOW_HARD and seqs == list(range(seqs[0], seqs[-1] + 1))
+    assert texts(state)[-1] == "m301" and pages >= 3
+    assert state.has_older  # what scrolled away at the top pages back in
+    await run(ChatState.load_older, state)
+    seqs = [row.seq for row in screen(state)]
+    assert seqs == list(range(seqs[0], 302))
+
+    # At the live end again, live messages arrive as usual.
+    newest = await world.send(bob, chat.id, "m302")
+    await state._apply_events([message_new(newest)])
+    assert texts(state)[-1] == "m302"
+
+
+async def test_opening_at_a_message_of_a_chat_i_am_not_in_is_refused(world):
+    ann, bob, cy = await world.user("ann"), await world.user("bob"), await world.user("cy")
+    theirs = await world.chats.open_direct(bob, cy.id)
+    await world.send(bob, theirs.id, "private")
+    state = world.tab(ann)
+    await open_page(state)
+    await run(ChatState.open_at, state, theirs.id, 1)
+    assert state.open_id == "" and screen(state) == []
+
+
+async def test_sending_from_far_up_the_history_shows_the_end(world):
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    for n in range(1, 101):
+        await world.send(bob, chat.id, f"m{n}")
+    state = world.tab(ann)
+    await open_page(state)
+    await run(ChatState.open_at, state, chat.id, 10)
+    await open_page(state, f"/chat/{chat.id}")
+    assert state.newer_waiting
+    await run(ChatState.send, state, {"text": "answer"})
+    assert not state.newer_waiting and texts(state)[-1] == "answer" and "m100" in texts(state)
+
+
+def search_tab(world, user):
+    from chat_web.state.search import MessageSearchState
+
+    chat_state = world.tab(user)
+    session = chat_state.parent_state
+    return session.substates[MessageSearchState.get_name()], chat_state
+
+
+async def test_the_sidebar_finds_messages_newest_first_and_loads_more(world):
+    from chat_web.state.search import SEARCH_PAGE, MessageSearchState
+
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    for n in range(SEARCH_PAGE + 5):
+        await world.send(bob, chat.id, f"report <i>{n}</i> done")
+    await world.send(ann, chat.id, "my report")
+    search, _ = search_tab(world, ann)
+    await run(MessageSearchState.set_mode, search, "messages")
+    await run(MessageSearchState.search, search, "REPORT")
+    first = search.results[0]
+    assert first.title == "bob" and first.seq == SEARCH_PAGE + 6
+    assert [(p.text, p.hit) for p in first.pieces] == [("You: ", False), ("my ", False), ("report", True)]
+    assert len(search.results) == SEARCH_PAGE and search.cursor
+    await run(MessageSearchState.load_more, search)
+    assert len(search.results) == SEARCH_PAGE + 6 and search.cursor == ""
+    assert [r.seq for r in search.results] == list(range(SEARCH_PAGE + 6, 0, -1))
+    assert search.results[-1].pieces[1].text == " <i>0</i> done"  # shown as text
+    await run(MessageSearchState.search, search, "nothing here at all")
+    assert search.results == [] and search.searched
+    await run(MessageSearchState.set_mode, search, "people")
+    assert search.query == "" and search.results == []

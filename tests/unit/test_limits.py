@@ -128,3 +128,12 @@ async def test_user_searches_per_user(clock):
     await chats.search_users(ann, "b")
     caught = await refused(chats.search_users(ann, "c"))
     assert "searches" in caught.message.lower()
+
+
+async def test_message_searches_share_the_searches_limit(clock):
+    _, chats, store, _ = build(clock, searches=Limit(2, MINUTE))
+    ann = await store.users.get_or_create("ann@example.com", "ann")
+    await chats.search_messages(ann, "lunch")
+    await chats.search_users(ann, "b")
+    caught = await refused(chats.search_messages(ann, "dinner"))
+    assert "searches" in caught.message.lower() and caught.retry_after >= 1

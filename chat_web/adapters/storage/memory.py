@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from chat_web.domain import (
+    BadInput,
     Chat,
     ChatView,
     Member,
@@ -23,6 +24,7 @@ from chat_web.domain import (
     preview_of,
     toggled,
 )
+from chat_web.domain.search import SearchHit, text_words
 from chat_web.ports import ChatKey, Clock
 
 
@@ -39,6 +41,8 @@ class _Data:
     members: dict[tuple[str, str], Member] = field(default_factory=dict)
     messages: dict[str, list[Message]] = field(default_factory=dict)  # chat id -> by seq - 1
     by_client_id: dict[tuple[str, str, str], int] = field(default_factory=dict)  # -> seq
+    stored: int = 0  # messages ever stored: a message's place in the newest-first search order
+    order: dict[str, int] = field(default_factory=dict)  # message id -> its place
 
 
 class InMemoryStore:
@@ -254,6 +258,8 @@ class InMemoryMessageRepo:
             reply_to=message.reply_to,
         )
         self._d.messages[chat.id].append(stored)
+        self._d.stored += 1
+        self._d.order[stored.id] = self._d.stored
         if message.client_id:
             self._d.by_client_id[(chat.id, message.sender_id, message.client_id)] = stored.seq
         self._d.chats[chat.id] = replace(
@@ -329,3 +335,27 @@ class InMemoryMessageRepo:
     async def changed_after(self, chat_id: str, change: int, limit: int) -> list[Message]:
         changed = [m for m in self._d.messages.get(chat_id, []) if m.change > change]
         return sorted(changed, key=lambda m: m.change)[:limit]
+
+    async def search(
+        self, user_id: str, terms: Sequence[str], limit: int, before: str | None = None
+    ) -> list[SearchHit]:
+        # A plain word match over every message of my chats, in store order (newest first).
+        start = _place(before)
+        wanted = set(terms)
+        found = [
+            (self._d.order[m.id], m, chat)
+            for (chat_id, member), chat in ((k, self._d.chats[k[0]]) for k in self._d.members)
+            if member == user_id
+            for m in self._d.messages.get(chat_id, [])
+            if not m.deleted and self._d.order[m.id] < start and wanted <= text_words(m.text)
+        ]
+        found.sort(key=lambda hit: hit[0], reverse=True)
+        return [SearchHit(m, chat, str(place)) for place, m, chat in found[:limit]] if wanted else []
+
+
+def _place(key: str | None) -> float:
+    if key is None:
+        return float("inf")
+    if not (key.isascii() and key.isdigit()) or len(key) > 18:
+        raise BadInput("cursor is not valid; pass nextCursor back as it was given.")
+    return int(key)

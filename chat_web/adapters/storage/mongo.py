@@ -16,11 +16,12 @@ from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, TEXT, AsyncMongoClient, ReturnDocument
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, ExecutionTimeout, PyMongoError
 
 from chat_web.adapters.outage import translate_outages
 from chat_web.domain import (
+    BadInput,
     Chat,
     ChatView,
     Image,
@@ -34,6 +35,7 @@ from chat_web.domain import (
     preview_of,
 )
 from chat_web.domain.models import REACTIONS
+from chat_web.domain.search import SearchHit
 from chat_web.ports import ChatKey
 
 log = logging.getLogger(__name__)
@@ -158,6 +160,11 @@ class MongoStore:
                 [("chat_id", ASCENDING), ("client_id", ASCENDING), ("sender_id", ASCENDING)],
                 unique=True,
                 partialFilterExpression={"client_id": {"$type": "string"}},
+            )
+            # Message search: whole words, no stemming or stop words (language "none"), like
+            # the other backends; the chat filter and the newest-first sort come after it.
+            await self.db.messages.create_index(
+                [("text", TEXT)], name="messages_text", default_language="none"
             )
         except PyMongoError as exc:
             # The driver's words (hosts, reason) go to the log; callers read only the name.
@@ -582,3 +589,49 @@ class MongoMessageRepo:
             return []
         cursor = self._messages.find({"chat_id": oid, "seq": {"$gt": after_seq}}).sort("seq", ASCENDING)
         return [_message(doc) async for doc in cursor.limit(limit)]
+
+    async def search(
+        self, user_id: str, terms: Sequence[str], limit: int, before: str | None = None
+    ) -> list[SearchHit]:
+        user_oid = _oid(user_id)
+        if not terms or user_oid is None:
+            return []
+        chat_oids = [
+            doc["chat_id"] async for doc in self._members.find({"user_id": user_oid}, {"chat_id": 1})
+        ]
+        if not chat_oids:
+            return []
+        # Each word a quoted phrase: all of them must be there, and none is an operator (-, OR).
+        query: dict[str, Any] = {
+            "$text": {"$search": " ".join(f'"{term}"' for term in terms)},
+            "chat_id": {"$in": chat_oids},
+            "deleted": {"$ne": True},
+        }
+        if before is not None:
+            at, message_oid = _search_key(before)
+            query["$or"] = [{"created_at": {"$lt": at}}, {"created_at": at, "_id": {"$lt": message_oid}}]
+        cursor = self._messages.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)])
+        docs = [doc async for doc in cursor.limit(limit)]
+        chats = {
+            doc["_id"]: _chat(doc)
+            async for doc in self._chats.find({"_id": {"$in": list({d["chat_id"] for d in docs})}})
+        }
+        return [
+            SearchHit(
+                _message(doc), chats[doc["chat_id"]], f"{_utc(doc['created_at']).isoformat()}~{doc['_id']}"
+            )
+            for doc in docs
+            if doc["chat_id"] in chats
+        ]
+
+
+def _search_key(key: str) -> tuple[datetime, ObjectId]:
+    at, _, message_id = key.partition("~")
+    oid = _oid(message_id)
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError:
+        when = None
+    if oid is None or when is None or when.tzinfo is None:
+        raise BadInput("cursor is not valid; pass nextCursor back as it was given.")
+    return when, oid

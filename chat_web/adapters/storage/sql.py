@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import and_, bindparam, case, event, func, insert, or_, update
+from sqlalchemy import Integer, String, and_, bindparam, case, column, event, func, insert, or_, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -33,8 +35,10 @@ from chat_web.adapters.storage.sql_schema import (
     to_member,
     to_message,
     to_user,
+    utc,
 )
 from chat_web.domain import (
+    BadInput,
     Chat,
     ChatView,
     Member,
@@ -47,6 +51,7 @@ from chat_web.domain import (
     preview_of,
     toggled,
 )
+from chat_web.domain.search import SearchHit
 from chat_web.ports import ChatKey
 
 log = logging.getLogger(__name__)
@@ -93,6 +98,15 @@ def is_outage(exc: BaseException) -> bool:
 
 # Every repository method: a database that went away answers 503 naming it, never a 500.
 _outages = translate_outages(is_outage, lambda repo: f"The database ({repo._db.backend})")
+
+
+def search_migration():
+    """The message-search migration module (its number may change as branches merge)."""
+    path = next((MIGRATIONS / "versions").glob("*_message_search.py"))
+    spec = importlib.util.spec_from_file_location("message_search_migration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _upgrade(connection) -> None:
@@ -197,6 +211,18 @@ class SqlStore:
         await self.db.close()
 
 
+async def _member_ids(session: AsyncSession, chat_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    rows = await session.exec(
+        select(MemberRow.chat_id, MemberRow.user_id)
+        .where(col(MemberRow.chat_id).in_(chat_ids))
+        .order_by(MemberRow.joined_at, MemberRow.user_id)
+    )
+    found: dict[str, list[str]] = defaultdict(list)
+    for chat_id, user_id in rows:
+        found[chat_id].append(user_id)
+    return {chat_id: tuple(found[chat_id]) for chat_id in chat_ids}
+
+
 @_outages
 class SqlUserRepo:
     def __init__(self, db: SqlDatabase):
@@ -280,15 +306,7 @@ class SqlChatRepo:
         self._db = db
 
     async def _member_ids(self, session: AsyncSession, chat_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
-        rows = await session.exec(
-            select(MemberRow.chat_id, MemberRow.user_id)
-            .where(col(MemberRow.chat_id).in_(chat_ids))
-            .order_by(MemberRow.joined_at, MemberRow.user_id)
-        )
-        found: dict[str, list[str]] = defaultdict(list)
-        for chat_id, user_id in rows:
-            found[chat_id].append(user_id)
-        return {chat_id: tuple(found[chat_id]) for chat_id in chat_ids}
+        return await _member_ids(session, chat_ids)
 
     async def get(self, chat_id: str) -> Chat | None:
         async with self._db.reads() as session:
@@ -472,6 +490,17 @@ _SENDER_READ = (
 class SqlMessageRepo:
     def __init__(self, db: SqlDatabase):
         self._db = db
+        self._shares: dict[str, float] = {}  # PostgreSQL: the commonest words' share of messages
+        self._shares_at = -_WORD_STATS_TTL
+
+    async def _word_shares(self, session: AsyncSession) -> dict[str, float]:
+        """What ANALYZE (autovacuum) last counted of the commonest words, re-read every 5 min."""
+        now = time.monotonic()
+        if now - self._shares_at >= _WORD_STATS_TTL:
+            row = (await session.exec(_WORD_STATS)).first()
+            self._shares = dict(zip(row.words, row.shares, strict=False)) if row and row.words else {}
+            self._shares_at = now
+        return self._shares
 
     async def _by_client_id(self, message: NewMessage) -> Message | None:
         async with self._db.reads() as session:
@@ -690,3 +719,146 @@ class SqlMessageRepo:
         )
         async with self._db.reads() as session:
             return [to_message(row) for row in await session.exec(query)]
+
+    async def search(
+        self, user_id: str, terms: Sequence[str], limit: int, before: str | None = None
+    ) -> list[SearchHit]:
+        if not terms:
+            return []
+        async with self._db.reads() as session:
+            if self._db.backend == "sqlite":
+                mine = (
+                    await session.exec(select(MemberRow.chat_id).where(MemberRow.user_id == user_id))
+                ).all()
+                if not mine:
+                    return []
+                statement, params = _sqlite_search(terms, mine, before)
+            else:
+                shares = await self._word_shares(session)
+                common = any(shares.get(term, 0.0) >= COMMON_WORD_SHARE for term in terms)
+                statement, params = _postgres_search(terms, before, common)
+            rows = (await session.exec(statement, params={**params, "user": user_id, "limit": limit})).all()
+            if not rows:
+                return []
+            # The hits' chats with their members, in one round trip.
+            chats: dict[str, ChatRow] = {}
+            members: dict[str, list[str]] = defaultdict(list)
+            for chat, member_id in await session.exec(
+                select(ChatRow, MemberRow.user_id)
+                .join(MemberRow, col(MemberRow.chat_id) == col(ChatRow.id))
+                .where(col(ChatRow.id).in_({row.chat_id for row in rows}))
+                .order_by(MemberRow.joined_at, MemberRow.user_id)
+            ):
+                chats[chat.id] = chat
+                members[chat.id].append(member_id)
+        hits = []
+        for row in rows:
+            message = to_message(MessageRow(**{c.name: getattr(row, c.name) for c in _MESSAGE_COLUMNS}))
+            chat = to_chat(chats[row.chat_id], tuple(members[row.chat_id]))
+            hits.append(SearchHit(message, chat, _key_of(self._db.backend, row)))
+        return hits
+
+
+# --- search: each backend's own full-text engine (migration 0004) ----------------------------
+
+_MESSAGE_COLUMNS = list(MessageRow.__table__.c)
+_SELECT_MESSAGE = ", ".join(f"m.{c.name}" for c in _MESSAGE_COLUMNS)
+_BAD_CURSOR = "cursor is not valid; pass nextCursor back as it was given."
+_MY_CHATS = "m.chat_id IN (SELECT chat_id FROM members WHERE user_id = :user)"
+
+# FTS5 hands out matches in rowid order, which is the order messages were stored: reading
+# it backwards gives newest first. The match names my chats too (chat_id is indexed), so
+# FTS5 intersects the words' doclists with my chats' and no row outside them is looked
+# at; the members condition stays as the access check.
+_SQLITE_SEARCH = f"""
+SELECT {_SELECT_MESSAGE}, f.rowid AS search_key
+FROM messages_fts AS f JOIN messages AS m ON m.rowid = f.rowid
+WHERE messages_fts MATCH :match AND f.rowid < :before AND NOT m.deleted AND {_MY_CHATS}
+ORDER BY f.rowid DESC
+LIMIT :limit
+"""
+
+# PostgreSQL, two plans, picked by how common the words are (the planner cannot tell well
+# enough: it prices a GIN scan of a word in a fifth of all messages far below what it costs).
+# A rare word: the GIN index finds its few messages anywhere, my chats filter them.
+_POSTGRES_RARE = f"""
+SELECT {_SELECT_MESSAGE}
+FROM messages AS m
+WHERE m.search_vector @@ to_tsquery('simple'::regconfig, :match) AND NOT m.deleted AND {_MY_CHATS}
+  {{after}}
+ORDER BY m.created_at DESC, m.id DESC
+LIMIT :limit
+"""
+# A common word: read each of my chats newest first (ix_messages_search_recent), a page at
+# most from each, stopping early since matches are everywhere. ts_match_vq is the function
+# behind @@, which no index answers: it keeps the GIN index out of this plan.
+_POSTGRES_COMMON = f"""
+SELECT {_SELECT_MESSAGE}
+FROM members AS me CROSS JOIN LATERAL (
+    SELECT * FROM messages AS m
+    WHERE m.chat_id = me.chat_id AND NOT m.deleted {{after}}
+      AND ts_match_vq(m.search_vector, to_tsquery('simple'::regconfig, :match))
+    ORDER BY m.created_at DESC, m.id DESC
+    LIMIT :limit
+) AS m
+WHERE me.user_id = :user
+ORDER BY m.created_at DESC, m.id DESC
+LIMIT :limit
+"""
+COMMON_WORD_SHARE = 0.01  # a word in at least this share of messages takes the "common" plan
+_WORD_STATS_TTL = 300.0  # seconds between reads of the planner statistics
+_WORD_STATS = text(
+    "SELECT most_common_elems::text::text[] AS words, most_common_elem_freqs AS shares FROM pg_stats "
+    "WHERE tablename = 'messages' AND attname = 'search_vector' AND schemaname = current_schema()"
+)
+
+
+def _columns(statement: str, *extra):
+    return text(statement).columns(*_MESSAGE_COLUMNS, *extra)
+
+
+def _fts_string(value: str) -> str:
+    # A quoted FTS5 string: never an operator (OR, NOT, NEAR, *, -, :).
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _sqlite_search(terms: Sequence[str], chat_ids: Sequence[str], before: str | None):
+    words = " ".join(_fts_string(term) for term in terms)
+    chats = " OR ".join(_fts_string(chat_id) for chat_id in chat_ids)
+    match = f"text : ({words}) AND chat_id : ({chats})"
+    if before is None:
+        start = 2**63 - 1
+    elif before.isascii() and before.isdigit() and len(before) <= 18:
+        start = int(before)
+    else:
+        raise BadInput(_BAD_CURSOR)
+    return _columns(_SQLITE_SEARCH, column("search_key", Integer)), {"match": match, "before": start}
+
+
+def _postgres_search(terms: Sequence[str], before: str | None, common: bool):
+    # Words are letters and digits only (domain.search), so none is tsquery syntax. The
+    # words, the user and the limit go into the statement as quoted literals, not bound
+    # parameters: then the planner sees them every time and picks per query (a common word:
+    # read my chats newest first; a rare one: the GIN index), where the generic plan that a
+    # prepared statement falls back to after five runs picked one plan for every word.
+    params: dict = {"match": " & ".join(terms)}
+    after = ""
+    if before is not None:
+        at, _, message_id = before.partition("~")
+        try:
+            params["at"] = datetime.fromisoformat(at)
+        except ValueError:
+            raise BadInput(_BAD_CURSOR) from None
+        if params["at"].tzinfo is None or not message_id or len(message_id) > 32:
+            raise BadInput(_BAD_CURSOR)
+        params["id"] = message_id
+        after = "AND (m.created_at, m.id) < (:at, :id)"
+    statement = _columns((_POSTGRES_COMMON if common else _POSTGRES_RARE).replace("{after}", after))
+    literals = [bindparam(name, type_=String(), literal_execute=True) for name in ("match", "user")]
+    return statement.bindparams(*literals, bindparam("limit", type_=Integer(), literal_execute=True)), params
+
+
+def _key_of(backend: str, row) -> str:
+    if backend == "sqlite":
+        return str(row.search_key)
+    return f"{utc(row.created_at).isoformat()}~{row.id}"

@@ -1,0 +1,209 @@
+"""One contract for message search on every storage backend (each with its own engine)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from chat_web.domain import BadInput, Image, NewMessage
+from chat_web.domain.search import search_terms, text_words
+from tests.contract.conftest import known_gap
+from tests.contract.test_storage import new_users, text
+
+CONGO_NO_TEXT = (
+    "CongoDB (test server) has no $text operator ('unknown top level operator: $text'); "
+    "a real MongoDB answers it from the text index the adapter creates"
+)
+
+SPECIAL_QUERIES = [
+    '"',
+    '"unbalanced',
+    "*",
+    "word*",
+    "-word",
+    "NOT word",
+    "word OR other",
+    "OR",
+    "AND",
+    "NEAR(word other)",
+    "text:word",
+    "col : word",
+    "(word",
+    "word)",
+    "%",
+    "_",
+    "wo%rd",
+    "w_rd",
+    "'quote'",
+    "\\",
+    "&|!<->",
+    "^word$",
+    "{word}",
+    "[a-z]+",
+    "word:*",
+]
+
+
+@pytest.fixture
+def engine(request, store):
+    """The store, for a case that reaches the backend's full-text engine."""
+    known_gap(request, store, "congodb", reason=CONGO_NO_TEXT)
+    return store
+
+
+def tag() -> str:
+    """A word no other test's message holds (the PostgreSQL database is shared by the session)."""
+    return "t" + uuid.uuid4().hex[:10]
+
+
+async def search(store, user, query: str, limit: int = 20, before: str | None = None):
+    return await store.messages.search(user.id, search_terms(query), limit, before)
+
+
+async def test_finds_a_word_in_any_case(engine):
+    store = engine
+    a, b = await new_users(store, 2)
+    chat = await store.chats.get_or_create_direct(a.id, b.id)
+    word = tag()
+    stored, _ = await store.messages.append(text(chat, b, f"Lunch at the {word.upper()} place, ok?"))
+    await store.messages.append(text(chat, b, "nothing to see here"))
+    for query in (word, word.upper(), f"  {word.capitalize()}  "):
+        hits = await search(store, a, query)
+        assert [h.message.id for h in hits] == [stored.id], query
+    (hit,) = await search(store, b, f"{word} lunch")  # every word must be there, any order
+    assert hit.message == stored and hit.chat.id == chat.id and set(hit.chat.member_ids) == {a.id, b.id}
+    assert await search(store, a, f"{word} dinner") == []
+
+
+async def test_whole_words_only(engine):
+    store = engine
+    a, b = await new_users(store, 2)
+    chat = await store.chats.get_or_create_direct(a.id, b.id)
+    word = tag()
+    await store.messages.append(text(chat, a, f"{word}suffix and prefix{word}"))
+    assert await search(store, a, word) == []
+    hit = await store.messages.append(text(chat, a, f"({word}), then {word}-dash"))
+    assert [h.message.id for h in await search(store, a, word)] == [hit[0].id]
+
+
+async def test_never_another_chats_message(engine):
+    store = engine
+    a, b, c = await new_users(store, 3)
+    mine = await store.chats.get_or_create_direct(a.id, b.id)
+    theirs = await store.chats.get_or_create_direct(b.id, c.id)
+    group = await store.chats.create_group(b.id, "Team", [c.id, a.id])
+    word = tag()
+    in_mine, _ = await store.messages.append(text(mine, b, f"{word} one"))
+    await store.messages.append(text(theirs, b, f"{word} two"))
+    in_group, _ = await store.messages.append(text(group, c, f"{word} three"))
+    assert {h.message.id for h in await search(store, a, word)} == {in_mine.id, in_group.id}
+    assert len(await search(store, b, word)) == 3
+    await store.chats.remove_member(group.id, a.id)
+    assert [h.message.id for h in await search(store, a, word)] == [in_mine.id]
+    (outsider,) = await new_users(store, 1)
+    assert await search(store, outsider, word) == []
+
+
+async def test_newest_first_and_paging_without_gaps_or_repeats(engine):
+    store = engine
+    a, b, c = await new_users(store, 3)
+    one = await store.chats.get_or_create_direct(a.id, b.id)
+    two = await store.chats.create_group(a.id, "Two", [b.id, c.id])
+    word = tag()
+    sent = []
+    for i in range(23):
+        chat = one if i % 3 else two
+        message, _ = await store.messages.append(text(chat, a if i % 2 else b, f"{word} number {i}"))
+        sent.append(message.id)
+        if i % 5 == 0:
+            await store.messages.append(text(chat, a, "noise without the word"))
+    everything = await search(store, a, word, limit=100)
+    assert [h.message.id for h in everything] == sent[::-1]
+    times = [h.message.created_at for h in everything]
+    assert times == sorted(times, reverse=True)
+    pages, keys, before = [], [], None
+    while True:
+        page = await search(store, a, word, limit=5, before=before)
+        pages.append([h.message.id for h in page])
+        if len(page) < 5:
+            break
+        before = page[-1].key
+        keys.append(before)
+    assert [len(p) for p in pages] == [5, 5, 5, 5, 3]
+    assert [m for p in pages for m in p] == sent[::-1]
+    # A message sent while paging is newer than the cursor: the next page is unchanged,
+    # and a fresh search starts with it.
+    late, _ = await store.messages.append(text(one, b, f"{word} late"))
+    assert [h.message.id for h in await search(store, a, word, limit=5, before=keys[0])] == pages[1]
+    assert (await search(store, a, word, limit=1))[0].message.id == late.id
+
+
+async def test_no_match_is_empty(engine):
+    store = engine
+    a, b = await new_users(store, 2)
+    chat = await store.chats.get_or_create_direct(a.id, b.id)
+    await store.messages.append(text(chat, a, "some words here"))
+    assert await search(store, a, tag()) == []
+    assert await store.messages.search(a.id, [], 10) == []
+
+
+async def test_image_captions_are_searched(engine):
+    store = engine
+    a, b = await new_users(store, 2)
+    chat = await store.chats.get_or_create_direct(a.id, b.id)
+    word = tag()
+    image = Image(url="https://img.example/x.png", public_id="chat/x", width=64, height=48)
+    captioned, _ = await store.messages.append(
+        NewMessage(chat_id=chat.id, sender_id=a.id, kind="image", text=f"beach {word}", image=image)
+    )
+    await store.messages.append(NewMessage(chat_id=chat.id, sender_id=a.id, kind="image", image=image))
+    (hit,) = await search(store, b, word)
+    assert hit.message.id == captioned.id and hit.message.kind == "image" and hit.message.image == image
+
+
+async def test_unicode_words(engine):
+    store = engine
+    a, b = await new_users(store, 2)
+    chat = await store.chats.get_or_create_direct(a.id, b.id)
+    word = tag()
+    stored, _ = await store.messages.append(text(chat, a, f"Ünïcödé {word} Straße déjà-vu 🎉"))
+    assert [h.message.id for h in await search(store, a, f"ünïcödé {word}")] == [stored.id]
+    assert [h.message.id for h in await search(store, a, f"DÉJÀ {word}")] == [stored.id]
+
+
+@pytest.mark.parametrize("query", SPECIAL_QUERIES)
+async def test_special_characters_are_never_operators(engine, query):
+    store = engine
+    a, b = await new_users(store, 2)
+    chat = await store.chats.get_or_create_direct(a.id, b.id)
+    word = tag()
+    await store.messages.append(text(chat, a, f"{word} other stuff"))
+    await store.messages.append(text(chat, a, f"{word} word plus"))
+    hits = await search(store, a, f"{word} {query}")
+    terms = search_terms(f"{word} {query}")
+    # Exactly the messages holding every word of the query: no operator changed the meaning.
+    expected = {t for t in (f"{word} other stuff", f"{word} word plus") if set(terms) <= text_words(t)}
+    assert {h.message.text for h in hits} == expected, terms
+
+
+@pytest.mark.parametrize("bad", ["x", "-1", "not a key", "2026-01-01T00:00:00~", "1" * 40, "~" * 3])
+async def test_a_cursor_it_did_not_make_is_bad_input(store, bad):
+    a, b = await new_users(store, 2)
+    chat = await store.chats.get_or_create_direct(a.id, b.id)
+    await store.messages.append(text(chat, a, "anything at all"))
+    with pytest.raises(BadInput):
+        await search(store, a, "anything", before=bad)
+
+
+async def test_an_edit_is_found_by_its_new_words_and_a_deletion_not_at_all(engine):
+    ann, bob = await new_users(engine, 2)
+    chat = await engine.chats.get_or_create_direct(ann.id, bob.id)
+    old, new, gone = tag(), tag(), tag()
+    first, _ = await engine.messages.append(text(chat, ann, f"meet at {old}"))
+    second, _ = await engine.messages.append(text(chat, ann, f"bring {gone}"))
+    await engine.messages.edit(chat.id, first.id, f"meet at {new}", first.created_at)
+    await engine.messages.delete(chat.id, second.id, second.created_at)
+    assert [h.message.id for h in await search(engine, bob, new)] == [first.id]
+    assert await search(engine, bob, old) == []
+    assert await search(engine, bob, gone) == []
