@@ -158,11 +158,13 @@ IMAGE_FORM_SCHEMA = {
             "description": "A JPEG, PNG, GIF or WebP (told from its bytes, not its name) of at most "
             "5 MB and 40 megapixels.",
         },
-        "text": {"type": "string", "description": f"An optional caption of up to {TEXT_MAX:,} characters."},
+        # No `type` on the two optional texts: a form field is text whatever it holds, so a
+        # "wrong type" (a number, null) cannot be sent as such; declaring one would have fuzzers
+        # expect a refusal of "5" or "" that the form cannot tell from a real caption.
+        "text": {"description": f"An optional caption (text): up to {TEXT_MAX:,} characters after trimming."},
         "clientId": {
-            "type": "string",
             "maxLength": CLIENT_ID_MAX,
-            "description": "Your id for this send: a retry with it returns the first result.",
+            "description": "Your id for this send (text): a retry with it returns the first result.",
         },
     },
 }
