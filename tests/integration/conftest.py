@@ -70,3 +70,14 @@ async def new_session(client, settings, name: str = "user") -> dict:
     email = f"{name}-{uuid.uuid4().hex[:10]}@example.com"
     session = await sign_in(client, settings, email)
     return {**session, "headers": bearer(session["token"])}
+
+
+@pytest.fixture
+async def pair(client, settings):
+    """Ann and Bob, signed in, and their direct chat."""
+    ann = await new_session(client, settings, "ann")
+    bob = await new_session(client, settings, "bob")
+    chat_id = (
+        await client.post("/chat/new", json={"otherUserId": bob["user"]["id"]}, headers=ann["headers"])
+    ).json()["chatId"]
+    return ann, bob, chat_id

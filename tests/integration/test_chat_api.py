@@ -12,16 +12,6 @@ from chat_web.domain.events import user_topic
 from tests.integration.conftest import new_session
 
 
-@pytest.fixture
-async def pair(client, settings):
-    ann = await new_session(client, settings, "ann")
-    bob = await new_session(client, settings, "bob")
-    chat_id = (
-        await client.post("/chat/new", json={"otherUserId": bob["user"]["id"]}, headers=ann["headers"])
-    ).json()["chatId"]
-    return ann, bob, chat_id
-
-
 async def send(client, who, chat_id, text, client_id=None):
     body = {"chatId": chat_id, "text": text}
     if client_id:

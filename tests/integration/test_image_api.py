@@ -17,16 +17,6 @@ from tests.integration.conftest import new_session
 from tests.support import images
 
 
-@pytest.fixture
-async def pair(client, settings):
-    ann = await new_session(client, settings, "ann")
-    bob = await new_session(client, settings, "bob")
-    chat_id = (
-        await client.post("/chat/new", json={"otherUserId": bob["user"]["id"]}, headers=ann["headers"])
-    ).json()["chatId"]
-    return ann, bob, chat_id
-
-
 async def send_image(client, who, chat_id, data: bytes, name="photo.jpg", kind="image/jpeg", **fields):
     form = {"chatId": chat_id, **fields}
     return await client.post(
