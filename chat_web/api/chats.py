@@ -146,6 +146,8 @@ async def _send_image(request: Request, me, chats: ChatService):
         unknown = sorted(set(form.keys()) - IMAGE_FORM_FIELDS)
         if unknown:
             raise BadInput(f"Unknown form field: {unknown[0]!r}; send chatId, image, text and clientId.")
+        if any(len(form.getlist(name)) > 1 for name in IMAGE_FORM_FIELDS):
+            raise BadInput("Send each form field once.")
         fields = {name: form.get(name) for name in ("chatId", "text", "clientId")}
         if any(value is not None and not isinstance(value, str) for value in fields.values()):
             raise BadInput("chatId, text and clientId are text fields, not files.")

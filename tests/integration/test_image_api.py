@@ -206,6 +206,8 @@ async def test_a_form_without_a_file_or_with_another_content_type(client, pair):
     # A field the form does not have (the documented schema forbids others): 422, nothing stored.
     extra = await send_image(client, ann, chat_id, images.encoded("PNG"), note="hi")
     assert extra.status_code == 422 and "note" in extra.json()["detail"]
+    twice = await send_image(client, ann, chat_id, images.encoded("PNG"), text=["one", "two"])
+    assert twice.status_code == 422 and twice.json()["detail"] == "Send each form field once."
     other = await client.post(
         "/message", content=b"hello", headers={**ann["headers"], "Content-Type": "text/plain"}
     )
