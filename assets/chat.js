@@ -219,7 +219,7 @@
     childList: true,
     subtree: true,
     attributes: true,
-    attributeFilter: ["data-chat", "data-newer-waiting"],
+    attributeFilter: ["data-chat", "data-newer-waiting", "data-focus"], // data-focus alone: a quote clicked
   });
 
   document.addEventListener(

@@ -121,4 +121,4 @@ def test_a_reply_quotes_its_original_and_a_click_on_the_quote_goes_back_to_it(ap
     expect(original).to_have_count(0)  # not held yet
     quote.click()
     expect(original).to_be_in_viewport()
-    expect(original).to_have_class(re.compile(r"\bflash\b"))
+    expect(original).to_have_class(re.compile(r"\bfocused\b"))

@@ -7,6 +7,8 @@ and a person signing in and chatting in Chromium through the pages of that one p
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 
@@ -57,5 +59,10 @@ def test_a_person_signs_in_and_chats_through_the_one_port(production, mail, brow
     expect(page).to_have_url(f"{production.url}/chat", timeout=20_000)
     cookie = next(c for c in page.context.cookies() if c["name"] == "chat_session")
     assert not cookie["secure"]  # served over plain HTTP: a Secure cookie would not come back
-    tabs = metric(httpx.get(f"{production.url}/metrics").text, "chat_connected_tabs")
+    # The tab counts once its websocket has attached, which may trail the page by a moment.
+    deadline, tabs = time.monotonic() + 10, 0.0
+    while tabs < 1 and time.monotonic() < deadline:
+        tabs = metric(httpx.get(f"{production.url}/metrics").text, "chat_connected_tabs")
+        if tabs < 1:
+            time.sleep(0.2)
     assert tabs >= 1
