@@ -50,6 +50,8 @@ from chat_web.services.validation import (
 
 router = APIRouter(prefix=PREFIX, tags=["chats"])
 _errors = {code: {"model": ErrorOut} for code in (400, 401, 403, 404, 413, 415, 422, 429, 503)}
+# A message that was deleted meanwhile: it cannot be edited, nor answered.
+_deleted = {409: {"model": ErrorOut, "description": "The message was deleted."}}
 
 PathId = Annotated[str, Path(pattern=ID_PATTERN, max_length=ID_MAX)]
 Limit = Annotated[int, Query(ge=1, le=PAGE_MAX, description="Page size.")]
@@ -170,7 +172,11 @@ _SEND_BODY = {
     "/message",
     response_model=MessageOut,
     status_code=201,
-    responses={**_errors, 200: {"model": MessageOut, "description": "A retry: the stored message."}},
+    responses={
+        **_errors,
+        **_deleted,
+        200: {"model": MessageOut, "description": "A retry: the stored message."},
+    },
     openapi_extra=_SEND_BODY,
 )
 async def send_message(request: Request, response: Response, me: CurrentUser, chats: Chats) -> MessageOut:
@@ -237,7 +243,7 @@ async def history(
     return HistoryOut.of(await chats.history(me, chat_id, before_seq, after_seq, limit, changed_after))
 
 
-@router.patch("/message/{chat_id}/{message_id}", response_model=MessageOut, responses=_errors)
+@router.patch("/message/{chat_id}/{message_id}", response_model=MessageOut, responses={**_errors, **_deleted})
 async def edit_message(
     chat_id: PathId, message_id: PathId, body: EditIn, me: CurrentUser, chats: Chats
 ) -> MessageOut:
