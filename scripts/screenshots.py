@@ -88,7 +88,9 @@ def main() -> None:
             context.add_cookies([{"name": "chat_session", "value": ada["token"], "url": args.frontend}])
             page = context.new_page()
             page.goto(f"{args.frontend}{path}")
-            page.wait_for_timeout(2500)
+            # Wait for the signed-in page (a cold first load takes longer than a fixed pause).
+            page.wait_for_function("document.getElementById('signed-in-name')?.textContent", timeout=30_000)
+            page.wait_for_timeout(1500)
             page.screenshot(path=str(args.out / name))
             context.close()
             print(f"wrote {args.out / name}")
