@@ -21,6 +21,7 @@ from chat_web.domain import (
     User,
 )
 from chat_web.domain.search import SearchHit
+from chat_web.domain.sending import MentionFinder, ReadMove, Sent
 
 ChatKey = tuple[datetime, str]  # (updated_at, chat id): where a page of my chats ends
 
@@ -84,6 +85,11 @@ class ChatRepo(Protocol):
     async def mark_read(self, chat_id: str, user_id: str, seq: int) -> Member | None:
         """Move my read cursor forward to `seq` (never back, never past the chat's last seq)."""
 
+    async def read_up_to(self, chat_id: str, user_id: str, seq: int, at: datetime) -> ReadMove | None:
+        """The read use case, in one transaction: move my cursor forward to `seq` (never back,
+        never past the chat's last seq) and stamp seen_at on what every member has now read
+        (domain.sending.seen_range). None if I am not a member."""
+
     async def set_muted(self, chat_id: str, user_id: str, muted: bool) -> Member | None:
         """Mute or unmute a chat for one member; None if they are not a member."""
 
@@ -92,6 +98,28 @@ class ChatRepo(Protocol):
 
 
 class MessageRepo(Protocol):
+    async def send(self, message: NewMessage, mentions: MentionFinder | None = None) -> Sent:
+        """The send use case, in one transaction (one connection):
+
+        1. a stored message of this sender with this client_id is returned as it is
+           (created=False), before any other check;
+        2. the sender must be a member (Forbidden otherwise);
+        3. a reply's original must exist (NotFound) and not be deleted (Conflict);
+        4. in a group, `mentions` picks the members the text names;
+        5. the chat's next seq, the insert (announced=False), the preview, the sender's
+           read cursor, seen_at on what that read completes, the mention marks.
+        """
+
+    async def find_sent(self, chat_id: str, sender_id: str, client_id: str) -> Sent | None:
+        """A stored message by its client id (the retry of a send), or None."""
+
+    async def mark_announced(self, message_ids: Sequence[str]) -> None:
+        """These messages' message.new events were published."""
+
+    async def unannounced(self, stored_before: datetime, limit: int) -> list[Sent]:
+        """Messages stored before `stored_before` whose message.new is not known to be
+        published (their sender's process died or its publish failed), oldest first."""
+
     async def append(self, message: NewMessage) -> tuple[Message, bool]:
         """Store with the chat's next seq and update its preview; (message, created).
 

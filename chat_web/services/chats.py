@@ -6,7 +6,6 @@ event on the fan-out port: events only ever describe writes that are stored.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -15,7 +14,6 @@ from datetime import timedelta
 from chat_web.domain import (
     BadInput,
     Chat,
-    ChatError,
     ChatView,
     Conflict,
     Forbidden,
@@ -23,6 +21,7 @@ from chat_web.domain import (
     Message,
     NewMessage,
     NotFound,
+    RateLimited,
     ServiceUnavailable,
     User,
     quote_of,
@@ -32,14 +31,14 @@ from chat_web.domain.events import (
     chat_read,
     message_deleted,
     message_edited,
-    message_new,
     message_reacted,
-    user_topic,
     user_typing,
 )
 from chat_web.domain.models import REACTIONS
 from chat_web.domain.search import highlight_ranges, search_terms
+from chat_web.domain.sending import NOT_A_MEMBER, ReadMove, Sent
 from chat_web.ports import ChatRepo, Clock, FanOut, MessageRepo, RateLimiter, UserRepo
+from chat_web.services.announcer import Announcer, publish_to
 from chat_web.services.cursor import (
     decode_cursor,
     decode_search_cursor,
@@ -68,7 +67,6 @@ from chat_web.services.validation import (
 log = logging.getLogger(__name__)
 EDIT_WINDOW = timedelta(minutes=15)  # how long after sending a message can still be edited
 
-NOT_A_MEMBER = "You are not a member of this conversation."
 _SENDING_TOO_FAST = "You are sending messages too fast; wait {seconds} s."
 _SENDING_TOO_MUCH = "You have sent a great many messages lately; wait {seconds} s."
 _SEARCHING_TOO_MUCH = "Too many searches; wait {seconds} s."
@@ -155,6 +153,7 @@ class ChatService:
         limiter: RateLimiter | None = None,
         limits: AbuseLimits | None = None,
         media: MediaService | None = None,
+        announcer: Announcer | None = None,
     ):
         self._users = users
         self._chats = chats
@@ -165,6 +164,8 @@ class ChatService:
         self._gate = LimitGate(limiter) if limiter is not None and limits is not None else None
         self.limits = limits
         self.media = media
+        # Publishes new messages after commit; the container starts its relay loop.
+        self.announcer = announcer or Announcer(messages, fanout, clock)
 
     # --- checks ---------------------------------------------------------------------------------
 
@@ -219,18 +220,9 @@ class ChatService:
 
     async def _publish(self, user_ids: Sequence[str], event: dict, replayable: bool = True) -> None:
         # The write is already stored: a lost event costs a live update, not data, since
-        # readers catch up by seq. So a fan-out failure is logged, never raised. Topics are
-        # told at once (each topic still gets its events in order: the next publish waits).
-        # Events of stored writes are replayable (an API stream resumes after them).
-        results = await asyncio.gather(
-            *(self._fanout.publish(user_topic(u), event, replayable) for u in dict.fromkeys(user_ids)),
-            return_exceptions=True,
-        )
-        for result in results:
-            if isinstance(result, ChatError):
-                log.warning("event %s not published: %s", event.get("type"), result.message)
-            elif isinstance(result, BaseException):
-                raise result
+        # readers catch up by seq and change count. So a fan-out failure is logged, never
+        # raised. Events of stored writes are replayable (an API stream resumes after them).
+        await publish_to(self._fanout, user_ids, event, replayable)
 
     # --- chats ----------------------------------------------------------------------------------
 
@@ -335,29 +327,54 @@ class ChatService:
     async def send_text(
         self, me: User, chat_id: object, text: object, client_id: object = None, reply_to: object = None
     ) -> tuple[Message, bool]:
+        """Store a text message and announce it; a retry (same client id) gets the stored one.
+
+        The client id comes first: a retry costs no limit, passes whatever changed since
+        (say the answered message was deleted), and publishes again if the first publish
+        may not have happened. The send itself is one storage call.
+        """
         body = clean_text(text)
         cid = clean_client_id(client_id)
         answered = clean_seq(reply_to, "replyTo") or 0
-        await self._check_sending_rate(me)
-        chat, member = await self._check_member(chat_id, me)
-        original = await self._answered(chat, answered)
-        mentions = await self._mentions(chat, me, body)
-        message, created = await self._messages.append(
-            NewMessage(
-                chat_id=chat.id,
-                sender_id=me.id,
-                kind="text",
-                text=body,
-                client_id=cid,
-                mention_ids=mentions,
-                reply_to=answered,
+        chat = clean_id(chat_id, "chatId")
+        taken = await self._take_sending_rate(me, chat, cid)
+        if isinstance(taken, Sent):
+            return await self._after_send(taken)
+        finder = (lambda people: mentioned_ids(body, people, me.id)) if "@" in body else None
+        new = NewMessage(chat, me.id, "text", text=body, client_id=cid, reply_to=answered)
+        try:
+            sent = await self._messages.send(new, finder)
+        except BaseException:
+            await self._give_back(taken)
+            raise
+        if not sent.created:
+            await self._give_back(taken)
+        return await self._after_send(sent)
+
+    async def _take_sending_rate(self, me: User, chat_id: str, client_id: str | None) -> list[str] | Sent:
+        """Count this send against my limits; a refused retry of a stored message is no refusal."""
+        if self._gate is None:
+            return []
+        try:
+            return await self._gate.check_all(
+                Check(f"messages-burst:{me.id}", self.limits.messages_burst, _SENDING_TOO_FAST),
+                Check(f"messages-sustained:{me.id}", self.limits.messages_sustained, _SENDING_TOO_MUCH),
             )
-        )
-        if original is not None and message.reply_to == original.seq:
-            message = replace(message, quote=quote_of(original))
-        if created:
-            await self._announce(chat, member, me, message)
-        return message, created
+        except RateLimited:
+            if client_id and (stored := await self._messages.find_sent(chat_id, me.id, client_id)):
+                return stored
+            raise
+
+    async def _give_back(self, taken: list[str] | Sent) -> None:
+        if self._gate is not None and isinstance(taken, list) and taken:
+            await self._gate.give_back(taken)
+
+    async def _after_send(self, sent: Sent) -> tuple[Message, bool]:
+        # Publish after commit. A failure here is no failure of the send: the message is
+        # stored, the announcer's sweep publishes it later, readers catch up by seq.
+        if sent.created or not self.announcer.announced(sent):
+            await self.announcer.announce(sent)
+        return sent.message, sent.created
 
     async def _my_message(self, chat: Chat, me: User, message_id: object) -> Message:
         message = await self._messages.get(chat.id, clean_id(message_id, "message id"))
@@ -416,17 +433,6 @@ class ChatService:
         await self._publish(chat.member_ids, message_reacted(reacted))
         return reacted
 
-    async def _answered(self, chat: Chat, seq: int) -> Message | None:
-        """The message a reply answers: one of this chat's, not deleted."""
-        if not seq:
-            return None
-        found = await self._messages.by_seqs(chat.id, [seq])
-        if not found:
-            raise NotFound("The message you reply to is not in this conversation.")
-        if found[0].deleted:
-            raise Conflict("The message you reply to was deleted.")
-        return found[0]
-
     async def _quoted(self, chat_id: str, messages: list[Message]) -> list[Message]:
         """Attach to each reply what it shows of the message it answers (one query a page)."""
         wanted = {m.reply_to for m in messages if m.reply_to and m.quote is None}
@@ -437,13 +443,6 @@ class ChatService:
             replace(m, quote=quote_of(originals[m.reply_to])) if m.reply_to in originals else m
             for m in messages
         ]
-
-    async def _mentions(self, chat: Chat, me: User, text: str) -> tuple[str, ...]:
-        """The members a group message names with @ (direct chats have no mentions)."""
-        if chat.kind != "group" or "@" not in text:
-            return ()
-        people = await self._users.get_many(chat.member_ids)
-        return mentioned_ids(text, [(u.id, u.name) for u in people], me.id)
 
     async def send_image(
         self,
@@ -456,41 +455,40 @@ class ChatService:
         """Check, clean and store an image, then send it with an optional caption.
 
         Every check (caption, rate, membership, the image itself) comes before anything is
-        stored. A repeated client_id returns the stored message; the copy just stored for it
-        is deleted again, as is the image of a send that fails after storing it.
+        stored, and a retry (same client id) gets the stored message before any of them.
+        The image of a send that fails after storing it is deleted again.
         """
         if self.media is None:
             raise ServiceUnavailable("Images are not set up on this server.")
         text = clean_caption(caption)
         cid = clean_client_id(client_id)
+        chat = clean_id(chat_id, "chatId")
+        if cid and (stored := await self._messages.find_sent(chat, me.id, cid)):
+            return await self._after_send(stored)
         if isinstance(upload, bytes):
             upload = ImageUpload.of(upload)
         if upload.size is not None:
             self.media.check_size(upload.size)
-        await self._check_sending_rate(me)
-        chat, member = await self._check_member(chat_id, me)
-        image = await self.media.save(chat.id, await self.media.prepare(upload))
+        taken = await self._take_sending_rate(me, chat, cid)
+        if isinstance(taken, Sent):
+            return await self._after_send(taken)
         try:
-            message, created = await self._messages.append(
-                NewMessage(
-                    chat_id=chat.id, sender_id=me.id, kind="image", text=text, image=image, client_id=cid
-                )
-            )
+            await self._check_member(chat, me)  # before the work of decoding and storing
+            image = await self.media.save(chat, await self.media.prepare(upload))
         except BaseException:
+            await self._give_back(taken)
+            raise
+        try:
+            new = NewMessage(chat, me.id, "image", text=text, image=image, client_id=cid)
+            sent = await self._messages.send(new)
+        except BaseException:
+            await self._give_back(taken)
             await self.media.discard(image)
             raise
-        if created:
-            await self._announce(chat, member, me, message)
-        else:
+        if not sent.created:  # a concurrent retry stored first: our copy is not needed
+            await self._give_back(taken)
             await self.media.discard(image)
-        return message, created
-
-    async def _announce(self, chat: Chat, member: Member, me: User, message: Message) -> None:
-        """A new message is stored: the sender has read what came before it; tell the members."""
-        if member.last_read_seq < message.seq - 1:
-            # Answering implies reading what came before: that may complete "seen".
-            await self._stamp_seen(chat.id, me.id, member.last_read_seq)
-        await self._publish(chat.member_ids, message_new(message))
+        return await self._after_send(sent)
 
     async def history(
         self,
@@ -512,17 +510,18 @@ class ChatService:
         if before is not None and after is not None:
             raise BadInput("Ask with before_seq or after_seq, not both.")
         chat, member, members = await self._check_membership(chat_id, me)
+        # One row more than asked tells whether there is more, whatever is sent meanwhile.
         if after is not None:
-            page = await self._messages.page_after(chat.id, after, size)
-            has_more = bool(page) and page[-1].seq < chat.last_seq
+            page = await self._messages.page_after(chat.id, after, size + 1)
+            has_more, page = len(page) > size, page[:size]
         else:
             if before is None and chat.last_seq and member.last_read_seq < chat.last_seq:
                 # Opening the latest page reads the chat; read first, so the page
                 # already carries the seen_at this read may have stamped.
-                await self._read_up_to(me, chat, member, chat.last_seq)
-                members = await self._chats.members(chat.id)
-            page = await self._messages.page_before(chat.id, before, size)
-            has_more = bool(page) and page[0].seq > 1
+                move = await self._read_up_to(me, chat, chat.last_seq)
+                members = [move.member if m.user_id == me.id else m for m in members]
+            page = await self._messages.page_before(chat.id, before, size + 1)
+            has_more, page = len(page) > size, page[-size:] if size else []
         changes, last_change = [], chat.last_change
         if since_change is not None and since_change < chat.last_change:
             changes = await self._messages.changed_after(chat.id, since_change, PAGE_MAX)
@@ -546,32 +545,18 @@ class ChatService:
         target = clean_seq(seq, "seq")
         if target is None:
             raise BadInput("seq is required.")
-        chat, before = await self._check_member(chat_id, me)
-        return await self._read_up_to(me, chat, before, target)
+        move = await self._read_up_to(me, clean_id(chat_id, "chatId"), target)
+        return move.member
 
-    async def _read_up_to(self, me: User, chat: Chat, before: Member, seq: int) -> Member:
-        """Move my checked membership's cursor; stamp seen and tell the members if it moved."""
-        after = await self._chats.mark_read(chat.id, me.id, seq)
-        if after is None:
+    async def _read_up_to(self, me: User, chat: Chat | str, seq: int) -> ReadMove:
+        """Move my cursor and stamp seen in one storage call; then tell the members if it moved."""
+        chat_id = chat if isinstance(chat, str) else chat.id
+        move = await self._chats.read_up_to(chat_id, me.id, seq, self._clock.now())
+        if move is None:
             raise Forbidden(NOT_A_MEMBER)
-        if after.last_read_seq > before.last_read_seq:
-            await self._stamp_seen(chat.id, me.id, before.last_read_seq)
-            await self._publish(chat.member_ids, chat_read(chat.id, me.id, after.last_read_seq))
-        return after
-
-    async def _stamp_seen(self, chat_id: str, me_id: str, previous_cursor: int) -> None:
-        """My cursor moved from previous_cursor: stamp seen_at on what everybody has now read.
-
-        Only the messages between the old and the new read floor are touched, so a read
-        costs one short range update however long the history is.
-        """
-        members = await self._chats.members(chat_id)
-        others = [m.last_read_seq for m in members if m.user_id != me_id]
-        mine = next((m.last_read_seq for m in members if m.user_id == me_id), previous_cursor)
-        old_floor = min([*others, previous_cursor])
-        new_floor = min([*others, mine])
-        if new_floor > old_floor:
-            await self._messages.mark_seen(chat_id, old_floor, new_floor, self._clock.now())
+        if move.moved:
+            await publish_to(self._fanout, move.member_ids, chat_read(chat_id, me.id, move.after))
+        return move
 
     async def typing(self, me: User, chat_id: object) -> None:
         """Tell the other members that I am typing; nothing is stored."""

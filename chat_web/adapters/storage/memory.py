@@ -15,6 +15,8 @@ from chat_web.domain import (
     BadInput,
     Chat,
     ChatView,
+    Conflict,
+    Forbidden,
     Member,
     Message,
     NewMessage,
@@ -22,9 +24,19 @@ from chat_web.domain import (
     User,
     direct_key,
     preview_of,
+    quote_of,
     toggled,
 )
 from chat_web.domain.search import SearchHit, text_words
+from chat_web.domain.sending import (
+    NOT_A_MEMBER,
+    REPLY_DELETED,
+    REPLY_MISSING,
+    MentionFinder,
+    ReadMove,
+    Sent,
+    seen_range,
+)
 from chat_web.ports import ChatKey, Clock
 
 
@@ -43,6 +55,7 @@ class _Data:
     by_client_id: dict[tuple[str, str, str], int] = field(default_factory=dict)  # -> seq
     stored: int = 0  # messages ever stored: a message's place in the newest-first search order
     order: dict[str, int] = field(default_factory=dict)  # message id -> its place
+    unannounced: dict[str, tuple[str, int]] = field(default_factory=dict)  # message id -> (chat, seq)
 
 
 class InMemoryStore:
@@ -210,6 +223,17 @@ class InMemoryChatRepo:
         self._d.members[(chat_id, user_id)] = member
         return member
 
+    async def read_up_to(self, chat_id: str, user_id: str, seq: int, at: datetime) -> ReadMove | None:
+        chat, before = self._d.chats.get(chat_id), self._d.members.get((chat_id, user_id))
+        if chat is None or before is None:
+            return None
+        after = await self.mark_read(chat_id, user_id, seq)
+        cursors = {u: self._d.members[(chat_id, u)].last_read_seq for u in chat.member_ids}
+        stamp = seen_range(cursors, user_id, before.last_read_seq, after.last_read_seq)
+        if stamp is not None:
+            _stamp_seen(self._d, chat_id, *stamp, at)
+        return ReadMove(before.last_read_seq, after.last_read_seq, after, chat.member_ids)
+
     async def set_muted(self, chat_id: str, user_id: str, muted: bool) -> Member | None:
         member = self._d.members.get((chat_id, user_id))
         if member is None:
@@ -230,10 +254,63 @@ class InMemoryChatRepo:
         )
 
 
+def _stamp_seen(data: _Data, chat_id: str, after_seq: int, up_to_seq: int, at: datetime) -> None:
+    messages = data.messages.get(chat_id, [])
+    for index in range(max(0, after_seq), min(up_to_seq, len(messages))):
+        if messages[index].seen_at is None:
+            messages[index] = replace(messages[index], seen_at=at)
+
+
 class InMemoryMessageRepo:
     def __init__(self, data: _Data, clock: Clock):
         self._d = data
         self._clock = clock
+
+    def _sent(self, message: Message, created: bool) -> Sent:
+        chat = self._d.chats[message.chat_id]
+        if message.reply_to and message.quote is None and message.reply_to <= len(self._d.messages[chat.id]):
+            message = replace(message, quote=quote_of(self._d.messages[chat.id][message.reply_to - 1]))
+        return Sent(message, created, chat.member_ids, message.id not in self._d.unannounced)
+
+    async def find_sent(self, chat_id: str, sender_id: str, client_id: str) -> Sent | None:
+        seq = self._d.by_client_id.get((chat_id, sender_id, client_id))
+        return None if seq is None else self._sent(self._d.messages[chat_id][seq - 1], False)
+
+    async def send(self, message: NewMessage, mentions: MentionFinder | None = None) -> Sent:
+        if message.client_id:
+            stored = await self.find_sent(message.chat_id, message.sender_id, message.client_id)
+            if stored is not None:
+                return stored
+        chat = self._d.chats.get(message.chat_id)
+        sender = self._d.members.get((message.chat_id, message.sender_id))
+        if chat is None or sender is None:
+            raise Forbidden(NOT_A_MEMBER)
+        history = self._d.messages[chat.id]
+        if message.reply_to:
+            if message.reply_to > len(history):
+                raise NotFound(REPLY_MISSING)
+            if history[message.reply_to - 1].deleted:
+                raise Conflict(REPLY_DELETED)
+        if mentions is not None and chat.kind == "group":
+            people = [(u, self._d.users[u].name) for u in chat.member_ids if u in self._d.users]
+            message = replace(message, mention_ids=mentions(people))
+        stored, _ = await self.append(message)
+        self._d.unannounced[stored.id] = (chat.id, stored.seq)
+        cursors = {u: self._d.members[(chat.id, u)].last_read_seq for u in chat.member_ids}
+        stamp = seen_range(cursors, message.sender_id, sender.last_read_seq, stored.seq)
+        if stamp is not None:
+            _stamp_seen(self._d, chat.id, *stamp, stored.created_at)
+            stored = history[stored.seq - 1]
+        return self._sent(stored, True)
+
+    async def mark_announced(self, message_ids: Sequence[str]) -> None:
+        for message_id in message_ids:
+            self._d.unannounced.pop(message_id, None)
+
+    async def unannounced(self, stored_before: datetime, limit: int) -> list[Sent]:
+        found = [self._d.messages[chat_id][seq - 1] for chat_id, seq in self._d.unannounced.values()]
+        found = sorted((m for m in found if m.created_at < stored_before), key=lambda m: m.created_at)
+        return [self._sent(m, True) for m in found[:limit]]
 
     async def append(self, message: NewMessage) -> tuple[Message, bool]:
         if message.client_id:
@@ -283,10 +360,7 @@ class InMemoryMessageRepo:
         return messages[max(0, end - limit) : end]
 
     async def mark_seen(self, chat_id: str, after_seq: int, up_to_seq: int, at: datetime) -> None:
-        messages = self._d.messages.get(chat_id, [])
-        for index in range(max(0, after_seq), min(up_to_seq, len(messages))):
-            if messages[index].seen_at is None:
-                messages[index] = replace(messages[index], seen_at=at)
+        _stamp_seen(self._d, chat_id, after_seq, up_to_seq, at)
 
     async def page_after(self, chat_id: str, after_seq: int, limit: int) -> list[Message]:
         messages = self._d.messages.get(chat_id, [])

@@ -24,6 +24,8 @@ from chat_web.domain import (
     BadInput,
     Chat,
     ChatView,
+    Conflict,
+    Forbidden,
     Image,
     Member,
     Message,
@@ -33,9 +35,19 @@ from chat_web.domain import (
     User,
     direct_key,
     preview_of,
+    quote_of,
 )
 from chat_web.domain.models import REACTIONS
 from chat_web.domain.search import SearchHit
+from chat_web.domain.sending import (
+    NOT_A_MEMBER,
+    REPLY_DELETED,
+    REPLY_MISSING,
+    MentionFinder,
+    ReadMove,
+    Sent,
+    seen_range,
+)
 from chat_web.ports import ChatKey
 
 log = logging.getLogger(__name__)
@@ -157,6 +169,11 @@ class MongoStore:
             await self.db.messages.create_index([("chat_id", ASCENDING), ("seq", ASCENDING)], unique=True)
             await self.db.messages.create_index([("chat_id", ASCENDING), ("change", ASCENDING)])
             await self.db.messages.create_index(
+                [("created_at", ASCENDING)],
+                name="messages_unannounced",
+                partialFilterExpression={"announced": False},
+            )
+            await self.db.messages.create_index(
                 [("chat_id", ASCENDING), ("client_id", ASCENDING), ("sender_id", ASCENDING)],
                 unique=True,
                 partialFilterExpression={"client_id": {"$type": "string"}},
@@ -249,6 +266,7 @@ class MongoChatRepo:
     def __init__(self, db):
         self._chats = db.chats
         self._members = db.members
+        self._messages = db.messages
 
     async def get(self, chat_id: str) -> Chat | None:
         oid = _oid(chat_id)
@@ -378,6 +396,21 @@ class MongoChatRepo:
         )
         return _member(doc) if doc else None
 
+    async def read_up_to(self, chat_id: str, user_id: str, seq: int, at: datetime) -> ReadMove | None:
+        oid, user_oid = _oid(chat_id), _oid(user_id)
+        if oid is None or user_oid is None:
+            return None
+        members = await self.members(chat_id)
+        before = next((m for m in members if m.user_id == user_id), None)
+        chat = await self._chats.find_one({"_id": oid}, {"last_seq": 1})
+        if before is None or chat is None:
+            return None
+        after = await self.mark_read(chat_id, user_id, seq) or before
+        cursors = {m.user_id: m.last_read_seq for m in members}
+        if (stamp := seen_range(cursors, user_id, before.last_read_seq, after.last_read_seq)) is not None:
+            await _stamp_seen(self._messages, oid, *stamp, at)
+        return ReadMove(before.last_read_seq, after.last_read_seq, after, tuple(m.user_id for m in members))
+
     async def set_muted(self, chat_id: str, user_id: str, muted: bool) -> Member | None:
         oid, user_oid = _oid(chat_id), _oid(user_id)
         if oid is None or user_oid is None:
@@ -406,12 +439,175 @@ class MongoChatRepo:
         return sum([max(0, doc.get("last_seq", 0) - reads[doc["_id"]]) async for doc in cursor])
 
 
+async def _stamp_seen(messages, chat_oid: ObjectId, after_seq: int, up_to_seq: int, at: datetime) -> None:
+    await messages.update_many(
+        {"chat_id": chat_oid, "seq": {"$gt": after_seq, "$lte": up_to_seq}, "seen_at": None},
+        {"$set": {"seen_at": at.replace(microsecond=at.microsecond // 1000 * 1000)}},
+    )
+
+
+def _message_doc(chat_oid: ObjectId, message: NewMessage, now: datetime) -> dict[str, Any]:
+    image = message.image
+    doc: dict[str, Any] = {
+        "chat_id": chat_oid,
+        "sender_id": _oid(message.sender_id),
+        "kind": message.kind,
+        "text": message.text,
+        "image": (
+            {"url": image.url, "public_id": image.public_id, "width": image.width, "height": image.height}
+            if image
+            else None
+        ),
+        "created_at": now,
+        "deleted": False,
+    }
+    if message.client_id:
+        doc["client_id"] = message.client_id
+    if message.mention_ids:
+        doc["mentions"] = [_oid(i) for i in message.mention_ids]
+    if message.reply_to:
+        doc["reply_to"] = message.reply_to
+    return doc
+
+
+class _ClientIdTaken(Exception):
+    """A concurrent retry stored this client id first."""
+
+
+_SEQ_RACES = 50  # concurrent senders to one chat that one send may lose to before giving up
+
+
 @_outages
 class MongoMessageRepo:
     def __init__(self, db):
         self._messages = db.messages
         self._chats = db.chats
         self._members = db.members
+        self._users = db.users
+
+    async def _insert_next(self, chat_oid: ObjectId, doc: dict[str, Any]) -> int:
+        """Insert with the chat's next seq; that seq exists only once the insert succeeded.
+
+        Without a transaction, taking the seq from a counter first leaves a hole when the
+        insert fails. Here the seq is one past the highest stored, and the unique
+        (chat_id, seq) index decides between concurrent senders: the loser tries the next.
+        """
+        for _ in range(_SEQ_RACES):
+            top = await self._messages.find_one({"chat_id": chat_oid}, {"seq": 1}, sort=[("seq", DESCENDING)])
+            doc["seq"] = (top["seq"] if top else 0) + 1
+            doc.pop("_id", None)
+            try:
+                await self._messages.insert_one(doc)
+                return doc["seq"]
+            except DuplicateKeyError as exc:
+                if "client_id" in str((exc.details or {}).get("keyPattern", "")):
+                    raise _ClientIdTaken from exc
+        raise ServiceUnavailable("The conversation is too busy right now; try again.")
+
+    async def _advance_chat(self, chat_oid: ObjectId, message: NewMessage, seq: int, now: datetime) -> None:
+        # The chat moves to this message only if no later one got there first.
+        await self._chats.update_one(
+            {"_id": chat_oid, "last_seq": {"$lt": seq}},
+            {
+                "$set": {
+                    "last_seq": seq,
+                    "updated_at": now,
+                    "preview": preview_of(message),
+                    "preview_sender_id": _oid(message.sender_id),
+                }
+            },
+        )
+
+    async def _member_ids(self, chat_oid: ObjectId) -> tuple[str, ...]:
+        cursor = self._members.find({"chat_id": chat_oid}, {"user_id": 1}).sort(
+            [("joined_at", ASCENDING), ("user_id", ASCENDING)]
+        )
+        return tuple([str(doc["user_id"]) async for doc in cursor])
+
+    async def _with_quote(self, message: Message) -> Message:
+        if not message.reply_to:
+            return message
+        original = await self._messages.find_one({"chat_id": _oid(message.chat_id), "seq": message.reply_to})
+        return replace(message, quote=quote_of(_message(original))) if original else message
+
+    async def find_sent(self, chat_id: str, sender_id: str, client_id: str) -> Sent | None:
+        chat_oid, sender_oid = _oid(chat_id), _oid(sender_id)
+        if chat_oid is None or sender_oid is None:
+            return None
+        doc = await self._messages.find_one(
+            {"chat_id": chat_oid, "client_id": client_id, "sender_id": sender_oid}
+        )
+        if doc is None:
+            return None
+        message = await self._with_quote(_message(doc))
+        return Sent(message, False, await self._member_ids(chat_oid), doc.get("announced", True))
+
+    async def send(self, message: NewMessage, mentions: MentionFinder | None = None) -> Sent:
+        chat_oid, sender_oid = _oid(message.chat_id), _oid(message.sender_id)
+        if chat_oid is None or sender_oid is None:
+            raise Forbidden(NOT_A_MEMBER)
+        if message.client_id and (
+            stored := await self.find_sent(message.chat_id, message.sender_id, message.client_id)
+        ):
+            return stored
+        members = [
+            doc
+            async for doc in self._members.find({"chat_id": chat_oid}).sort(
+                [("joined_at", ASCENDING), ("user_id", ASCENDING)]
+            )
+        ]
+        me = next((doc for doc in members if doc["user_id"] == sender_oid), None)
+        chat = await self._chats.find_one({"_id": chat_oid}, {"kind": 1}) if me else None
+        if me is None or chat is None:
+            raise Forbidden(NOT_A_MEMBER)
+        member_ids = tuple(str(doc["user_id"]) for doc in members)
+        quote = None
+        if message.reply_to:
+            original = await self._messages.find_one({"chat_id": chat_oid, "seq": message.reply_to})
+            if original is None:
+                raise NotFound(REPLY_MISSING)
+            if original.get("deleted"):
+                raise Conflict(REPLY_DELETED)
+            quote = quote_of(_message(original))
+        if mentions is not None and chat.get("kind") == "group":
+            people = self._users.find({"_id": {"$in": [doc["user_id"] for doc in members]}}, {"name": 1})
+            message = replace(
+                message, mention_ids=mentions([(str(u["_id"]), u["name"]) async for u in people])
+            )
+        now = _now()
+        doc = {**_message_doc(chat_oid, message, now), "announced": False}
+        try:
+            seq = await self._insert_next(chat_oid, doc)
+        except _ClientIdTaken:
+            stored = await self.find_sent(message.chat_id, message.sender_id, message.client_id or "")
+            if stored is None:
+                raise
+            return stored
+        await self._advance_chat(chat_oid, message, seq, now)
+        await self._members.update_one({"_id": me["_id"]}, {"$max": {"last_read_seq": seq}})
+        cursors = {str(d["user_id"]): d.get("last_read_seq", 0) for d in members}
+        if (stamp := seen_range(cursors, message.sender_id, me.get("last_read_seq", 0), seq)) is not None:
+            await _stamp_seen(self._messages, chat_oid, *stamp, now)
+        if message.mention_ids:
+            await self._members.update_many(
+                {"chat_id": chat_oid, "user_id": {"$in": [_oid(i) for i in message.mention_ids]}},
+                {"$max": {"mention_seq": seq}},
+            )
+        return Sent(replace(_message(doc), quote=quote), True, member_ids, False)
+
+    async def mark_announced(self, message_ids: Sequence[str]) -> None:
+        oids = [oid for oid in map(_oid, message_ids) if oid is not None]
+        if oids:
+            await self._messages.update_many({"_id": {"$in": oids}}, {"$set": {"announced": True}})
+
+    async def unannounced(self, stored_before: datetime, limit: int) -> list[Sent]:
+        cursor = self._messages.find({"announced": False, "created_at": {"$lt": stored_before}})
+        docs = [doc async for doc in cursor.sort("created_at", ASCENDING).limit(limit)]
+        found = []
+        for doc in docs:
+            message = await self._with_quote(_message(doc))
+            found.append(Sent(message, True, await self._member_ids(doc["chat_id"]), False))
+        return found
 
     async def _by_client_id(self, chat_oid: ObjectId, message: NewMessage) -> Message | None:
         doc = await self._messages.find_one(
@@ -425,59 +621,25 @@ class MongoMessageRepo:
             raise NotFound("That conversation does not exist.")
         if message.client_id and (existing := await self._by_client_id(chat_oid, message)):
             return existing, False
-        now = _now()
-        chat = await self._chats.find_one_and_update(
-            {"_id": chat_oid},
-            {
-                "$inc": {"last_seq": 1},
-                "$set": {
-                    "updated_at": now,
-                    "preview": preview_of(message),
-                    "preview_sender_id": _oid(message.sender_id),
-                },
-            },
-            projection={"last_seq": 1},
-            return_document=ReturnDocument.AFTER,
-        )
-        if chat is None:
+        if await self._chats.find_one({"_id": chat_oid}, {"_id": 1}) is None:
             raise NotFound("That conversation does not exist.")
-        image = message.image
-        doc: dict[str, Any] = {
-            "chat_id": chat_oid,
-            "seq": chat["last_seq"],
-            "sender_id": _oid(message.sender_id),
-            "kind": message.kind,
-            "text": message.text,
-            "image": (
-                {"url": image.url, "public_id": image.public_id, "width": image.width, "height": image.height}
-                if image
-                else None
-            ),
-            "created_at": now,
-            "deleted": False,
-        }
-        if message.client_id:
-            doc["client_id"] = message.client_id
-        if message.mention_ids:
-            doc["mentions"] = [_oid(i) for i in message.mention_ids]
-        if message.reply_to:
-            doc["reply_to"] = message.reply_to
+        now = _now()
+        doc = _message_doc(chat_oid, message, now)
         try:
-            await self._messages.insert_one(doc)
-        except DuplicateKeyError:
-            # A concurrent retry with the same client_id stored first. Without a
-            # transaction the seq we took stays unused: a gap readers page across.
-            if message.client_id and (existing := await self._by_client_id(chat_oid, message)):
+            seq = await self._insert_next(chat_oid, doc)
+        except _ClientIdTaken:
+            if existing := await self._by_client_id(chat_oid, message):
                 return existing, False
             raise
+        await self._advance_chat(chat_oid, message, seq, now)
         await self._members.update_one(
             {"chat_id": chat_oid, "user_id": _oid(message.sender_id)},
-            {"$max": {"last_read_seq": doc["seq"]}},
+            {"$max": {"last_read_seq": seq}},
         )
         if message.mention_ids:
             await self._members.update_many(
                 {"chat_id": chat_oid, "user_id": {"$in": [_oid(i) for i in message.mention_ids]}},
-                {"$max": {"mention_seq": doc["seq"]}},
+                {"$max": {"mention_seq": seq}},
             )
         return _message(doc), True
 
@@ -578,10 +740,7 @@ class MongoMessageRepo:
 
     async def mark_seen(self, chat_id: str, after_seq: int, up_to_seq: int, at: datetime) -> None:
         if oid := _oid(chat_id):
-            await self._messages.update_many(
-                {"chat_id": oid, "seq": {"$gt": after_seq, "$lte": up_to_seq}, "seen_at": None},
-                {"$set": {"seen_at": at.replace(microsecond=at.microsecond // 1000 * 1000)}},
-            )
+            await _stamp_seen(self._messages, oid, after_seq, up_to_seq, at)
 
     async def page_after(self, chat_id: str, after_seq: int, limit: int) -> list[Message]:
         oid = _oid(chat_id)

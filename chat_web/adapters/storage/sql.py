@@ -41,6 +41,8 @@ from chat_web.domain import (
     BadInput,
     Chat,
     ChatView,
+    Conflict,
+    Forbidden,
     Member,
     Message,
     NewMessage,
@@ -49,9 +51,19 @@ from chat_web.domain import (
     User,
     direct_key,
     preview_of,
+    quote_of,
     toggled,
 )
 from chat_web.domain.search import SearchHit
+from chat_web.domain.sending import (
+    NOT_A_MEMBER,
+    REPLY_DELETED,
+    REPLY_MISSING,
+    MentionFinder,
+    ReadMove,
+    Sent,
+    seen_range,
+)
 from chat_web.ports import ChatKey
 
 log = logging.getLogger(__name__)
@@ -67,6 +79,16 @@ def _new_id() -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _sqlite_writer(dbapi_connection, _record) -> None:
+    # The driver opens no transaction of its own: every write begins with BEGIN IMMEDIATE
+    # (below), taking the write lock at once instead of failing to upgrade a read later.
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(conn) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -129,12 +151,22 @@ class SqlDatabase:
             # pool skips its rollback-on-return: one less thread hop per query on aiosqlite.
             self.engine: AsyncEngine = create_async_engine(url, pool_reset_on_return=None)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            # SQLite has one writer at a time: writes queue for this one connection in the
+            # pool (an await) instead of spinning on the database lock; readers use the
+            # other pool and, in WAL mode, never wait for the writer.
+            self.writer: AsyncEngine = create_async_engine(
+                url, pool_reset_on_return=None, pool_size=1, max_overflow=0, pool_timeout=60
+            )
+            event.listen(self.writer.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.writer.sync_engine, "connect", _sqlite_writer)
+            event.listen(self.writer.sync_engine, "begin", _begin_immediate)
         else:
             # No ping before every checkout (a round trip per query on the hot paths): when the
             # server went away, the first failing query answers 503 and SQLAlchemy discards
             # every pooled connection older than the failure, so the next request reconnects.
             self.engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=False)
-        self.session = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+            self.writer = self.engine
+        self.session = async_sessionmaker(self.writer, class_=AsyncSession, expire_on_commit=False)
         # Reads need no transaction: on PostgreSQL, autocommit saves the BEGIN and the
         # ROLLBACK around every lookup (two round trips of three).
         reader = (
@@ -148,6 +180,10 @@ class SqlDatabase:
     @property
     def backend(self) -> str:
         return self.engine.dialect.name
+
+    def write(self):
+        """One write transaction on one connection (on SQLite: the one writer, BEGIN IMMEDIATE)."""
+        return self.writer.begin()
 
     async def migrate(self) -> None:
         """Bring the schema to the latest Alembic revision."""
@@ -194,6 +230,8 @@ class SqlDatabase:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._checkpointer
             self._checkpointer = None
+        if self.writer is not self.engine:
+            await self.writer.dispose()
         await self.engine.dispose()
 
 
@@ -433,6 +471,22 @@ class SqlChatRepo:
             )
         return await self.member(chat_id, user_id)
 
+    async def read_up_to(self, chat_id: str, user_id: str, seq: int, at: datetime) -> ReadMove | None:
+        async with self._db.write() as conn:
+            rows = (await conn.execute(_READ_CONTEXT, {"chat": chat_id})).all()
+            mine = next((row for row in rows if row.user_id == user_id), None)
+            if mine is None:
+                return None
+            before = mine.last_read_seq
+            after = max(before, min(seq, mine.chat_last_seq))
+            if after > before:
+                await conn.execute(_MOVE_CURSOR, {"b_chat": chat_id, "b_user": user_id, "b_seq": after})
+                cursors = {row.user_id: row.last_read_seq for row in rows}
+                if (stamp := seen_range(cursors, user_id, before, after)) is not None:
+                    await conn.execute(_STAMP_SEEN, {"b_chat": chat_id, "b_from": stamp[0], "b_at": at})
+        member = Member(chat_id, user_id, after, utc(mine.joined_at), bool(mine.muted), mine.mention_seq)
+        return ReadMove(before, after, member, tuple(row.user_id for row in rows))
+
     async def set_muted(self, chat_id: str, user_id: str, muted: bool) -> Member | None:
         async with self._db.session() as session, session.begin():
             await session.exec(
@@ -486,6 +540,113 @@ _SENDER_READ = (
 )
 
 
+_MEMBERS, _MESSAGES = MemberRow.__table__, MessageRow.__table__
+# Who is in the chat (with read cursors), the chat's kind, and whether this sender already
+# stored this client id: the checks of a send, in one statement.
+_SEND_CONTEXT = text(
+    """
+    SELECT m.user_id, m.last_read_seq, c.kind,
+           (SELECT s.id FROM messages AS s
+            WHERE s.chat_id = :chat AND s.client_id = :client AND s.sender_id = :sender) AS stored_id
+    FROM members AS m JOIN chats AS c ON c.id = m.chat_id
+    WHERE m.chat_id = :chat
+    ORDER BY m.joined_at, m.user_id
+    """
+)
+_READ_CONTEXT = (
+    select(_MEMBERS, ChatRow.__table__.c.last_seq.label("chat_last_seq"))
+    .join(ChatRow.__table__, ChatRow.__table__.c.id == _MEMBERS.c.chat_id)
+    .where(_MEMBERS.c.chat_id == bindparam("chat"))
+    .order_by(_MEMBERS.c.joined_at, _MEMBERS.c.user_id)
+)
+_MOVE_CURSOR = (
+    update(_MEMBERS)
+    .where(
+        _MEMBERS.c.chat_id == bindparam("b_chat"),
+        _MEMBERS.c.user_id == bindparam("b_user"),
+        _MEMBERS.c.last_read_seq < bindparam("b_seq"),
+    )
+    .values(last_read_seq=bindparam("b_seq"))
+)
+# Everything up to the lowest read cursor is read by all; the floor is read in the same
+# statement, so a cursor moved by a concurrent read is counted.
+_STAMP_SEEN = (
+    update(_MESSAGES)
+    .where(
+        _MESSAGES.c.chat_id == bindparam("b_chat"),
+        _MESSAGES.c.seq > bindparam("b_from"),
+        _MESSAGES.c.seq
+        <= select(func.min(_MEMBERS.c.last_read_seq))
+        .where(_MEMBERS.c.chat_id == bindparam("b_chat"))
+        .scalar_subquery(),
+        _MESSAGES.c.seen_at.is_(None),
+    )
+    .values(seen_at=bindparam("b_at"))
+)
+_MARK_MENTIONED = (
+    update(_MEMBERS)
+    .where(
+        _MEMBERS.c.chat_id == bindparam("b_chat"),
+        _MEMBERS.c.user_id.in_(bindparam("b_users", expanding=True)),
+    )
+    .values(mention_seq=bindparam("b_seq"))
+)
+_BY_ID = select(_MESSAGES).where(_MESSAGES.c.id == bindparam("b_id"))
+_BY_SEQ = select(_MESSAGES).where(
+    _MESSAGES.c.chat_id == bindparam("b_chat"), _MESSAGES.c.seq == bindparam("b_seq")
+)
+_BY_CLIENT_ID = select(_MESSAGES).where(
+    _MESSAGES.c.chat_id == bindparam("b_chat"),
+    _MESSAGES.c.client_id == bindparam("b_client"),
+    _MESSAGES.c.sender_id == bindparam("b_sender"),
+)
+_MEMBER_IDS = (
+    select(_MEMBERS.c.chat_id, _MEMBERS.c.user_id)
+    .where(_MEMBERS.c.chat_id.in_(bindparam("b_chats", expanding=True)))
+    .order_by(_MEMBERS.c.joined_at, _MEMBERS.c.user_id)
+)
+_MARK_ANNOUNCED = (
+    update(_MESSAGES).where(_MESSAGES.c.id.in_(bindparam("b_ids", expanding=True))).values(announced=True)
+)
+_UNANNOUNCED = (
+    select(_MESSAGES)
+    .where(_MESSAGES.c.announced.is_(False), _MESSAGES.c.created_at < bindparam("b_before"))
+    .order_by(_MESSAGES.c.created_at)
+    .limit(bindparam("b_limit"))
+)
+
+
+def _message_row(message: NewMessage, seq: int, now: datetime) -> MessageRow:
+    image = message.image
+    return MessageRow(
+        id=_new_id(),
+        chat_id=message.chat_id,
+        seq=seq,
+        sender_id=message.sender_id,
+        kind=message.kind,
+        text=message.text,
+        image_url=image.url if image else None,
+        image_public_id=image.public_id if image else None,
+        image_width=image.width if image else None,
+        image_height=image.height if image else None,
+        client_id=message.client_id,
+        created_at=now,
+        mentions=" ".join(message.mention_ids),
+        reply_to=message.reply_to,
+    )
+
+
+def _row_message(row) -> Message:
+    return to_message(MessageRow(**row._mapping))
+
+
+async def _with_quote(conn, message: Message) -> Message:
+    if not message.reply_to:
+        return message
+    original = (await conn.execute(_BY_SEQ, {"b_chat": message.chat_id, "b_seq": message.reply_to})).first()
+    return replace(message, quote=quote_of(_row_message(original))) if original else message
+
+
 @_outages
 class SqlMessageRepo:
     def __init__(self, db: SqlDatabase):
@@ -502,6 +663,103 @@ class SqlMessageRepo:
             self._shares_at = now
         return self._shares
 
+    async def send(self, message: NewMessage, mentions: MentionFinder | None = None) -> Sent:
+        try:
+            return await self._send(message, mentions)
+        except IntegrityError:
+            # A concurrent retry of this client id stored first (the unique index decided;
+            # the rollback undid our seq).
+            if message.client_id:
+                stored = await self.find_sent(message.chat_id, message.sender_id, message.client_id)
+                if stored is not None:
+                    return stored
+            raise
+
+    async def _send(self, message: NewMessage, mentions: MentionFinder | None) -> Sent:
+        now = _now()
+        chat_id, sender = message.chat_id, message.sender_id
+        async with self._db.write() as conn:
+            context = (
+                await conn.execute(
+                    _SEND_CONTEXT, {"chat": chat_id, "client": message.client_id, "sender": sender}
+                )
+            ).all()
+            member_ids = tuple(row.user_id for row in context)
+            if context and context[0].stored_id is not None:  # a retry: idempotency before every check
+                stored = _row_message((await conn.execute(_BY_ID, {"b_id": context[0].stored_id})).one())
+                return Sent(await _with_quote(conn, stored), False, member_ids, False)
+            me = next((row for row in context if row.user_id == sender), None)
+            if me is None:
+                raise Forbidden(NOT_A_MEMBER)
+            quote = None
+            if message.reply_to:
+                original = (
+                    await conn.execute(_BY_SEQ, {"b_chat": chat_id, "b_seq": message.reply_to})
+                ).first()
+                if original is None:
+                    raise NotFound(REPLY_MISSING)
+                if original.deleted:
+                    raise Conflict(REPLY_DELETED)
+                quote = quote_of(_row_message(original))
+            if mentions is not None and context[0].kind == "group":
+                people = await conn.execute(
+                    select(UserRow.__table__.c.id, UserRow.__table__.c.name).where(
+                        UserRow.__table__.c.id.in_(member_ids)
+                    )
+                )
+                message = replace(message, mention_ids=mentions([(row.id, row.name) for row in people]))
+            seq = (
+                await conn.execute(
+                    _NEXT_SEQ,
+                    {"b_chat": chat_id, "b_now": now, "b_preview": preview_of(message), "b_sender": sender},
+                )
+            ).scalar_one()
+            row = _message_row(message, seq, now)
+            row.announced = False
+            await conn.execute(_INSERT_MESSAGE, row.model_dump())
+            await conn.execute(_SENDER_READ, {"b_chat": chat_id, "b_user": sender, "b_seq": seq})
+            stored = to_message(row)
+            if me.last_read_seq < seq - 1:  # answering reads what came before: "seen" may complete
+                cursors = {row.user_id: row.last_read_seq for row in context}
+                if (stamp := seen_range(cursors, sender, me.last_read_seq, seq)) is not None:
+                    await conn.execute(_STAMP_SEEN, {"b_chat": chat_id, "b_from": stamp[0], "b_at": now})
+            if message.mention_ids:
+                await conn.execute(
+                    _MARK_MENTIONED, {"b_chat": chat_id, "b_users": list(message.mention_ids), "b_seq": seq}
+                )
+        return Sent(replace(stored, quote=quote), True, member_ids, False)
+
+    async def find_sent(self, chat_id: str, sender_id: str, client_id: str) -> Sent | None:
+        async with self._db.engine.connect() as conn:
+            found = (
+                await conn.execute(
+                    _BY_CLIENT_ID, {"b_chat": chat_id, "b_client": client_id, "b_sender": sender_id}
+                )
+            ).first()
+            if found is None:
+                return None
+            members = (await conn.execute(_MEMBER_IDS, {"b_chats": [chat_id]})).all()
+            message = await _with_quote(conn, _row_message(found))
+        return Sent(message, False, tuple(m.user_id for m in members), found.announced)
+
+    async def mark_announced(self, message_ids: Sequence[str]) -> None:
+        if message_ids:
+            async with self._db.write() as conn:
+                await conn.execute(_MARK_ANNOUNCED, {"b_ids": list(message_ids)})
+
+    async def unannounced(self, stored_before: datetime, limit: int) -> list[Sent]:
+        async with self._db.engine.connect() as conn:
+            rows = (await conn.execute(_UNANNOUNCED, {"b_before": stored_before, "b_limit": limit})).all()
+            if not rows:
+                return []
+            members: dict[str, list[str]] = defaultdict(list)
+            for chat_id, user_id in await conn.execute(
+                _MEMBER_IDS, {"b_chats": list({r.chat_id for r in rows})}
+            ):
+                members[chat_id].append(user_id)
+            messages = [await _with_quote(conn, _row_message(row)) for row in rows]
+        return [Sent(m, True, tuple(members[m.chat_id]), False) for m in messages]
+
     async def _by_client_id(self, message: NewMessage) -> Message | None:
         async with self._db.reads() as session:
             row = (
@@ -517,25 +775,9 @@ class SqlMessageRepo:
 
     async def append(self, message: NewMessage) -> tuple[Message, bool]:
         now = _now()
-        image = message.image
-        row = MessageRow(
-            id=_new_id(),
-            chat_id=message.chat_id,
-            seq=0,
-            sender_id=message.sender_id,
-            kind=message.kind,
-            text=message.text,
-            image_url=image.url if image else None,
-            image_public_id=image.public_id if image else None,
-            image_width=image.width if image else None,
-            image_height=image.height if image else None,
-            client_id=message.client_id,
-            created_at=now,
-            mentions=" ".join(message.mention_ids),
-            reply_to=message.reply_to,
-        )
+        row = _message_row(message, 0, now)
         try:
-            async with self._db.engine.begin() as conn:
+            async with self._db.write() as conn:
                 # Incrementing the chat row first locks it: appends to one chat queue up
                 # here, and a rollback also undoes the seq, so seqs have no gaps.
                 seq = (
@@ -594,7 +836,7 @@ class SqlMessageRepo:
         None (and nothing written) if the message was deleted meanwhile."""
         preview = preview_of(replace(message, **{k: v for k, v in values.items() if k in _MESSAGE_FIELDS}))
         try:
-            async with self._db.engine.begin() as conn:
+            async with self._db.write() as conn:
                 await self._write_change(conn, message, values, preview)
         except _Deleted:
             return None
@@ -649,7 +891,7 @@ class SqlMessageRepo:
     async def react(self, chat_id: str, message_id: str, user_id: str, emoji: str) -> Message | None:
         chats, messages = ChatRow.__table__, MessageRow.__table__
         try:
-            async with self._db.engine.begin() as conn:
+            async with self._db.write() as conn:
                 # The chat row first: on PostgreSQL its lock queues the chat's reactions, so
                 # this read-modify-write of the message's reactions cannot lose another's.
                 change = (
@@ -702,7 +944,7 @@ class SqlMessageRepo:
 
     async def mark_seen(self, chat_id: str, after_seq: int, up_to_seq: int, at: datetime) -> None:
         table = MessageRow.__table__
-        async with self._db.engine.begin() as conn:
+        async with self._db.write() as conn:
             await conn.execute(
                 update(table)
                 .where(table.c.chat_id == chat_id, table.c.seq > after_seq, table.c.seq <= up_to_seq)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint, false
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint, false, text, true
 from sqlmodel import Field, SQLModel
 
 from chat_web.domain import Chat, Image, Member, Message, User
@@ -60,6 +60,13 @@ class MessageRow(SQLModel, table=True):
         UniqueConstraint("chat_id", "client_id", "sender_id", name="uq_messages_client_id"),
         Index("ix_messages_sender", "sender_id"),
         Index("ix_messages_chat_change", "chat_id", "change"),
+        # The outbox: stored messages whose message.new is not yet known to be published.
+        Index(
+            "ix_messages_unannounced",
+            "created_at",
+            sqlite_where=text("NOT announced"),
+            postgresql_where=text("NOT announced"),
+        ),
     )
 
     id: str = Field(primary_key=True, max_length=32)
@@ -82,6 +89,8 @@ class MessageRow(SQLModel, table=True):
     # {"👍": [user ids in order]} as JSON text: read with the message, no join.
     reactions: str = Field(default="", sa_column=Column(Text, nullable=False, default="", server_default=""))
     mentions: str = Field(default="", max_length=1000, sa_column_kwargs={"server_default": ""})  # ids, spaced
+    # False from a send's commit until its message.new is published (the relay's outbox).
+    announced: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
 
 
 def utc(value: datetime) -> datetime:

@@ -1,0 +1,57 @@
+"""The message path as use cases: what one send or one read stores, and whom it concerns.
+
+Each is one storage call (one transaction where the backend has them); the service
+publishes what it returns after the write committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from chat_web.domain.models import Member, Message
+
+NOT_A_MEMBER = "You are not a member of this conversation."
+REPLY_MISSING = "The message you reply to is not in this conversation."
+REPLY_DELETED = "The message you reply to was deleted."
+
+# Given the chat's members as (user id, name): the ids a message names with @.
+MentionFinder = Callable[[Sequence[tuple[str, str]]], tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What a send stored, or found already stored under its client id (created=False)."""
+
+    message: Message  # with its quote attached when it answers another message
+    created: bool
+    member_ids: tuple[str, ...]  # whom to tell
+    # Its message.new is known to have been published. A retry of a stored message that
+    # is not announced yet publishes it again (readers merge by seq).
+    announced: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReadMove:
+    """A member's read cursor after a read (it only moves forward)."""
+
+    before: int
+    after: int
+    member: Member
+    member_ids: tuple[str, ...]
+
+    @property
+    def moved(self) -> bool:
+        return self.after > self.before
+
+
+def seen_range(cursors: Mapping[str, int], reader: str, before: int, after: int) -> tuple[int, int] | None:
+    """`reader`'s cursor moves from `before` to `after` (`cursors` holds the other members'):
+    the messages old_floor < seq <= new_floor are now read by every member and get seen_at.
+
+    A sender's cursor is always past their own messages, so the floor of all cursors is
+    where "read by all the others" ends. None when the floor does not move.
+    """
+    others = [seq for user, seq in cursors.items() if user != reader]
+    old_floor, new_floor = min([*others, before]), min([*others, after])
+    return (old_floor, new_floor) if new_floor > old_floor else None

@@ -1,0 +1,144 @@
+"""The message path's use cases (send, read_up_to, the announcement outbox) on every store."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chat_web.domain import Conflict, Forbidden, NewMessage, NotFound
+from tests.contract.conftest import CONGO_NO_UNIQUE, known_gap
+from tests.contract.test_storage import new_users, text
+
+LATER = timedelta(seconds=5)
+
+
+def soon() -> datetime:
+    return datetime.now(UTC) + LATER
+
+
+async def test_send_stores_with_the_next_seq_and_moves_the_senders_cursor(store):
+    ann, bob = await new_users(store, 2)
+    chat = await store.chats.get_or_create_direct(ann.id, bob.id)
+    first = await store.messages.send(text(chat, ann, "hello", "c-1"))
+    second = await store.messages.send(text(chat, ann, "again", "c-2"))
+    assert (first.message.seq, second.message.seq) == (1, 2)
+    assert first.created and not first.announced
+    assert set(first.member_ids) == {ann.id, bob.id}
+    assert (await store.chats.member(chat.id, ann.id)).last_read_seq == 2
+    stored = await store.chats.get(chat.id)
+    assert stored.last_seq == 2 and stored.preview == "again" and stored.preview_sender_id == ann.id
+
+
+async def test_a_retried_client_id_returns_the_stored_message_before_any_check(store):
+    ann, bob = await new_users(store, 2)
+    chat = await store.chats.get_or_create_direct(ann.id, bob.id)
+    original = await store.messages.send(text(chat, bob, "question"))
+    reply = NewMessage(chat.id, ann.id, "text", text="answer", client_id="r-1", reply_to=original.message.seq)
+    first = await store.messages.send(reply)
+    assert first.message.quote is not None and first.message.quote.text == "question"
+    await store.messages.delete(chat.id, original.message.id, datetime.now(UTC))
+    again = await store.messages.send(reply)  # the original is gone: a new reply would be refused
+    assert not again.created and again.message.id == first.message.id and again.message.seq == 2
+    assert (await store.chats.get(chat.id)).last_seq == 2
+    found = await store.messages.find_sent(chat.id, ann.id, "r-1")
+    assert found is not None and found.message.id == first.message.id and not found.created
+
+
+async def test_send_refuses_outsiders_missing_and_deleted_originals(store):
+    ann, bob, eve = await new_users(store, 3)
+    chat = await store.chats.get_or_create_direct(ann.id, bob.id)
+    with pytest.raises(Forbidden):
+        await store.messages.send(text(chat, eve, "let me in"))
+    with pytest.raises(NotFound):
+        await store.messages.send(NewMessage(chat.id, ann.id, "text", text="re", reply_to=7))
+    gone = await store.messages.send(text(chat, bob, "soon gone"))
+    await store.messages.delete(chat.id, gone.message.id, datetime.now(UTC))
+    with pytest.raises(Conflict):
+        await store.messages.send(NewMessage(chat.id, ann.id, "text", text="re", reply_to=gone.message.seq))
+    assert (await store.chats.get(chat.id)).last_seq == 1  # nothing refused took a seq
+
+
+async def test_send_marks_the_mentioned_members_of_a_group(store):
+    ann, bob, cy = await new_users(store, 3)
+    group = await store.chats.create_group(ann.id, "Team", [bob.id, cy.id])
+    asked = []
+
+    def mentions(people):
+        asked.append(sorted(people))
+        return tuple(uid for uid, name in people if name == bob.name)
+
+    sent = await store.messages.send(text(group, ann, f"hi @{bob.name}"), mentions)
+    assert sent.message.mention_ids == (bob.id,)
+    assert sorted(uid for uid, _ in asked[0]) == sorted([ann.id, bob.id, cy.id])
+    assert (await store.chats.member(group.id, bob.id)).mention_seq == 1
+    assert (await store.chats.member(group.id, cy.id)).mention_seq == 0
+    direct = await store.chats.get_or_create_direct(ann.id, bob.id)
+    await store.messages.send(text(direct, ann, "@nobody here"), mentions)
+    assert len(asked) == 1  # direct chats have no mentions
+
+
+async def test_answering_stamps_seen_on_what_the_answer_read(store):
+    ann, bob = await new_users(store, 2)
+    chat = await store.chats.get_or_create_direct(ann.id, bob.id)
+    first = await store.messages.send(text(chat, ann, "one"))
+    await store.messages.send(text(chat, bob, "two"))  # bob answered: he read "one"
+    (one,) = await store.messages.by_seqs(chat.id, [first.message.seq])
+    assert one.seen_at is not None
+
+
+async def test_read_up_to_moves_forward_only_caps_at_the_end_and_stamps_seen(store):
+    ann, bob, eve = await new_users(store, 3)
+    chat = await store.chats.get_or_create_direct(ann.id, bob.id)
+    for body in ("a", "b", "c"):
+        await store.messages.send(text(chat, ann, body))
+    at = datetime.now(UTC)
+    move = await store.chats.read_up_to(chat.id, bob.id, 2, at)
+    assert (move.before, move.after, move.moved) == (0, 2, True)
+    assert move.member.last_read_seq == 2 and set(move.member_ids) == {ann.id, bob.id}
+    seen = await store.messages.by_seqs(chat.id, [1, 2, 3])
+    assert [m.seen_at is not None for m in seen] == [True, True, False]
+    back = await store.chats.read_up_to(chat.id, bob.id, 1, at)
+    assert (back.before, back.after, back.moved) == (2, 2, False)
+    past = await store.chats.read_up_to(chat.id, bob.id, 99, at)
+    assert past.after == 3
+    assert await store.chats.read_up_to(chat.id, eve.id, 3, at) is None
+
+
+async def test_unannounced_messages_are_listed_until_marked(store):
+    ann, bob = await new_users(store, 2)
+    chat = await store.chats.get_or_create_direct(ann.id, bob.id)
+    sent = await store.messages.send(text(chat, ann, "tell bob"))
+    waiting = [s for s in await store.messages.unannounced(soon(), 1000) if s.message.id == sent.message.id]
+    assert len(waiting) == 1 and set(waiting[0].member_ids) == {ann.id, bob.id}
+    assert not await store.messages.unannounced(sent.message.created_at - LATER, 1000) or all(
+        s.message.id != sent.message.id for s in await store.messages.unannounced(sent.message.created_at, 1000)
+    )
+    await store.messages.mark_announced([sent.message.id])
+    assert all(s.message.id != sent.message.id for s in await store.messages.unannounced(soon(), 1000))
+    retry = await store.messages.send(text(chat, ann, "tell bob"))  # no client id: a new message
+    assert retry.created and retry.message.seq == 2
+
+
+async def test_concurrent_sends_to_one_chat_take_every_seq_once(request, store):
+    known_gap(request, store, "congodb", reason=CONGO_NO_UNIQUE)
+    ann, bob = await new_users(store, 2)
+    chat = await store.chats.get_or_create_direct(ann.id, bob.id)
+    sent = await asyncio.gather(
+        *(store.messages.send(text(chat, ann if i % 2 else bob, f"m{i}", uuid.uuid4().hex)) for i in range(12))
+    )
+    assert sorted(s.message.seq for s in sent) == list(range(1, 13))
+    assert (await store.chats.get(chat.id)).last_seq == 12
+    assert [m.seq for m in await store.messages.page_after(chat.id, 0, 50)] == list(range(1, 13))
+
+
+async def test_concurrent_retries_of_one_client_id_store_one_message(request, store):
+    known_gap(request, store, "congodb", reason=CONGO_NO_UNIQUE)
+    ann, bob = await new_users(store, 2)
+    chat = await store.chats.get_or_create_direct(ann.id, bob.id)
+    sent = await asyncio.gather(*(store.messages.send(text(chat, ann, "once", "same-id")) for _ in range(6)))
+    assert len({s.message.id for s in sent}) == 1
+    assert sum(s.created for s in sent) == 1
+    assert (await store.chats.get(chat.id)).last_seq == 1
