@@ -21,6 +21,7 @@ from chat_web.config import Settings
 from chat_web.domain import ServiceUnavailable
 from chat_web.metrics.ports import CountedMail, CountedMessages
 from chat_web.ports import Clock, FanOut, MailQueue, MediaStore, PresenceStore, Store, TabGateway
+from chat_web.services.announcer import Announcer
 from chat_web.services.auth import AuthService, OtpPolicy
 from chat_web.services.chats import ChatService
 from chat_web.services.limits import AbuseLimits, Limit
@@ -215,15 +216,20 @@ async def _build(
     media = MediaService(
         media_store, store.chats, max_bytes=settings.max_image_bytes, workers=settings.image_workers
     )
+    messages = CountedMessages(store.messages)
+    announcer = Announcer(messages, fanout, clock)
+    announcer.start()  # its first sweep announces what a process that died left unannounced
+    closers.append(announcer.stop)
     chats = ChatService(
         store.users,
         store.chats,
-        CountedMessages(store.messages),
+        messages,
         fanout,
         clock,
         limiter=limiter,
         limits=limits,
         media=media,
+        announcer=announcer,
     )
     presence = PresenceService(presence_store, store.chats, fanout, clock)
     live = LiveHub(fanout, presence, clock, tabs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chat_web.domain import ChatError, MailMessage, Message, NewMessage
+from chat_web.domain.sending import MentionFinder, Sent
 from chat_web.metrics import CODES_ISSUED, MAILS_FAILED, MESSAGES_STORED
 from chat_web.ports import MailQueue, MessageRepo
 
@@ -20,6 +21,12 @@ class CountedMessages:
         if created:
             MESSAGES_STORED.inc()
         return stored, created
+
+    async def send(self, message: NewMessage, mentions: MentionFinder | None = None) -> Sent:
+        sent = await self._inner.send(message, mentions)
+        if sent.created:
+            MESSAGES_STORED.inc()
+        return sent
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

@@ -56,6 +56,20 @@ async def test_a_retried_send_returns_the_first_message(client, pair):
     assert len(page["messages"]) == 1
 
 
+async def test_a_retried_reply_whose_original_was_deleted_meanwhile_is_the_stored_reply(client, pair):
+    ann, bob, chat_id = pair
+    question = (await send(client, bob, chat_id, "lunch?")).json()
+    body = {"chatId": chat_id, "text": "yes", "clientId": "r-1", "replyTo": question["seq"]}
+    first = await client.post("/message", json=body, headers=ann["headers"])
+    assert first.status_code == 201
+    deleted = await client.delete(f"/message/{chat_id}/{question['id']}", headers=bob["headers"])
+    assert deleted.status_code == 200
+    retry = await client.post("/message", json=body, headers=ann["headers"])
+    assert retry.status_code == 200 and retry.json()["id"] == first.json()["id"]
+    fresh = await client.post("/message", json={**body, "clientId": "r-2"}, headers=ann["headers"])
+    assert fresh.status_code == 409  # a new reply to it is refused
+
+
 async def test_concurrent_new_chat_requests_give_one_chat(client, settings):
     ann = await new_session(client, settings, "ann")
     bob = await new_session(client, settings, "bob")

@@ -794,7 +794,8 @@ class SqlMessageRepo:
                 if seq is None:
                     raise NotFound("That conversation does not exist.")
                 row.seq = seq
-                await conn.execute(_INSERT_MESSAGE, row.model_dump())
+                # Not named: the column's server default (announced) applies; seeding needs no relay.
+                await conn.execute(_INSERT_MESSAGE, row.model_dump(exclude={"announced"}))
                 await conn.execute(
                     _SENDER_READ, {"b_chat": message.chat_id, "b_user": message.sender_id, "b_seq": seq}
                 )

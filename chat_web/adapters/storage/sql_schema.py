@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint, false, text, true
+from sqlalchemy import Boolean, Column, DateTime, Index, Text, UniqueConstraint, false, text, true
 from sqlmodel import Field, SQLModel
 
 from chat_web.domain import Chat, Image, Member, Message, User
@@ -90,7 +90,10 @@ class MessageRow(SQLModel, table=True):
     reactions: str = Field(default="", sa_column=Column(Text, nullable=False, default="", server_default=""))
     mentions: str = Field(default="", max_length=1000, sa_column_kwargs={"server_default": ""})  # ids, spaced
     # False from a send's commit until its message.new is published (the relay's outbox).
-    announced: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    # No default on our side: a row written without it (seeding, imports) counts as announced.
+    announced: bool | None = Field(
+        default=None, sa_column=Column(Boolean, nullable=False, server_default=true())
+    )
 
 
 def utc(value: datetime) -> datetime:
