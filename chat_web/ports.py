@@ -21,7 +21,7 @@ from chat_web.domain import (
     User,
 )
 from chat_web.domain.search import SearchHit
-from chat_web.domain.sending import MentionFinder, ReadMove, Sent
+from chat_web.domain.sending import ChatListing, MentionFinder, ReadMove, Sent, Window
 
 ChatKey = tuple[datetime, str]  # (updated_at, chat id): where a page of my chats ends
 
@@ -82,6 +82,9 @@ class ChatRepo(Protocol):
         """My chats, latest activity first: by (updated_at, id) descending, so chats that share
         an updated_at keep one order; `older_than` starts after that key (keyset paging)."""
 
+    async def listing(self, user_id: str, limit: int, older_than: ChatKey | None = None) -> ChatListing:
+        """list_for_user and the users of every member of those chats, in one storage call."""
+
     async def mark_read(self, chat_id: str, user_id: str, seq: int) -> Member | None:
         """Move my read cursor forward to `seq` (never back, never past the chat's last seq)."""
 
@@ -109,6 +112,26 @@ class MessageRepo(Protocol):
         5. the chat's next seq, the insert (announced=False), the preview, the sender's
            read cursor, seen_at on what that read completes, the mention marks.
         """
+
+    async def window(
+        self,
+        chat_id: str,
+        user_id: str,
+        *,
+        limit: int,
+        before_seq: int | None = None,
+        after_seq: int | None = None,
+        read_latest: bool = False,
+        changed_after: int | None = None,
+        changes_max: int = 0,
+        at: datetime | None = None,
+    ) -> Window | None:
+        """The history use case, on one connection: None if `user_id` is not a member.
+        A page of up to `limit` messages after `after_seq` (oldest first), or before
+        `before_seq` (None: the latest); with `read_latest` (the latest page), first my
+        cursor moves to the chat's last seq and seen_at is stamped as read_up_to does, so
+        the page carries it. Replies get their quotes; with `changed_after`, up to
+        `changes_max` messages changed since that count."""
 
     async def find_sent(self, chat_id: str, sender_id: str, client_id: str) -> Sent | None:
         """A stored message by its client id (the retry of a send), or None."""

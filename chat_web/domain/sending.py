@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from chat_web.domain.models import Member, Message
+from chat_web.domain.models import Chat, ChatView, Member, Message, User
 
 NOT_A_MEMBER = "You are not a member of this conversation."
 REPLY_MISSING = "The message you reply to is not in this conversation."
@@ -43,6 +43,27 @@ class ReadMove:
     @property
     def moved(self) -> bool:
         return self.after > self.before
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """What a reader sees of a chat in one storage call: the chat, its members with their
+    users, a page of messages (quotes attached) and, when asked, the changes since a count."""
+
+    chat: Chat
+    members: list[Member]  # after this call's read, if it read
+    people: dict[str, User]  # the members' users (a deleted account is missing)
+    messages: list[Message]  # oldest first, up to the limit asked (+1 tells "more")
+    changes: list[Message]  # edited, deleted or reacted after `changed_after`, in change order
+    read: ReadMove | None  # opening the latest page read the chat
+
+
+@dataclass(frozen=True, slots=True)
+class ChatListing:
+    """A page of my chats with the users of everyone in them (one storage call)."""
+
+    views: list[ChatView]
+    people: dict[str, User]
 
 
 def seen_range(cursors: Mapping[str, int], reader: str, before: int, after: int) -> tuple[int, int] | None:

@@ -272,9 +272,8 @@ class ChatService:
     async def list_chats(self, me: User, limit: object = None, cursor: str | None = None) -> ChatPage:
         """A page of my chats, latest activity first; pass `next_cursor` back for the next page."""
         size = clean_limit(limit)
-        views = await self._chats.list_for_user(me.id, size + 1, decode_cursor(cursor))
-        more, views = len(views) > size, views[:size]
-        people = {u.id: u for u in await self._users.get_many([i for v in views for i in v.chat.member_ids])}
+        listing = await self._chats.listing(me.id, size + 1, decode_cursor(cursor))
+        more, views, people = len(listing.views) > size, listing.views[:size], listing.people
         items = [
             ChatSummary(
                 chat=v.chat,
@@ -509,27 +508,36 @@ class ChatService:
         since_change = clean_seq(changed_after, "changed_after")
         if before is not None and after is not None:
             raise BadInput("Ask with before_seq or after_seq, not both.")
-        chat, member, members = await self._check_membership(chat_id, me)
-        # One row more than asked tells whether there is more, whatever is sent meanwhile.
+        window = await self._messages.window(
+            clean_id(chat_id, "chatId"),
+            me.id,
+            # One row more than asked tells whether there is more, whatever is sent meanwhile.
+            limit=size + 1,
+            before_seq=before,
+            after_seq=after,
+            # Opening the latest page reads the chat, first, so the page carries the seen_at
+            # this read may stamp.
+            read_latest=before is None and after is None,
+            changed_after=since_change,
+            changes_max=PAGE_MAX,
+            at=self._clock.now(),
+        )
+        if window is None:
+            raise Forbidden(NOT_A_MEMBER)
+        chat, members, page = window.chat, window.members, window.messages
+        member = next(m for m in members if m.user_id == me.id)
+        if window.read is not None and window.read.moved:
+            await self._publish(chat.member_ids, chat_read(chat.id, me.id, window.read.after))
         if after is not None:
-            page = await self._messages.page_after(chat.id, after, size + 1)
             has_more, page = len(page) > size, page[:size]
         else:
-            if before is None and chat.last_seq and member.last_read_seq < chat.last_seq:
-                # Opening the latest page reads the chat; read first, so the page
-                # already carries the seen_at this read may have stamped.
-                move = await self._read_up_to(me, chat, chat.last_seq)
-                members = [move.member if m.user_id == me.id else m for m in members]
-            page = await self._messages.page_before(chat.id, before, size + 1)
-            has_more, page = len(page) > size, page[-size:] if size else []
-        changes, last_change = [], chat.last_change
-        if since_change is not None and since_change < chat.last_change:
-            changes = await self._messages.changed_after(chat.id, since_change, PAGE_MAX)
-            if len(changes) == PAGE_MAX:
-                last_change = changes[-1].change
-        page, changes = await self._quoted(chat.id, page), await self._quoted(chat.id, changes)
+            has_more, page = len(page) > size, page[-size:]
+        changes, last_change = window.changes, chat.last_change
+        if len(changes) == PAGE_MAX:
+            last_change = changes[-1].change
         floor = _read_floor(members)
-        others = await self._users.get_many([m.user_id for m in members if m.user_id != me.id])
+        people = window.people
+        others = [people[m.user_id] for m in members if m.user_id != me.id and m.user_id in people]
         return HistoryPage(
             chat=chat,
             messages=[MessageView(m, m.seq <= floor) for m in page],

@@ -32,9 +32,11 @@ from chat_web.domain.sending import (
     NOT_A_MEMBER,
     REPLY_DELETED,
     REPLY_MISSING,
+    ChatListing,
     MentionFinder,
     ReadMove,
     Sent,
+    Window,
     seen_range,
 )
 from chat_web.ports import ChatKey, Clock
@@ -67,7 +69,7 @@ class InMemoryStore:
         data = _Data()
         self.users = InMemoryUserRepo(data, clock)
         self.chats = InMemoryChatRepo(data, clock)
-        self.messages = InMemoryMessageRepo(data, clock)
+        self.messages = InMemoryMessageRepo(data, clock, self.chats)
 
     async def close(self) -> None:
         return None
@@ -213,6 +215,11 @@ class InMemoryChatRepo:
         views.sort(key=lambda v: (v.chat.updated_at, v.chat.id), reverse=True)
         return views[:limit]
 
+    async def listing(self, user_id: str, limit: int, older_than: ChatKey | None = None) -> ChatListing:
+        views = await self.list_for_user(user_id, limit, older_than)
+        ids = {u for v in views for u in v.chat.member_ids}
+        return ChatListing(views, {u: self._d.users[u] for u in ids if u in self._d.users})
+
     async def mark_read(self, chat_id: str, user_id: str, seq: int) -> Member | None:
         member = self._d.members.get((chat_id, user_id))
         chat = self._d.chats.get(chat_id)
@@ -262,15 +269,51 @@ def _stamp_seen(data: _Data, chat_id: str, after_seq: int, up_to_seq: int, at: d
 
 
 class InMemoryMessageRepo:
-    def __init__(self, data: _Data, clock: Clock):
+    def __init__(self, data: _Data, clock: Clock, chats: InMemoryChatRepo):
         self._d = data
         self._clock = clock
+        self._chats = chats
 
     def _sent(self, message: Message, created: bool) -> Sent:
         chat = self._d.chats[message.chat_id]
         if message.reply_to and message.quote is None and message.reply_to <= len(self._d.messages[chat.id]):
             message = replace(message, quote=quote_of(self._d.messages[chat.id][message.reply_to - 1]))
         return Sent(message, created, chat.member_ids, message.id not in self._d.unannounced)
+
+    async def window(
+        self,
+        chat_id: str,
+        user_id: str,
+        *,
+        limit: int,
+        before_seq: int | None = None,
+        after_seq: int | None = None,
+        read_latest: bool = False,
+        changed_after: int | None = None,
+        changes_max: int = 0,
+        at: datetime | None = None,
+    ) -> Window | None:
+        chat = self._d.chats.get(chat_id)
+        if chat is None or (chat_id, user_id) not in self._d.members:
+            return None
+        read = None
+        if read_latest and self._d.members[(chat_id, user_id)].last_read_seq < chat.last_seq:
+            read = await self._chats.read_up_to(chat_id, user_id, chat.last_seq, at or self._clock.now())
+        if after_seq is not None:
+            page = await self.page_after(chat_id, after_seq, limit)
+        else:
+            page = await self.page_before(chat_id, before_seq, limit)
+        changes = []
+        if changed_after is not None and changed_after < chat.last_change:
+            changes = await self.changed_after(chat_id, changed_after, changes_max)
+        history = self._d.messages[chat_id]
+        quoted = [
+            replace(m, quote=quote_of(history[m.reply_to - 1])) if 0 < m.reply_to <= len(history) else m
+            for m in (*page, *changes)
+        ]
+        members = [self._d.members[(chat_id, u)] for u in chat.member_ids]
+        people = {u: self._d.users[u] for u in chat.member_ids if u in self._d.users}
+        return Window(chat, members, people, quoted[: len(page)], quoted[len(page) :], read)
 
     async def find_sent(self, chat_id: str, sender_id: str, client_id: str) -> Sent | None:
         seq = self._d.by_client_id.get((chat_id, sender_id, client_id))

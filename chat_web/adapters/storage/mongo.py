@@ -43,9 +43,11 @@ from chat_web.domain.sending import (
     NOT_A_MEMBER,
     REPLY_DELETED,
     REPLY_MISSING,
+    ChatListing,
     MentionFinder,
     ReadMove,
     Sent,
+    Window,
     seen_range,
 )
 from chat_web.ports import ChatKey
@@ -150,7 +152,7 @@ class MongoStore:
         self.db = self.client[database] if database else self.client.get_default_database("chat")
         self.users = MongoUserRepo(self.db)
         self.chats = MongoChatRepo(self.db)
-        self.messages = MongoMessageRepo(self.db)
+        self.messages = MongoMessageRepo(self.db, self.chats)
 
     async def prepare(self) -> None:
         """Check the server answers and create the indexes (idempotent)."""
@@ -267,6 +269,7 @@ class MongoChatRepo:
         self._chats = db.chats
         self._members = db.members
         self._messages = db.messages
+        self._users = db.users
 
     async def get(self, chat_id: str) -> Chat | None:
         oid = _oid(chat_id)
@@ -383,6 +386,12 @@ class MongoChatRepo:
         }
         return [ChatView(_chat(c), _member(mine[c["_id"]])) for c in chats if c["_id"] in mine]
 
+    async def listing(self, user_id: str, limit: int, older_than: ChatKey | None = None) -> ChatListing:
+        views = await self.list_for_user(user_id, limit, older_than)
+        ids = {_oid(u) for v in views for u in v.chat.member_ids} - {None}
+        people = {str(doc["_id"]): _user(doc) async for doc in self._users.find({"_id": {"$in": list(ids)}})}
+        return ChatListing(views, people)
+
     async def mark_read(self, chat_id: str, user_id: str, seq: int) -> Member | None:
         oid, user_oid = _oid(chat_id), _oid(user_id)
         chat = await self._chats.find_one({"_id": oid}, {"last_seq": 1}) if oid else None
@@ -479,7 +488,8 @@ _SEQ_RACES = 50  # concurrent senders to one chat that one send may lose to befo
 
 @_outages
 class MongoMessageRepo:
-    def __init__(self, db):
+    def __init__(self, db, chats: MongoChatRepo):
+        self._chats_repo = chats
         self._messages = db.messages
         self._chats = db.chats
         self._members = db.members
@@ -529,6 +539,53 @@ class MongoMessageRepo:
             return message
         original = await self._messages.find_one({"chat_id": _oid(message.chat_id), "seq": message.reply_to})
         return replace(message, quote=quote_of(_message(original))) if original else message
+
+    async def window(
+        self,
+        chat_id: str,
+        user_id: str,
+        *,
+        limit: int,
+        before_seq: int | None = None,
+        after_seq: int | None = None,
+        read_latest: bool = False,
+        changed_after: int | None = None,
+        changes_max: int = 0,
+        at: datetime | None = None,
+    ) -> Window | None:
+        chat_oid = _oid(chat_id)
+        if chat_oid is None:
+            return None
+        members = [
+            _member(doc)
+            async for doc in self._members.find({"chat_id": chat_oid}).sort(
+                [("joined_at", ASCENDING), ("user_id", ASCENDING)]
+            )
+        ]
+        doc = (
+            await self._chats.find_one({"_id": chat_oid})
+            if any(m.user_id == user_id for m in members)
+            else None
+        )
+        if doc is None:
+            return None
+        chat = _chat(doc)
+        read = None
+        mine = next(m for m in members if m.user_id == user_id)
+        if read_latest and mine.last_read_seq < chat.last_seq:
+            read = await self._chats_repo.read_up_to(chat_id, user_id, chat.last_seq, at or _now())
+            members = [read.member if m.user_id == user_id else m for m in members] if read else members
+        if after_seq is not None:
+            page = await self.page_after(chat_id, after_seq, limit)
+        else:
+            page = await self.page_before(chat_id, before_seq, limit)
+        changes = []
+        if changed_after is not None and changed_after < chat.last_change:
+            changes = await self.changed_after(chat_id, changed_after, changes_max)
+        quoted = [await self._with_quote(m) for m in (*page, *changes)]
+        oids = [oid for oid in (_oid(m.user_id) for m in members) if oid is not None]
+        people = {str(u["_id"]): _user(u) async for u in self._users.find({"_id": {"$in": oids}})}
+        return Window(chat, members, people, quoted[: len(page)], quoted[len(page) :], read)
 
     async def find_sent(self, chat_id: str, sender_id: str, client_id: str) -> Sent | None:
         chat_oid, sender_oid = _oid(chat_id), _oid(sender_id)

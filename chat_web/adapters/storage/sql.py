@@ -59,9 +59,11 @@ from chat_web.domain.sending import (
     NOT_A_MEMBER,
     REPLY_DELETED,
     REPLY_MISSING,
+    ChatListing,
     MentionFinder,
     ReadMove,
     Sent,
+    Window,
     seen_range,
 )
 from chat_web.ports import ChatKey
@@ -169,12 +171,12 @@ class SqlDatabase:
         self.session = async_sessionmaker(self.writer, class_=AsyncSession, expire_on_commit=False)
         # Reads need no transaction: on PostgreSQL, autocommit saves the BEGIN and the
         # ROLLBACK around every lookup (two round trips of three).
-        reader = (
+        self.reader = (
             self.engine
             if self.backend == "sqlite"
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
-        self.reads = async_sessionmaker(reader, class_=AsyncSession, expire_on_commit=False)
+        self.reads = async_sessionmaker(self.reader, class_=AsyncSession, expire_on_commit=False)
         self._checkpointer: asyncio.Task | None = None
 
     @property
@@ -184,6 +186,10 @@ class SqlDatabase:
     def write(self):
         """One write transaction on one connection (on SQLite: the one writer, BEGIN IMMEDIATE)."""
         return self.writer.begin()
+
+    def read(self):
+        """One connection for reads (PostgreSQL: autocommit, no BEGIN/ROLLBACK round trips)."""
+        return self.reader.connect()
 
     async def migrate(self) -> None:
         """Bring the schema to the latest Alembic revision."""
@@ -458,6 +464,35 @@ class SqlChatRepo:
             member_ids = await self._member_ids(session, [chat.id for chat, _ in rows])
         return [ChatView(to_chat(chat, member_ids[chat.id]), to_member(me)) for chat, me in rows]
 
+    async def listing(self, user_id: str, limit: int, older_than: ChatKey | None = None) -> ChatListing:
+        query = (
+            select(ChatRow, MemberRow)
+            .join(MemberRow, col(MemberRow.chat_id) == col(ChatRow.id))
+            .where(MemberRow.user_id == user_id)
+        )
+        if older_than is not None:
+            at, chat_id = older_than
+            query = query.where(
+                or_(
+                    col(ChatRow.updated_at) < at,
+                    and_(col(ChatRow.updated_at) == at, col(ChatRow.id) < chat_id),
+                )
+            )
+        query = query.order_by(col(ChatRow.updated_at).desc(), col(ChatRow.id).desc()).limit(limit)
+        members: dict[str, list[str]] = defaultdict(list)
+        people: dict[str, User] = {}
+        async with self._db.reads() as session:
+            rows = (await session.exec(query)).all()
+            if rows:
+                for row in await session.execute(
+                    _PEOPLE_OF_CHATS, {"b_chats": [chat.id for chat, _ in rows]}
+                ):
+                    members[row.chat_id].append(row.user_id)
+                    if (user := _row_user(row)) is not None:
+                        people[user.id] = user
+        views = [ChatView(to_chat(chat, tuple(members[chat.id])), to_member(me)) for chat, me in rows]
+        return ChatListing(views, people)
+
     async def mark_read(self, chat_id: str, user_id: str, seq: int) -> Member | None:
         # One UPDATE: the cursor only moves forward and never past the chat's last seq.
         cap = select(ChatRow.last_seq).where(ChatRow.id == chat_id).scalar_subquery()
@@ -616,6 +651,69 @@ _UNANNOUNCED = (
 )
 
 
+_USERS, _CHATS = UserRow.__table__, ChatRow.__table__
+_USER_FIELDS = [c.label(f"u_{c.name}") for c in _USERS.c]
+_CHAT_FIELDS = [c.label(f"c_{c.name}") for c in _CHATS.c]
+# A chat, its members with their read cursors and their users, in one statement.
+_WINDOW_CONTEXT = (
+    select(_MEMBERS, *_USER_FIELDS, *_CHAT_FIELDS)
+    .join(_CHATS, _CHATS.c.id == _MEMBERS.c.chat_id)
+    .outerjoin(_USERS, _USERS.c.id == _MEMBERS.c.user_id)
+    .where(_MEMBERS.c.chat_id == bindparam("chat"))
+    .order_by(_MEMBERS.c.joined_at, _MEMBERS.c.user_id)
+)
+_PAGE_BEFORE = (
+    select(_MESSAGES)
+    .where(_MESSAGES.c.chat_id == bindparam("b_chat"), _MESSAGES.c.seq < bindparam("b_seq"))
+    .order_by(_MESSAGES.c.seq.desc())
+    .limit(bindparam("b_limit"))
+)
+_PAGE_AFTER = (
+    select(_MESSAGES)
+    .where(_MESSAGES.c.chat_id == bindparam("b_chat"), _MESSAGES.c.seq > bindparam("b_seq"))
+    .order_by(_MESSAGES.c.seq)
+    .limit(bindparam("b_limit"))
+)
+_BY_SEQS = select(_MESSAGES).where(
+    _MESSAGES.c.chat_id == bindparam("b_chat"), _MESSAGES.c.seq.in_(bindparam("b_seqs", expanding=True))
+)
+_CHANGED_AFTER = (
+    select(_MESSAGES)
+    .where(_MESSAGES.c.chat_id == bindparam("b_chat"), _MESSAGES.c.change > bindparam("b_change"))
+    .order_by(_MESSAGES.c.change)
+    .limit(bindparam("b_limit"))
+)
+# The members of some chats with their users (a chat list's people), in one statement.
+_PEOPLE_OF_CHATS = (
+    select(_MEMBERS.c.chat_id, _MEMBERS.c.user_id, *_USER_FIELDS)
+    .outerjoin(_USERS, _USERS.c.id == _MEMBERS.c.user_id)
+    .where(_MEMBERS.c.chat_id.in_(bindparam("b_chats", expanding=True)))
+    .order_by(_MEMBERS.c.joined_at, _MEMBERS.c.user_id)
+)
+
+
+def _prefixed(row, prefix: str) -> dict:
+    return {key[len(prefix) :]: value for key, value in row._mapping.items() if key.startswith(prefix)}
+
+
+def _row_user(row) -> User | None:
+    fields = _prefixed(row, "u_")
+    return to_user(UserRow(**fields)) if fields.get("id") else None
+
+
+async def _quoted(conn, chat_id: str, messages: list[Message]) -> list[Message]:
+    """Attach each reply's quote, reading the answered messages not in hand in one statement."""
+    wanted = {m.reply_to for m in messages if m.reply_to}
+    if not wanted:
+        return messages
+    known = {m.seq: m for m in messages if m.seq in wanted}
+    missing = sorted(wanted - set(known))
+    if missing:
+        for row in await conn.execute(_BY_SEQS, {"b_chat": chat_id, "b_seqs": missing}):
+            known[row.seq] = _row_message(row)
+    return [replace(m, quote=quote_of(known[m.reply_to])) if m.reply_to in known else m for m in messages]
+
+
 def _message_row(message: NewMessage, seq: int, now: datetime) -> MessageRow:
     image = message.image
     return MessageRow(
@@ -729,8 +827,67 @@ class SqlMessageRepo:
                 )
         return Sent(replace(stored, quote=quote), True, member_ids, False)
 
+    async def window(
+        self,
+        chat_id: str,
+        user_id: str,
+        *,
+        limit: int,
+        before_seq: int | None = None,
+        after_seq: int | None = None,
+        read_latest: bool = False,
+        changed_after: int | None = None,
+        changes_max: int = 0,
+        at: datetime | None = None,
+    ) -> Window | None:
+        # Opening the latest page may read the chat: then the one connection is the writer's.
+        async with self._db.write() if read_latest else self._db.read() as conn:
+            rows = (await conn.execute(_WINDOW_CONTEXT, {"chat": chat_id})).all()
+            mine = next((row for row in rows if row.user_id == user_id), None)
+            if mine is None:
+                return None
+            chat = to_chat(ChatRow(**_prefixed(rows[0], "c_")), tuple(row.user_id for row in rows))
+            members = [
+                to_member(MemberRow(**{c.name: row._mapping[c.name] for c in _MEMBERS.c})) for row in rows
+            ]
+            read = None
+            if read_latest and mine.last_read_seq < chat.last_seq:
+                read = await self._read(conn, chat, members, user_id, at or _now())
+                members = [read.member if m.user_id == user_id else m for m in members]
+            if after_seq is not None:
+                found = await conn.execute(
+                    _PAGE_AFTER, {"b_chat": chat_id, "b_seq": after_seq, "b_limit": limit}
+                )
+                page = [_row_message(row) for row in found]
+            else:
+                start = 2**31 if before_seq is None else before_seq
+                found = await conn.execute(
+                    _PAGE_BEFORE, {"b_chat": chat_id, "b_seq": start, "b_limit": limit}
+                )
+                page = [_row_message(row) for row in reversed(found.all())]
+            changes = []
+            if changed_after is not None and changed_after < chat.last_change:
+                found = await conn.execute(
+                    _CHANGED_AFTER, {"b_chat": chat_id, "b_change": changed_after, "b_limit": changes_max}
+                )
+                changes = [_row_message(row) for row in found]
+            quoted = await _quoted(conn, chat_id, [*page, *changes])
+        people = {user.id: user for row in rows if (user := _row_user(row)) is not None}
+        return Window(chat, members, people, quoted[: len(page)], quoted[len(page) :], read)
+
+    @staticmethod
+    async def _read(conn, chat: Chat, members: list[Member], user_id: str, at: datetime) -> ReadMove:
+        """My cursor to the chat's last seq, and seen_at on what that completes (in `conn`'s transaction)."""
+        before = next(m for m in members if m.user_id == user_id)
+        await conn.execute(_MOVE_CURSOR, {"b_chat": chat.id, "b_user": user_id, "b_seq": chat.last_seq})
+        cursors = {m.user_id: m.last_read_seq for m in members}
+        if (stamp := seen_range(cursors, user_id, before.last_read_seq, chat.last_seq)) is not None:
+            await conn.execute(_STAMP_SEEN, {"b_chat": chat.id, "b_from": stamp[0], "b_at": at})
+        after = replace(before, last_read_seq=chat.last_seq)
+        return ReadMove(before.last_read_seq, chat.last_seq, after, chat.member_ids)
+
     async def find_sent(self, chat_id: str, sender_id: str, client_id: str) -> Sent | None:
-        async with self._db.engine.connect() as conn:
+        async with self._db.read() as conn:
             found = (
                 await conn.execute(
                     _BY_CLIENT_ID, {"b_chat": chat_id, "b_client": client_id, "b_sender": sender_id}
@@ -748,7 +905,7 @@ class SqlMessageRepo:
                 await conn.execute(_MARK_ANNOUNCED, {"b_ids": list(message_ids)})
 
     async def unannounced(self, stored_before: datetime, limit: int) -> list[Sent]:
-        async with self._db.engine.connect() as conn:
+        async with self._db.read() as conn:
             rows = (await conn.execute(_UNANNOUNCED, {"b_before": stored_before, "b_limit": limit})).all()
             if not rows:
                 return []
