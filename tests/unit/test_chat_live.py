@@ -88,7 +88,8 @@ class Pauses:
         self.taken.append(seconds)
 
 
-async def deliver_and_store_read(tabs, state, user, chat, message):
+async def deliver_and_store_read(tabs, user, message):
+    """A live message in the open chat, then the delayed store of its read, to its end."""
     await tabs.deliver("tab-1", user.id, [message_new(message)])
     for task in list(tabs._tasks):
         await task
@@ -110,7 +111,7 @@ async def test_a_read_storage_refuses_is_retried_then_unshown_with_a_toast(world
     app = App(state)
     tabs = ReflexTabs(app, pause=pauses)
     one = await world.send(bob, chat.id, "one")
-    await deliver_and_store_read(tabs, state, ann, chat, one)
+    await deliver_and_store_read(tabs, ann, one)
 
     assert attempts == [1] * (1 + len(READ_RETRIES))
     assert pauses.taken == [READ_DELAY, *READ_RETRIES]
@@ -139,7 +140,7 @@ async def test_a_read_stored_on_a_retry_stays_read_without_a_toast(world, monkey
     app = App(state)
     tabs = ReflexTabs(app, pause=Pauses())
     one = await world.send(bob, chat.id, "one")
-    await deliver_and_store_read(tabs, state, ann, chat, one)
+    await deliver_and_store_read(tabs, ann, one)
 
     assert stored == [None, 1]
     assert state.rows[0].badge == ""
