@@ -19,6 +19,7 @@ from chat_web.adapters.presence.memory import InMemoryPresence
 from chat_web.adapters.probes import Probe, database_probe, rabbitmq_probe, redis_probe
 from chat_web.config import Settings
 from chat_web.domain import ServiceUnavailable
+from chat_web.metrics.gauges import count_tabs_with
 from chat_web.metrics.ports import CountedMail, CountedMessages
 from chat_web.ports import Clock, FanOut, MailQueue, MediaStore, PresenceStore, Store, TabGateway
 from chat_web.services.announcer import Announcer
@@ -234,6 +235,8 @@ async def _build(
     presence = PresenceService(presence_store, store.chats, fanout, clock)
     live = LiveHub(fanout, presence, clock, tabs)
     closers.append(live.close)
+    count_tabs_with(lambda: live.tab_count)
+    closers.append(_stop_counting_tabs)
     streams = EventStreams(fanout, live, auth)
     sync = SyncService(store.users, store.chats, store.messages, clock)
     return Container(
@@ -252,6 +255,10 @@ async def _build(
         probes,
         closers,
     )
+
+
+async def _stop_counting_tabs() -> None:
+    count_tabs_with(None)
 
 
 _current: Container | None = None

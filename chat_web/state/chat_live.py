@@ -35,33 +35,71 @@ TYPING_SECONDS = 5.0  # the browser hides "typing…" after this; the server for
 
 
 class LiveEvents:
-    async def _apply_events(self, events: list[dict]) -> None:
-        """Apply fan-out events (called by the live hub inside this tab's state lock)."""
+    async def _apply_events(self, events: list[dict]) -> bool:
+        """Apply fan-out events (called by the live hub inside this tab's state lock).
+
+        An event that fails (storage unavailable, a malformed event, a bug) does not stop the
+        rest of the batch, and the tab then reloads its list and open chat from storage: a
+        handler that failed half way may have left the page inconsistent. False if even that
+        reload failed: the page may be stale and the hub must resync this tab later."""
         me = self._me()
         self._forget_stale_typing()
+        failed = False
         for event in events:
             kind = event.get("type")
             try:
-                if kind == MESSAGE_NEW:
-                    await self._on_message(me, event)
-                elif kind in (MESSAGE_EDITED, MESSAGE_DELETED, MESSAGE_REACTED):
-                    await self._on_message_changed(me, event)
-                elif kind == CHAT_READ:
-                    await self._on_read(me, event)
-                elif kind == TYPING:
-                    self._on_typing(event)
-                elif kind == PRESENCE:
-                    self._on_presence(event)
-                elif kind == CHAT_CHANGED:
-                    await self._on_changed(me, event)
-                elif kind == SESSION_ENDED:
+                if kind == SESSION_ENDED:
                     self._on_session_ended(event)
-                    return
-                elif kind == RESYNC:
-                    await self._load_chats(me)
-                    await self._catch_up(me)
+                    if self.session_ended:
+                        return True  # signed out: nothing else is shown
+                else:
+                    await self._apply_event(me, kind, event)
             except ChatError as exc:
                 log.info("live event %s not applied: %s", kind, exc.message)
+                failed = True
+            except Exception:  # noqa: BLE001 - one bad event must not cost the tab the others
+                log.exception("live event %s not applied", kind)
+                failed = True
+        if not failed:
+            return True
+        try:
+            await self._resync(me)
+        except Exception as exc:  # noqa: BLE001 - the hub retries the resync later
+            log.warning("a tab not brought up to date after a failed live event: %r", exc)
+            return False
+        return True
+
+    async def _apply_event(self, me: User, kind: object, event: dict) -> None:
+        if kind == MESSAGE_NEW:
+            await self._on_message(me, event)
+        elif kind in (MESSAGE_EDITED, MESSAGE_DELETED, MESSAGE_REACTED):
+            await self._on_message_changed(me, event)
+        elif kind == CHAT_READ:
+            await self._on_read(me, event)
+        elif kind == TYPING:
+            self._on_typing(event)
+        elif kind == PRESENCE:
+            self._on_presence(event)
+        elif kind == CHAT_CHANGED:
+            await self._on_changed(me, event)
+        elif kind == RESYNC:
+            await self._resync(me)
+
+    async def _resync(self, me: User) -> None:
+        """Show what storage holds: the chat list, and whatever the open chat missed."""
+        await self._load_chats(me)
+        try:
+            await self._catch_up(me)
+        except Forbidden:
+            self._close_chat()
+            self.notice = "You are no longer a member of that conversation."
+
+    def _read_not_stored(self, chat_id: str, seq: int) -> None:
+        """The read up to `seq` shown here never reached storage: stop showing it, unless a
+        later read was shown since (that one is on its way). The next read tries again."""
+        if self._reads.get(chat_id, 0) == seq:
+            self._reads[chat_id] = seq - 1
+            self._set_badge(chat_id)
 
     async def _on_message(self, me: User, event: dict) -> None:
         data = event.get("message") or {}

@@ -53,13 +53,24 @@ class SteerableProxy:
         asyncio.set_event_loop(self._loop)
 
         async def main():
+            self._stopping = asyncio.Event()
             self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
             ready.set()
-            async with self._server:
-                await self._server.serve_forever()
+            await self._stopping.wait()
+            self._server.close()
+            # Every connection's task is cancelled AND awaited: a task left pending when the
+            # loop closes is "destroyed but pending" (a traceback in every test run's output).
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
+            await self._server.wait_closed()
 
-        with contextlib.suppress(asyncio.CancelledError):
+        try:
             self._loop.run_until_complete(main())
+            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+        finally:
+            self._loop.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         index = self.current
@@ -68,28 +79,29 @@ class SteerableProxy:
         except OSError:
             writer.close()
             return
-        first = await reader.readline()
-        self.routed.append(Routed(index, first.decode(errors="replace").strip()))
-        upstream_writer.write(first)
-
-        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            try:
-                while chunk := await src.read(65536):
-                    dst.write(chunk)
-                    await dst.drain()
-            except (ConnectionError, OSError):
-                pass
-            finally:
-                with contextlib.suppress(Exception):
-                    dst.close()
-
-        await asyncio.gather(pump(reader, upstream_writer), pump(upstream_reader, writer))
+        try:
+            first = await reader.readline()
+            self.routed.append(Routed(index, first.decode(errors="replace").strip()))
+            upstream_writer.write(first)
+            await asyncio.gather(_pump(reader, upstream_writer), _pump(upstream_reader, writer))
+        finally:
+            # Also when the proxy stops: both sockets close with the connection's task.
+            for side in (writer, upstream_writer):
+                side.close()
 
     def stop(self) -> None:
-        def shutdown():
-            self._server.close()
-            for task in asyncio.all_tasks(self._loop):
-                task.cancel()
-
-        self._loop.call_soon_threadsafe(shutdown)
+        with contextlib.suppress(RuntimeError):  # stopped already: its loop is closed
+            self._loop.call_soon_threadsafe(self._stopping.set)
         self._thread.join(10)
+
+
+async def _pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+    try:
+        while chunk := await src.read(65536):
+            dst.write(chunk)
+            await dst.drain()
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        with contextlib.suppress(Exception):
+            dst.close()

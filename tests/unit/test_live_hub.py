@@ -139,7 +139,7 @@ async def test_a_tab_is_told_to_resync_once_the_fan_out_is_back(clock):
     fanout = FlakyFanOut(failures=1)
     presence = PresenceService(InMemoryPresence(), store.chats, fanout, clock)
     tabs = Tabs()
-    hub = LiveHub(fanout, presence, clock, tabs, sweep_every=3600)
+    hub = LiveHub(fanout, presence, clock, tabs, sweep_every=3600, resync_spread=0)
     tabs.open("a1")
     try:
         await hub.attach("a1", "ann")  # does not hang while the fan-out is down
@@ -213,3 +213,152 @@ async def test_a_tabs_own_send_or_read_coming_back_does_not_wake_it_but_reaches_
     await settle_loop()
     assert tabs.got["a1"] == [sent]  # the same send again (a retry) is news: an echo counts once
     assert tabs.got["a2"] == [sent, read, sent]
+
+
+async def wait_until(condition, rounds=2000):
+    """Run the loop until `condition()` holds (no clock involved: the hub's tasks just run)."""
+    for _ in range(rounds):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the condition never held")
+
+
+def resyncs(tabs, tab):
+    return sum(1 for e in tabs.got.get(tab, []) if e["type"] == "resync")
+
+
+async def test_a_tab_too_far_behind_gets_a_resync_instead_of_an_endless_backlog(clock):
+    store = InMemoryStore(clock)
+    fanout = InProcessFanOut()
+    presence = PresenceService(InMemoryPresence(), store.chats, fanout, clock)
+    tabs = Tabs()
+    hub = LiveHub(fanout, presence, clock, tabs, sweep_every=3600, queue_max=10, resync_spread=0)
+    tabs.open("a1")
+    try:
+        await hub.attach("a1", "ann")
+        release = asyncio.Event()
+        original = tabs.deliver
+
+        async def stuck_deliver(tab, user_id, events):
+            await release.wait()  # a tab whose state is busy for a long while
+            return await original(tab, user_id, events)
+
+        tabs.deliver = stuck_deliver
+        for n in range(100):
+            await fanout.publish(user_topic("ann"), {"type": "message.new", "n": n})
+            await settle_loop()
+        release.set()
+        await wait_until(lambda: resyncs(tabs, "a1") == 1)
+        await settle_loop()
+        delivered = [e["n"] for e in tabs.got["a1"] if e["type"] == "message.new"]
+        assert len(delivered) <= 1 + 10  # the one in hand, then at most a queue's worth
+        assert delivered[-1] == 99  # what came after the resync point still arrives
+    finally:
+        await hub.close()
+
+
+class FailingTabs(Tabs):
+    """Delivery to the tabs in `failing` raises (a state lock timed out, say), `times` times."""
+
+    def __init__(self, failing, times=1):
+        super().__init__()
+        self.failing = set(failing)
+        self.times = times
+
+    async def deliver(self, tab, user_id, events):
+        if tab in self.failing and self.times:
+            self.times -= 1
+            raise TimeoutError("state lock not acquired")
+        return await super().deliver(tab, user_id, events)
+
+
+async def test_a_tab_whose_delivery_failed_is_told_to_resync(clock):
+    store = InMemoryStore(clock)
+    fanout = InProcessFanOut()
+    presence = PresenceService(InMemoryPresence(), store.chats, fanout, clock)
+    tabs = FailingTabs({"a1"})
+    hub = LiveHub(fanout, presence, clock, tabs, sweep_every=3600, resync_spread=0)
+    tabs.open("a1", "a2")
+    try:
+        await hub.attach("a1", "ann")
+        await hub.attach("a2", "ann")
+        await fanout.publish(user_topic("ann"), {"type": "message.new", "n": 1})
+        await wait_until(lambda: resyncs(tabs, "a1") == 1)
+        await settle_loop()
+        assert tabs.got["a1"] == [{"type": "resync"}]  # the event it missed: storage has it
+        assert tabs.got["a2"] == [{"type": "message.new", "n": 1}]  # the other tab: as usual
+    finally:
+        await hub.close()
+
+
+class SlowPresence(InMemoryPresence):
+    """Touching a lease takes a round trip, as it does in Redis; records every lease touched."""
+
+    def __init__(self):
+        super().__init__()
+        self.touched = []
+
+    async def touch(self, leases, until, now):
+        await asyncio.sleep(0)
+        self.touched.extend(leases)
+        return await super().touch(leases, until, now)
+
+
+async def test_a_tab_dropped_while_delivering_to_it_still_has_its_lease_renewed(clock):
+    store = InMemoryStore(clock)
+    fanout = InProcessFanOut()
+    leases = SlowPresence()
+    presence = PresenceService(leases, store.chats, fanout, clock)
+    tabs = Tabs()
+
+    async def signed_out(tab, user_id, events):
+        return False  # another account in this tab now
+
+    hub = LiveHub(fanout, presence, clock, tabs, sweep_every=3600)
+    tabs.open("a1")
+    try:
+        await hub.attach("a1", "ann")
+        following = hub._streams["ann"].task
+        tabs.deliver = signed_out
+        leases.touched.clear()
+        await fanout.publish(user_topic("ann"), {"type": "chat.changed"})
+        await asyncio.wait([following], timeout=5)
+        assert hub.user_of("a1") is None
+        assert following.done() and not following.cancelled()  # it ended by itself
+        assert leases.touched == [("ann", "a1")]  # the detach's renewal was not cut off
+    finally:
+        await hub.close()
+
+
+async def test_resyncs_after_a_fan_out_reconnect_are_spread_over_the_window(clock):
+    import random
+
+    store = InMemoryStore(clock)
+    fanout = InProcessFanOut()
+    presence = PresenceService(InMemoryPresence(), store.chats, fanout, clock)
+    tabs = Tabs()
+    pauses = []
+    go = asyncio.Event()
+
+    async def pause(seconds):
+        pauses.append(seconds)
+        await go.wait()
+
+    users = [f"u{i}" for i in range(20)]
+    hub = LiveHub(fanout, presence, clock, tabs, sweep_every=3600, rng=random.Random(17), pause=pause)
+    try:
+        for user in users:
+            tabs.open(f"{user}-tab")
+            await hub.attach(f"{user}-tab", user)
+        # What the fan-out does when its connection is back: every reader hears "resync".
+        for user in users:
+            await fanout.publish(user_topic(user), {"type": "resync"})
+        await wait_until(lambda: len(pauses) == len(users))
+        assert not any(resyncs(tabs, f"{user}-tab") for user in users)  # nobody at once
+        assert all(0 <= p <= 2.0 for p in pauses)
+        assert max(pauses) - min(pauses) > 1.0  # spread over the window, not bunched
+        go.set()
+        await wait_until(lambda: all(resyncs(tabs, f"{user}-tab") == 1 for user in users))
+    finally:
+        await hub.close()

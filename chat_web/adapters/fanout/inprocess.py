@@ -3,31 +3,32 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from chat_web.adapters.fanout.replay import TopicLog
+from chat_web.adapters.fanout.replay import ReplayLogs
 from chat_web.adapters.fanout.subscribers import Subscribers
 
 
 class InProcessFanOut:
-    def __init__(self, queue_size: int = 1000, replay_seconds: float = 600, replay_count: int = 1000):
+    def __init__(
+        self,
+        queue_size: int = 1000,
+        replay_seconds: float = 600,
+        replay_count: int = 1000,
+        clock: Callable[[], float] = time.time,
+    ):
         self._subscribers = Subscribers(queue_size)
-        self._logs: dict[str, TopicLog] = {}
-        self._keep = (replay_seconds, replay_count)
+        self._logs = ReplayLogs(replay_seconds, replay_count, clock)
 
     async def publish(self, topic: str, event: dict[str, Any], replayable: bool = False) -> None:
         if replayable:
-            log = self._logs.setdefault(topic, TopicLog(*self._keep))
-            event = {"id": log.append(event), **event}
+            event = {"id": self._logs.append(topic, event), **event}
         self._subscribers.deliver(topic, event)
 
     async def replay(self, topic: str, after: str) -> list[dict[str, Any]] | None:
-        log = self._logs.get(topic)
-        if log is None:
-            # Nothing replayable was published here since this process started.
-            return None
-        return log.after(after)
+        return self._logs.after(topic, after)
 
     @contextlib.asynccontextmanager
     async def subscribe(
