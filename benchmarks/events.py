@@ -2,13 +2,16 @@
 
     python -m benchmarks.events                       # 500 streams, 50 messages/s for 60 s
     python -m benchmarks.events --streams 100 --seconds 10
+    python -m benchmarks.events --streams 5000 --workers 2   # opened 250 at a time
 
 Seeds a fresh PostgreSQL database (one direct chat per pair of users), starts the app in
 production mode with Redis (`reflex run --env prod --backend-only`), opens one Server-Sent
-Events stream per user, then sends 50 messages a second in total with POST /message, round
-robin over the pairs. For each message: POST start -> the recipient's `message.new` event
-(latency), and whether every recipient got it exactly once (lost / duplicated). It prints
-the app's resident memory per open stream. Only 127.0.0.1; bounded; stops by itself.
+Events stream per user (in batches of --open-batch, each batch open before the next
+starts, as a crowd arrives rather than in one instant), then sends 50 messages a second in
+total with POST /message, round robin over the pairs. For each message: POST start -> the
+recipient's `message.new` event (latency), and whether every recipient got it exactly once
+(lost / duplicated). It prints the app's resident memory per open stream. Only 127.0.0.1;
+bounded; stops by itself.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import resource
 import sys
 import tempfile
 import time
@@ -30,6 +34,8 @@ from benchmarks.common import percentile, table
 from benchmarks.world import app_command, app_env, mail_sink, resident_kb, seeded, wait_quiet
 from tests.support.processes import serve
 
+_STREAMING = aiohttp.ClientTimeout(total=None)
+
 
 @dataclass
 class Tally:
@@ -37,13 +43,23 @@ class Tally:
     got: dict[str, int] = field(default_factory=dict)
     latency_ms: list[float] = field(default_factory=list)
     measuring: bool = False
+    refused: list[str] = field(default_factory=list)  # streams that could not open, and why
 
 
 async def follow(session: aiohttp.ClientSession, base: str, token: str, me: int, tally: Tally, ready) -> None:
     """Read one user's stream; count each message meant for this user (sent by the partner)."""
     headers = {"Authorization": f"Bearer {token}"}
-    async with session.get(f"{base}/events", headers=headers, timeout=aiohttp.ClientTimeout(total=None)) as r:
-        r.raise_for_status()
+    try:
+        response = await session.get(f"{base}/events", headers=headers, timeout=_STREAMING)
+    except aiohttp.ClientError as exc:
+        tally.refused.append(f"{type(exc).__name__}: {exc}")
+        ready.set()  # counted, not waited for: the next batch goes on
+        return
+    async with response as r:
+        if r.status != 200:
+            tally.refused.append(f"{r.status} {(await r.text())[:160]}")
+            ready.set()
+            return
         ready.set()
         async for raw in r.content:
             line = raw.decode().rstrip("\n")
@@ -59,6 +75,30 @@ async def follow(session: aiohttp.ClientSession, base: str, token: str, me: int,
             tally.got[text] = tally.got.get(text, 0) + 1
             if tally.got[text] == 1 and text in tally.sent_at:
                 tally.latency_ms.append((time.perf_counter() - tally.sent_at[text]) * 1000)
+
+
+OPEN_SECONDS_PER_BATCH = 60  # a batch that is not open by then is a failed run, not a slow one
+
+
+async def open_streams(session, base, tokens, tally: Tally, batch: int) -> list[asyncio.Task]:
+    """One follower per user, `batch` at a time: each batch's streams answered (or were
+    refused) before the next batch starts."""
+    followers: list[asyncio.Task] = []
+    for first in range(0, len(tokens), batch):
+        readies = []
+        for i in range(first, min(first + batch, len(tokens))):
+            ready = asyncio.Event()
+            readies.append(ready)
+            followers.append(asyncio.create_task(follow(session, base, tokens[i], i, tally, ready)))
+        await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), OPEN_SECONDS_PER_BATCH)
+    return followers
+
+
+def raise_open_files_limit() -> None:
+    """Thousands of streams are thousands of sockets here and in the app (which inherits it)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 async def drive(session, base, tokens, chats, tally: Tally, rate: float, seconds: float) -> int:
@@ -108,15 +148,16 @@ async def run(args) -> None:
                 await asyncio.sleep(1.0)
                 memory_before = resident_kb(app.process.pid)
                 tally = Tally()
-                readies = [asyncio.Event() for _ in world.tokens]
-                followers = [
-                    asyncio.create_task(follow(session, base, token, i, tally, readies[i]))
-                    for i, token in enumerate(world.tokens)
-                ]
-                await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 120)
+                followers = await open_streams(session, base, world.tokens, tally, args.open_batch)
                 await wait_quiet(app.process.pid)
                 memory_after = resident_kb(app.process.pid)
-                print(f"{len(followers)} streams open; load for {args.seconds:.0f} s", file=sys.stderr)
+                print(
+                    f"{len(followers) - len(tally.refused)} streams open, {len(tally.refused)} refused; "
+                    f"load for {args.seconds:.0f} s",
+                    file=sys.stderr,
+                )
+                for reason in sorted(set(tally.refused))[:5]:
+                    print(f"  refused: {reason}", file=sys.stderr)
                 sent = await drive(session, base, world.tokens, world.chats, tally, args.rate, args.seconds)
                 for task in followers:
                     task.cancel()
@@ -157,11 +198,15 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="messages per second, in total")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2, help="GRANIAN_WORKERS of the app")
+    parser.add_argument("--open-batch", type=int, default=250, help="streams opened at once")
     args = parser.parse_args()
-    if args.streams % 2 or not 2 <= args.streams <= 2000:
-        parser.error("--streams must be an even number from 2 to 2000")
+    if args.streams % 2 or not 2 <= args.streams <= 5000:
+        parser.error("--streams must be an even number from 2 to 5000")
+    if not 1 <= args.open_batch <= 5000:
+        parser.error("--open-batch must be from 1 to 5000")
     if not 0 < args.seconds <= 300 or not 0 < args.rate <= 500:
         parser.error("--seconds must be in (0, 300] and --rate in (0, 500]")
+    raise_open_files_limit()
     asyncio.run(run(args))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -60,11 +62,22 @@ async def events(
     """My events as they happen, as long as I stay connected (and signed in)."""
     token = bearer_token(authorization)
     me = await auth.user_for_token(token)
+    frames = streams.frames(me, token, last_event_id or since, gone=request.is_disconnected)
+    # The first frame comes once the stream is subscribed: a failure up to there is still an
+    # error status (503 naming the service); after it, the stream itself ends with resync.
+    first = await anext(frames)
     return StreamingResponse(
-        streams.frames(me, token, last_event_id or since, gone=request.is_disconnected),
+        _starting_with(first, frames),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+async def _starting_with(first: str, rest: AsyncIterator[str]) -> AsyncIterator[str]:
+    async with contextlib.aclosing(rest):
+        yield first
+        async for frame in rest:
+            yield frame
 
 
 @router.get("/sync", response_model=SyncOut, responses=_errors)

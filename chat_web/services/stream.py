@@ -6,13 +6,17 @@ order: replayable ones (stored writes) carry an `id`, so a client that reconnect
 kept (then `GET /sync` brings it level). A comment every few seconds keeps proxies from
 closing the stream. A reader too slow to keep up gets `resync` and the stream ends, so a
 slow reader never slows anyone down. The stream ends with `session.ended` when its token
-stops being valid.
+stops being valid. A failure once the stream has started ends it with `resync` (the client
+reconnects and catches up), never with a broken response. A message event repeated by
+the fan-out (a retried or relayed publish) is sent once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -37,6 +41,7 @@ from chat_web.domain.events import (
 from chat_web.ports import FanOut
 from chat_web.services.auth import AuthService
 from chat_web.services.live import LiveHub
+from chat_web.services.repeats import RepeatFilter
 from chat_web.services.tokens import token_id
 
 STREAMED = {
@@ -51,6 +56,7 @@ STREAMED = {
     SESSION_ENDED,
     RESYNC,
 }
+log = logging.getLogger(__name__)
 RETRY_MS = 3000  # how long an EventSource waits before it reconnects
 TICK_SECONDS = 1.0
 _TICK = object()  # a quiet second: time to ask whether the client is still there
@@ -95,7 +101,34 @@ class EventStreams:
     ) -> AsyncIterator[str]:
         """The stream's frames until the client leaves (`gone()` says so; it is asked every
         second, since a quiet stream would otherwise notice only at its next heartbeat), its
-        session ends, or it falls behind."""
+        session ends, or it falls behind. A failure before the first frame is raised (the
+        caller can still answer with an error status); after it, the stream ends with
+        `resync`."""
+        started = False
+        async with contextlib.aclosing(self._frames(me, token, last_event_id, gone)) as inner:
+            try:
+                async for frame in inner:
+                    started = True
+                    yield frame
+            except Exception as exc:
+                if not started:
+                    raise
+                # Headers are sent: an error status is no longer possible, and a response cut
+                # mid-stream looks like a network fault. resync says "reconnect and catch up".
+                if isinstance(exc, ChatError):
+                    log.warning("event stream ended by a failure: %s", exc.message)
+                else:
+                    log.exception("event stream ended by a failure")
+                yield sse_frame(resync())
+
+    async def _frames(
+        self,
+        me: User,
+        token: str,
+        last_event_id: str | None,
+        gone: Callable[[], Awaitable[bool]] | None,
+    ) -> AsyncIterator[str]:
+        repeats = RepeatFilter()
         topic = user_topic(me.id)
         holder = f"stream:{uuid.uuid4().hex}"
         async with self._fanout.subscribe(topic, buffer=self.buffer) as events:
@@ -112,7 +145,8 @@ class EventStreams:
                     else:
                         for event in missed:
                             newest = max(newest, _id_key(event["id"]))
-                            yield sse_frame(event)
+                            if repeats.first_time(event):
+                                yield sse_frame(event)
                 async for event in self._with_heartbeats(events):
                     if event is _TICK:
                         if gone is not None and await gone():
@@ -132,6 +166,8 @@ class EventStreams:
                         if key <= newest:
                             continue  # already sent by the replay
                         newest = key
+                    if not repeats.first_time(event):
+                        continue  # published again (a retry, a relay): the client has it
                     yield sse_frame(event)
                     if kind == RESYNC:
                         return  # fell behind (or the fan-out lost events): reconnect and replay

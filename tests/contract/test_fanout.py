@@ -168,3 +168,96 @@ async def test_a_reader_further_back_than_what_is_kept_must_resync(fanout_small_
     assert await fanout.replay("user:k", seen[0]["id"]) is None  # its successors were trimmed
     recent = await fanout.replay("user:k", seen[-2]["id"])
     assert [e["n"] for e in recent] == [29]
+
+
+# --- bursts of subscribers (thousands of API streams opening at once) ---------------------------
+
+
+async def _redis_fanout(name: str):
+    from chat_web.adapters.fanout.redis import RedisFanOut
+
+    client = await open_redis()
+    return client, RedisFanOut(client, prefix=f"test:{name}:")
+
+
+async def _open_together(fanout, count: int, stack: contextlib.AsyncExitStack) -> list:
+    """`count` subscribers (each on its own topic and the shared `room`), opened at once."""
+    opened = await asyncio.gather(
+        *(stack.enter_async_context(fanout.subscribe(f"user:{n}", "room")) for n in range(count))
+    )
+    return list(opened)
+
+
+async def _until_redis_has(admin, name: str, *topics: str) -> None:
+    """SUBSCRIBE went out; wait until Redis has applied it (PUBSUB NUMSUB counts it)."""
+
+    async def counted() -> None:
+        while not all(n == 1 for _, n in await admin.pubsub_numsub(*(f"test:{name}:{t}" for t in topics))):
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(counted(), 30)
+
+
+def _count_subscribes(monkeypatch, fail_first: list[BaseException] | None = None) -> list[int]:
+    """Counts SUBSCRIBE commands (channels in each); optionally the first ones fail."""
+    from redis.asyncio.client import PubSub
+
+    sizes: list[int] = []
+    real = PubSub.subscribe
+
+    async def subscribe(self, *channels, **handlers):
+        if fail_first:
+            raise fail_first.pop(0)
+        sizes.append(len(channels))
+        return await real(self, *channels, **handlers)
+
+    monkeypatch.setattr(PubSub, "subscribe", subscribe)
+    return sizes
+
+
+async def test_redis_a_burst_of_2000_subscribers_shares_a_few_subscribes_and_all_get_events(monkeypatch):
+    name = f"burst-{uuid.uuid4().hex[:8]}"
+    client, fanout = await _redis_fanout(name)
+    admin = await open_redis()
+    sizes = _count_subscribes(monkeypatch)
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            streams = await asyncio.wait_for(_open_together(fanout, 2000, stack), 60)
+            assert sum(sizes) == 2001  # every channel once: 2,000 users and the room
+            assert len(sizes) < 20  # in a few commands, not one per subscriber
+            await _until_redis_has(admin, name, "user:1999", "room")
+            await fanout.publish("room", {"to": "all"})
+            got = await asyncio.gather(*(next_event(events, timeout=30) for events in streams))
+            assert got == [{"to": "all"}] * 2000
+            await fanout.publish("user:1234", {"to": 1234})
+            assert await next_event(streams[1234], timeout=10) == {"to": 1234}
+    finally:
+        await fanout.close()
+        await client.aclose()
+        await admin.aclose()
+
+
+async def test_redis_a_full_socket_buffer_while_subscribing_is_retried_not_an_outage(monkeypatch):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    name = f"busy-{uuid.uuid4().hex[:8]}"
+    client, fanout = await _redis_fanout(name)
+    admin = await open_redis()
+    try:
+        async with fanout.subscribe("user:early") as early, contextlib.AsyncExitStack() as stack:
+            # The next two SUBSCRIBEs hit a full socket buffer, as redis-py reports it.
+            full = BlockingIOError(11, "Resource temporarily unavailable")
+            wrapped = RedisConnectionError("Error 11 while writing to socket.")
+            wrapped.__cause__ = full
+            _count_subscribes(monkeypatch, fail_first=[full, wrapped])
+            streams = await asyncio.wait_for(_open_together(fanout, 200, stack), 60)  # none refused
+            await _until_redis_has(admin, name, "user:199", "room")
+            await fanout.publish("room", {"to": "all"})
+            got = await asyncio.gather(*(next_event(events, timeout=10) for events in streams))
+            assert got == [{"to": "all"}] * 200
+            # A reader that was listening while the connection broke may have missed events.
+            assert await next_event(early) == {"type": "resync"}
+    finally:
+        await fanout.close()
+        await client.aclose()
+        await admin.aclose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -203,3 +204,91 @@ async def test_the_start_up_retry_keeps_trying_whatever_fails(tmp_path, monkeypa
             assert asyncio.get_running_loop().time() < deadline, "start-up gave up"
             await asyncio.sleep(0.02)
         assert container.current().backends["storage"] == "sqlite"
+
+
+# --- workers that start together on a fresh database -------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_database(request):
+    """The DATABASE_URL of a database nothing has migrated yet ("" means SQLite in DATA_DIR)."""
+    if request.param == "sqlite":
+        yield ""
+        return
+    from tests.conftest import POSTGRES_URL, need_service, port_open
+    from tests.support.postgres import temporary_database
+
+    need_service("PostgreSQL", port_open("127.0.0.1", 5432), POSTGRES_URL)
+    with temporary_database(POSTGRES_URL, prefix="chat_startup") as url:
+        yield url
+
+
+async def test_two_processes_migrating_one_fresh_database_at_once_both_succeed(tmp_path, fresh_database):
+    # Two engines are two processes' connections: without the lock, the second one fails on
+    # "table ... already exists" (every time, here).
+    from chat_web.adapters.storage.sql import SqlDatabase
+
+    url = fresh_database.replace("postgresql://", "postgresql+asyncpg://")
+    databases = [SqlDatabase(url or f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}") for _ in range(2)]
+    try:
+        results = await asyncio.gather(*(db.migrate() for db in databases), return_exceptions=True)
+        assert results == [None, None]
+        async with databases[1].engine.connect() as conn:
+            revision = (await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar_one()
+        assert revision
+    finally:
+        for db in databases:
+            await db.close()
+
+
+def test_two_workers_started_together_on_a_fresh_database_both_serve(tmp_path, fresh_database):
+    # Both migrate at once: one waits for the other's lock instead of failing on the tables it
+    # made. Once each says ready, every request it gets is served: no 503.
+    import httpx
+
+    from tests.support.api_server import COMMAND
+    from tests.support.processes import HOST, serve_together
+    from tests.support.sign_in import outbox_codes, sign_in
+
+    env = {**os.environ, "DATA_DIR": str(tmp_path), "DATABASE_URL": fresh_database, "REDIS_URL": ""}
+    env.update(REFLEX_ENV_MODE="dev", RABBITMQ_URL="", MONGODB_URI="")
+    log = tmp_path / "workers.log"
+    with serve_together([COMMAND, COMMAND], "/api/v1/ready", log, env) as workers:
+        for n, worker in enumerate(workers):
+            with httpx.Client(base_url=f"http://{HOST}:{worker.port}/api/v1", timeout=30) as api:
+                assert api.get("/ready").json()["status"] == "ready"
+                # Each worker keeps its own codes (no Redis here): sign in where the code was asked.
+                session = sign_in(api, outbox_codes(tmp_path / "outbox.jsonl"), f"w{n}@example.com")
+                headers = {"Authorization": f"Bearer {session['token']}"}
+                answers = [api.get("/chat/all", headers=headers).status_code for _ in range(5)]
+                assert answers == [200] * 5
+    assert "already exists" not in log.read_text()
+
+
+async def test_ready_says_starting_until_the_migrations_are_done(tmp_path):
+    import httpx
+
+    from chat_web.adapters.storage.migration_lock import migration_lock, sqlite_file
+    from chat_web.api.app import create_api
+
+    settings = Settings(_env_file=None, data_dir=tmp_path)
+    transport = httpx.ASGITransport(app=create_api())
+    async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as client:
+        # Another process migrates (it holds the lock): this one waits, and says so.
+        async with migration_lock(sqlite_file(settings.sql_url)):
+            starting = asyncio.create_task(_enter_running(settings))
+            response = await client.get("/ready")
+            assert response.status_code == 503 and response.json()["status"] == "starting"
+            assert not starting.done()
+        release = await starting  # migrations done: the container is built
+        try:
+            assert (await client.get("/ready")).json()["status"] == "ready"
+        finally:
+            await release()
+
+
+async def _enter_running(settings):
+    """Start the app's services; returns how to stop them."""
+    stack = contextlib.AsyncExitStack()
+    await stack.enter_async_context(container.running(settings, retry_every=0.05))
+    return stack.aclose

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import contextlib
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,10 +13,12 @@ from chat_web.adapters.fanout.inprocess import InProcessFanOut
 from chat_web.adapters.mail.memory import RecordingMailQueue
 from chat_web.adapters.presence.memory import InMemoryPresence
 from chat_web.adapters.storage.memory import InMemoryStore
-from chat_web.domain.events import session_ended, user_topic
+from chat_web.domain import Message, ServiceUnavailable
+from chat_web.domain.events import message_edited, message_new, message_reacted, session_ended, user_topic
 from chat_web.services.auth import AuthService
 from chat_web.services.live import LiveHub
 from chat_web.services.presence import PresenceService
+from chat_web.services.repeats import CHATS, WINDOW, RepeatFilter
 from chat_web.services.stream import EventStreams
 from chat_web.services.tokens import TokenService
 
@@ -106,3 +109,96 @@ async def test_the_stream_ends_when_this_session_ends(world):
     await fanout.publish(user_topic(ann.id), session_ended(version=1), replayable=True)
     rest = [frame async for frame in stream]
     assert len(rest) == 1 and "session.ended" in rest[0]
+
+
+# --- a message published more than once is streamed once ----------------------------------------
+
+
+def _message(seq: int, change: int = 0, chat_id: str = "c1", text: str = "hi") -> Message:
+    return Message(
+        id=f"m{seq}", chat_id=chat_id, seq=seq, sender_id="u", kind="text", text=text, image=None,
+        client_id=None, created_at=datetime(2026, 1, 1, tzinfo=UTC), change=change,
+    )  # fmt: skip
+
+
+async def test_a_repeated_message_event_is_streamed_once(world):
+    fanout, _, ann, token = world
+    topic = user_topic(ann.id)
+    stream = _streams_over(fanout, world, buffer=64).frames(ann, token)
+    await frames_until(stream, 1)
+    published = [
+        message_new(_message(2)),
+        message_new(_message(2)),  # a retried send published it again
+        message_new(_message(1)),  # out of order, but new
+        message_new(_message(2, chat_id="c2")),  # the same seq in another chat
+        message_edited(_message(1, change=1, text="edited")),
+        message_edited(_message(1, change=1, text="edited")),  # a relay republished the edit
+        message_reacted(_message(1, change=2)),
+        message_new(_message(1)),  # the first one again, after everything else
+        {"type": "typing", "chatId": "c1", "userId": "x", "name": "x"},  # not a message event
+    ]
+    for event in published:
+        await fanout.publish(topic, event, replayable=True)
+    frames = await frames_until(stream, 6)
+    sent = [(f.split("event: ")[1].split("\n")[0], data_of(f)) for f in frames]
+    assert [kind for kind, _ in sent] == [
+        "message.new", "message.new", "message.new", "message.edited", "message.reacted", "typing",
+    ]  # fmt: skip
+    assert ['"chatId":"c2"' in data for _, data in sent] == [False, False, True, False, False, False]
+    await stream.aclose()
+
+
+def test_the_repeat_filter_is_bounded_and_delivers_what_it_forgot():
+    repeats = RepeatFilter()
+    first = message_new(_message(1))
+    assert repeats.first_time(first) and not repeats.first_time(first)
+    # Far newer messages push seq 1 out of the window: a late repeat of it is delivered
+    # again (a repeat is harmless to a page that merges by seq; a lost message is not).
+    assert repeats.first_time(message_new(_message(1 + WINDOW)))
+    assert repeats.first_time(first)
+    # Within the window, out-of-order seqs are each delivered once.
+    late = message_new(_message(WINDOW))
+    assert repeats.first_time(late) and not repeats.first_time(late)
+    # Memory is per chat, for a bounded number of chats: the least recent one is forgotten.
+    for n in range(CHATS):
+        assert repeats.first_time(message_new(_message(1, chat_id=f"other{n}")))
+    assert repeats.first_time(late)
+    assert len(repeats._chats) == CHATS
+
+
+# --- a failure after the stream started ends it with resync ---------------------------------------
+
+
+class _BrokenReplay(InProcessFanOut):
+    """Subscribing works; reading what was missed finds the service gone."""
+
+    async def replay(self, topic, after):
+        raise ServiceUnavailable("Redis cannot be reached; try again shortly.")
+
+
+class _NoSubscribe(InProcessFanOut):
+    @contextlib.asynccontextmanager
+    async def subscribe(self, *topics, buffer=None):
+        raise ServiceUnavailable("Redis cannot be reached; try again shortly.")
+        yield
+
+
+def _streams_over(fanout, world, buffer: int = 4) -> EventStreams:
+    _, streams, _, _ = world
+    return EventStreams(fanout, streams._live, streams._auth, heartbeat_seconds=3600, buffer=buffer)
+
+
+async def test_a_failure_once_the_stream_started_ends_it_with_resync(world):
+    _, _, ann, token = world
+    streams = _streams_over(_BrokenReplay(), world)
+    frames = [frame async for frame in streams.frames(ann, token, last_event_id="1-0")]
+    assert frames[0].startswith("retry:")
+    assert len(frames) == 2 and frames[1].startswith("event: resync")
+    assert streams.open_streams == 0
+
+
+async def test_a_failure_before_the_first_frame_is_raised_for_an_error_status(world):
+    _, _, ann, token = world
+    streams = _streams_over(_NoSubscribe(), world)
+    with pytest.raises(ServiceUnavailable):
+        await anext(streams.frames(ann, token))

@@ -20,13 +20,14 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError, ResponseError
 
 from chat_web.adapters.fanout.replay import parse_id
-from chat_web.adapters.fanout.subscribers import Subscribers
+from chat_web.adapters.fanout.subscribers import SubscribeBatches, Subscribers
 from chat_web.adapters.redis_outage import redis_outages
 from chat_web.domain import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 _POLL_SECONDS = 1.0
 _RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+_BUSY_RETRIES = 30  # a socket buffer that stays full this long (about 2 minutes) is not busy
 
 # A replayable event: kept in the topic's stream (trimmed by count and age, the key dropped
 # when idle) and published with the id the stream gave it, in one step.
@@ -66,7 +67,9 @@ class RedisFanOut:
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task | None = None
         self._changing = asyncio.Lock()  # subscribe/unsubscribe commands, one at a time
-        self._channels: set[str] = set()  # topics Redis has confirmed we listen to
+        self._channels: set[str] = set()  # topics whose SUBSCRIBE went out
+        # Topics asked for while a SUBSCRIBE was on its way: the next one carries them all.
+        self._batch = SubscribeBatches()
 
     async def publish(self, topic: str, event: dict[str, Any], replayable: bool = False) -> None:
         if not replayable:
@@ -118,19 +121,67 @@ class RedisFanOut:
             await self._unsubscribe_unused(topics)
 
     async def _subscribe(self, topics: tuple[str, ...]) -> None:
-        async with self._changing:
-            new = [t for t in topics if t not in self._channels]
-            if not new:
-                return
-            if self._pubsub is None:
-                self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        """Returns once every topic's SUBSCRIBE went out. A burst of new readers shares one
+        SUBSCRIBE of many channels instead of queueing one command each."""
+        new = [t for t in topics if t not in self._channels]
+        if not new:
+            return
+        waiting = self._batch.join(new)
+        if self._batch.needs_sender():
+            self._batch.sender = asyncio.create_task(self._send_batches(), name="fanout-subscribe")
+        # Shielded: a reader that leaves while its batch is on the way does not cancel it
+        # for the others.
+        await asyncio.shield(waiting)
+
+    async def _send_batches(self) -> None:
+        while self._batch.pending:
+            async with self._changing:
+                topics, done = self._batch.take()
+                try:
+                    await self._send_subscribe([t for t in topics if t not in self._channels])
+                except ServiceUnavailable as exc:
+                    done.set_exception(exc)
+                    done.exception()  # retrieved here: every waiter gets it too
+                else:
+                    self._channels.update(topics)
+                    if self._reader is None or self._reader.done():
+                        self._reader = asyncio.create_task(self._read(self._pubsub), name="fanout-reader")
+                    done.set_result(None)
+                finally:
+                    self._batch.settled(topics)
+            # Readers that left while their SUBSCRIBE was on its way.
+            await self._unsubscribe_unused(tuple(topics))
+
+    async def _send_subscribe(self, topics: list[str]) -> None:
+        """SUBSCRIBE, tried again with backoff. A full socket buffer (BlockingIOError) is a
+        busy moment, not an outage: it never counts towards declaring Redis down."""
+        if not topics:
+            return
+        if self._pubsub is None:
+            self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        failures = busy = 0
+        while True:
             try:
-                await self._pubsub.subscribe(*(self._prefix + t for t in new))
+                await self._pubsub.subscribe(*(self._prefix + t for t in topics))
+                if failures or busy:
+                    # A failed write drops the connection (redis-py re-subscribes on the way
+                    # back): what was published meanwhile is gone, so the readers that were
+                    # already listening catch up from storage. The new ones lost nothing.
+                    self._subscribers.resync(self._channels)
+                return
             except (RedisError, OSError) as exc:
-                raise _unavailable(exc) from exc
-            self._channels.update(new)
-            if self._reader is None or self._reader.done():
-                self._reader = asyncio.create_task(self._read(self._pubsub), name="fanout-reader")
+                if _busy(exc):
+                    busy += 1
+                    if busy > _BUSY_RETRIES:
+                        raise _unavailable(exc) from exc
+                else:
+                    failures += 1
+                    if failures > len(_RETRY_SECONDS):
+                        raise _unavailable(exc) from exc
+                if failures + busy == 1:
+                    log.warning("fan-out: SUBSCRIBE of %d channels failed (%s); retrying", len(topics), exc)
+                pause = _RETRY_SECONDS[min(failures + busy, len(_RETRY_SECONDS)) - 1]
+                await asyncio.sleep(pause)
 
     async def _unsubscribe_unused(self, topics: tuple[str, ...]) -> None:
         async with self._changing:
@@ -175,6 +226,10 @@ class RedisFanOut:
         self._subscribers.deliver(topic, event)
 
     async def close(self) -> None:
+        if self._batch.sender is not None:
+            self._batch.sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._batch.sender
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -184,6 +239,16 @@ class RedisFanOut:
             with contextlib.suppress(RedisError, OSError):
                 await self._pubsub.aclose()
             self._pubsub = None
+
+
+def _busy(exc: BaseException) -> bool:
+    """The socket's send buffer was full (redis-py may wrap it in a ConnectionError)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, BlockingIOError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _text(value: object) -> str:

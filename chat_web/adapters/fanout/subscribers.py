@@ -29,7 +29,11 @@ class Subscribers:
 
     def resync_all(self) -> None:
         """Events may have been lost (a broken connection): every reader catches up from storage."""
-        queues = {q for group in self._by_topic.values() for q in group}
+        self.resync(self._by_topic)
+
+    def resync(self, topics: Iterable[str]) -> None:
+        """Events of these topics may have been lost: their readers catch up (once each)."""
+        queues = {q for topic in topics for q in self._by_topic.get(topic, ())}
         for queue in queues:
             _put(queue, resync())
 
@@ -72,3 +76,47 @@ def _put(queue: asyncio.Queue, event: dict[str, Any]) -> None:
         if event.get("type") == "resync":
             return
     queue.put_nowait(event)
+
+
+class SubscribeBatches:
+    """Topics waiting for their SUBSCRIBE, gathered into batches: while one command is on its
+    way, every topic asked for joins the next one, so a burst of readers costs a few commands
+    of many channels each (one command per reader filled the socket and broke the connection)."""
+
+    def __init__(self) -> None:
+        self.pending: list[str] = []
+        self._next: asyncio.Future | None = None
+        self._waiting: dict[str, asyncio.Future] = {}  # topic -> its batch (pending or on its way)
+        self.sender: asyncio.Task | None = None
+
+    def join(self, topics: Iterable[str]) -> asyncio.Future:
+        """The future of the batch(es) that will subscribe these topics (done when all are)."""
+        batches = []
+        for topic in topics:
+            batch = self._waiting.get(topic)
+            if batch is None:
+                if self._next is None:
+                    self._next = asyncio.get_running_loop().create_future()
+                batch = self._waiting[topic] = self._next
+                self.pending.append(topic)
+            batches.append(batch)
+        unique = list(dict.fromkeys(batches))
+        return unique[0] if len(unique) == 1 else asyncio.ensure_future(_all(unique))
+
+    def needs_sender(self) -> bool:
+        return bool(self.pending) and (self.sender is None or self.sender.done())
+
+    def take(self) -> tuple[list[str], asyncio.Future]:
+        """The next batch to send (and its future); new topics start another one."""
+        topics, done = self.pending, self._next
+        self.pending, self._next = [], None
+        return topics, done
+
+    def settled(self, topics: Iterable[str]) -> None:
+        for topic in topics:
+            self._waiting.pop(topic, None)
+
+
+async def _all(batches: list[asyncio.Future]) -> None:
+    for batch in batches:
+        await asyncio.shield(batch)

@@ -192,7 +192,14 @@ class SqlDatabase:
         return self.reader.connect()
 
     async def migrate(self) -> None:
-        """Bring the schema to the latest Alembic revision."""
+        """Bring the schema to the latest Alembic revision, one process at a time."""
+        from chat_web.adapters.storage.migration_lock import migration_lock, sqlite_file
+
+        database = sqlite_file(self.url) if self.backend == "sqlite" else None
+        async with migration_lock(database) if database else contextlib.nullcontext():
+            await self._migrate_locked()
+
+    async def _migrate_locked(self) -> None:
         try:
             async with self.engine.connect() as conn:
                 if self.backend == "postgresql":
