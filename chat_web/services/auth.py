@@ -22,6 +22,7 @@ from chat_web.domain import (
 from chat_web.domain.events import session_ended, user_topic
 from chat_web.ports import Clock, FanOut, MailQueue, OtpStore, RateLimiter, UserRepo
 from chat_web.services.limits import AbuseLimits, Check, Limit, LimitGate
+from chat_web.services.sessions import SessionCache
 from chat_web.services.tokens import TokenService, token_id
 from chat_web.services.validation import clean_name, clean_otp, default_name, normalize_email
 
@@ -81,6 +82,7 @@ class AuthService:
         policy: OtpPolicy = OtpPolicy(),
         limits: AbuseLimits | None = None,
         events: FanOut | None = None,
+        sessions: SessionCache | None = None,
     ):
         self._users = users
         self._otps = otps
@@ -92,6 +94,7 @@ class AuthService:
         self._hash_key = hash_key
         self.policy = policy
         self._events = events  # open tabs hear when their session ends
+        self.sessions = sessions  # users of recent session checks (None: storage every time)
 
     def _hash(self, email: str, code: str) -> str:
         # Keyed so a leaked store does not reveal codes by a 10^6 brute force.
@@ -164,11 +167,26 @@ class AuthService:
     async def user_for_token(self, token: str | None) -> User:
         """The signed-in user; Unauthorized for a token not ours, expired or signed out."""
         claims = self._tokens.read(token or "")
-        user = await self._users.get(claims.user_id)
+        user = await self._user(claims.user_id, claims.version)
         if user is None:
             raise Unauthorized("Your account no longer exists; sign in again.")
         if user.token_version != claims.version:
             raise Unauthorized("You were signed out on every device; sign in again.")
+        return user
+
+    async def _user(self, user_id: str, version: int) -> User | None:
+        cache = self.sessions
+        if cache is None:
+            return await self._users.get(user_id)
+        user = cache.get(user_id)
+        # A token newer than the cached row (issued elsewhere after a change this process has
+        # not heard of yet) reads storage rather than being refused.
+        if user is not None and user.token_version >= version:
+            return user
+        generation = cache.generation
+        user = await self._users.get(user_id)
+        if user is not None:
+            cache.put(user, generation)
         return user
 
     def token_version(self, token: str) -> int:
@@ -180,6 +198,7 @@ class AuthService:
         updated = await self._users.bump_token_version(user.id)
         if updated is None:
             raise Unauthorized("Your account no longer exists; sign in again.")
+        await self._changed(user.id)
         await self._tell(user.id, session_ended(version=updated.token_version))
 
     async def sign_out(self, user_id: str, token: str) -> None:
@@ -199,4 +218,10 @@ class AuthService:
         updated = await self._users.update_name(user.id, name)
         if updated is None:
             raise Unauthorized("Your account no longer exists; sign in again.")
+        await self._changed(user.id)
         return updated
+
+    async def _changed(self, user_id: str) -> None:
+        """The user's row changed: no process answers a session check from the old one."""
+        if self.sessions is not None:
+            await self.sessions.changed(user_id)
