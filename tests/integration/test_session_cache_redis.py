@@ -58,8 +58,8 @@ async def instances(tmp_path):
 async def test_sign_out_everywhere_on_a_refuses_the_token_on_b(instances):
     settings, a, b = instances
     email = f"ada-{uuid.uuid4().hex[:10]}@example.com"
-    await a.auth.request_code(email)
-    session = await a.auth.verify(email, code_from_outbox(settings.outbox_file, email))
+    sent = await a.auth.request_code(email)
+    session = await a.auth.verify(email, code_from_outbox(settings.outbox_file, email), sent.challenge)
     b.auth._users = counted = CountingUsers(b.auth._users)
 
     for _ in range(3):
@@ -75,8 +75,8 @@ async def test_sign_out_everywhere_on_a_refuses_the_token_on_b(instances):
 async def test_a_rename_on_a_shows_on_b(instances):
     settings, a, b = instances
     email = f"bob-{uuid.uuid4().hex[:10]}@example.com"
-    await a.auth.request_code(email)
-    session = await a.auth.verify(email, code_from_outbox(settings.outbox_file, email))
+    sent = await a.auth.request_code(email)
+    session = await a.auth.verify(email, code_from_outbox(settings.outbox_file, email), sent.challenge)
     await b.auth.user_for_token(session.token)
     await a.auth.rename(session.user, "Bob the Builder")
     await wait_until(lambda: b.auth.sessions.get(session.user.id) is None, "B heard of it over Redis")
