@@ -64,8 +64,10 @@ class Settings(BaseSettings):
     outbox_path: Path | None = None  # empty: data_dir/outbox.jsonl
 
     # Abuse limits (429 with Retry-After), counted in Redis when REDIS_URL is set.
+    # Sign-in limits count per network (a /24 of IPv4, a /64 of IPv6) and per mailbox (+tags and
+    # gmail dots folded); the site-wide ceiling sits above 32 networks asking at full rate.
     limit_codes_per_client_per_minute: int = Field(10, ge=1)
-    limit_codes_per_minute: int = Field(300, ge=1)
+    limit_codes_per_minute: int = Field(1000, ge=1)
     limit_codes_per_account_per_day: int = Field(10, ge=1)
     limit_verify_per_client_per_minute: int = Field(30, ge=1)
     limit_messages_per_10_seconds: int = Field(20, ge=1)

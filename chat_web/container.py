@@ -29,6 +29,7 @@ from chat_web.services.limits import AbuseLimits, Limit
 from chat_web.services.live import LiveHub
 from chat_web.services.media import MediaService
 from chat_web.services.presence import PresenceService
+from chat_web.services.sessions import SessionCache
 from chat_web.services.stream import EventStreams
 from chat_web.services.sync import SyncService
 from chat_web.services.tokens import TokenService
@@ -195,6 +196,9 @@ async def _build(
     secret = settings.jwt_secret.get_secret_value()
     tokens = TokenService(secret, settings.jwt_lifetime, clock, settings.jwt_issuer, settings.jwt_audience)
     limits = abuse_limits(settings)
+    sessions = SessionCache(fanout, clock)  # session checks without storage: see services/sessions.py
+    sessions.start()
+    closers.append(sessions.close)
     auth = AuthService(
         users=store.users,
         otps=otps,
@@ -211,6 +215,7 @@ async def _build(
         ),
         limits=limits,
         events=fanout,
+        sessions=sessions,
     )
     media_store = open_media_store(settings)
     backends["media"] = media_store.backend

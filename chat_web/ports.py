@@ -48,9 +48,11 @@ class UserRepo(Protocol):
         """Move the user's token version on by one, atomically; None if there is no such user."""
 
     async def search(
-        self, prefix: str, limit: int, offset: int = 0, exclude_id: str | None = None
+        self, query: str, limit: int, offset: int = 0, exclude_id: str | None = None
     ) -> list[User]:
-        """Users whose name or email starts with `prefix` (case-insensitive), by name."""
+        """Users whose name has a word starting with each word of `query`, or whose email is
+        exactly `query` when it holds an `@` (case-insensitive; never an email prefix), by name.
+        An empty query finds no one (domain/people.py)."""
 
     async def delete(self, user_id: str) -> None: ...
 

@@ -73,9 +73,11 @@ def main() -> None:
     parser.add_argument("--email", required=True)
     args = parser.parse_args()
     with httpx.Client(base_url=args.api, timeout=10) as api:
-        api.post("/login", json={"email": args.email}).raise_for_status()
+        login = api.post("/login", json={"email": args.email})
+        login.raise_for_status()
         code = input(f"The code mailed to {args.email}: ").strip()
-        session = api.post("/verify", json={"email": args.email, "otp": code})
+        answer = {"email": args.email, "otp": code, "challenge": login.json()["challenge"]}
+        session = api.post("/verify", json=answer)
         session.raise_for_status()
         follow(api, session.json()["token"])
 

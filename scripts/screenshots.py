@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def sign_in(api: str, data: Path, email: str, name: str) -> dict:
-    httpx.post(f"{api}/login", json={"email": email}, timeout=10).raise_for_status()
+    login = httpx.post(f"{api}/login", json={"email": email}, timeout=10)
+    login.raise_for_status()
     code = None
     for _ in range(50):
         for line in reversed((data / "outbox.jsonl").read_text().splitlines()):
@@ -36,7 +37,8 @@ def sign_in(api: str, data: Path, email: str, name: str) -> dict:
         if code:
             break
         time.sleep(0.1)
-    session = httpx.post(f"{api}/verify", json={"email": email, "otp": code}, timeout=10).json()
+    proof = {"email": email, "otp": code, "challenge": login.json()["challenge"]}
+    session = httpx.post(f"{api}/verify", json=proof, timeout=10).json()
     headers = {"Authorization": f"Bearer {session['token']}"}
     httpx.post(f"{api}/update/user", json={"name": name}, headers=headers, timeout=10).raise_for_status()
     return {"token": session["token"], "id": session["user"]["id"], "headers": headers}

@@ -15,19 +15,22 @@ _errors = {code: {"model": ErrorOut} for code in (400, 401, 422, 429, 503)}
 
 @router.post("/login", response_model=LoginOut, responses=_errors)
 async def login(body: LoginIn, auth: Auth, client: ClientAddress) -> LoginOut:
-    """Mail a 6-digit sign-in code. The answer is the same whether or not the account exists."""
-    email = await auth.request_code(body.email, client=client)
+    """Mail a 6-digit sign-in code. The answer is the same whether or not the account exists.
+    The code works only together with the `challenge` of this answer."""
+    sent = await auth.request_code(body.email, client=client)
     return LoginOut(
         message="If that address can receive mail, a sign-in code is on its way.",
-        email=email,
+        email=sent.email,
+        challenge=sent.challenge,
         resend_after=int(auth.policy.resend_after.total_seconds()),
     )
 
 
 @router.post("/verify", response_model=SessionOut, responses=_errors)
 async def verify(body: VerifyIn, auth: Auth, client: ClientAddress) -> SessionOut:
-    """Trade the mailed code for a session token; a first sign-in creates the account."""
-    session = await auth.verify(body.email, body.otp, client=client)
+    """Trade the mailed code, with the `challenge` of its /login answer, for a session token; a
+    first sign-in creates the account."""
+    session = await auth.verify(body.email, body.otp, body.challenge, client=client)
     return SessionOut(token=session.token, user=UserPublic.of(session.user))
 
 

@@ -269,7 +269,7 @@ async def delete_message(chat_id: PathId, message_id: PathId, me: CurrentUser, c
 async def all_users(
     me: CurrentUser,
     chats: Chats,
-    q: Annotated[str, Query(max_length=QUERY_MAX, description="Name or email prefix.")] = "",
+    q: Annotated[str, Query(max_length=QUERY_MAX, description="Name word starts or a whole email.")] = "",
     limit: Limit = PAGE_DEFAULT,
     offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
 ) -> UsersOut:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from chat_web.domain import User
+from chat_web.services.auth import CHALLENGE_MAX
 from chat_web.services.validation import EMAIL_MAX, NAME_MAX, OTP_LENGTH
 
 
@@ -32,6 +33,10 @@ class LoginIn(BaseModel):
 class LoginOut(ApiModel):
     message: str
     email: str
+    challenge: str = Field(
+        description="Send it back with the code to /verify: the code works only with it, and tries "
+        "without it never count against the code."
+    )
     resend_after: int = Field(description="Seconds before another code can be asked for.")
 
 
@@ -41,6 +46,9 @@ class VerifyIn(BaseModel):
         examples=["123456"],
         description=f"The {OTP_LENGTH} digits from the email.",
         json_schema_extra={"pattern": rf"^\s*\d{{{OTP_LENGTH}}}\s*$"},
+    )
+    challenge: str = Field(
+        max_length=CHALLENGE_MAX, description="The `challenge` of the /login answer that mailed this code."
     )
 
 

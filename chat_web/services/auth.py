@@ -22,6 +22,8 @@ from chat_web.domain import (
 from chat_web.domain.events import session_ended, user_topic
 from chat_web.ports import Clock, FanOut, MailQueue, OtpStore, RateLimiter, UserRepo
 from chat_web.services.limits import AbuseLimits, Check, Limit, LimitGate
+from chat_web.services.networks import mailbox_of, network_of
+from chat_web.services.sessions import SessionCache
 from chat_web.services.tokens import TokenService, token_id
 from chat_web.services.validation import clean_name, clean_otp, default_name, normalize_email
 
@@ -29,7 +31,7 @@ log = logging.getLogger(__name__)
 
 OTP_SUBJECT = "Your sign-in code"
 _RESEND_TOO_SOON = "A code was sent moments ago; ask again in {seconds} s."
-_TOO_MANY_FOR_ACCOUNT = "Too many codes for this address today; try again in {seconds} s."
+_TOO_MANY_FOR_ACCOUNT = "Too many codes for this address from your network today; try again in {seconds} s."
 _TOO_MANY_IN_TOTAL = "Too many sign-in codes are being asked for right now; try again in {seconds} s."
 _TOO_MANY_FROM_CLIENT = "Too many sign-in codes from your network; try again in {seconds} s."
 _TOO_MANY_TRIES_FROM_CLIENT = "Too many sign-in attempts from your network; try again in {seconds} s."
@@ -40,6 +42,17 @@ class OtpPolicy:
     ttl: timedelta = timedelta(minutes=5)
     resend_after: timedelta = timedelta(seconds=60)
     max_attempts: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSent:
+    """A code is on its way to `email`; only a verify that brings `challenge` back can use it."""
+
+    email: str
+    challenge: str
+
+
+CHALLENGE_MAX = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +94,7 @@ class AuthService:
         policy: OtpPolicy = OtpPolicy(),
         limits: AbuseLimits | None = None,
         events: FanOut | None = None,
+        sessions: SessionCache | None = None,
     ):
         self._users = users
         self._otps = otps
@@ -92,57 +106,78 @@ class AuthService:
         self._hash_key = hash_key
         self.policy = policy
         self._events = events  # open tabs hear when their session ends
+        self.sessions = sessions  # users of recent session checks (None: storage every time)
 
     def _hash(self, email: str, code: str) -> str:
         # Keyed so a leaked store does not reveal codes by a 10^6 brute force.
         return hmac.new(self._hash_key, f"{email}:{code}".encode(), hashlib.sha256).hexdigest()
 
+    def _code_key(self, email: str, challenge: str) -> str:
+        """Where one browser's code for one address is kept: a code is tied to the challenge
+        of the /login that asked for it, so tries that do not bring it back never reach it."""
+        return f"{email}#{hashlib.sha256(challenge.encode()).hexdigest()[:32]}"
+
     def _code_checks(self, email: str, client: str | None) -> list[Check]:
-        """The address first, the account's own limits next, the whole site's last."""
-        cooldown = Check(f"otp-send:{email}", Limit(1, self.policy.resend_after), _RESEND_TOO_SOON)
+        """The network first, the mailbox's own limits next (counted per network, so strangers
+        cannot spend them), the whole site's ceiling last."""
+        network, mailbox = network_of(client), mailbox_of(email)
+        cooldown = Check(
+            f"otp-send:{mailbox}:{network}", Limit(1, self.policy.resend_after), _RESEND_TOO_SOON
+        )
         limits = self.limits
         if limits is None:  # unit tests of other rules: only the resend cooldown
             return [cooldown]
         checks = [
             cooldown,
-            Check(f"codes-account:{email}", limits.codes_per_account, _TOO_MANY_FOR_ACCOUNT),
+            Check(f"codes-account:{mailbox}:{network}", limits.codes_per_account, _TOO_MANY_FOR_ACCOUNT),
             Check("codes-total", limits.codes_total, _TOO_MANY_IN_TOTAL),
         ]
         if client:
-            checks.insert(0, Check(f"codes-client:{client}", limits.codes_per_client, _TOO_MANY_FROM_CLIENT))
+            checks.insert(0, Check(f"codes-net:{network}", limits.codes_per_client, _TOO_MANY_FROM_CLIENT))
         return checks
 
-    async def request_code(self, raw_email: object, client: str | None = None) -> str:
+    async def request_code(self, raw_email: object, client: str | None = None) -> CodeSent:
         """Mail a fresh code; the answer is the same whether or not the account exists.
 
-        `client` is the caller's address (the API's client host, the page's client_ip):
-        it is limited too when given.
+        `client` is the caller's address (the API's client host, the page's client_ip): its
+        network is limited too when given. The code works only with the challenge returned.
         """
         email = normalize_email(raw_email)
         taken = await self._gate.check_all(*self._code_checks(email, client))
         code = f"{secrets.randbelow(10**6):06d}"
+        challenge = secrets.token_urlsafe(24)
+        key = self._code_key(email, challenge)
         record = OtpRecord(
             code_hash=self._hash(email, code),
             expires_at=self._clock.now() + self.policy.ttl,
             attempts=0,
         )
-        await self._otps.save(email, record, self.policy.ttl)
+        await self._otps.save(key, record, self.policy.ttl)
         try:
             await self._mail.publish(otp_mail(email, code, self.policy.ttl))
         except ServiceUnavailable:
             # The code never left: withdraw it and give the cooldown and the counts back.
-            await self._otps.delete(email)
+            await self._otps.delete(key)
             await self._gate.give_back(taken)
             raise
-        return email
+        return CodeSent(email=email, challenge=challenge)
 
-    async def verify(self, raw_email: object, raw_code: object, client: str | None = None) -> Session:
+    async def verify(
+        self, raw_email: object, raw_code: object, challenge: object, client: str | None = None
+    ) -> Session:
+        """Trade a code for a session. Only tries that bring the code's challenge back count
+        against it (5 wrong ones void it); any other try finds no code, and every try that does
+        not sign in gets the same answer as one for an address with no code pending."""
         email = normalize_email(raw_email)
         code = clean_otp(raw_code)
         if client and self.limits is not None:
             limit = self.limits.verifies_per_client
-            await self._gate.check_all(Check(f"verify-client:{client}", limit, _TOO_MANY_TRIES_FROM_CLIENT))
-        record = await self._otps.take_attempt(email)
+            check = Check(f"verify-net:{network_of(client)}", limit, _TOO_MANY_TRIES_FROM_CLIENT)
+            await self._gate.check_all(check)
+        if not isinstance(challenge, str) or not 0 < len(challenge) <= CHALLENGE_MAX:
+            raise wrong_code(0)
+        key = self._code_key(email, challenge)
+        record = await self._otps.take_attempt(key)
         # No code, an expired, a used and a wrong code all get the one message, with the
         # tries left (none when there is no code to try).
         if record is None or record.expires_at <= self._clock.now():
@@ -150,12 +185,12 @@ class AuthService:
         if not hmac.compare_digest(record.code_hash, self._hash(email, code)):
             left = self.policy.max_attempts - record.attempts
             if left <= 0:
-                await self._otps.delete(email)
+                await self._otps.delete(key)
             raise wrong_code(left)
         if record.attempts > self.policy.max_attempts:
-            await self._otps.delete(email)
+            await self._otps.delete(key)
             raise wrong_code(0)
-        if not await self._otps.delete(email):
+        if not await self._otps.delete(key):
             # A concurrent request used this code first: it is single-use.
             raise wrong_code(0)
         user = await self._users.get_or_create(email, default_name(email))
@@ -164,11 +199,26 @@ class AuthService:
     async def user_for_token(self, token: str | None) -> User:
         """The signed-in user; Unauthorized for a token not ours, expired or signed out."""
         claims = self._tokens.read(token or "")
-        user = await self._users.get(claims.user_id)
+        user = await self._user(claims.user_id, claims.version)
         if user is None:
             raise Unauthorized("Your account no longer exists; sign in again.")
         if user.token_version != claims.version:
             raise Unauthorized("You were signed out on every device; sign in again.")
+        return user
+
+    async def _user(self, user_id: str, version: int) -> User | None:
+        cache = self.sessions
+        if cache is None:
+            return await self._users.get(user_id)
+        user = cache.get(user_id)
+        # A token newer than the cached row (issued elsewhere after a change this process has
+        # not heard of yet) reads storage rather than being refused.
+        if user is not None and user.token_version >= version:
+            return user
+        generation = cache.generation
+        user = await self._users.get(user_id)
+        if user is not None:
+            cache.put(user, generation)
         return user
 
     def token_version(self, token: str) -> int:
@@ -180,6 +230,7 @@ class AuthService:
         updated = await self._users.bump_token_version(user.id)
         if updated is None:
             raise Unauthorized("Your account no longer exists; sign in again.")
+        await self._changed(user.id)
         await self._tell(user.id, session_ended(version=updated.token_version))
 
     async def sign_out(self, user_id: str, token: str) -> None:
@@ -199,4 +250,10 @@ class AuthService:
         updated = await self._users.update_name(user.id, name)
         if updated is None:
             raise Unauthorized("Your account no longer exists; sign in again.")
+        await self._changed(user.id)
         return updated
+
+    async def _changed(self, user_id: str) -> None:
+        """The user's row changed: no process answers a session check from the old one."""
+        if self.sessions is not None:
+            await self.sessions.changed(user_id)

@@ -608,12 +608,16 @@ class ChatService:
     async def search_users(
         self, me: User, query: object, limit: object = None, offset: object = 0
     ) -> list[User]:
-        prefix = clean_query(query)
+        """People by the start of any word of their name, or by their whole email address (never
+        by part of one: see domain/people.py). An empty query finds no one."""
+        text = clean_query(query)
         start = clean_seq(offset, "offset", OFFSET_MAX)
         if start is None:
             raise BadInput(f"offset must be a whole number from 0 to {OFFSET_MAX}.")
+        if not text:
+            return []
         await self._check_search_rate(me)
-        return await self._users.search(prefix, clean_limit(limit), start, exclude_id=me.id)
+        return await self._users.search(text, clean_limit(limit), start, exclude_id=me.id)
 
     async def get_user(self, user_id: object) -> User:
         user = await self._users.get(clean_id(user_id, "user id"))

@@ -25,10 +25,10 @@ class Limit:
 class AbuseLimits:
     """One Limit per setting of chat_web/config.py (LIMIT_*), where the defaults live."""
 
-    codes_per_client: Limit  # mail bombing from one address
-    codes_total: Limit  # mail bombing from many addresses
-    codes_per_account: Limit  # guessing one account's codes, a handful of tries each
-    verifies_per_client: Limit  # guessing across accounts
+    codes_per_client: Limit  # mail bombing from one network (/24, /64)
+    codes_total: Limit  # the site's last-resort ceiling, above what 32 networks can ask for
+    codes_per_account: Limit  # one mailbox's codes per day, counted per network
+    verifies_per_client: Limit  # guessing across accounts, per network
     messages_burst: Limit
     messages_sustained: Limit
     searches: Limit  # walking the user directory

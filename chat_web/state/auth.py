@@ -20,6 +20,8 @@ class AuthState(SessionState):
     # When another code may be asked for (epoch ms). The countdown itself runs in the
     # browser: a server timer would cost a state write per second (a Redis round trip).
     resend_at_ms: int = 0
+    # The challenge of the code this tab asked for (server-side only): the code works only with it.
+    _challenge: str = ""
 
     @rx.event
     async def skip_if_signed_in(self):
@@ -45,14 +47,16 @@ class AuthState(SessionState):
         """Ask for a code; returns (whether a code is waiting in the inbox, a toast)."""
         try:
             auth = container.current().auth
-            self.pending_email = await auth.request_code(email, client=self.router.session.client_ip)
+            sent = await auth.request_code(email, client=self.router.session.client_ip)
         except RateLimited as exc:
-            # A code went to this address moments ago: it is still good to type in.
-            self.pending_email = normalize_email(email)
-            self._start_cooldown(exc.retry_after)
-            return True, rx.toast.info(exc.message)
+            if self._challenge and self.pending_email == normalize_email(email):
+                # This tab's code went out moments ago: it is still good to type in.
+                self._start_cooldown(exc.retry_after)
+                return True, rx.toast.info(exc.message)
+            return False, error_toast(exc)
         except ChatError as exc:
             return False, error_toast(exc)
+        self.pending_email, self._challenge = sent.email, sent.challenge
         self._start_cooldown(auth.policy.resend_after.total_seconds())
         return True, rx.toast.success(f"We sent a 6-digit code to {self.pending_email}.")
 
@@ -92,7 +96,7 @@ class AuthState(SessionState):
         yield
         try:
             session = await container.current().auth.verify(
-                self.pending_email, code, client=self.router.session.client_ip
+                self.pending_email, code, self._challenge, client=self.router.session.client_ip
             )
         except ChatError as exc:
             self.verifying = False
@@ -102,10 +106,10 @@ class AuthState(SessionState):
         self.verifying = False
         self.token = session.token
         self._show(session.user)
-        self.pending_email = ""
+        self.pending_email = self._challenge = ""
         yield rx.redirect("/chat", replace=True)
 
     @rx.event
     def use_another_email(self):
-        self.pending_email = ""
+        self.pending_email = self._challenge = ""
         return rx.redirect("/login")

@@ -181,11 +181,13 @@ class Person:
         self.server = server
         self.email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
         api = f"{server['backend']}/api/v1"
-        httpx.post(f"{api}/login", json={"email": self.email}, timeout=10).raise_for_status()
+        login = httpx.post(f"{api}/login", json={"email": self.email}, timeout=10)
+        login.raise_for_status()
         # A production app mails through SMTP (a sink the test holds); development keeps an outbox.
         mail = server.get("mail")
         code = mail.code_for(self.email) if mail else mailed_code(server["data"], self.email)
-        answer = httpx.post(f"{api}/verify", json={"email": self.email, "otp": code}, timeout=10)
+        proof = {"email": self.email, "otp": code, "challenge": login.json()["challenge"]}
+        answer = httpx.post(f"{api}/verify", json=proof, timeout=10)
         answer.raise_for_status()
         self.token = answer.json()["token"]
         self.id = answer.json()["user"]["id"]

@@ -55,8 +55,12 @@ def mailed_code(settings: Settings, email: str) -> str:
 
 
 async def sign_in(client, settings, email) -> dict:
-    assert (await client.post("/login", json={"email": email})).status_code == 200
-    response = await client.post("/verify", json={"email": email, "otp": mailed_code(settings, email)})
+    login = await client.post("/login", json={"email": email})
+    assert login.status_code == 200
+    challenge = login.json()["challenge"]
+    response = await client.post(
+        "/verify", json={"email": email, "otp": mailed_code(settings, email), "challenge": challenge}
+    )
     assert response.status_code == 200, response.text
     return response.json()
 

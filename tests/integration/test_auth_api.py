@@ -22,9 +22,10 @@ async def test_full_sign_in_flow(client, settings, email):
     response = await client.post("/login", json={"email": email.upper()})
     assert response.status_code == 200
     assert response.json()["email"] == email
+    challenge = response.json()["challenge"]
     code = mailed_code(settings, email)
 
-    response = await client.post("/verify", json={"email": email, "otp": code})
+    response = await client.post("/verify", json={"email": email, "otp": code, "challenge": challenge})
     assert response.status_code == 200
     body = response.json()
     assert body["user"]["email"] == email
@@ -45,8 +46,8 @@ async def test_same_answer_for_new_and_existing_accounts(client, email):
     known = await client.post("/login", json={"email": existing})
     unknown = await client.post("/login", json={"email": f"unknown-{email}"})
     assert known.status_code == unknown.status_code == 200
-    assert {k: v for k, v in known.json().items() if k != "email"} == {
-        k: v for k, v in unknown.json().items() if k != "email"
+    assert {k: v for k, v in known.json().items() if k not in ("email", "challenge")} == {
+        k: v for k, v in unknown.json().items() if k not in ("email", "challenge")
     }
 
 
@@ -59,21 +60,23 @@ async def test_second_code_within_a_minute_is_429_with_retry_after(client, email
 
 
 async def test_wrong_code_then_void_after_five(client, settings, email):
-    await client.post("/login", json={"email": email})
+    challenge = (await client.post("/login", json={"email": email})).json()["challenge"]
     good = mailed_code(settings, email)
     bad = f"{(int(good) + 1) % 10**6:06d}"
-    statuses = [
-        (await client.post("/verify", json={"email": email, "otp": bad})).status_code for _ in range(5)
-    ]
+    wrong = {"email": email, "otp": bad, "challenge": challenge}
+    statuses = [(await client.post("/verify", json=wrong)).status_code for _ in range(5)]
     assert statuses == [400] * 5
-    response = await client.post("/verify", json={"email": email, "otp": good})
+    response = await client.post("/verify", json={"email": email, "otp": good, "challenge": challenge})
     assert response.status_code == 400
     assert "detail" in response.json()
 
 
 async def test_code_cannot_be_reused(client, settings, email):
     await sign_in(client, settings, email)
-    response = await client.post("/verify", json={"email": email, "otp": mailed_code(settings, email)})
+    # Whatever challenge comes with it: the code was used.
+    response = await client.post(
+        "/verify", json={"email": email, "otp": mailed_code(settings, email), "challenge": "x"}
+    )
     assert response.status_code == 400
 
 
@@ -146,9 +149,10 @@ async def test_logout_everywhere_refuses_the_old_tokens_and_a_new_sign_in_works(
         refused = await client.get("/me", headers=bearer(first["token"]))
         assert refused.status_code == 401 and "every device" in refused.json()["detail"]
         deadline = asyncio.get_running_loop().time() + 10
-        while (await client.post("/login", json={"email": email})).status_code == 429:
+        while (login := await client.post("/login", json={"email": email})).status_code == 429:
             assert asyncio.get_running_loop().time() < deadline
             await asyncio.sleep(0.1)
         code = mailed_code(quick, email)
-        second = await client.post("/verify", json={"email": email, "otp": code})
+        again = {"email": email, "otp": code, "challenge": login.json()["challenge"]}
+        second = await client.post("/verify", json=again)
         assert (await client.get("/me", headers=bearer(second.json()["token"]))).status_code == 200

@@ -24,7 +24,9 @@ def code_from_outbox(outbox: Path, email: str) -> str:
 def sign_in(api: httpx.Client, code_for: Callable[[str], str], email: str) -> dict:
     """{token, user} of `email`, through POST /login and /verify of a running server; `code_for`
     reads the mailed code (`outbox_codes(path)`, or an SMTP sink's `code_for`)."""
-    api.post("/login", json={"email": email}).raise_for_status()
-    session = api.post("/verify", json={"email": email, "otp": code_for(email)})
+    login = api.post("/login", json={"email": email})
+    login.raise_for_status()
+    answer = {"email": email, "otp": code_for(email), "challenge": login.json()["challenge"]}
+    session = api.post("/verify", json=answer)
     session.raise_for_status()
     return session.json()

@@ -25,8 +25,10 @@ def metric(text: str, name: str) -> float:
 
 def sign_in(http: httpx.Client, code_for: Callable[[str], str], name: str) -> dict:
     email = f"{name}-{uuid.uuid4().hex[:8]}@example.com"
-    http.post(f"{API}/login", json={"email": email}).raise_for_status()
-    session = http.post(f"{API}/verify", json={"email": email, "otp": code_for(email)})
+    login = http.post(f"{API}/login", json={"email": email})
+    login.raise_for_status()
+    answer = {"email": email, "otp": code_for(email), "challenge": login.json()["challenge"]}
+    session = http.post(f"{API}/verify", json=answer)
     session.raise_for_status()
     return session.json()
 

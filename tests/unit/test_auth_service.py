@@ -13,6 +13,7 @@ from chat_web.adapters.storage.memory import InMemoryStore
 from chat_web.domain import BadInput, InvalidOtp, RateLimited, ServiceUnavailable, Unauthorized
 from chat_web.services.auth import AuthService, OtpPolicy
 from chat_web.services.tokens import TokenService
+from tests.support.code_browser import CodeBrowser
 
 SECRET = "unit-test-secret-that-is-long-enough-123"
 
@@ -22,15 +23,17 @@ def parts(clock):
     users = InMemoryStore(clock).users
     otps = InMemoryOtpStore(clock)
     mail = RecordingMailQueue()
-    auth = AuthService(
-        users=users,
-        otps=otps,
-        limiter=InMemoryRateLimiter(clock),
-        mail=mail,
-        tokens=TokenService(SECRET, timedelta(days=15), clock),
-        clock=clock,
-        hash_key=b"k" * 32,
-        policy=OtpPolicy(),
+    auth = CodeBrowser(
+        AuthService(
+            users=users,
+            otps=otps,
+            limiter=InMemoryRateLimiter(clock),
+            mail=mail,
+            tokens=TokenService(SECRET, timedelta(days=15), clock),
+            clock=clock,
+            hash_key=b"k" * 32,
+            policy=OtpPolicy(),
+        )
     )
     return auth, users, otps, mail
 
@@ -61,7 +64,7 @@ async def test_code_is_mailed_and_signs_in_a_new_user(parts):
 async def test_code_is_stored_only_as_a_hash(parts):
     auth, _, otps, mail = parts
     await auth.request_code("a@example.com")
-    record = await otps.take_attempt("a@example.com")
+    record = await otps.take_attempt(auth.code_key("a@example.com"))
     assert code_in(mail) not in record.code_hash
     assert len(record.code_hash) == 64
 
@@ -187,7 +190,7 @@ async def test_malformed_codes_do_not_count_as_tries(parts, code):
     await auth.request_code("a@example.com")
     with pytest.raises(BadInput):
         await auth.verify("a@example.com", code)
-    assert (await otps.take_attempt("a@example.com")).attempts == 1
+    assert (await otps.take_attempt(auth.code_key("a@example.com"))).attempts == 1
 
 
 async def test_no_code_an_expired_code_and_a_wrong_code_get_one_message(parts, clock):
@@ -208,12 +211,13 @@ async def test_no_code_an_expired_code_and_a_wrong_code_get_one_message(parts, c
     ]
 
 
-async def test_mail_outage_withdraws_the_code_and_the_cooldown(parts):
+async def test_mail_outage_withdraws_the_code_and_the_cooldown(parts, monkeypatch):
     auth, _, otps, mail = parts
+    monkeypatch.setattr("chat_web.services.auth.secrets.token_urlsafe", lambda _: "the-challenge")
     mail.fail_with = ServiceUnavailable("broker down")
     with pytest.raises(ServiceUnavailable):
         await auth.request_code("a@example.com")
-    assert await otps.take_attempt("a@example.com") is None
+    assert await otps.take_attempt(auth._code_key("a@example.com", "the-challenge")) is None
     mail.fail_with = None
     await auth.request_code("a@example.com")  # no 429: the cooldown was given back
     assert len(mail.sent) == 1

@@ -244,7 +244,7 @@ async def test_search_users_excludes_me(world):
     ann, anna, bob = await people(store, "ann", "anna", "bob")
     found = await chats.search_users(ann, "an")
     assert [u.id for u in found] == [anna.id]
-    assert {u.id for u in await chats.search_users(ann, "")} == {anna.id, bob.id}
+    assert await chats.search_users(ann, "") == []  # an empty query lists no one
 
 
 async def test_subscribers_receive_live_events(world):

@@ -16,6 +16,7 @@ from chat_web.services.auth import AuthService
 from chat_web.services.chats import ChatService
 from chat_web.services.limits import AbuseLimits, Limit
 from chat_web.services.tokens import TokenService
+from tests.support.code_browser import CodeBrowser
 
 MINUTE = timedelta(minutes=1)
 ROOMY = Limit(1000, MINUTE)
@@ -25,15 +26,17 @@ ROOMY_LIMITS = AbuseLimits(*([ROOMY] * 8))
 def build(clock, **tight: Limit):
     limits = replace(ROOMY_LIMITS, **tight)
     store, limiter, mail = InMemoryStore(clock), InMemoryRateLimiter(clock), RecordingMailQueue()
-    auth = AuthService(
-        users=store.users,
-        otps=InMemoryOtpStore(clock),
-        limiter=limiter,
-        mail=mail,
-        tokens=TokenService("unit-test-secret-that-is-long-enough-123", timedelta(days=1), clock),
-        clock=clock,
-        hash_key=b"k" * 32,
-        limits=limits,
+    auth = CodeBrowser(
+        AuthService(
+            users=store.users,
+            otps=InMemoryOtpStore(clock),
+            limiter=limiter,
+            mail=mail,
+            tokens=TokenService("unit-test-secret-that-is-long-enough-123", timedelta(days=1), clock),
+            clock=clock,
+            hash_key=b"k" * 32,
+            limits=limits,
+        )
     )
     chats = ChatService(
         store.users, store.chats, store.messages, InProcessFanOut(), clock, limiter=limiter, limits=limits
@@ -47,13 +50,14 @@ async def refused(call) -> RateLimited:
     return caught.value
 
 
-async def test_codes_per_client_address(clock):
+async def test_codes_per_client_network(clock):
     auth, *_ = build(clock, codes_per_client=Limit(2, MINUTE))
     await auth.request_code("a@example.com", client="10.0.0.1")
     await auth.request_code("b@example.com", client="10.0.0.1")
     caught = await refused(auth.request_code("c@example.com", client="10.0.0.1"))
     assert caught.retry_after == 60 and "your network" in caught.message
-    await auth.request_code("c@example.com", client="10.0.0.2")  # another address
+    await refused(auth.request_code("c@example.com", client="10.0.0.2"))  # the same /24
+    await auth.request_code("c@example.com", client="10.0.1.2")  # another network
     clock.advance(seconds=60)
     await auth.request_code("d@example.com", client="10.0.0.1")  # a new window
 
@@ -90,15 +94,16 @@ async def test_a_refused_request_costs_nothing_and_neither_does_a_mail_outage(cl
     await refused(auth.request_code("c@example.com", client="10.0.0.1"))
 
 
-async def test_verify_attempts_per_client_address(clock):
+async def test_verify_attempts_per_client_network(clock):
     auth, *_ = build(clock, verifies_per_client=Limit(3, MINUTE))
     for i in range(3):
         with pytest.raises(InvalidOtp):
             await auth.verify(f"u{i}@example.com", "123456", client="10.0.0.1")
     caught = await refused(auth.verify("u9@example.com", "123456", client="10.0.0.1"))
     assert "attempts" in caught.message
-    with pytest.raises(InvalidOtp):  # another address still gets its answer
-        await auth.verify("u9@example.com", "123456", client="10.0.0.2")
+    await refused(auth.verify("u9@example.com", "123456", client="10.0.0.2"))  # the same /24
+    with pytest.raises(InvalidOtp):  # another network still gets its answer
+        await auth.verify("u9@example.com", "123456", client="10.0.1.2")
 
 
 async def test_messages_burst_then_sustained_rate(clock):

@@ -27,6 +27,7 @@ from chat_web.domain import (
     quote_of,
     toggled,
 )
+from chat_web.domain.people import name_matches, people_query
 from chat_web.domain.search import SearchHit, text_words
 from chat_web.domain.sending import (
     NOT_A_MEMBER,
@@ -114,14 +115,14 @@ class InMemoryUserRepo:
         return self._d.users[user_id]
 
     async def search(
-        self, prefix: str, limit: int, offset: int = 0, exclude_id: str | None = None
+        self, query: str, limit: int, offset: int = 0, exclude_id: str | None = None
     ) -> list[User]:
-        needle = prefix.lower()
-        found = [
-            u
-            for u in self._d.users.values()
-            if u.id != exclude_id and (u.name.lower().startswith(needle) or u.email.startswith(needle))
-        ]
+        wanted = people_query(query)
+        if wanted.email:
+            found = [u for u in self._d.users.values() if u.email.lower() == wanted.email]
+        else:
+            found = [u for u in self._d.users.values() if name_matches(u.name, wanted)]
+        found = [u for u in found if u.id != exclude_id]
         found.sort(key=lambda u: (u.name.lower(), u.id))
         return found[offset : offset + limit]
 

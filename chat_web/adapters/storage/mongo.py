@@ -38,6 +38,7 @@ from chat_web.domain import (
     quote_of,
 )
 from chat_web.domain.models import REACTIONS
+from chat_web.domain.people import people_query
 from chat_web.domain.search import SearchHit
 from chat_web.domain.sending import (
     NOT_A_MEMBER,
@@ -249,13 +250,20 @@ class MongoUserRepo:
         return _user(doc) if doc else None
 
     async def search(
-        self, prefix: str, limit: int, offset: int = 0, exclude_id: str | None = None
+        self, query: str, limit: int, offset: int = 0, exclude_id: str | None = None
     ) -> list[User]:
-        pattern = "^" + re.escape(prefix.lower())
-        query: dict[str, Any] = {"$or": [{"name_lower": {"$regex": pattern}}, {"email": {"$regex": pattern}}]}
+        wanted = people_query(query)
+        if wanted.empty:
+            return []
+        found: dict[str, Any]
+        if wanted.email:
+            found = {"email": wanted.email}  # stored normalized (lower-case); its unique index answers
+        else:
+            # Each word starts the name or follows a space in it.
+            found = {"$and": [{"name_lower": {"$regex": f"(^| ){re.escape(w)}"}} for w in wanted.words]}
         if exclude_id and (oid := _oid(exclude_id)):
-            query["_id"] = {"$ne": oid}
-        cursor = self._users.find(query).sort([("name_lower", ASCENDING), ("_id", ASCENDING)])
+            found["_id"] = {"$ne": oid}
+        cursor = self._users.find(found).sort([("name_lower", ASCENDING), ("_id", ASCENDING)])
         return [_user(doc) async for doc in cursor.skip(offset).limit(limit)]
 
     async def delete(self, user_id: str) -> None:

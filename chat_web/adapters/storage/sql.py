@@ -54,6 +54,7 @@ from chat_web.domain import (
     quote_of,
     toggled,
 )
+from chat_web.domain.people import people_query
 from chat_web.domain.search import SearchHit
 from chat_web.domain.sending import (
     NOT_A_MEMBER,
@@ -274,6 +275,11 @@ async def _member_ids(session: AsyncSession, chat_ids: Sequence[str]) -> dict[st
     return {chat_id: tuple(found[chat_id]) for chat_id in chat_ids}
 
 
+def _like(text: str) -> str:
+    """`text` matched literally inside a LIKE pattern (escape character `\\`)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 @_outages
 class SqlUserRepo:
     def __init__(self, db: SqlDatabase):
@@ -329,20 +335,28 @@ class SqlUserRepo:
         return await self.get(user_id)
 
     async def search(
-        self, prefix: str, limit: int, offset: int = 0, exclude_id: str | None = None
+        self, query: str, limit: int, offset: int = 0, exclude_id: str | None = None
     ) -> list[User]:
-        pattern = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = select(UserRow).where(
-            or_(
-                func.lower(UserRow.name).like(pattern, escape="\\"),
-                col(UserRow.email).like(pattern, escape="\\"),
+        wanted = people_query(query)
+        if wanted.empty:
+            return []
+        if wanted.email:
+            # Stored addresses are normalized (lower-case): the unique index answers.
+            found = select(UserRow).where(UserRow.email == wanted.email)
+        else:
+            # Each word starts the name or follows a space in it.
+            name = func.lower(UserRow.name)
+            found = select(UserRow).where(
+                *(
+                    or_(name.like(f"{_like(w)}%", escape="\\"), name.like(f"% {_like(w)}%", escape="\\"))
+                    for w in wanted.words
+                )
             )
-        )
         if exclude_id:
-            query = query.where(UserRow.id != exclude_id)
-        query = query.order_by(func.lower(UserRow.name), UserRow.id).offset(offset).limit(limit)
+            found = found.where(UserRow.id != exclude_id)
+        found = found.order_by(func.lower(UserRow.name), UserRow.id).offset(offset).limit(limit)
         async with self._db.reads() as session:
-            return [to_user(row) for row in await session.exec(query)]
+            return [to_user(row) for row in await session.exec(found)]
 
     async def delete(self, user_id: str) -> None:
         async with self._db.session() as session, session.begin():
