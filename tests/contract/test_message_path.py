@@ -114,7 +114,8 @@ async def test_unannounced_messages_are_listed_until_marked(store):
     waiting = [s for s in await store.messages.unannounced(soon(), 1000) if s.message.id == sent.message.id]
     assert len(waiting) == 1 and set(waiting[0].member_ids) == {ann.id, bob.id}
     assert not await store.messages.unannounced(sent.message.created_at - LATER, 1000) or all(
-        s.message.id != sent.message.id for s in await store.messages.unannounced(sent.message.created_at, 1000)
+        s.message.id != sent.message.id
+        for s in await store.messages.unannounced(sent.message.created_at, 1000)
     )
     await store.messages.mark_announced([sent.message.id])
     assert all(s.message.id != sent.message.id for s in await store.messages.unannounced(soon(), 1000))
@@ -127,7 +128,10 @@ async def test_concurrent_sends_to_one_chat_take_every_seq_once(request, store):
     ann, bob = await new_users(store, 2)
     chat = await store.chats.get_or_create_direct(ann.id, bob.id)
     sent = await asyncio.gather(
-        *(store.messages.send(text(chat, ann if i % 2 else bob, f"m{i}", uuid.uuid4().hex)) for i in range(12))
+        *(
+            store.messages.send(text(chat, ann if i % 2 else bob, f"m{i}", uuid.uuid4().hex))
+            for i in range(12)
+        )
     )
     assert sorted(s.message.seq for s in sent) == list(range(1, 13))
     assert (await store.chats.get(chat.id)).last_seq == 12

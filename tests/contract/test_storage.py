@@ -12,7 +12,6 @@ from chat_web.domain.models import IMAGE_PREVIEW
 from tests.contract.conftest import CONGO_NO_UNIQUE, known_gap
 
 
-
 async def new_users(store, count: int):
     tag = uuid.uuid4().hex[:8]
     return [

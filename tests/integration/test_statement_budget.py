@@ -81,7 +81,9 @@ async def talking(client, settings, pair):
 
 def within(counts: Counts, route: str) -> None:
     most_statements, most_checkouts = BUDGET[route]
-    detail = f"{route}: {len(counts.statements)} statements, {counts.checkouts} checkouts: {counts.statements}"
+    detail = (
+        f"{route}: {len(counts.statements)} statements, {counts.checkouts} checkouts: {counts.statements}"
+    )
     assert len(counts.statements) <= most_statements and counts.checkouts <= most_checkouts, detail
 
 
@@ -116,4 +118,6 @@ async def test_listing_my_chats_is_one_connection(client, talking, settings):
     other = await new_session(client, settings, "cy")
     await client.post("/chat/new", json={"otherUserId": other["user"]["id"]}, headers=bob["headers"])
     await client.get("/chat/all", headers=bob["headers"])
-    within(await measure(client, lambda: client.get("/chat/all?limit=20", headers=bob["headers"])), "chat_list")
+    within(
+        await measure(client, lambda: client.get("/chat/all?limit=20", headers=bob["headers"])), "chat_list"
+    )

@@ -689,6 +689,12 @@ _PAGE_BEFORE = (
     .order_by(_MESSAGES.c.seq.desc())
     .limit(bindparam("b_limit"))
 )
+_PAGE_LATEST = (
+    select(_MESSAGES)
+    .where(_MESSAGES.c.chat_id == bindparam("b_chat"))
+    .order_by(_MESSAGES.c.seq.desc())
+    .limit(bindparam("b_limit"))
+)
 _PAGE_AFTER = (
     select(_MESSAGES)
     .where(_MESSAGES.c.chat_id == bindparam("b_chat"), _MESSAGES.c.seq > bindparam("b_seq"))
@@ -881,9 +887,10 @@ class SqlMessageRepo:
                 )
                 page = [_row_message(row) for row in found]
             else:
-                start = 2**31 if before_seq is None else before_seq
+                latest = before_seq is None
                 found = await conn.execute(
-                    _PAGE_BEFORE, {"b_chat": chat_id, "b_seq": start, "b_limit": limit}
+                    _PAGE_LATEST if latest else _PAGE_BEFORE,
+                    {"b_chat": chat_id, "b_seq": before_seq, "b_limit": limit},
                 )
                 page = [_row_message(row) for row in reversed(found.all())]
             changes = []
