@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     limit_messages_per_hour: int = Field(600, ge=1)
     limit_searches_per_minute: int = Field(60, ge=1)
     limit_typing_per_minute: int = Field(60, ge=1)
+    # Paging and jumping through history from the chat page (load older/newer, jump to a quote
+    # or to the latest), per user over all their tabs.
+    limit_pages_per_second: int = Field(5, ge=1)
 
     # How long, and how many, events of stored writes are kept per user for API clients
     # that reconnect with Last-Event-ID (older: they get `resync`, then call /sync).
