@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     # Origins (comma-separated) whose pages may call the API and open the websocket; `*` for any.
     # Empty: every origin in development, only the app's own in production.
     cors_origins: str = ""
+    # The largest websocket message the app takes (Reflex's REFLEX_SOCKET_MAX_HTTP_BUFFER_SIZE;
+    # a larger one closes the socket). The largest legal event is a send or an edit of TEXT_MAX
+    # (4,000) characters, at most 6 bytes each as JSON escapes (24 KB), plus the route and the
+    # event's name; a hydrate carries two cookies. 64 KiB leaves room; Reflex's default is 1 MB.
+    socket_max_event_bytes: int = Field(64 * 1024, ge=32 * 1024, le=1_000_000)
     # Reverse proxies in front of the app whose X-Forwarded-For is believed (for per-address limits).
     trusted_proxy_hops: int = Field(0, ge=0, le=5)
     log_format: Literal["text", "json"] = "text"
