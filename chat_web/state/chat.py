@@ -611,6 +611,8 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
             yield await self._save_edit(text)
             return
         if not self._pending_has_room(text):
+            self._fold_settled()  # my stored sends move into the window: room for more
+        if not self._pending_has_room(text):
             yield rx.toast.error(
                 "Too many messages are waiting to be sent; retry or discard the failed ones first.",
                 duration=6000,
@@ -626,6 +628,22 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         self._typing_sent = 0.0
         yield
         yield await self._deliver(key, me)
+
+    def _fold_settled(self) -> None:
+        """Move my stored sends from `pending` into the window, as a message from someone
+        else would (only when `pending` is full: otherwise each send re-sends the window)."""
+        settled = [p for p in self.pending if p.seq]
+        if not settled or self.newer_waiting:
+            return
+        self.pending = [p for p in self.pending if not p.seq]
+        rows = sorted(self.recent + settled, key=lambda row: row.seq)
+        window = R.relabel(rows, self.older[-1] if self.older else None)
+        if len(window) > WINDOW_MAX and self._attentive:
+            window = R.relabel(window[-WINDOW_KEEP:])
+            self.older = []
+            self.has_older = True
+        self.recent = window
+        self.pending = R.relabel(self.pending, self.recent[-1] if self.recent else None)
 
     def _pending_has_room(self, text: str) -> bool:
         """`pending` holds at most PENDING_MAX sends of PENDING_BYTES_MAX in all: every send
