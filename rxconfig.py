@@ -18,6 +18,10 @@ except ConfigError as exc:
 _settings.data_dir.mkdir(parents=True, exist_ok=True)
 os.environ.setdefault("REFLEX_HOT_RELOAD_EXCLUDE_PATHS", str(_settings.data_dir.absolute()))
 
+# Every websocket message is read whole into memory before any check: no larger than the
+# largest legal event (chat_web.config: SOCKET_MAX_EVENT_BYTES).
+os.environ.setdefault("REFLEX_SOCKET_MAX_HTTP_BUFFER_SIZE", str(_settings.socket_max_event_bytes))
+
 _redis_url = _settings.redis_url.get_secret_value()
 if _redis_url:
     # With Redis, each event and each live update would lock, load and store the tab's

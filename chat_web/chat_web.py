@@ -21,6 +21,7 @@ from chat_web.pages.profile import profile_page
 from chat_web.pages.verify import verify_page
 from chat_web.state.auth import AuthState
 from chat_web.state.chat import ChatState
+from chat_web.state.guard import guard
 from chat_web.state.live import ReflexTabs
 from chat_web.state.outbox import OutboxState
 from chat_web.state.session import SessionState
@@ -63,6 +64,7 @@ async def lifespan():
 
 
 app = rx.App(api_transformer=create_api(), stylesheets=["/chat.css"])
+guard(app)  # what a websocket client may make the server keep or log (chat_web/state/guard.py)
 same_origin_sockets(app, settings)
 # Our connection notice instead of Reflex's (a toast naming the websocket URL).
 app.app_wraps[(5, "Overlay")] = lambda stateful: offline_banner() if stateful else None

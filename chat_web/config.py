@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     limit_messages_per_hour: int = Field(600, ge=1)
     limit_searches_per_minute: int = Field(60, ge=1)
     limit_typing_per_minute: int = Field(60, ge=1)
+    # Paging and jumping through history from the chat page (load older/newer, jump to a quote
+    # or to the latest), per user over all their tabs.
+    limit_pages_per_second: int = Field(5, ge=1)
 
     # How long, and how many, events of stored writes are kept per user for API clients
     # that reconnect with Last-Event-ID (older: they get `resync`, then call /sync).
@@ -94,6 +97,11 @@ class Settings(BaseSettings):
     # Origins (comma-separated) whose pages may call the API and open the websocket; `*` for any.
     # Empty: every origin in development, only the app's own in production.
     cors_origins: str = ""
+    # The largest websocket message the app takes (Reflex's REFLEX_SOCKET_MAX_HTTP_BUFFER_SIZE;
+    # a larger one closes the socket). The largest legal event is a send or an edit of TEXT_MAX
+    # (4,000) characters, at most 6 bytes each as JSON escapes (24 KB), plus the route and the
+    # event's name; a hydrate carries two cookies. 64 KiB leaves room; Reflex's default is 1 MB.
+    socket_max_event_bytes: int = Field(64 * 1024, ge=32 * 1024, le=1_000_000)
     # Reverse proxies in front of the app whose X-Forwarded-For is believed (for per-address limits).
     trusted_proxy_hops: int = Field(0, ge=0, le=5)
     log_format: Literal["text", "json"] = "text"

@@ -25,7 +25,7 @@ from chat_web.ports import Clock, FanOut, MailQueue, MediaStore, PresenceStore, 
 from chat_web.services.announcer import Announcer
 from chat_web.services.auth import AuthService, OtpPolicy
 from chat_web.services.chats import ChatService
-from chat_web.services.limits import AbuseLimits, Limit
+from chat_web.services.limits import AbuseLimits, Limit, TabLimits
 from chat_web.services.live import LiveHub
 from chat_web.services.media import MediaService
 from chat_web.services.presence import PresenceService
@@ -53,6 +53,8 @@ class Container:
     backends: dict[str, str] = field(default_factory=dict)
     probes: dict[str, Probe] = field(default_factory=dict)  # service name -> does it answer now?
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Paging limits of the chat page; None (no limit) in tests that build a Container by hand.
+    tab_limits: TabLimits | None = None
 
     async def close(self) -> None:
         await _close_all(self._closers)
@@ -259,6 +261,7 @@ async def _build(
         backends,
         probes,
         closers,
+        tab_limits=TabLimits(limiter, Limit(settings.limit_pages_per_second, timedelta(seconds=1))),
     )
 
 

@@ -64,3 +64,19 @@ class LimitGate:
         """The action these hits were for did not happen."""
         for key in reversed(keys):
             await self._limiter.release(key)
+
+
+class TabLimits:
+    """Limits on what a browser tab asks for that no service counts: paging and jumping
+    through a chat's history (each a storage read and a re-sent window). Per user, so a
+    user's tabs share them."""
+
+    def __init__(self, limiter: RateLimiter, paging: Limit):
+        self._gate = LimitGate(limiter)
+        self._paging = paging
+
+    async def page(self, user_id: str) -> None:
+        """Count one page or jump of `user_id`; RateLimited past the limit."""
+        await self._gate.check_all(
+            Check(f"paging:{user_id}", self._paging, "Too many pages asked for; try again in {seconds} s.")
+        )

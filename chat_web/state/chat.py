@@ -19,9 +19,18 @@ from datetime import UTC, datetime
 import reflex as rx
 
 from chat_web import container
-from chat_web.domain import ChatError, Forbidden, Message, Unauthorized, User
+from chat_web.domain import (
+    ChatError,
+    Forbidden,
+    Message,
+    RateLimited,
+    ServiceUnavailable,
+    Unauthorized,
+    User,
+)
 from chat_web.services.chats import ChatSummary, HistoryPage
 from chat_web.services.live import message_echo
+from chat_web.services.validation import clean_text
 from chat_web.state import rows as R
 from chat_web.state.chat_edits import MessageChanges
 from chat_web.state.chat_live import LiveEvents
@@ -39,7 +48,19 @@ WINDOW_HARD = 150  # scrolled up: past this, newer messages wait behind "jump to
 AROUND = 15  # opened at a message (a search result): this many on each side of it
 TYPING_EVERY = 1.5  # the browser asks at most every 2 s; the server drops anything faster
 IMAGE_REASON_MAX = 200
+PENDING_MAX = 20  # my sends on their way or failed, per tab
+PENDING_BYTES_MAX = 100 * 1024  # ... and their texts together (each send re-sends the list)
 RECHECK_SECONDS = 60.0  # how long a tab's checked session is trusted before storage is asked again
+
+
+def _back_to_composer(text: str):
+    """Put a refused message back in an empty composer (the text was checked: at most
+    TEXT_MAX characters), so nothing the user wrote is lost."""
+    return rx.call_script(
+        "(t => { const b = document.getElementById('composer');"
+        " if (b && !b.value) { b.value = t; b.dispatchEvent(new Event('input', {bubbles: true})); } })"
+        f"({json.dumps(text)})"
+    )
 
 
 def _chat_id_from(path: str) -> str:
@@ -191,10 +212,13 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
     async def set_timezone(self, name: str):
         if not isinstance(name, str) or R.zone(name).key != name or name == self.tz:
             return
+        try:
+            me = await self._require()  # the session first: a signed-out tab keeps nothing
+        except ChatError as exc:
+            return error_toast(exc)
         self.tz = name
         # Show the times in local time: a first visit reads its page once more.
         try:
-            me = await self._require()
             await self._load_chats(me)
             await self._open(me, self.open_id)
         except ChatError as exc:
@@ -266,8 +290,10 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         if not self.chats_cursor:
             return
         try:
-            me = await self._require()
+            me = await self._paging()
             page = await container.current().chats.list_chats(me, CHAT_PAGE, self.chats_cursor)
+        except RateLimited:
+            return None  # the list scrolled again too soon: the next scroll asks again
         except ChatError as exc:
             return error_toast(exc)
         self._add_rows(page.items)
@@ -291,6 +317,15 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         if me is None:
             raise Unauthorized("Your session has ended; sign in again.")
         self._checked_token, self._checked_at = self.token, now
+        return me
+
+    async def _paging(self) -> User:
+        """The checked user of a page or a jump through history, counted against the user's
+        paging limit (LIMIT_PAGES_PER_SECOND): RateLimited past it."""
+        me = await self._require()
+        limits = container.current().tab_limits
+        if limits is not None:
+            await limits.page(me.id)
         return me
 
     async def _refresh_presence(self) -> None:
@@ -352,7 +387,7 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         if not isinstance(chat_id, str) or not isinstance(seq, int) or isinstance(seq, bool):
             return
         try:
-            me = await self._require()
+            me = await self._paging()
             await self._open_at(me, chat_id, seq)
         except Forbidden as exc:
             self._close_chat()
@@ -368,9 +403,14 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         scrolling up pages it back)."""
         if not self.open_id or not self.newer_waiting or self.loading_newer:
             return
+        try:
+            me = await self._paging()
+        except RateLimited:
+            return None  # scrolled to the bottom again too soon: the next scroll asks again
+        except ChatError as exc:
+            return error_toast(exc)
         self.loading_newer = True
         try:
-            me = await self._require()
             page = await container.current().chats.history(
                 me, self.open_id, after_seq=self._last_loaded(), limit=MESSAGE_PAGE
             )
@@ -464,6 +504,12 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
     async def load_older(self):
         if not self.open_id or not self.has_older or self.loading_older:
             return
+        try:
+            await self._paging()
+        except RateLimited:
+            return None  # scrolled up again too soon: the next scroll asks again
+        except ChatError as exc:
+            return error_toast(exc)
         return await self._load_older_page()
 
     async def _load_older_page(self):
@@ -483,8 +529,10 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
 
     @rx.event
     async def jump_to_latest(self):
+        if not self.open_id:
+            return
         try:
-            me = await self._require()
+            me = await self._paging()
             await self._open(me, self.open_id)
         except ChatError as exc:
             return error_toast(exc)
@@ -550,11 +598,26 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
 
     @rx.event
     async def send(self, form_data: dict):
-        text = str(form_data.get("text", "")).strip()
-        if not self.open_id or not text:
+        raw = form_data.get("text", "") if isinstance(form_data, dict) else ""
+        if not self.open_id or not isinstance(raw, str) or not raw.strip():
+            return
+        try:
+            me = await self._require()  # the session first: nothing is kept for a signed-out tab
+            text = clean_text(raw)  # over-long or unstorable: refused here, never kept
+        except ChatError as exc:
+            yield error_toast(exc)
             return
         if self.editing_seq:
             yield await self._save_edit(text)
+            return
+        if not self._pending_has_room(text):
+            self._fold_settled()  # my stored sends move into the window: room for more
+        if not self._pending_has_room(text):
+            yield rx.toast.error(
+                "Too many messages are waiting to be sent; retry or discard the failed ones first.",
+                duration=6000,
+            )
+            yield _back_to_composer(text)
             return
         key = uuid.uuid4().hex
         before = self.pending[-1] if self.pending else (self.recent[-1] if self.recent else None)
@@ -564,7 +627,29 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         self.pending = self.pending + R.relabel([row], before)
         self._typing_sent = 0.0
         yield
-        yield await self._deliver(key)
+        yield await self._deliver(key, me)
+
+    def _fold_settled(self) -> None:
+        """Move my stored sends from `pending` into the window, as a message from someone
+        else would (only when `pending` is full: otherwise each send re-sends the window)."""
+        settled = [p for p in self.pending if p.seq]
+        if not settled or self.newer_waiting:
+            return
+        self.pending = [p for p in self.pending if not p.seq]
+        rows = sorted(self.recent + settled, key=lambda row: row.seq)
+        window = R.relabel(rows, self.older[-1] if self.older else None)
+        if len(window) > WINDOW_MAX and self._attentive:
+            window = R.relabel(window[-WINDOW_KEEP:])
+            self.older = []
+            self.has_older = True
+        self.recent = window
+        self.pending = R.relabel(self.pending, self.recent[-1] if self.recent else None)
+
+    def _pending_has_room(self, text: str) -> bool:
+        """`pending` holds at most PENDING_MAX sends of PENDING_BYTES_MAX in all: every send
+        re-sends the whole list to the browser."""
+        held = sum(len(p.text.encode()) + len(p.reply_text.encode()) for p in self.pending)
+        return len(self.pending) < PENDING_MAX and held + len(text.encode()) <= PENDING_BYTES_MAX
 
     @rx.event
     async def retry(self, key: str):
@@ -582,21 +667,26 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
     def _set_pending_state(self, key: str, state: str) -> None:
         self.pending = [MsgRow(**{**p.__dict__, "state": state}) if p.key == key else p for p in self.pending]
 
-    async def _deliver(self, key: str):
+    async def _deliver(self, key: str, me: User | None = None):
         row = next((p for p in self.pending if p.key == key), None)
         if row is None:
             return None
         try:
-            me = await self._require()
+            me = me or await self._require()
             # This tab applies the stored message itself: its echo need not wake the state.
             container.current().live.expect_echo(self._tab, message_echo(self.open_id, me.id, key))
             message, _ = await container.current().chats.send_text(
                 me, self.open_id, row.text, key, row.reply_seq or None
             )
-        except ChatError as exc:
-            # The text stays on screen with "retry": nothing the user wrote is lost.
+        except ServiceUnavailable as exc:
+            # A store that does not answer: the text stays on screen with "retry".
             self._set_pending_state(key, "failed")
             return error_toast(exc)
+        except ChatError as exc:
+            # Refused (rate-limited, not allowed, not valid): never kept, so a client that
+            # keeps sending what is refused cannot grow the list; the text goes back to the box.
+            self.pending = [p for p in self.pending if p.key != key]
+            return [error_toast(exc), _back_to_composer(row.text)]
         self._settle(key, message)
         self._lasts[message.chat_id] = max(self._lasts.get(message.chat_id, 0), message.seq)
         self._mark_row_read(message.chat_id, message.seq)
@@ -672,6 +762,15 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
     @rx.event
     async def jump_to(self, seq: int):
         """A quote was clicked: bring the message it quotes into view, paging back to it."""
+        if not self.open_id or not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+            return
+        if seq > self._last_held():
+            return  # not a message of this chat yet: nothing to page back for
+        try:
+            await self._paging()  # one jump, however many pages it reads (at most JUMP_PAGES)
+        except ChatError as exc:
+            yield error_toast(exc)
+            return
         for _ in range(JUMP_PAGES):
             if self._held_row(seq) is not None or not self.has_older:
                 break

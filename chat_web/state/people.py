@@ -6,6 +6,7 @@ import reflex as rx
 
 from chat_web import container
 from chat_web.domain import ChatError, Unauthorized, User
+from chat_web.services.validation import TITLE_MAX, clean_query
 from chat_web.state import rows as R
 from chat_web.state.rows import Person
 from chat_web.state.session import SessionState, error_toast
@@ -29,18 +30,25 @@ class PeopleState(SessionState):
             raise Unauthorized("Your session has ended; sign in again.")
         return me
 
-    async def _find(self, query: str) -> list[Person]:
-        found = await container.current().chats.search_users(await self._require(), query, PEOPLE_MAX)
+    async def _find(self, query: str, me: User | None = None) -> list[Person]:
+        found = await container.current().chats.search_users(me or await self._require(), query, PEOPLE_MAX)
         return [Person(id=u.id, name=u.name, initial=R.initial_of(u.name)) for u in found]
 
     @rx.event
     async def search_people(self, value: str):
-        self.query = value if isinstance(value, str) else ""
-        if not self.query.strip():
+        # The session first, and only a query the service would take is kept (at most
+        # QUERY_MAX characters): a signed-out or hostile tab stores nothing.
+        try:
+            me = await self._require()
+            query = clean_query(value)
+        except ChatError as exc:
+            return error_toast(exc)
+        self.query = query
+        if not query:
             self.people = []
             return
         try:
-            self.people = await self._find(self.query)
+            self.people = await self._find(query, me)
         except ChatError as exc:
             return error_toast(exc)
 
@@ -54,19 +62,34 @@ class PeopleState(SessionState):
         return rx.redirect(f"/chat/{chat.id}")
 
     @rx.event
-    def set_group_open(self, is_open: bool):
+    async def set_group_open(self, is_open: bool):
+        try:
+            await self._require()
+        except ChatError as exc:
+            return error_toast(exc)
+        self._set_group_open(is_open)
+
+    def _set_group_open(self, is_open: bool) -> None:
         self.group_open = bool(is_open)
         if not self.group_open:
             self.group_title, self.group_found, self.group_picked = "", [], []
 
     @rx.event
-    def set_group_title(self, value: str):
-        self.group_title = value if isinstance(value, str) else ""
+    async def set_group_title(self, value: str):
+        try:
+            await self._require()
+        except ChatError as exc:
+            return error_toast(exc)
+        # The box allows TITLE_MAX characters; create_group checks the title itself.
+        self.group_title = value[:TITLE_MAX] if isinstance(value, str) else ""
 
     @rx.event
     async def group_search(self, value: str):
-        query = value if isinstance(value, str) else ""
-        if not query.strip():
+        try:
+            query = clean_query(value)
+        except ChatError as exc:
+            return error_toast(exc)
+        if not query:
             self.group_found = []
             return
         try:
@@ -100,5 +123,5 @@ class PeopleState(SessionState):
             yield error_toast(exc)
             return
         self.group_saving = False
-        self.set_group_open(False)
+        self._set_group_open(False)
         yield rx.redirect(f"/chat/{chat.id}")

@@ -44,6 +44,6 @@ class ProfileState(SessionState):
         except ChatError as exc:
             yield error_toast(exc)
             return
-        self._forget()
+        await self._clear_tab()
         yield rx.redirect("/login", replace=True)
         yield rx.toast.success("You are signed out on every device.")

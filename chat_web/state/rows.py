@@ -73,10 +73,17 @@ class Person:
     initial: str
 
 
+ZONE_NAME_MAX = 64  # the longest IANA name is about 30 characters
+
+
 def zone(name: str) -> ZoneInfo:
+    """The reader's zone from the `chat_tz` cookie, which the client controls: anything that
+    is not a zone (a folder such as `America` raises IsADirectoryError, an OSError) is UTC."""
+    if not isinstance(name, str) or not name or len(name) > ZONE_NAME_MAX:
+        return ZoneInfo("UTC")
     try:
-        return ZoneInfo(name) if name else ZoneInfo("UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return ZoneInfo("UTC")
 
 

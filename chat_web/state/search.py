@@ -14,6 +14,7 @@ from chat_web import container
 from chat_web.domain import ChatError, Unauthorized, User
 from chat_web.domain.models import IMAGE_PREVIEW
 from chat_web.services.chats import SearchResult
+from chat_web.services.validation import SEARCH_QUERY_MAX, storable
 from chat_web.state import rows as R
 from chat_web.state.chat import ChatState
 from chat_web.state.rows import FoundRow
@@ -38,7 +39,11 @@ class MessageSearchState(SessionState):
         return me
 
     @rx.event
-    def set_mode(self, mode: str | list[str]):
+    async def set_mode(self, mode: str | list[str]):
+        try:
+            await self._require()
+        except ChatError as exc:
+            return error_toast(exc)
         self.mode = "messages" if mode == "messages" else "people"
         self._clear()
 
@@ -49,9 +54,20 @@ class MessageSearchState(SessionState):
     @rx.event
     async def search(self, value: str):
         """The box changed (debounced in the browser): search from the newest again."""
-        self.query = value if isinstance(value, str) else ""
+        # The session first, and only a query the service would take is kept (at most
+        # SEARCH_QUERY_MAX characters): a signed-out or hostile tab stores nothing.
+        try:
+            await self._require()
+        except ChatError as exc:
+            yield error_toast(exc)
+            return
+        query = value.strip() if isinstance(value, str) else ""
+        if len(query) > SEARCH_QUERY_MAX or not storable(query):
+            yield rx.toast.error(f"A search can have at most {SEARCH_QUERY_MAX} characters.", duration=6000)
+            return
+        self.query = query
         self.results, self.cursor, self.searched = [], "", False
-        if not self.query.strip():
+        if not self.query:
             return
         yield await self._fetch()
 

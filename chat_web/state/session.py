@@ -36,6 +36,15 @@ class SessionState(rx.State):
         self.token = ""
         self.user_id = self.user_name = self.user_email = ""
 
+    async def _clear_tab(self) -> None:
+        """Signed out: this tab's states on the server forget everything (chats, messages,
+        queries), so the next hydrate of the tab, with or without a cookie, shows none of it."""
+        for cls in _tab_states():
+            state = await self.get_state(cls)
+            state.reset()
+        session = await self.get_state(SessionState)
+        session._forget()
+
     async def _signed_in_user(self) -> User | None:
         """The user of the session cookie; raises ChatError if a service is missing."""
         if not self.token:
@@ -43,7 +52,7 @@ class SessionState(rx.State):
         try:
             user = await container.current().auth.user_for_token(self.token)
         except Unauthorized:
-            self._forget()
+            await self._clear_tab()
             return None
         self._show(user)
         return user
@@ -73,5 +82,15 @@ class SessionState(rx.State):
                 await container.current().auth.sign_out(self.user_id, self.token)
             except ChatError:
                 pass  # the cookie goes anyway; other tabs notice on their next action
-        self._forget()
+        await self._clear_tab()
         return rx.redirect("/login", replace=True)
+
+
+def _tab_states() -> list[type[SessionState]]:
+    """SessionState's subclasses (every page's state), each before its own subclasses."""
+    found, pending = [], sorted(SessionState.get_substates(), key=lambda c: c.get_full_name())
+    while pending:
+        cls = pending.pop(0)
+        found.append(cls)
+        pending.extend(sorted(cls.get_substates(), key=lambda c: c.get_full_name()))
+    return found

@@ -1,0 +1,210 @@
+"""What a hostile tab can make the server keep, handler by handler (issue 18), without a server.
+
+The handlers are driven the way the websocket drives them, with the arguments a hostile
+client would send instead of the page's; tests/security/test_hostile_socket.py replays the
+same over a real socket.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from chat_web.adapters.auth.memory import InMemoryRateLimiter
+from chat_web.domain import RateLimited, ServiceUnavailable
+from chat_web.services.limits import Limit, TabLimits
+from chat_web.services.validation import QUERY_MAX, SEARCH_QUERY_MAX, TEXT_MAX, TITLE_MAX
+from chat_web.state import rows as R
+from chat_web.state.chat import JUMP_PAGES, PENDING_BYTES_MAX, PENDING_MAX, ChatState
+from chat_web.state.people import PeopleState
+from chat_web.state.search import MessageSearchState
+from tests.unit.test_chat_state import open_page, run, world  # noqa: F401 (a fixture)
+
+HUGE = "x" * 900_000
+
+
+def sibling(state: ChatState, cls):
+    """Another state of the same tab (PeopleState, MessageSearchState)."""
+    return state.parent_state.substates[cls.get_name()]
+
+
+def signed_out(state: ChatState) -> ChatState:
+    state.token = ""
+    return state
+
+
+# --- a bad zone cookie -------------------------------------------------------------------------
+
+
+BAD_ZONES = ["America", "Europe", "../../etc/passwd", "/etc", "", "x" * 10_000, "Not/AZone"]
+
+
+@pytest.mark.parametrize("name", BAD_ZONES)
+def test_a_zone_that_is_not_one_falls_back_to_utc(name):
+    assert R.zone(name).key == "UTC"
+
+
+async def test_the_chat_page_loads_its_chats_under_a_folder_name_zone_cookie(world):  # noqa: F811
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    await world.send(bob, chat.id, "hello")
+    state = world.tab(ann, f"/chat/{chat.id}")
+    state.tz = "America"  # a folder of the zone database: ZoneInfo raises IsADirectoryError
+    await open_page(state)
+    assert [row.id for row in state.rows] == [chat.id]
+    assert [row.text for row in state.recent] == ["hello"]
+
+
+# --- signed out: nothing is kept ---------------------------------------------------------------
+
+
+async def test_signed_out_handlers_keep_none_of_their_arguments(world):  # noqa: F811
+    ann = await world.user("ann")
+    chat_state = signed_out(world.tab(ann))
+    people, search = sibling(chat_state, PeopleState), sibling(chat_state, MessageSearchState)
+
+    await run(PeopleState.search_people, people, HUGE)
+    await run(PeopleState.set_group_title, people, HUGE)
+    await run(PeopleState.group_search, people, HUGE)
+    await run(PeopleState.set_group_open, people, True)
+    await run(MessageSearchState.search, search, HUGE)
+    await run(MessageSearchState.set_mode, search, "messages")
+    await run(ChatState.set_timezone, chat_state, "Asia/Tokyo")
+    chat_state.open_id = "some-chat"  # even with a chat open, a signed-out send keeps nothing
+    await run(ChatState.send, chat_state, {"text": HUGE})
+    await run(ChatState.send, chat_state, {"text": "short"})
+
+    assert (people.query, people.group_title, people.group_open) == ("", "", False)
+    assert (search.query, search.mode) == ("", "people")
+    assert chat_state.tz == "Europe/Paris"  # set_timezone checked the session first
+    assert chat_state.pending == []
+
+
+async def test_signed_in_strings_are_capped_at_the_service_limits(world):  # noqa: F811
+    ann = await world.user("ann")
+    chat_state = world.tab(ann)
+    people, search = sibling(chat_state, PeopleState), sibling(chat_state, MessageSearchState)
+
+    await run(PeopleState.search_people, people, HUGE)
+    await run(PeopleState.set_group_title, people, HUGE)
+    await run(MessageSearchState.search, search, HUGE)
+    assert people.query == ""  # refused (longer than QUERY_MAX), not kept
+    assert len(people.group_title) == TITLE_MAX
+    assert search.query == ""
+
+    await run(PeopleState.search_people, people, "b" * QUERY_MAX)
+    await run(MessageSearchState.search, search, "s" * SEARCH_QUERY_MAX)
+    assert len(people.query) == QUERY_MAX
+    assert len(search.query) == SEARCH_QUERY_MAX
+
+
+# --- pending --------------------------------------------------------------------------------------
+
+
+async def _open_chat(world):  # noqa: F811
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    state = world.tab(ann, f"/chat/{chat.id}")
+    await open_page(state)
+    return state
+
+
+async def test_an_over_long_send_is_refused_and_never_kept(world):  # noqa: F811
+    state = await _open_chat(world)
+    for _ in range(30):
+        await run(ChatState.send, state, {"text": HUGE})
+    await run(ChatState.send, state, {"text": "y" * (TEXT_MAX + 1)})
+    assert state.pending == []
+    assert state.recent == []
+
+
+async def test_a_long_run_of_my_own_sends_is_never_refused_for_room(world):  # noqa: F811
+    state = await _open_chat(world)
+    for i in range(3 * PENDING_MAX):
+        await run(ChatState.send, state, {"text": f"mine {i} " + "w" * 3000})
+        assert len(state.pending) <= PENDING_MAX
+        assert sum(len(p.text.encode()) for p in state.pending) <= PENDING_BYTES_MAX
+    stored = await world.store.messages.page_before(state.open_id, None, 100)
+    assert len(stored) == 3 * PENDING_MAX
+    assert [row.text.split()[1] for row in state.recent + state.pending][-3:] == ["57", "58", "59"]
+
+
+async def test_a_refused_send_is_never_kept(world, monkeypatch):  # noqa: F811
+    state = await _open_chat(world)
+
+    async def refused(*args, **kwargs):
+        raise RateLimited("You are sending messages too fast; try again in 5 s.", 5)
+
+    monkeypatch.setattr(world.chats, "send_text", refused)
+    for i in range(50):
+        await run(ChatState.send, state, {"text": f"spam {i}"})
+    assert state.pending == []
+
+
+async def test_pending_stays_within_its_count_and_size_while_the_store_is_down(world, monkeypatch):  # noqa: F811
+    state = await _open_chat(world)
+
+    async def down(*args, **kwargs):
+        raise ServiceUnavailable("The database (sqlite) cannot be reached.")
+
+    monkeypatch.setattr(world.chats, "send_text", down)
+    for i in range(60):
+        await run(ChatState.send, state, {"text": f"{i} " + "z" * (TEXT_MAX - 10)})
+    held = sum(len(p.text.encode()) for p in state.pending)
+    assert 0 < len(state.pending) <= PENDING_MAX
+    assert held <= PENDING_BYTES_MAX
+    assert all(p.state == "failed" for p in state.pending)  # kept for "retry": an outage, not a refusal
+
+    for i in range(60):  # short ones: the count is the bound
+        await run(ChatState.send, state, {"text": f"short {i}"})
+    assert len(state.pending) == PENDING_MAX
+
+
+# --- paging and jumping ------------------------------------------------------------------------
+
+
+async def test_paging_and_jumping_are_limited_per_user(world, monkeypatch, clock):  # noqa: F811
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    for i in range(200):
+        await world.send(bob, chat.id, f"m{i}")
+    limits = TabLimits(InMemoryRateLimiter(clock), Limit(5, timedelta(seconds=1)))
+    outcomes: list[str] = []
+    counted_page = limits.page
+
+    async def page(user_id: str) -> None:
+        try:
+            await counted_page(user_id)
+        except RateLimited:
+            outcomes.append("refused")
+            raise
+        outcomes.append("passed")
+
+    monkeypatch.setattr(limits, "page", page)
+    monkeypatch.setattr(world.container, "tab_limits", limits)
+    reads = 0
+    history = world.chats.history
+
+    async def counted(*args, **kwargs):
+        nonlocal reads
+        reads += 1
+        return await history(*args, **kwargs)
+
+    state = world.tab(ann, f"/chat/{chat.id}")
+    await open_page(state)
+    other_tab = world.tab(ann, f"/chat/{chat.id}", tab_id="tab-2")
+    await open_page(other_tab)
+    monkeypatch.setattr(world.chats, "history", counted)
+
+    for _ in range(10):  # a hostile loop over two tabs of the same user, all in one second
+        await run(ChatState.jump_to, state, 1)
+        await run(ChatState.jump_to_latest, other_tab)
+        await run(ChatState.load_older, other_tab)
+    assert outcomes.count("passed") == 5
+    assert outcomes.count("refused") == 25
+    assert reads <= 5 * (JUMP_PAGES + 1)
+
+    clock.advance(seconds=1)
+    await run(ChatState.jump_to_latest, other_tab)
+    assert outcomes[-1] == "passed"  # the next second allows again
