@@ -298,18 +298,25 @@ async def measure(store, user_ids, chat_ids, pairs, samples: int) -> dict[str, l
     async def my_chats(_):
         await store.chats.list_for_user(rng.choice(user_ids), 50)
 
-    async def append(i):
+    async def send(i):
+        # The app's send use case: membership, seq, insert (+ the search index), preview,
+        # the sender's cursor and the seen stamp, in one transaction.
         chat_id = rng.choice(chat_ids)
-        a, _ = pairs[chat_index[chat_id]]
-        await store.messages.append(
+        a, b = pairs[chat_index[chat_id]]
+        await store.messages.send(
             NewMessage(
                 chat_id=chat_id,
-                sender_id=user_ids[a],
+                sender_id=user_ids[a if i % 2 else b],
                 kind="text",
                 text=f"bench append {i}",
                 client_id=uuid.uuid4().hex,
             )
         )
+
+    async def window(_):
+        chat_id = rng.choice(chat_ids)
+        a, _ = pairs[chat_index[chat_id]]
+        assert (await store.messages.window(chat_id, user_ids[a], limit=51)).messages
 
     def search(word: str, expect_some: bool):
         async def run(_):
@@ -326,8 +333,9 @@ async def measure(store, user_ids, chat_ids, pairs, samples: int) -> dict[str, l
     for warm in (latest_page, my_chats, *searches.values()):
         await _timed(50, warm)
     results = {
-        "append": await _timed(samples, append),
+        "send (append)": await _timed(samples, send),
         "latest 50 messages": await _timed(samples, latest_page),
+        "history window (members, page, people)": await _timed(samples, window),
         "my 50 most recent chats": await _timed(samples, my_chats),
     }
     for name, call in searches.items():
