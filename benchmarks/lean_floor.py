@@ -583,7 +583,14 @@ def sqlalchemy_url(url: str) -> str:
     return url.replace("sqlite://", "sqlite+aiosqlite://", 1) if url.startswith("sqlite://") else url
 
 
+def plain_url(url: str) -> str:
+    """The driver's URL (SQLAlchemy's driver names taken out)."""
+    url = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    return url.replace("sqlite+aiosqlite://", "sqlite://", 1)
+
+
 def make_store(url: str):
+    url = plain_url(url)
     if url.startswith(("postgresql://", "postgres://")):
         return PgStore(url, int(os.environ.get("LEAN_POOL_SIZE", "20")))
     if url.startswith("sqlite:///"):
@@ -617,7 +624,7 @@ def _number(query: dict, name: str, default: int | None, low: int, high: int) ->
 
 class LeanApp:
     def __init__(self):
-        self.url = os.environ["DATABASE_URL"]
+        self.url = plain_url(os.environ["DATABASE_URL"])
         self.store = make_store(self.url)
         self.sessions = Sessions(
             os.environ["JWT_SECRET"],
@@ -749,7 +756,15 @@ async def _body(receive) -> bytes:
             return b"".join(chunks)
 
 
-app = LeanApp() if os.environ.get("DATABASE_URL") and os.environ.get("JWT_SECRET") else None
+_built: LeanApp | None = None
+
+
+async def app(scope, receive, send) -> None:
+    """The ASGI app, built from the environment on first use (importing this module reads none)."""
+    global _built
+    if _built is None:
+        _built = LeanApp()
+    await _built(scope, receive, send)
 
 
 # --- seeding for the benchmark: users inserted directly, tokens minted -----------------------------
@@ -766,6 +781,7 @@ async def seed(url: str, secret: str, count: int) -> list[tuple[str, str]]:
         for k, c in enumerate(chats)
     ]
     member_rows = [(chats[i // 2], u, now) for i, u in enumerate(users)]
+    url = plain_url(url)
     if isinstance(make_store(url), PgStore):
         import asyncpg
 
