@@ -1,13 +1,18 @@
 """API load benchmark: signed-in clients sending and reading over REST against the production server.
 
-    python -m benchmarks.api_load                                # 200 clients, 60 s, SQLite and PostgreSQL
+    python -m benchmarks.api_load                                # 200 clients, 60 s, PostgreSQL and SQLite
     python -m benchmarks.api_load --clients 50 --seconds 10 --backends sqlite
+    python -m benchmarks.api_load --clients 20 --seconds 5 --skip-app   # the floors only
 
 Each run measures, with the same client, first the floor: a bare ASGI "hello" (benchmarks/hello.py)
-on Granian, the server `reflex run --env prod` uses; then the app itself, started as
-`reflex run --env prod --backend-only` on each storage backend. Every client is its own signed-in
-user with one keep-alive connection; clients are paired in direct chats, and each one loops:
-send a message, read what is new in its chat (after_seq), and every fourth time list its chats.
+on Granian, the server `reflex run --env prod` uses. Then, for each storage backend, the lean
+floor of the same work (benchmarks/lean_floor.py: the same three routes with the same guarantees
+in a raw ASGI app, one Granian worker, one SQL statement per request on PostgreSQL, one
+transaction on SQLite) and the app itself, started as `reflex run --env prod --backend-only`.
+Every client is its own signed-in user with one keep-alive connection; clients are paired in
+direct chats, and each one loops: send a message, read what is new in its chat (after_seq), and
+every fourth time list its chats. The app's users sign in through the API (codes from an SMTP
+sink); the lean floor's are inserted directly, with tokens of the same claims.
 
 The abuse limits are lifted (all 200 users come from 127.0.0.1). Everything runs on 127.0.0.1
 and stops by itself: each phase lasts --seconds, each client makes at most --max-requests.
@@ -132,11 +137,32 @@ def measure(loops) -> tuple[Tally, float]:
     return tally, asyncio.run(run())
 
 
-def row(name: str, clients: int, tally: Tally, elapsed: float, floor: float | None) -> list[str]:
+HEADERS = ["target", "clients", "requests", "req/s", "p50 ms", "p99 ms", "errors"]
+HEADERS += ["of hello", "of the lean floor"]
+
+
+def row(name: str, clients: int, tally: Tally, elapsed: float, hello=None, lean=None, *, is_lean=False):
+    """A table row and its req/s; `hello` and `lean` are the floors' req/s (hello None: this is it)."""
     rate = len(tally.latencies) / elapsed
     ms = [f"{percentile(tally.latencies, p) * 1000:.1f}" for p in (50, 99)] if tally.latencies else ["-", "-"]
-    ratio = f"{rate / floor:.1%}" if floor else "1 (floor)"
-    return [name, str(clients), f"{len(tally.latencies):,}", f"{rate:,.0f}", *ms, str(tally.errors), ratio]
+    of_hello = f"{rate / hello:.1%}" if hello else "1 (floor)"
+    of_lean = "1 (floor)" if is_lean else f"{rate / lean:.1%}" if lean else ""
+    cells = [name, str(clients), f"{len(tally.latencies):,}", f"{rate:,.0f}", *ms, str(tally.errors)]
+    return [*cells, of_hello, of_lean], rate
+
+
+def report_errors(name: str, tally: Tally) -> None:
+    if tally.errors:
+        print(f"{name}: {tally.errors} errors, the first: {tally.first_error}", file=sys.stderr)
+
+
+def drive(name: str, port: int, clients: list[Client], args) -> tuple[Tally, float]:
+    print(f"{name}: {len(clients)} clients for {args.seconds} s", file=sys.stderr, flush=True)
+    deadline = time.monotonic() + args.seconds
+    loops = [(lambda tally, c=c: chat_loop(port, c, deadline, args.max_requests, tally)) for c in clients]
+    tally, elapsed = measure(loops)
+    report_errors(name, tally)
+    return tally, elapsed
 
 
 def app_env(data_dir: Path, database_url: str, smtp_port: int) -> dict[str, str]:
@@ -156,14 +182,41 @@ def app_env(data_dir: Path, database_url: str, smtp_port: int) -> dict[str, str]
     }
 
 
-def run_backend(backend: str, args, floor: float) -> list[str]:
+def _database(stack: contextlib.ExitStack, backend: str, data: Path, sqlite_url: str) -> str:
+    if backend != "postgresql":
+        return sqlite_url
+    from tests.support.postgres import temporary_database
+
+    return stack.enter_context(temporary_database(ADMIN_POSTGRES_URL, "chat_load"))
+
+
+LEAN_COMMAND = [
+    sys.executable, "-m", "granian", "--interface", "asgi", "--host", HOST, "--port", "{port}",
+    "--workers", "1", "--log-level", "warning", "benchmarks.lean_floor:app",
+]  # fmt: skip
+
+
+def run_lean(backend: str, args, hello: float) -> tuple[list[str], float]:
+    """The lean floor on a fresh database of `backend`: the app's schema, users inserted directly."""
+    from benchmarks import lean_floor
+
+    with contextlib.ExitStack() as stack:
+        data = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"api-load-lean-{backend}-")))
+        url = _database(stack, backend, data, f"sqlite:///{data / 'lean.db'}")
+        secret = secrets.token_urlsafe(48)
+        env = {**os.environ, **lifted_limits_env(), "DATABASE_URL": url, "JWT_SECRET": secret}
+        port = stack.enter_context(serving(LEAN_COMMAND, "/health", data / "lean.log", env))
+        seeded = asyncio.run(lean_floor.seed(url, secret, args.clients))
+        clients = [Client(token, chat) for token, chat in seeded]
+        name = f"lean floor on {backend}"
+        tally, elapsed = drive(name, port, clients, args)
+        return row(name, len(clients), tally, elapsed, hello, is_lean=True)
+
+
+def run_backend(backend: str, args, hello: float, lean: float | None) -> list[str]:
     with contextlib.ExitStack() as stack:
         data = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"api-load-{backend}-")))
-        url = ""
-        if backend == "postgresql":
-            from tests.support.postgres import temporary_database
-
-            url = stack.enter_context(temporary_database(ADMIN_POSTGRES_URL, "chat_load"))
+        url = _database(stack, backend, data, "")
         command = [
             sys.executable, "-m", "reflex", "run", "--env", "prod", "--backend-only",
             "--backend-port", "{port}", "--loglevel", "warning",
@@ -174,16 +227,12 @@ def run_backend(backend: str, args, floor: float) -> list[str]:
         port = stack.enter_context(serving(command, f"{API}/openapi.json", data / "app.log", env))
         print(f"{backend}: signing in {args.clients} users", file=sys.stderr, flush=True)
         clients = sign_in_clients(f"http://{HOST}:{port}{API}", mail.code_for, args.clients)
-        print(f"{backend}: {len(clients)} clients for {args.seconds} s", file=sys.stderr, flush=True)
-        deadline = time.monotonic() + args.seconds
-        loops = [(lambda tally, c=c: chat_loop(port, c, deadline, args.max_requests, tally)) for c in clients]
-        tally, elapsed = measure(loops)
-        if tally.errors:
-            print(f"{backend}: {tally.errors} errors, the first: {tally.first_error}", file=sys.stderr)
-        return row(f"chat_web on {backend}", len(clients), tally, elapsed, floor)
+        name = f"chat_web on {backend}"
+        tally, elapsed = drive(name, port, clients, args)
+        return row(name, len(clients), tally, elapsed, hello, lean)[0]
 
 
-def run_floor(args) -> tuple[list[str], float]:
+def run_hello(args) -> tuple[list[str], float]:
     with tempfile.TemporaryDirectory(prefix="api-load-hello-") as data:
         command = [
             sys.executable, "-m", "granian", "--interface", "asgi", "--host", HOST, "--port", "{port}",
@@ -194,7 +243,8 @@ def run_floor(args) -> tuple[list[str], float]:
             deadline = time.monotonic() + args.seconds
             loops = [lambda tally: hello_loop(port, deadline, args.max_requests, tally)] * args.clients
             tally, elapsed = measure(loops)
-    return row("bare ASGI hello (floor)", args.clients, tally, elapsed, None), len(tally.latencies) / elapsed
+    report_errors("hello", tally)
+    return row("bare ASGI hello (floor)", args.clients, tally, elapsed, None)
 
 
 def main() -> int:
@@ -203,12 +253,22 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--max-requests", type=int, default=100_000, help="per client, a safety bound")
-    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--backends", default="postgresql,sqlite")
+    parser.add_argument("--skip-app", action="store_true", help="the floors only (hello and lean)")
+    parser.add_argument("--skip-lean", action="store_true", help="no lean floor rows")
     args = parser.parse_args()
-    floor_row, floor = run_floor(args)
-    rows = [floor_row] + [run_backend(b, args, floor) for b in args.backends.split(",")]
-    headers = ["target", "clients", "requests", "req/s", "p50 ms", "p99 ms", "errors", "of the floor"]
-    print(table(headers, rows))
+    if not 0 < args.seconds <= 600 or not 2 <= args.clients <= 2000:
+        parser.error("--seconds must be in (0, 600] and --clients in [2, 2000]")
+    hello_row, hello = run_hello(args)
+    rows = [hello_row]
+    for backend in args.backends.split(","):
+        lean = None
+        if not args.skip_lean:
+            lean_row, lean = run_lean(backend, args, hello)
+            rows.append(lean_row)
+        if not args.skip_app:
+            rows.append(run_backend(backend, args, hello, lean))
+    print(table(HEADERS, rows))
     return 1 if any(r[6] != "0" for r in rows) else 0
 
 

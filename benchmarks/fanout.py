@@ -2,6 +2,7 @@
 
     python -m benchmarks.fanout                     # 200 clients, 50 msg/s for 60 s, two world sizes
     python -m benchmarks.fanout --seconds 20 --sizes small
+    python -m benchmarks.fanout --clients 1000 --workers 2 --rates 25 50 100 200 400   # capacity sweep
 
 For each world size (history of the load chats, chats per user) it seeds a fresh
 PostgreSQL database, starts the app in production mode with Redis (`reflex run --env
@@ -10,8 +11,16 @@ one per pair of clients), and sends 50 messages a second in total through the pa
 own `send` event. It measures send -> recipient latency (the recipient's delta that
 shows the message), lost and duplicated messages, bytes on the wire per delivered
 message, and the app's resident memory per connected client. In the same run, the same
-clients and load go through a bare python-socketio relay (benchmarks/relay.py) as the
-floor. It only talks to 127.0.0.1 and stops by itself.
+clients and load go through two floors: a bare python-socketio relay (benchmarks/relay.py),
+and the lean floor of the same work (benchmarks/live_floor.py: python-socketio with its Redis
+manager, the one-statement send on asyncpg, an emit to the recipient's room after the
+commit, as many workers as the app) on a world seeded the same way.
+
+With --rates, a capacity sweep instead: the app (first size) and the lean floor, each
+started once with its clients connected, take every rate in turn for --seconds (the server
+left to go quiet between rates); the figures go to a CSV (--csv) and a chart of p50 and p99
+against the rate (--chart, benchmarks/capacity_chart.py). It only talks to 127.0.0.1 and
+stops by itself.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import csv
 import os
 import sys
 import time
@@ -29,7 +39,17 @@ from pathlib import Path
 import socketio
 
 from benchmarks.common import percentile, table
-from benchmarks.world import app_command, app_env, mail_sink, redis_used_kb, resident_kb, seeded, wait_quiet
+from benchmarks.world import (
+    REDIS,
+    SECRET,
+    app_command,
+    app_env,
+    mail_sink,
+    redis_used_kb,
+    resident_kb,
+    seeded,
+    wait_quiet,
+)
 from tests.support.processes import serve
 
 SIZES = {"small": (100, 20), "large": (5000, 200)}  # (history per load chat, chats per user)
@@ -190,14 +210,35 @@ class RelayClient:
         await self.sio.disconnect()
 
 
+class LeanClient(RelayClient):
+    """The same client against the lean floor: a session token, `send` into its chat."""
+
+    def __init__(self, url: str, token: str, chat: str, tally: Tally):
+        super().__init__(url, token, "", tally)
+        self.chat = chat
+
+    async def send(self, text: str) -> None:
+        self.tally.sent_at[text] = time.perf_counter()
+        await self.sio.emit("send", {"chatId": self.chat, "text": text, "clientId": uuid.uuid4().hex})
+
+
+def retally(clients: list, tally: Tally) -> None:
+    """A fresh count for the next rate of a sweep, on clients that stay connected."""
+    for client in clients:
+        client.tally = client.sio.tally = tally
+
+
 async def connect_all(clients: list, batch: int = 20) -> None:
     for start in range(0, len(clients), batch):
         await asyncio.gather(*(c.connect() for c in clients[start : start + batch]))
     await asyncio.wait_for(asyncio.gather(*(c.hydrated.wait() for c in clients)), 120)
 
 
-async def drive(clients: list, tally: Tally, rate: float, seconds: float, drain: float = 5.0) -> int:
-    """Send `rate` messages a second in total, round-robin over the pairs, alternating sides."""
+async def drive(
+    clients: list, tally: Tally, rate: float, seconds: float, drain: float = 5.0, tag: str = ""
+) -> int:
+    """Send `rate` messages a second in total, round-robin over the pairs, alternating sides
+    (`tag` in every text, so that a late delivery of an earlier run is not counted)."""
     pairs = len(clients) // 2
     total = int(rate * seconds)
     tally.measuring = True
@@ -205,7 +246,7 @@ async def drive(clients: list, tally: Tally, rate: float, seconds: float, drain:
     for n in range(total):
         pair, turn = n % pairs, (n // pairs) % 2
         sender = clients[2 * pair + turn]
-        await sender.send(f"bench {n} from {2 * pair + turn}")
+        await sender.send(f"bench {tag}{n} from {2 * pair + turn}")
         delay = started + (n + 1) / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
@@ -227,6 +268,7 @@ class Result:
     seconds: float
     memory_per_client_kb: float | None = None
     redis_per_client_kb: float | None = None
+    rate: float = 0.0
 
     @property
     def lost(self) -> int:
@@ -236,7 +278,22 @@ class Result:
         return percentile(self.tally.latency_ms, pct) if self.tally.latency_ms else float("nan")
 
 
-async def run_app(args, size: str, workdir: Path) -> Result:
+async def sweep(label: str, clients: list, pid: int, rates: list[float], seconds: float) -> list[Result]:
+    """Every rate in turn on connected clients; the server goes quiet before the next one."""
+    results = []
+    for i, rate in enumerate(rates):
+        if i:
+            await wait_quiet(pid)
+        tally = Tally()
+        retally(clients, tally)
+        print(f"{label}: {rate:g} messages/s for {seconds:.0f} s", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        sent = await drive(clients, tally, rate, seconds, tag=f"r{i}-")
+        results.append(Result(label, sent, tally, time.perf_counter() - started, rate=rate))
+    return results
+
+
+async def run_app(args, size: str, workdir: Path, rates: list[float]) -> list[Result]:
     history, chats_per_user = SIZES[size]
     print(
         f"[{size}] seeding: {args.clients} clients, {history} messages per load chat, "
@@ -259,21 +316,54 @@ async def run_app(args, size: str, workdir: Path) -> Result:
             memory_after, redis_after = resident_kb(app.process.pid), await redis_used_kb()
             print(
                 f"[{size}] {len(clients)} clients connected, app quiet after {settled:.0f} s; "
-                f"load for {args.seconds:.0f} s",
+                f"load for {args.seconds:.0f} s at each rate",
                 file=sys.stderr,
             )
-            started = time.perf_counter()
-            sent = await drive(clients, tally, args.rate, args.seconds)
-            elapsed = time.perf_counter() - started
+            label = f"app, {size} ({history} msgs, {chats_per_user} chats)"
+            results = await sweep(label, clients, app.process.pid, rates, args.seconds)
             await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
-    return Result(
-        f"app, {size} ({history} msgs, {chats_per_user} chats)",
-        sent,
-        tally,
-        elapsed,
-        (memory_after - memory_before) / len(clients),
-        (redis_after - redis_before) / len(clients),
-    )
+    for r in results:
+        r.memory_per_client_kb = (memory_after - memory_before) / len(clients)
+        r.redis_per_client_kb = (redis_after - redis_before) / len(clients)
+    return results
+
+
+LEAN_COMMAND = [
+    sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1", "--port", "{port}",
+    "--workers", "{workers}", "benchmarks.live_floor:app",
+]  # fmt: skip
+LEAN_LABEL = "floor: lean (socketio + Redis + asyncpg)"
+
+
+async def run_lean(args, workdir: Path, rates: list[float]) -> list[Result]:
+    """The lean floor of the same work, on a world seeded like the app's first size."""
+    history, chats_per_user = SIZES[args.sizes[0]]
+    print(f"[lean floor] seeding: {args.clients} clients", file=sys.stderr)
+    async with seeded(args.clients, history, chats_per_user) as (db_url, world):
+        env = {
+            **os.environ,
+            "DATABASE_URL": db_url,
+            "REDIS_URL": REDIS,
+            "JWT_SECRET": SECRET,
+            "LIVE_FLOOR_CHANNEL": f"live-floor-{uuid.uuid4().hex[:8]}",
+        }
+        command = [part.replace("{workers}", str(args.workers)) for part in LEAN_COMMAND]
+        ready = "/_event/?EIO=4&transport=polling"
+        with serve(command, ready, workdir / "lean-floor.log", env) as lean:
+            await asyncio.sleep(1.0)
+            memory_before = resident_kb(lean.process.pid)
+            clients = [
+                LeanClient(f"http://127.0.0.1:{lean.port}", world.tokens[i], world.chats[i // 2], Tally())
+                for i in range(args.clients)
+            ]
+            await connect_all(clients)
+            await wait_quiet(lean.process.pid)
+            memory_after = resident_kb(lean.process.pid)
+            results = await sweep(LEAN_LABEL, clients, lean.process.pid, rates, args.seconds)
+            await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+    for r in results:
+        r.memory_per_client_kb = (memory_after - memory_before) / len(clients)
+    return results
 
 
 RELAY_COMMAND = [
@@ -282,7 +372,7 @@ RELAY_COMMAND = [
 ]  # fmt: skip
 
 
-async def run_floor(args, workdir: Path) -> Result:
+async def run_relay(args, workdir: Path) -> Result:
     ready = "/_event/?EIO=4&transport=polling"
     with serve(RELAY_COMMAND, ready, workdir / "relay.log", {**os.environ}) as relay:
         tally = Tally()
@@ -304,16 +394,28 @@ async def run_floor(args, workdir: Path) -> Result:
         tally,
         elapsed,
         (memory_after - memory_before) / len(clients),
+        rate=args.rate,
     )
 
 
-def report(results: list[Result], floor: Result) -> str:
+def report(results: list[Result], relay: Result | None, lean: Result | None) -> str:
+    return table(HEADERS, report_rows(results, relay, lean))
+
+
+def report_rows(results: list[Result], relay: Result | None, lean: Result | None) -> list[list[str]]:
     rows = []
-    for r in [*results, floor]:
+    for r in [*results, *(f for f in (lean, relay) if f is not None)]:
         delivered = len(r.tally.delivered)
+
+        def versus(floor: Result | None, r=r) -> str:
+            if floor is None:
+                return ""
+            return "1x" if r is floor else f"{r.p(50) / floor.p(50):.1f}x / {r.p(99) / floor.p(99):.1f}x"
+
         rows.append(
             [
                 r.label,
+                f"{r.rate:g}",
                 f"{r.sent}",
                 f"{r.p(50):.1f}",
                 f"{r.p(99):.1f}",
@@ -323,41 +425,78 @@ def report(results: list[Result], floor: Result) -> str:
                 f"{r.tally.bytes_in / max(delivered, 1) / 1024:.1f}",
                 "" if r.memory_per_client_kb is None else f"{r.memory_per_client_kb:.0f}",
                 "" if r.redis_per_client_kb is None else f"{r.redis_per_client_kb:.0f}",
-                f"{r.p(50) / floor.p(50):.1f}x / {r.p(99) / floor.p(99):.1f}x" if r is not floor else "1x",
+                versus(relay),
+                versus(lean),
             ]
         )
-    return table(
-        [
-            "run",
-            "sent",
-            "p50 ms",
-            "p99 ms",
-            "max ms",
-            "lost",
-            "dup",
-            "KB in / delivered msg",
-            "app KB / client",
-            "Redis KB / client",
-            "p50 / p99 vs floor",
-        ],
-        rows,
+    return rows
+
+
+HEADERS = ["run", "msg/s", "sent", "p50 ms", "p99 ms", "max ms", "lost", "dup", "KB in / delivered msg"]
+HEADERS += ["server KB / client", "Redis KB / client", "p50 / p99 vs relay", "p50 / p99 vs lean floor"]
+
+
+CSV_FIELDS = ["target", "tabs", "workers", "rate", "seconds", "sent", "delivered", "lost", "dup"]
+CSV_FIELDS += ["p50_ms", "p99_ms", "max_ms", "server_kb_per_tab"]
+
+
+def write_csv(path: Path, args, results: list[Result]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(CSV_FIELDS)
+        for r in results:
+            target = "lean floor" if r.label == LEAN_LABEL else "app"
+            writer.writerow(
+                [
+                    target, args.clients, args.workers, f"{r.rate:g}", f"{r.seconds:.1f}", r.sent,
+                    len(r.tally.delivered), r.lost, r.tally.duplicated, f"{r.p(50):.2f}", f"{r.p(99):.2f}",
+                    f"{max(r.tally.latency_ms, default=float('nan')):.2f}",
+                    "" if r.memory_per_client_kb is None else f"{r.memory_per_client_kb:.0f}",
+                ]
+            )  # fmt: skip
+
+
+async def main_sweep(args, workdir: Path) -> None:
+    rates = sorted(args.rates)
+    app = await run_app(args, args.sizes[0], workdir, rates)
+    lean = await run_lean(args, workdir, rates)
+    print()
+    print(
+        f"{args.clients} tabs in {args.clients // 2} direct chats, {args.seconds:.0f} s at each rate; app: "
+        f"reflex run --env prod, Redis, PostgreSQL, GRANIAN_WORKERS={args.workers}; the lean floor on as many"
     )
+    print(table(HEADERS, [row for a, f in zip(app, lean, strict=True) for row in report_rows([a], None, f)]))
+    results = [*app, *lean]
+    csv_path = Path(args.csv) if args.csv else workdir / "capacity.csv"
+    write_csv(csv_path, args, results)
+    print(f"\nCSV: {csv_path}")
+    if args.chart:
+        from benchmarks.capacity_chart import draw
+
+        draw(csv_path, Path(args.chart))
+        print(f"chart: {args.chart}")
+    print(f"(logs in {workdir})")
 
 
 async def main_async(args) -> None:
     import tempfile
 
     workdir = Path(tempfile.mkdtemp(prefix="fanout-bench-"))
-    results = [await run_app(args, size, workdir) for size in args.sizes]
-    floor = await run_floor(args, workdir)
+    if args.rates:
+        await main_sweep(args, workdir)
+        return
+    results = [(await run_app(args, size, workdir, [args.rate]))[0] for size in args.sizes]
+    (lean,) = await run_lean(args, workdir, [args.rate])
+    relay = await run_relay(args, workdir)
     print()
     print(
         f"{args.clients} clients in {args.clients // 2} direct chats, {args.rate:.0f} messages/s for "
         f"{args.seconds:.0f} s; app: reflex run --env prod, Redis, PostgreSQL, GRANIAN_WORKERS={args.workers}"
     )
-    print(report(results, floor))
+    print(report(results, relay, lean))
     print("\np50/p99 ms over the run, in sixths:")
-    for r in [*results, floor]:
+    for r in [*results, lean, relay]:
         print(f"  {r.label}: {r.tally.over_time()}")
     if len(results) == 2:
         small, large = (r.tally.bytes_in / max(len(r.tally.delivered), 1) for r in results)
@@ -372,13 +511,21 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--rate", type=float, default=50.0, help="messages per second, in total")
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--workers", type=int, default=1, help="GRANIAN_WORKERS of the app")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="GRANIAN_WORKERS of the app (and the lean floor)"
+    )
     parser.add_argument("--sizes", nargs="+", choices=sorted(SIZES), default=["small", "large"])
+    parser.add_argument(
+        "--rates", nargs="+", type=float, help="a capacity sweep over these rates (messages/s)"
+    )
+    parser.add_argument("--csv", help="the sweep's CSV (default: capacity.csv in the run's log folder)")
+    parser.add_argument("--chart", help="draw the sweep's chart here (docs/capacity.png for the README)")
     args = parser.parse_args()
     if args.clients % 2 or args.clients < 2 or args.clients > 1000:
         parser.error("--clients must be an even number from 2 to 1000")
-    if not 0 < args.seconds <= 300 or not 0 < args.rate <= 500:
-        parser.error("--seconds must be in (0, 300] and --rate in (0, 500]")
+    rates = args.rates or [args.rate]
+    if not 0 < args.seconds <= 300 or not all(0 < r <= 500 for r in rates) or len(rates) > 10:
+        parser.error("--seconds must be in (0, 300], every rate in (0, 500], and at most 10 rates")
     asyncio.run(main_async(args))
 
 
