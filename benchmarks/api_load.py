@@ -38,8 +38,9 @@ import httpx
 
 from benchmarks.common import percentile, table
 from benchmarks.http1 import Connection
+from benchmarks.pyspy_top import recording, top
 from tests.support.limits import lifted_limits_env
-from tests.support.processes import HOST, serving
+from tests.support.processes import HOST, serve, serving
 from tests.support.sign_in import sign_in
 from tests.support.smtp_sink import SmtpSink
 
@@ -224,11 +225,20 @@ def run_backend(backend: str, args, hello: float, lean: float | None) -> list[st
         mail = SmtpSink().start()
         stack.callback(mail.stop)
         env = app_env(data, url, mail.port)
-        port = stack.enter_context(serving(command, f"{API}/openapi.json", data / "app.log", env))
+        served = stack.enter_context(serve(command, f"{API}/openapi.json", data / "app.log", env))
+        port = served.port
         print(f"{backend}: signing in {args.clients} users", file=sys.stderr, flush=True)
         clients = sign_in_clients(f"http://{HOST}:{port}{API}", mail.code_for, args.clients)
         name = f"chat_web on {backend}"
-        tally, elapsed = drive(name, port, clients, args)
+        if args.profile:
+            # py-spy samples the server (and its workers) for the whole loaded phase.
+            args.profile.mkdir(parents=True, exist_ok=True)
+            samples = args.profile / f"chat_web-{backend}.txt"
+            with recording(served.process.pid, args.seconds, samples):
+                tally, elapsed = drive(name, port, clients, args)
+            print(f"\n{name}: where the time goes ({samples})\n{top(samples)}\n", file=sys.stderr)
+        else:
+            tally, elapsed = drive(name, port, clients, args)
         return row(name, len(clients), tally, elapsed, hello, lean)[0]
 
 
@@ -256,6 +266,7 @@ def main() -> int:
     parser.add_argument("--backends", default="postgresql,sqlite")
     parser.add_argument("--skip-app", action="store_true", help="the floors only (hello and lean)")
     parser.add_argument("--skip-lean", action="store_true", help="no lean floor rows")
+    parser.add_argument("--profile", type=Path, help="record the app with py-spy into this folder")
     args = parser.parse_args()
     if not 0 < args.seconds <= 600 or not 2 <= args.clients <= 2000:
         parser.error("--seconds must be in (0, 600] and --clients in [2, 2000]")
