@@ -9,15 +9,33 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Integer, String, and_, bindparam, case, column, event, func, insert, or_, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    column,
+    create_engine,
+    event,
+    func,
+    insert,
+    or_,
+    text,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -83,6 +101,23 @@ def _new_id() -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+T = TypeVar("T")
+_SQLITE_READERS = 4  # threads (and connections) for SQLite reads: WAL readers never wait for the writer
+
+
+def _in_transaction(engine: Engine, use_case: Callable[[Connection], T]) -> T:
+    with engine.begin() as conn:
+        return use_case(conn)
+
+
+def _on_connection(engine: Engine, use_case: Callable[[Connection], T]) -> T:
+    with engine.connect() as conn:
+        try:
+            return use_case(conn)
+        finally:
+            conn.rollback()  # end the read transaction: WAL may then be checkpointed past it
 
 
 def _sqlite_writer(dbapi_connection, _record) -> None:
@@ -164,6 +199,26 @@ class SqlDatabase:
             event.listen(self.writer.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.writer.sync_engine, "connect", _sqlite_writer)
             event.listen(self.writer.sync_engine, "begin", _begin_immediate)
+            # The hot use cases (send, read, history, chat list) run whole in one thread hop
+            # each, on the driver's own blocking connection: aiosqlite hops to its thread
+            # and back for every statement, which cost more than the statements (profiled).
+            sync_url = url.replace("sqlite+aiosqlite", "sqlite", 1)
+            self._sync_writer = create_engine(
+                sync_url, pool_size=1, max_overflow=0, pool_reset_on_return=None
+            )
+            event.listen(self._sync_writer, "connect", _sqlite_pragmas)
+            event.listen(self._sync_writer, "connect", _sqlite_writer)
+            event.listen(self._sync_writer, "begin", _begin_immediate)
+            self._sync_reader = create_engine(
+                sync_url,
+                pool_size=_SQLITE_READERS,
+                max_overflow=0,
+                pool_reset_on_return=None,
+                connect_args={"check_same_thread": False},
+            )
+            event.listen(self._sync_reader, "connect", _sqlite_pragmas)
+            self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+            self._read_threads = ThreadPoolExecutor(_SQLITE_READERS, thread_name_prefix="sqlite-reader")
         else:
             # No ping before every checkout (a round trip per query on the hot paths): when the
             # server went away, the first failing query answers 503 and SQLAlchemy discards
@@ -192,6 +247,28 @@ class SqlDatabase:
     def read(self):
         """One connection for reads (PostgreSQL: autocommit, no BEGIN/ROLLBACK round trips)."""
         return self.reader.connect()
+
+    async def run_write(self, use_case: Callable[[Connection], T]) -> T:
+        """Run a use case written against a blocking Connection in one write transaction.
+
+        SQLite: in the one writer thread, one hop for the whole use case. PostgreSQL: on an
+        asyncpg connection through SQLAlchemy's greenlet bridge (no thread at all).
+        """
+        if self.backend == "sqlite":
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(
+                self._write_thread, _in_transaction, self._sync_writer, use_case
+            )
+        async with self.writer.begin() as conn:
+            return await conn.run_sync(use_case)
+
+    async def run_read(self, use_case: Callable[[Connection], T]) -> T:
+        """`run_write` for reads: SQLite's reader threads, or PostgreSQL in autocommit."""
+        if self.backend == "sqlite":
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._read_threads, _on_connection, self._sync_reader, use_case)
+        async with self.reader.connect() as conn:
+            return await conn.run_sync(use_case)
 
     async def migrate(self) -> None:
         """Bring the schema to the latest Alembic revision, one process at a time."""
@@ -247,6 +324,10 @@ class SqlDatabase:
             self._checkpointer = None
         if self.writer is not self.engine:
             await self.writer.dispose()
+            for threads in (self._write_thread, self._read_threads):
+                threads.shutdown(wait=True)
+            self._sync_writer.dispose()
+            self._sync_reader.dispose()
         await self.engine.dispose()
 
 
@@ -487,33 +568,7 @@ class SqlChatRepo:
         return [ChatView(to_chat(chat, member_ids[chat.id]), to_member(me)) for chat, me in rows]
 
     async def listing(self, user_id: str, limit: int, older_than: ChatKey | None = None) -> ChatListing:
-        query = (
-            select(ChatRow, MemberRow)
-            .join(MemberRow, col(MemberRow.chat_id) == col(ChatRow.id))
-            .where(MemberRow.user_id == user_id)
-        )
-        if older_than is not None:
-            at, chat_id = older_than
-            query = query.where(
-                or_(
-                    col(ChatRow.updated_at) < at,
-                    and_(col(ChatRow.updated_at) == at, col(ChatRow.id) < chat_id),
-                )
-            )
-        query = query.order_by(col(ChatRow.updated_at).desc(), col(ChatRow.id).desc()).limit(limit)
-        members: dict[str, list[str]] = defaultdict(list)
-        people: dict[str, User] = {}
-        async with self._db.reads() as session:
-            rows = (await session.exec(query)).all()
-            if rows:
-                for row in await session.execute(
-                    _PEOPLE_OF_CHATS, {"b_chats": [chat.id for chat, _ in rows]}
-                ):
-                    members[row.chat_id].append(row.user_id)
-                    if (user := _row_user(row)) is not None:
-                        people[user.id] = user
-        views = [ChatView(to_chat(chat, tuple(members[chat.id])), to_member(me)) for chat, me in rows]
-        return ChatListing(views, people)
+        return await self._db.run_read(lambda conn: _listing_tx(conn, user_id, limit, older_than))
 
     async def mark_read(self, chat_id: str, user_id: str, seq: int) -> Member | None:
         # One UPDATE: the cursor only moves forward and never past the chat's last seq.
@@ -529,20 +584,7 @@ class SqlChatRepo:
         return await self.member(chat_id, user_id)
 
     async def read_up_to(self, chat_id: str, user_id: str, seq: int, at: datetime) -> ReadMove | None:
-        async with self._db.write() as conn:
-            rows = (await conn.execute(_READ_CONTEXT, {"chat": chat_id})).all()
-            mine = next((row for row in rows if row.user_id == user_id), None)
-            if mine is None:
-                return None
-            before = mine.last_read_seq
-            after = max(before, min(seq, mine.chat_last_seq))
-            if after > before:
-                await conn.execute(_MOVE_CURSOR, {"b_chat": chat_id, "b_user": user_id, "b_seq": after})
-                cursors = {row.user_id: row.last_read_seq for row in rows}
-                if (stamp := seen_range(cursors, user_id, before, after)) is not None:
-                    await conn.execute(_STAMP_SEEN, {"b_chat": chat_id, "b_from": stamp[0], "b_at": at})
-        member = Member(chat_id, user_id, after, utc(mine.joined_at), bool(mine.muted), mine.mention_seq)
-        return ReadMove(before, after, member, tuple(row.user_id for row in rows))
+        return await self._db.run_write(lambda conn: _read_up_to_tx(conn, chat_id, user_id, seq, at))
 
     async def set_muted(self, chat_id: str, user_id: str, muted: bool) -> Member | None:
         async with self._db.session() as session, session.begin():
@@ -720,6 +762,23 @@ _PEOPLE_OF_CHATS = (
 )
 
 
+_NAMES = select(_USERS.c.id, _USERS.c.name).where(_USERS.c.id.in_(bindparam("b_users", expanding=True)))
+# My chats with my membership, latest activity first; keyset paging by (updated_at, id).
+_CHATS_OF_USER = (
+    select(_MEMBERS, *_CHAT_FIELDS)
+    .join(_CHATS, _CHATS.c.id == _MEMBERS.c.chat_id)
+    .where(_MEMBERS.c.user_id == bindparam("b_user"))
+    .order_by(_CHATS.c.updated_at.desc(), _CHATS.c.id.desc())
+    .limit(bindparam("b_limit"))
+)
+_CHATS_OF_USER_OLDER = _CHATS_OF_USER.where(
+    or_(
+        _CHATS.c.updated_at < bindparam("b_at"),
+        and_(_CHATS.c.updated_at == bindparam("b_at"), _CHATS.c.id < bindparam("b_id")),
+    )
+)
+
+
 def _prefixed(row, prefix: str) -> dict:
     return {key[len(prefix) :]: value for key, value in row._mapping.items() if key.startswith(prefix)}
 
@@ -729,7 +788,7 @@ def _row_user(row) -> User | None:
     return to_user(SimpleNamespace(**fields)) if fields.get("id") else None
 
 
-async def _quoted(conn, chat_id: str, messages: list[Message]) -> list[Message]:
+def _quoted(conn: Connection, chat_id: str, messages: list[Message]) -> list[Message]:
     """Attach each reply's quote, reading the answered messages not in hand in one statement."""
     wanted = {m.reply_to for m in messages if m.reply_to}
     if not wanted:
@@ -737,7 +796,7 @@ async def _quoted(conn, chat_id: str, messages: list[Message]) -> list[Message]:
     known = {m.seq: m for m in messages if m.seq in wanted}
     missing = sorted(wanted - set(known))
     if missing:
-        for row in await conn.execute(_BY_SEQS, {"b_chat": chat_id, "b_seqs": missing}):
+        for row in conn.execute(_BY_SEQS, {"b_chat": chat_id, "b_seqs": missing}):
             known[row.seq] = _row_message(row)
     return [replace(m, quote=quote_of(known[m.reply_to])) if m.reply_to in known else m for m in messages]
 
@@ -774,11 +833,165 @@ def _row_message(row) -> Message:
     return to_message(row)
 
 
-async def _with_quote(conn, message: Message) -> Message:
-    if not message.reply_to:
-        return message
-    original = (await conn.execute(_BY_SEQ, {"b_chat": message.chat_id, "b_seq": message.reply_to})).first()
-    return replace(message, quote=quote_of(_row_message(original))) if original else message
+def _with_quote(conn: Connection, message: Message) -> Message:
+    return _quoted(conn, message.chat_id, [message])[0]
+
+
+def _send_tx(conn: Connection, message: NewMessage, mentions: MentionFinder | None, now: datetime) -> Sent:
+    """The send use case (MessageRepo.send) in `conn`'s write transaction."""
+    chat_id, sender = message.chat_id, message.sender_id
+    context = conn.execute(
+        _SEND_CONTEXT, {"chat": chat_id, "client": message.client_id, "sender": sender}
+    ).all()
+    member_ids = tuple(row.user_id for row in context)
+    if context and context[0].stored_id is not None:  # a retry: idempotency before every check
+        stored = _row_message(conn.execute(_BY_ID, {"b_id": context[0].stored_id}).one())
+        return Sent(_with_quote(conn, stored), False, member_ids, False)
+    me = next((row for row in context if row.user_id == sender), None)
+    if me is None:
+        raise Forbidden(NOT_A_MEMBER)
+    quote = None
+    if message.reply_to:
+        original = conn.execute(_BY_SEQ, {"b_chat": chat_id, "b_seq": message.reply_to}).first()
+        if original is None:
+            raise NotFound(REPLY_MISSING)
+        if original.deleted:
+            raise Conflict(REPLY_DELETED)
+        quote = quote_of(_row_message(original))
+    if mentions is not None and context[0].kind == "group":
+        people = conn.execute(_NAMES, {"b_users": list(member_ids)})
+        message = replace(message, mention_ids=mentions([(row.id, row.name) for row in people]))
+    next_seq = {"b_chat": chat_id, "b_now": now, "b_preview": preview_of(message), "b_sender": sender}
+    seq = conn.execute(_NEXT_SEQ, next_seq).scalar_one()
+    row = _message_row(message, seq, now)
+    conn.execute(_INSERT_MESSAGE, {**row, "announced": False})
+    conn.execute(_SENDER_READ, {"b_chat": chat_id, "b_user": sender, "b_seq": seq})
+    if me.last_read_seq < seq - 1:  # answering reads what came before: "seen" may complete
+        cursors = {member.user_id: member.last_read_seq for member in context}
+        if (stamp := seen_range(cursors, sender, me.last_read_seq, seq)) is not None:
+            conn.execute(_STAMP_SEEN, {"b_chat": chat_id, "b_from": stamp[0], "b_at": now})
+    if message.mention_ids:
+        conn.execute(_MARK_MENTIONED, {"b_chat": chat_id, "b_users": list(message.mention_ids), "b_seq": seq})
+    return Sent(replace(to_message(SimpleNamespace(**row)), quote=quote), True, member_ids, False)
+
+
+def _window_tx(
+    conn: Connection,
+    chat_id: str,
+    user_id: str,
+    limit: int,
+    before_seq: int | None,
+    after_seq: int | None,
+    read_latest: bool,
+    changed_after: int | None,
+    changes_max: int,
+    at: datetime | None,
+) -> Window | None:
+    """The history use case (MessageRepo.window) on `conn`."""
+    rows = conn.execute(_WINDOW_CONTEXT, {"chat": chat_id}).all()
+    mine = next((row for row in rows if row.user_id == user_id), None)
+    if mine is None:
+        return None
+    chat = to_chat(SimpleNamespace(**_prefixed(rows[0], "c_")), tuple(row.user_id for row in rows))
+    members = [to_member(row) for row in rows]
+    read = None
+    if read_latest and mine.last_read_seq < chat.last_seq:
+        read = _read_latest_tx(conn, chat, members, user_id, at or _now())
+        members = [read.member if m.user_id == user_id else m for m in members]
+    if after_seq is not None:
+        found = conn.execute(_PAGE_AFTER, {"b_chat": chat_id, "b_seq": after_seq, "b_limit": limit})
+        page = [_row_message(row) for row in found]
+    else:
+        latest = before_seq is None
+        found = conn.execute(
+            _PAGE_LATEST if latest else _PAGE_BEFORE,
+            {"b_chat": chat_id, "b_seq": before_seq, "b_limit": limit},
+        )
+        page = [_row_message(row) for row in reversed(found.all())]
+    changes = []
+    if changed_after is not None and changed_after < chat.last_change:
+        found = conn.execute(
+            _CHANGED_AFTER, {"b_chat": chat_id, "b_change": changed_after, "b_limit": changes_max}
+        )
+        changes = [_row_message(row) for row in found]
+    quoted = _quoted(conn, chat_id, [*page, *changes])
+    people = {user.id: user for row in rows if (user := _row_user(row)) is not None}
+    return Window(chat, members, people, quoted[: len(page)], quoted[len(page) :], read)
+
+
+def _read_latest_tx(
+    conn: Connection, chat: Chat, members: list[Member], user_id: str, at: datetime
+) -> ReadMove:
+    """My cursor to the chat's last seq, and seen_at on what that completes (in `conn`'s transaction)."""
+    before = next(m for m in members if m.user_id == user_id)
+    conn.execute(_MOVE_CURSOR, {"b_chat": chat.id, "b_user": user_id, "b_seq": chat.last_seq})
+    cursors = {m.user_id: m.last_read_seq for m in members}
+    if (stamp := seen_range(cursors, user_id, before.last_read_seq, chat.last_seq)) is not None:
+        conn.execute(_STAMP_SEEN, {"b_chat": chat.id, "b_from": stamp[0], "b_at": at})
+    after = replace(before, last_read_seq=chat.last_seq)
+    return ReadMove(before.last_read_seq, chat.last_seq, after, chat.member_ids)
+
+
+def _find_sent_tx(conn: Connection, chat_id: str, sender_id: str, client_id: str) -> Sent | None:
+    found = conn.execute(
+        _BY_CLIENT_ID, {"b_chat": chat_id, "b_client": client_id, "b_sender": sender_id}
+    ).first()
+    if found is None:
+        return None
+    members = conn.execute(_MEMBER_IDS, {"b_chats": [chat_id]}).all()
+    message = _with_quote(conn, _row_message(found))
+    return Sent(message, False, tuple(m.user_id for m in members), found.announced)
+
+
+def _unannounced_tx(conn: Connection, stored_before: datetime, limit: int) -> list[Sent]:
+    rows = conn.execute(_UNANNOUNCED, {"b_before": stored_before, "b_limit": limit}).all()
+    if not rows:
+        return []
+    members: dict[str, list[str]] = defaultdict(list)
+    for chat_id, user_id in conn.execute(_MEMBER_IDS, {"b_chats": list({r.chat_id for r in rows})}):
+        members[chat_id].append(user_id)
+    return [
+        Sent(_with_quote(conn, _row_message(row)), True, tuple(members[row.chat_id]), False) for row in rows
+    ]
+
+
+def _read_up_to_tx(conn: Connection, chat_id: str, user_id: str, seq: int, at: datetime) -> ReadMove | None:
+    """The read use case (ChatRepo.read_up_to) in `conn`'s write transaction."""
+    rows = conn.execute(_READ_CONTEXT, {"chat": chat_id}).all()
+    mine = next((row for row in rows if row.user_id == user_id), None)
+    if mine is None:
+        return None
+    before = mine.last_read_seq
+    after = max(before, min(seq, mine.chat_last_seq))
+    if after > before:
+        conn.execute(_MOVE_CURSOR, {"b_chat": chat_id, "b_user": user_id, "b_seq": after})
+        cursors = {row.user_id: row.last_read_seq for row in rows}
+        if (stamp := seen_range(cursors, user_id, before, after)) is not None:
+            conn.execute(_STAMP_SEEN, {"b_chat": chat_id, "b_from": stamp[0], "b_at": at})
+    member = Member(chat_id, user_id, after, utc(mine.joined_at), bool(mine.muted), mine.mention_seq)
+    return ReadMove(before, after, member, tuple(row.user_id for row in rows))
+
+
+def _listing_tx(conn: Connection, user_id: str, limit: int, older_than: ChatKey | None) -> ChatListing:
+    """My chats (ChatRepo.listing) with their members' users, on `conn`."""
+    query = _CHATS_OF_USER
+    params: dict = {"b_user": user_id, "b_limit": limit}
+    if older_than is not None:
+        query = _CHATS_OF_USER_OLDER
+        params["b_at"], params["b_id"] = older_than
+    rows = conn.execute(query, params).all()
+    members: dict[str, list[str]] = defaultdict(list)
+    people: dict[str, User] = {}
+    if rows:
+        for row in conn.execute(_PEOPLE_OF_CHATS, {"b_chats": [row.c_id for row in rows]}):
+            members[row.chat_id].append(row.user_id)
+            if (user := _row_user(row)) is not None:
+                people[user.id] = user
+    views = [
+        ChatView(to_chat(SimpleNamespace(**_prefixed(row, "c_")), tuple(members[row.c_id])), to_member(row))
+        for row in rows
+    ]
+    return ChatListing(views, people)
 
 
 @_outages
@@ -810,57 +1023,7 @@ class SqlMessageRepo:
             raise
 
     async def _send(self, message: NewMessage, mentions: MentionFinder | None) -> Sent:
-        now = _now()
-        chat_id, sender = message.chat_id, message.sender_id
-        async with self._db.write() as conn:
-            context = (
-                await conn.execute(
-                    _SEND_CONTEXT, {"chat": chat_id, "client": message.client_id, "sender": sender}
-                )
-            ).all()
-            member_ids = tuple(row.user_id for row in context)
-            if context and context[0].stored_id is not None:  # a retry: idempotency before every check
-                stored = _row_message((await conn.execute(_BY_ID, {"b_id": context[0].stored_id})).one())
-                return Sent(await _with_quote(conn, stored), False, member_ids, False)
-            me = next((row for row in context if row.user_id == sender), None)
-            if me is None:
-                raise Forbidden(NOT_A_MEMBER)
-            quote = None
-            if message.reply_to:
-                original = (
-                    await conn.execute(_BY_SEQ, {"b_chat": chat_id, "b_seq": message.reply_to})
-                ).first()
-                if original is None:
-                    raise NotFound(REPLY_MISSING)
-                if original.deleted:
-                    raise Conflict(REPLY_DELETED)
-                quote = quote_of(_row_message(original))
-            if mentions is not None and context[0].kind == "group":
-                people = await conn.execute(
-                    select(UserRow.__table__.c.id, UserRow.__table__.c.name).where(
-                        UserRow.__table__.c.id.in_(member_ids)
-                    )
-                )
-                message = replace(message, mention_ids=mentions([(row.id, row.name) for row in people]))
-            seq = (
-                await conn.execute(
-                    _NEXT_SEQ,
-                    {"b_chat": chat_id, "b_now": now, "b_preview": preview_of(message), "b_sender": sender},
-                )
-            ).scalar_one()
-            row = _message_row(message, seq, now)
-            await conn.execute(_INSERT_MESSAGE, {**row, "announced": False})
-            await conn.execute(_SENDER_READ, {"b_chat": chat_id, "b_user": sender, "b_seq": seq})
-            stored = to_message(SimpleNamespace(**row))
-            if me.last_read_seq < seq - 1:  # answering reads what came before: "seen" may complete
-                cursors = {row.user_id: row.last_read_seq for row in context}
-                if (stamp := seen_range(cursors, sender, me.last_read_seq, seq)) is not None:
-                    await conn.execute(_STAMP_SEEN, {"b_chat": chat_id, "b_from": stamp[0], "b_at": now})
-            if message.mention_ids:
-                await conn.execute(
-                    _MARK_MENTIONED, {"b_chat": chat_id, "b_users": list(message.mention_ids), "b_seq": seq}
-                )
-        return Sent(replace(stored, quote=quote), True, member_ids, False)
+        return await self._db.run_write(lambda conn: _send_tx(conn, message, mentions, _now()))
 
     async def window(
         self,
@@ -875,81 +1038,33 @@ class SqlMessageRepo:
         changes_max: int = 0,
         at: datetime | None = None,
     ) -> Window | None:
-        # Opening the latest page may read the chat: then the one connection is the writer's.
-        async with self._db.write() if read_latest else self._db.read() as conn:
-            rows = (await conn.execute(_WINDOW_CONTEXT, {"chat": chat_id})).all()
-            mine = next((row for row in rows if row.user_id == user_id), None)
-            if mine is None:
-                return None
-            chat = to_chat(SimpleNamespace(**_prefixed(rows[0], "c_")), tuple(row.user_id for row in rows))
-            members = [to_member(row) for row in rows]
-            read = None
-            if read_latest and mine.last_read_seq < chat.last_seq:
-                read = await self._read(conn, chat, members, user_id, at or _now())
-                members = [read.member if m.user_id == user_id else m for m in members]
-            if after_seq is not None:
-                found = await conn.execute(
-                    _PAGE_AFTER, {"b_chat": chat_id, "b_seq": after_seq, "b_limit": limit}
-                )
-                page = [_row_message(row) for row in found]
-            else:
-                latest = before_seq is None
-                found = await conn.execute(
-                    _PAGE_LATEST if latest else _PAGE_BEFORE,
-                    {"b_chat": chat_id, "b_seq": before_seq, "b_limit": limit},
-                )
-                page = [_row_message(row) for row in reversed(found.all())]
-            changes = []
-            if changed_after is not None and changed_after < chat.last_change:
-                found = await conn.execute(
-                    _CHANGED_AFTER, {"b_chat": chat_id, "b_change": changed_after, "b_limit": changes_max}
-                )
-                changes = [_row_message(row) for row in found]
-            quoted = await _quoted(conn, chat_id, [*page, *changes])
-        people = {user.id: user for row in rows if (user := _row_user(row)) is not None}
-        return Window(chat, members, people, quoted[: len(page)], quoted[len(page) :], read)
+        def use_case(conn: Connection) -> Window | None:
+            return _window_tx(
+                conn,
+                chat_id,
+                user_id,
+                limit,
+                before_seq,
+                after_seq,
+                read_latest,
+                changed_after,
+                changes_max,
+                at,
+            )
 
-    @staticmethod
-    async def _read(conn, chat: Chat, members: list[Member], user_id: str, at: datetime) -> ReadMove:
-        """My cursor to the chat's last seq, and seen_at on what that completes (in `conn`'s transaction)."""
-        before = next(m for m in members if m.user_id == user_id)
-        await conn.execute(_MOVE_CURSOR, {"b_chat": chat.id, "b_user": user_id, "b_seq": chat.last_seq})
-        cursors = {m.user_id: m.last_read_seq for m in members}
-        if (stamp := seen_range(cursors, user_id, before.last_read_seq, chat.last_seq)) is not None:
-            await conn.execute(_STAMP_SEEN, {"b_chat": chat.id, "b_from": stamp[0], "b_at": at})
-        after = replace(before, last_read_seq=chat.last_seq)
-        return ReadMove(before.last_read_seq, chat.last_seq, after, chat.member_ids)
+        # Opening the latest page may read the chat: then it runs as the writer.
+        return await (self._db.run_write if read_latest else self._db.run_read)(use_case)
 
     async def find_sent(self, chat_id: str, sender_id: str, client_id: str) -> Sent | None:
-        async with self._db.read() as conn:
-            found = (
-                await conn.execute(
-                    _BY_CLIENT_ID, {"b_chat": chat_id, "b_client": client_id, "b_sender": sender_id}
-                )
-            ).first()
-            if found is None:
-                return None
-            members = (await conn.execute(_MEMBER_IDS, {"b_chats": [chat_id]})).all()
-            message = await _with_quote(conn, _row_message(found))
-        return Sent(message, False, tuple(m.user_id for m in members), found.announced)
+        return await self._db.run_read(lambda conn: _find_sent_tx(conn, chat_id, sender_id, client_id))
 
     async def mark_announced(self, message_ids: Sequence[str]) -> None:
         if message_ids:
-            async with self._db.write() as conn:
-                await conn.execute(_MARK_ANNOUNCED, {"b_ids": list(message_ids)})
+            ids = list(message_ids)
+            await self._db.run_write(lambda conn: conn.execute(_MARK_ANNOUNCED, {"b_ids": ids}))
 
     async def unannounced(self, stored_before: datetime, limit: int) -> list[Sent]:
-        async with self._db.read() as conn:
-            rows = (await conn.execute(_UNANNOUNCED, {"b_before": stored_before, "b_limit": limit})).all()
-            if not rows:
-                return []
-            members: dict[str, list[str]] = defaultdict(list)
-            for chat_id, user_id in await conn.execute(
-                _MEMBER_IDS, {"b_chats": list({r.chat_id for r in rows})}
-            ):
-                members[chat_id].append(user_id)
-            messages = [await _with_quote(conn, _row_message(row)) for row in rows]
-        return [Sent(m, True, tuple(members[m.chat_id]), False) for m in messages]
+        return await self._db.run_read(lambda conn: _unannounced_tx(conn, stored_before, limit))
 
     async def _by_client_id(self, message: NewMessage) -> Message | None:
         found = await self.find_sent(message.chat_id, message.sender_id, message.client_id or "")
