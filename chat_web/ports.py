@@ -60,6 +60,9 @@ class UserRepo(Protocol):
 class ChatRepo(Protocol):
     async def get(self, chat_id: str) -> Chat | None: ...
 
+    async def find_direct(self, user_a: str, user_b: str) -> Chat | None:
+        """The direct chat of this pair if there is one (whichever side asks)."""
+
     async def get_or_create_direct(self, user_a: str, user_b: str) -> Chat:
         """The one direct chat of this pair, whichever side asks, even when asked concurrently."""
 

@@ -71,6 +71,7 @@ _SENDING_TOO_FAST = "You are sending messages too fast; wait {seconds} s."
 _SENDING_TOO_MUCH = "You have sent a great many messages lately; wait {seconds} s."
 _SEARCHING_TOO_MUCH = "Too many searches; wait {seconds} s."
 _TYPING_TOO_MUCH = "Too many typing signals; wait {seconds} s."
+_STARTING_TOO_MUCH = "You have started many conversations lately; wait {seconds} s."
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +197,13 @@ class ChatService:
                 Check(f"messages-sustained:{me.id}", self.limits.messages_sustained, _SENDING_TOO_MUCH),
             )
 
+    async def _check_starting_rate(self, me: User) -> None:
+        """A new group or direct chat names people who did not ask for it: counted per user."""
+        if self._gate is not None:
+            await self._gate.check_all(
+                Check(f"chats-created:{me.id}", self.limits.chats_created, _STARTING_TOO_MUCH)
+            )
+
     async def _check_search_rate(self, me: User) -> None:
         if self._gate is not None:
             await self._gate.check_all(Check(f"searches:{me.id}", self.limits.searches, _SEARCHING_TOO_MUCH))
@@ -230,8 +238,12 @@ class ChatService:
         other_id = clean_id(other_id, "otherUserId")
         if other_id == me.id:
             raise BadInput("You cannot start a conversation with yourself.")
+        # Reopening our chat is free; only a new one counts against my limit.
+        if (existing := await self._chats.find_direct(me.id, other_id)) is not None:
+            return existing
         if await self._users.get(other_id) is None:
             raise NotFound("No such user.")
+        await self._check_starting_rate(me)
         return await self._chats.get_or_create_direct(me.id, other_id)
 
     async def create_group(self, me: User, title: object, member_ids: object) -> Chat:
@@ -240,6 +252,7 @@ class ChatService:
         if not GROUP_MIN <= len(ids) + 1 <= GROUP_MAX:
             raise BadInput(f"A group has {GROUP_MIN} to {GROUP_MAX} members, you included.")
         await self._check_users_exist(ids)
+        await self._check_starting_rate(me)
         chat = await self._chats.create_group(me.id, clean, ids)
         await self._publish(chat.member_ids, chat_changed(chat.id))
         return chat

@@ -158,6 +158,10 @@ class InMemoryChatRepo:
     async def get(self, chat_id: str) -> Chat | None:
         return self._d.chats.get(chat_id)
 
+    async def find_direct(self, user_a: str, user_b: str) -> Chat | None:
+        chat_id = self._d.direct.get(direct_key(user_a, user_b))
+        return self._d.chats.get(chat_id) if chat_id else None
+
     async def get_or_create_direct(self, user_a: str, user_b: str) -> Chat:
         key = direct_key(user_a, user_b)
         if key in self._d.direct:

@@ -308,6 +308,10 @@ class MongoChatRepo:
         )
         return _chat(doc)
 
+    async def find_direct(self, user_a: str, user_b: str) -> Chat | None:
+        doc = await self._chats.find_one({"direct_key": direct_key(user_a, user_b)})
+        return _chat(doc) if doc else None
+
     async def get_or_create_direct(self, user_a: str, user_b: str) -> Chat:
         key = direct_key(user_a, user_b)
         if doc := await self._chats.find_one({"direct_key": key}):

@@ -398,6 +398,12 @@ class SqlChatRepo:
             session.add_all(MemberRow(chat_id=chat.id, user_id=u, joined_at=now) for u in members)
         return to_chat(chat, members)
 
+    async def find_direct(self, user_a: str, user_b: str) -> Chat | None:
+        key = direct_key(user_a, user_b)
+        async with self._db.reads() as session:
+            row = (await session.exec(select(ChatRow).where(ChatRow.direct_key == key))).first()
+            return to_chat(row, (await self._member_ids(session, [row.id]))[row.id]) if row else None
+
     async def get_or_create_direct(self, user_a: str, user_b: str) -> Chat:
         key = direct_key(user_a, user_b)
         for _ in range(3):
