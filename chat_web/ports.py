@@ -70,7 +70,9 @@ class ChatRepo(Protocol):
 
     async def add_members(self, chat_id: str, user_ids: Sequence[str]) -> Chat | None: ...
 
-    async def remove_member(self, chat_id: str, user_id: str) -> Chat | None: ...
+    async def remove_member(self, chat_id: str, user_id: str) -> Chat | None:
+        """Take a member out; if they created the group, it passes to the longest-standing
+        member left (created_by moves, in the same transaction where the backend has them)."""
 
     async def member(self, chat_id: str, user_id: str) -> Member | None:
         """The membership, or None: the access check of every chat operation."""

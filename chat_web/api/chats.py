@@ -107,9 +107,16 @@ async def add_members(chat_id: PathId, body: MembersIn, me: CurrentUser, chats: 
     return await _chat_out(chats, me, await chats.add_members(me, chat_id, body.user_ids))
 
 
+@router.delete("/chat/{chat_id}/members/me", response_model=ChatOut, responses=_errors)
+async def leave_group(chat_id: PathId, me: CurrentUser, chats: Chats) -> ChatOut:
+    """Leave a group (anyone, its creator too: then it passes to the longest-standing member).
+    The answer is the group as it is now, which I am no longer in."""
+    return await _chat_out(chats, me, await chats.leave_group(me, chat_id))
+
+
 @router.delete("/chat/{chat_id}/members/{user_id}", response_model=ChatOut, responses=_errors)
 async def remove_member(chat_id: PathId, user_id: PathId, me: CurrentUser, chats: Chats) -> ChatOut:
-    """Remove a member (the creator), or leave (anyone else, with your own id)."""
+    """Remove a member (the creator), or leave (anyone, with your own id)."""
     return await _chat_out(chats, me, await chats.remove_member(me, chat_id, user_id))
 
 

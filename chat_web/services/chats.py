@@ -269,13 +269,17 @@ class ChatService:
         await self._publish(updated.member_ids, chat_changed(chat.id))
         return updated
 
+    async def leave_group(self, me: User, chat_id: object) -> Chat:
+        """Leave a group. If I created it, it passes to the longest-standing member."""
+        return await self.remove_member(me, chat_id, me.id)
+
     async def remove_member(self, me: User, chat_id: object, user_id: object) -> Chat:
+        """Remove a member (the creator only), or leave with my own id; every member as it
+        was, the one leaving included, hears chat.changed."""
         chat, _ = await self._check_member(chat_id, me)
         self._check_group(chat)
-        if user_id != me.id:  # anyone may leave; only the creator removes others
+        if user_id != me.id:  # anyone may leave (the creator too); only the creator removes others
             self._check_creator(chat, me)
-        elif me.id == chat.created_by:
-            raise BadInput("The group's creator cannot leave it.")
         if not isinstance(user_id, str) or user_id not in chat.member_ids:
             raise NotFound("That user is not a member of this group.")
         updated = await self._chats.remove_member(chat.id, user_id)

@@ -198,6 +198,32 @@ async def test_group_membership_routes(client, settings):
     assert too_small.status_code == 422 and too_small.json()["detail"]
 
 
+async def test_anyone_can_leave_a_group_and_the_creator_passes_it_on(client, settings):
+    ann, bob, cat = [await new_session(client, settings, n) for n in ("ann", "bob", "cat")]
+    ids = [bob["user"]["id"], cat["user"]["id"]]
+    group = (
+        await client.post("/chat/group", json={"title": "Team", "memberIds": ids}, headers=ann["headers"])
+    ).json()
+    left = await client.delete(f"/chat/{group['id']}/members/me", headers=ann["headers"])
+    assert left.status_code == 200, left.text
+    assert {m["id"] for m in left.json()["members"]} == set(ids)
+    heir = min(ids)  # joined together with ann: the first by id
+    assert left.json()["createdBy"] == heir
+    assert (await client.get(f"/message/{group['id']}", headers=ann["headers"])).status_code == 403
+    listed = (await client.get("/chat/all", headers=bob["headers"])).json()["chats"]
+    assert next(c for c in listed if c["id"] == group["id"])["createdBy"] == heir
+    other = next(w for w in (bob, cat) if w["user"]["id"] != heir)
+    heir_headers = bob["headers"] if heir == bob["user"]["id"] else cat["headers"]
+    back = await client.post(
+        f"/chat/{group['id']}/members", json={"userIds": [ann["user"]["id"]]}, headers=heir_headers
+    )
+    assert back.status_code == 200  # the heir runs the group now
+    mine = await client.delete(f"/chat/{group['id']}/members/{other['user']['id']}", headers=other["headers"])
+    assert mine.status_code == 200 and other["user"]["id"] not in {m["id"] for m in mine.json()["members"]}
+    again = await client.delete(f"/chat/{group['id']}/members/me", headers=other["headers"])
+    assert again.status_code == 403
+
+
 async def test_users_search_and_lookup(client, settings):
     ann = await new_session(client, settings, "ann")
     bob = await new_session(client, settings, "bob")
@@ -270,6 +296,7 @@ async def test_openapi_is_valid_and_documents_every_route(client):
         "/chat/group",
         "/chat/{chat_id}/members",
         "/chat/{chat_id}/members/{user_id}",
+        "/chat/{chat_id}/members/me",
     ]:
         assert f"/api/v1{route}" in paths
     send = document["paths"]["/api/v1/message"]["post"]

@@ -165,9 +165,28 @@ async def test_groups(world):
         await chats.remove_member(bob, group.id, cat.id)
     left = await chats.remove_member(cat, group.id, cat.id)  # anyone may leave
     assert cat.id not in left.member_ids
-    with pytest.raises(BadInput, match="creator"):
-        await chats.remove_member(ann, group.id, ann.id)
     assert dan.id not in (await chats.remove_member(ann, group.id, dan.id)).member_ids
+
+
+async def test_the_creator_can_leave_and_the_group_passes_to_the_longest_standing_member(world):
+    chats, store, fanout = world
+    ann, bob, cat, dan = await people(store, "ann", "bob", "cat", "dan")
+    group = await chats.create_group(ann, "Team", [bob.id, cat.id])
+    store.chats._clock.advance(seconds=5)
+    await chats.add_members(ann, group.id, [dan.id])
+    fanout.published.clear()
+    left = await chats.leave_group(ann, group.id)
+    heir = min((bob, cat), key=lambda u: u.id)  # joined together with ann: the first by id
+    assert ann.id not in left.member_ids and left.created_by == heir.id
+    told = {t for t, e in fanout.published if e["type"] == "chat.changed"}
+    assert told == {user_topic(u.id) for u in (ann, bob, cat, dan)}  # the one leaving too
+    with pytest.raises(Forbidden):  # no longer a member
+        await chats.add_members(ann, group.id, [ann.id])
+    grown = await chats.add_members(heir, group.id, [ann.id])  # the heir runs the group now
+    assert ann.id in grown.member_ids
+    other = cat if heir is bob else bob
+    assert (await chats.leave_group(heir, group.id)).created_by == other.id
+    assert (await chats.leave_group(other, group.id)).created_by == dan.id
 
 
 async def test_group_of_more_than_fifty_is_refused(world):

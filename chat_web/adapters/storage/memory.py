@@ -191,7 +191,11 @@ class InMemoryChatRepo:
         if chat is None:
             return None
         self._d.members.pop((chat_id, user_id), None)
-        chat = replace(chat, member_ids=tuple(u for u in chat.member_ids if u != user_id))
+        remaining = [self._d.members[(chat_id, u)] for u in chat.member_ids if u != user_id]
+        creator = chat.created_by
+        if creator == user_id and remaining:
+            creator = min(remaining, key=lambda m: (m.joined_at, m.user_id)).user_id
+        chat = replace(chat, member_ids=tuple(m.user_id for m in remaining), created_by=creator)
         self._d.chats[chat_id] = chat
         return chat
 

@@ -352,6 +352,14 @@ class MongoChatRepo:
         if user_oid is not None:
             await self._chats.update_one({"_id": oid}, {"$pull": {"member_ids": user_oid}})
             await self._members.delete_one({"chat_id": oid, "user_id": user_oid})
+            # The creator left: the group passes to the longest-standing member.
+            heir = await self._members.find_one(
+                {"chat_id": oid}, {"user_id": 1}, sort=[("joined_at", ASCENDING), ("user_id", ASCENDING)]
+            )
+            if heir is not None:
+                await self._chats.update_one(
+                    {"_id": oid, "created_by": user_oid}, {"$set": {"created_by": heir["user_id"]}}
+                )
         return await self.get(chat_id)
 
     async def member(self, chat_id: str, user_id: str) -> Member | None:

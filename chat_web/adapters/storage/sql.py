@@ -440,6 +440,19 @@ class SqlChatRepo:
             row = await session.get(MemberRow, (chat_id, user_id))
             if row is not None:
                 await session.delete(row)
+            chat = await session.get(ChatRow, chat_id)
+            if chat is not None and chat.created_by == user_id:
+                # The creator left: the group passes to the longest-standing member.
+                heir = (
+                    await session.exec(
+                        select(MemberRow.user_id)
+                        .where(MemberRow.chat_id == chat_id, MemberRow.user_id != user_id)
+                        .order_by(MemberRow.joined_at, MemberRow.user_id)
+                        .limit(1)
+                    )
+                ).first()
+                if heir is not None:
+                    chat.created_by = heir
         return await self.get(chat_id)
 
     async def member(self, chat_id: str, user_id: str) -> Member | None:
