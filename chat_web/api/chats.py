@@ -287,6 +287,26 @@ async def all_users(
     )
 
 
+@router.get("/users/blocked", response_model=UsersOut, responses=_errors)
+async def blocked_users(me: CurrentUser, chats: Chats) -> UsersOut:
+    """The people I blocked, latest first."""
+    return UsersOut(users=[UserBrief.of(u) for u in await chats.blocked(me)], next_offset=None)
+
+
+@router.post("/users/{user_id}/block", response_model=UserBrief, responses=_errors)
+async def block_user(user_id: PathId, me: CurrentUser, chats: Chats) -> UserBrief:
+    """Block someone: they can no longer message me in our direct chat (403), add me to a group
+    (403), see my presence or find me in people search; I no longer see theirs. Shared groups
+    stay as they are. Blocking twice changes nothing."""
+    return UserBrief.of(await chats.block(me, user_id))
+
+
+@router.delete("/users/{user_id}/block", response_model=UserBrief, responses=_errors)
+async def unblock_user(user_id: PathId, me: CurrentUser, chats: Chats) -> UserBrief:
+    """Lift a block (nothing happens if there was none)."""
+    return UserBrief.of(await chats.unblock(me, user_id))
+
+
 @router.get("/user/{user_id}", response_model=UserBrief, responses=_errors)
 async def one_user(user_id: PathId, _: CurrentUser, chats: Chats) -> UserBrief:
     return UserBrief.of(await chats.get_user(user_id))
