@@ -224,6 +224,29 @@ async def test_anyone_can_leave_a_group_and_the_creator_passes_it_on(client, set
     assert again.status_code == 403
 
 
+async def test_block_routes_and_what_a_block_refuses(client, settings):
+    ann, eve, cat = [await new_session(client, settings, n) for n in ("ann", "eve", "cat")]
+    a, e, c = ann["user"]["id"], eve["user"]["id"], cat["user"]["id"]
+    assert (await client.post(f"/users/{a}/block", headers=ann["headers"])).status_code == 422
+    assert (await client.post("/users/nobody/block", headers=ann["headers"])).status_code == 404
+    assert (await client.post(f"/users/{e}/block", headers=ann["headers"])).status_code == 200
+    assert (await client.post(f"/users/{e}/block", headers=ann["headers"])).status_code == 200  # twice
+    listed = (await client.get("/users/blocked", headers=ann["headers"])).json()["users"]
+    assert [u["id"] for u in listed] == [e]
+    group = {"title": "Spam", "memberIds": [a, c]}
+    refused = await client.post("/chat/group", json=group, headers=eve["headers"])
+    assert refused.status_code == 403 and "does not accept" in refused.json()["detail"]
+    assert (
+        await client.post("/chat/new", json={"otherUserId": a}, headers=eve["headers"])
+    ).status_code == 403
+    lifted = await client.delete(f"/users/{e}/block", headers=ann["headers"])
+    assert lifted.status_code == 200
+    assert (await client.get("/users/blocked", headers=ann["headers"])).json()["users"] == []
+    assert (
+        await client.post("/chat/new", json={"otherUserId": a}, headers=eve["headers"])
+    ).status_code == 200
+
+
 async def test_users_search_and_lookup(client, settings):
     ann = await new_session(client, settings, "ann")
     bob = await new_session(client, settings, "bob")
@@ -297,6 +320,8 @@ async def test_openapi_is_valid_and_documents_every_route(client):
         "/chat/{chat_id}/members",
         "/chat/{chat_id}/members/{user_id}",
         "/chat/{chat_id}/members/me",
+        "/users/{user_id}/block",
+        "/users/blocked",
     ]:
         assert f"/api/v1{route}" in paths
     send = document["paths"]["/api/v1/message"]["post"]
