@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     limit_messages_per_hour: int = Field(600, ge=1)
     limit_searches_per_minute: int = Field(60, ge=1)
     limit_typing_per_minute: int = Field(60, ge=1)
+    # New groups and direct chats one user may start per minute (naming people needs no consent).
+    limit_chats_per_minute: int = Field(10, ge=1)
     # Paging and jumping through history from the chat page (load older/newer, jump to a quote
     # or to the latest), per user over all their tabs.
     limit_pages_per_second: int = Field(5, ge=1)

@@ -106,6 +106,7 @@ def abuse_limits(settings: Settings) -> AbuseLimits:
         messages_sustained=Limit(settings.limit_messages_per_hour, timedelta(hours=1)),
         searches=Limit(settings.limit_searches_per_minute, minute),
         typing=Limit(settings.limit_typing_per_minute, minute),
+        chats_created=Limit(settings.limit_chats_per_minute, minute),
     )
 
 

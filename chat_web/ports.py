@@ -52,13 +52,29 @@ class UserRepo(Protocol):
     ) -> list[User]:
         """Users whose name has a word starting with each word of `query`, or whose email is
         exactly `query` when it holds an `@` (case-insensitive; never an email prefix), by name.
-        An empty query finds no one (domain/people.py)."""
+        An empty query finds no one (domain/people.py). `exclude_id` (the one searching) is
+        left out, and so is everyone who blocked them."""
+
+    async def block(self, blocker_id: str, blocked_id: str, at: datetime) -> bool:
+        """`blocker_id` blocks `blocked_id`; False if that block was there already."""
+
+    async def unblock(self, blocker_id: str, blocked_id: str) -> bool:
+        """Lift a block; False if there was none."""
+
+    async def blocked(self, blocker_id: str) -> list[User]:
+        """The people `blocker_id` blocked (that still exist), latest block first."""
+
+    async def blockers_among(self, user_ids: Sequence[str], blocked_id: str) -> set[str]:
+        """Which of `user_ids` blocked `blocked_id`."""
 
     async def delete(self, user_id: str) -> None: ...
 
 
 class ChatRepo(Protocol):
     async def get(self, chat_id: str) -> Chat | None: ...
+
+    async def find_direct(self, user_a: str, user_b: str) -> Chat | None:
+        """The direct chat of this pair if there is one (whichever side asks)."""
 
     async def get_or_create_direct(self, user_a: str, user_b: str) -> Chat:
         """The one direct chat of this pair, whichever side asks, even when asked concurrently."""
@@ -67,7 +83,9 @@ class ChatRepo(Protocol):
 
     async def add_members(self, chat_id: str, user_ids: Sequence[str]) -> Chat | None: ...
 
-    async def remove_member(self, chat_id: str, user_id: str) -> Chat | None: ...
+    async def remove_member(self, chat_id: str, user_id: str) -> Chat | None:
+        """Take a member out; if they created the group, it passes to the longest-standing
+        member left (created_by moves, in the same transaction where the backend has them)."""
 
     async def member(self, chat_id: str, user_id: str) -> Member | None:
         """The membership, or None: the access check of every chat operation."""
@@ -95,6 +113,14 @@ class ChatRepo(Protocol):
         never past the chat's last seq) and stamp seen_at on what every member has now read
         (domain.sending.seen_range). None if I am not a member."""
 
+    async def presence_contacts(
+        self, user_id: str, among: Sequence[str] | None = None, limit: int = 1000
+    ) -> set[str]:
+        """Whom `user_id` shares presence with, in one storage query: the members of their
+        groups, and the other member of each direct chat in which both have sent a message;
+        never two people one of whom blocked the other. Only those in `among` when given; at
+        most `limit`, the people of the most recently active chats first."""
+
     async def set_muted(self, chat_id: str, user_id: str, muted: bool) -> Member | None:
         """Mute or unmute a chat for one member; None if they are not a member."""
 
@@ -108,11 +134,13 @@ class MessageRepo(Protocol):
 
         1. a stored message of this sender with this client_id is returned as it is
            (created=False), before any other check;
-        2. the sender must be a member (Forbidden otherwise);
+        2. the sender must be a member (Forbidden otherwise), and in a direct chat not
+           blocked by the other member (Forbidden, domain.sending.BLOCKED);
         3. a reply's original must exist (NotFound) and not be deleted (Conflict);
         4. in a group, `mentions` picks the members the text names;
         5. the chat's next seq, the insert (announced=False), the preview, the sender's
-           read cursor, seen_at on what that read completes, the mention marks.
+           read cursor with their has_sent mark (one statement), seen_at on what that read
+           completes, the mention marks.
         """
 
     async def window(

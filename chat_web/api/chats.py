@@ -107,9 +107,16 @@ async def add_members(chat_id: PathId, body: MembersIn, me: CurrentUser, chats: 
     return await _chat_out(chats, me, await chats.add_members(me, chat_id, body.user_ids))
 
 
+@router.delete("/chat/{chat_id}/members/me", response_model=ChatOut, responses=_errors)
+async def leave_group(chat_id: PathId, me: CurrentUser, chats: Chats) -> ChatOut:
+    """Leave a group (anyone, its creator too: then it passes to the longest-standing member).
+    The answer is the group as it is now, which I am no longer in."""
+    return await _chat_out(chats, me, await chats.leave_group(me, chat_id))
+
+
 @router.delete("/chat/{chat_id}/members/{user_id}", response_model=ChatOut, responses=_errors)
 async def remove_member(chat_id: PathId, user_id: PathId, me: CurrentUser, chats: Chats) -> ChatOut:
-    """Remove a member (the creator), or leave (anyone else, with your own id)."""
+    """Remove a member (the creator), or leave (anyone, with your own id)."""
     return await _chat_out(chats, me, await chats.remove_member(me, chat_id, user_id))
 
 
@@ -278,6 +285,26 @@ async def all_users(
     return UsersOut(
         users=[UserBrief.of(u) for u in users], next_offset=offset + limit if len(users) == limit else None
     )
+
+
+@router.get("/users/blocked", response_model=UsersOut, responses=_errors)
+async def blocked_users(me: CurrentUser, chats: Chats) -> UsersOut:
+    """The people I blocked, latest first."""
+    return UsersOut(users=[UserBrief.of(u) for u in await chats.blocked(me)], next_offset=None)
+
+
+@router.post("/users/{user_id}/block", response_model=UserBrief, responses=_errors)
+async def block_user(user_id: PathId, me: CurrentUser, chats: Chats) -> UserBrief:
+    """Block someone: they can no longer message me in our direct chat (403), add me to a group
+    (403), see my presence or find me in people search; I no longer see theirs. Shared groups
+    stay as they are. Blocking twice changes nothing."""
+    return UserBrief.of(await chats.block(me, user_id))
+
+
+@router.delete("/users/{user_id}/block", response_model=UserBrief, responses=_errors)
+async def unblock_user(user_id: PathId, me: CurrentUser, chats: Chats) -> UserBrief:
+    """Lift a block (nothing happens if there was none)."""
+    return UserBrief.of(await chats.unblock(me, user_id))
 
 
 @router.get("/user/{user_id}", response_model=UserBrief, responses=_errors)

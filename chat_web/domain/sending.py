@@ -14,6 +14,8 @@ from chat_web.domain.models import Chat, ChatView, Member, Message, User
 NOT_A_MEMBER = "You are not a member of this conversation."
 REPLY_MISSING = "The message you reply to is not in this conversation."
 REPLY_DELETED = "The message you reply to was deleted."
+# The other member of a direct chat blocked the sender (README "Blocking and presence").
+BLOCKED = "This person does not accept messages from you."
 
 # Given the chat's members as (user id, name): the ids a message names with @.
 MentionFinder = Callable[[Sequence[tuple[str, str]]], tuple[str, ...]]

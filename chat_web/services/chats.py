@@ -32,6 +32,7 @@ from chat_web.domain.events import (
     message_deleted,
     message_edited,
     message_reacted,
+    presence,
     user_typing,
 )
 from chat_web.domain.models import REACTIONS
@@ -71,6 +72,8 @@ _SENDING_TOO_FAST = "You are sending messages too fast; wait {seconds} s."
 _SENDING_TOO_MUCH = "You have sent a great many messages lately; wait {seconds} s."
 _SEARCHING_TOO_MUCH = "Too many searches; wait {seconds} s."
 _TYPING_TOO_MUCH = "Too many typing signals; wait {seconds} s."
+_STARTING_TOO_MUCH = "You have started many conversations lately; wait {seconds} s."
+_BLOCKED_YOU = "Someone you named does not accept conversations with you."
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,9 +199,21 @@ class ChatService:
                 Check(f"messages-sustained:{me.id}", self.limits.messages_sustained, _SENDING_TOO_MUCH),
             )
 
+    async def _check_starting_rate(self, me: User) -> None:
+        """A new group or direct chat names people who did not ask for it: counted per user."""
+        if self._gate is not None:
+            await self._gate.check_all(
+                Check(f"chats-created:{me.id}", self.limits.chats_created, _STARTING_TOO_MUCH)
+            )
+
     async def _check_search_rate(self, me: User) -> None:
         if self._gate is not None:
             await self._gate.check_all(Check(f"searches:{me.id}", self.limits.searches, _SEARCHING_TOO_MUCH))
+
+    async def _check_not_blocked_by(self, user_ids: Sequence[str], me: User) -> None:
+        """No one can be put in a chat by someone they blocked."""
+        if user_ids and await self._users.blockers_among(user_ids, me.id):
+            raise Forbidden(_BLOCKED_YOU)
 
     @staticmethod
     def _check_ids(raw: object, name: str) -> list[str]:
@@ -230,8 +245,13 @@ class ChatService:
         other_id = clean_id(other_id, "otherUserId")
         if other_id == me.id:
             raise BadInput("You cannot start a conversation with yourself.")
+        # Reopening our chat is free; only a new one counts against my limit.
+        if (existing := await self._chats.find_direct(me.id, other_id)) is not None:
+            return existing
         if await self._users.get(other_id) is None:
             raise NotFound("No such user.")
+        await self._check_not_blocked_by([other_id], me)
+        await self._check_starting_rate(me)
         return await self._chats.get_or_create_direct(me.id, other_id)
 
     async def create_group(self, me: User, title: object, member_ids: object) -> Chat:
@@ -240,6 +260,8 @@ class ChatService:
         if not GROUP_MIN <= len(ids) + 1 <= GROUP_MAX:
             raise BadInput(f"A group has {GROUP_MIN} to {GROUP_MAX} members, you included.")
         await self._check_users_exist(ids)
+        await self._check_not_blocked_by(ids, me)
+        await self._check_starting_rate(me)
         chat = await self._chats.create_group(me.id, clean, ids)
         await self._publish(chat.member_ids, chat_changed(chat.id))
         return chat
@@ -252,17 +274,22 @@ class ChatService:
         if len(chat.member_ids) + len(ids) > GROUP_MAX:
             raise BadInput(f"A group has at most {GROUP_MAX} members.")
         await self._check_users_exist(ids)
+        await self._check_not_blocked_by(ids, me)
         updated = await self._chats.add_members(chat.id, ids) if ids else chat
         await self._publish(updated.member_ids, chat_changed(chat.id))
         return updated
 
+    async def leave_group(self, me: User, chat_id: object) -> Chat:
+        """Leave a group. If I created it, it passes to the longest-standing member."""
+        return await self.remove_member(me, chat_id, me.id)
+
     async def remove_member(self, me: User, chat_id: object, user_id: object) -> Chat:
+        """Remove a member (the creator only), or leave with my own id; every member as it
+        was, the one leaving included, hears chat.changed."""
         chat, _ = await self._check_member(chat_id, me)
         self._check_group(chat)
-        if user_id != me.id:  # anyone may leave; only the creator removes others
+        if user_id != me.id:  # anyone may leave (the creator too); only the creator removes others
             self._check_creator(chat, me)
-        elif me.id == chat.created_by:
-            raise BadInput("The group's creator cannot leave it.")
         if not isinstance(user_id, str) or user_id not in chat.member_ids:
             raise NotFound("That user is not a member of this group.")
         updated = await self._chats.remove_member(chat.id, user_id)
@@ -618,6 +645,31 @@ class ChatService:
             return []
         await self._check_search_rate(me)
         return await self._users.search(text, clean_limit(limit), start, exclude_id=me.id)
+
+    async def block(self, me: User, user_id: object) -> User:
+        """Block someone: they can no longer message me in our direct chat, add me to a group,
+        see my presence (nor I theirs) or find me. Shared groups stay as they are."""
+        other = await self._check_other(me, user_id)
+        if await self._users.block(me.id, other.id, self._clock.now()):
+            # Whatever presence either tab shows of the other is no longer theirs to know.
+            await self._publish([other.id], presence(me.id, False, None), replayable=False)
+            await self._publish([me.id], presence(other.id, False, None), replayable=False)
+        return other
+
+    async def unblock(self, me: User, user_id: object) -> User:
+        other = await self._check_other(me, user_id)
+        await self._users.unblock(me.id, other.id)
+        return other
+
+    async def blocked(self, me: User) -> list[User]:
+        """The people I blocked, latest first."""
+        return await self._users.blocked(me.id)
+
+    async def _check_other(self, me: User, user_id: object) -> User:
+        other = await self.get_user(user_id)
+        if other.id == me.id:
+            raise BadInput("You cannot block yourself.")
+        return other
 
     async def get_user(self, user_id: object) -> User:
         user = await self._users.get(clean_id(user_id, "user id"))

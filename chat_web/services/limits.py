@@ -33,6 +33,8 @@ class AbuseLimits:
     messages_sustained: Limit
     searches: Limit  # walking the user directory
     typing: Limit  # typing signals (the page sends one every 2 s at most)
+    # New groups and direct chats one user starts (each names people without their consent).
+    chats_created: Limit = Limit(10, timedelta(minutes=1))
 
 
 @dataclass(frozen=True, slots=True)

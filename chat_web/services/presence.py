@@ -4,6 +4,11 @@ A user is online while any of their tabs (or API streams) holds a lease; the pro
 serving a tab renews it every few seconds. When the last tab goes, the user stays
 online for the grace period (a reload does not flicker), then their contacts hear
 that they went offline and when they were last seen. Nothing here writes to storage.
+
+Who sees whose presence is decided here, in one storage query (ChatRepo.presence_contacts):
+the members of a person's groups, and the other member of each direct chat in which both
+have sent a message; never across a block. Everyone else sees nothing: neither the news
+nor the status (README "Blocking and presence").
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from chat_web.ports import ChatRepo, Clock, FanOut, PresenceStore
 
 log = logging.getLogger(__name__)
 
-CONTACTS_MAX = 200  # presence news goes to the members of this many of my latest chats
+CONTACTS_MAX = 1000  # presence news goes to at most this many contacts (of my latest chats first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +63,14 @@ class PresenceService:
         await self._announce(user_id, online=False, last_seen=left_at)
         return True
 
-    async def status(self, user_ids: Sequence[str]) -> PresenceStatus:
-        ids = list(dict.fromkeys(user_ids))
+    async def status(self, viewer_id: str, user_ids: Sequence[str]) -> PresenceStatus:
+        """Who of `user_ids` is online, and when the others were last seen, as `viewer_id` may
+        know it: people they share no presence with are left out of both."""
+        wanted = [u for u in dict.fromkeys(user_ids) if u and u != viewer_id]
+        if not wanted:
+            return PresenceStatus(online=set(), last_seen={})
+        visible = await self._chats.presence_contacts(viewer_id, among=wanted)
+        ids = [u for u in wanted if u in visible]
         online = await self._store.online(ids, self._clock.now())
         offline = [u for u in ids if u not in online]
         return PresenceStatus(online=online, last_seen=await self._store.last_seen(offline))
@@ -67,8 +78,7 @@ class PresenceService:
     async def _announce(self, user_id: str, online: bool, last_seen: datetime | None) -> None:
         # Presence is a hint: a failure to tell is logged, never raised.
         try:
-            views = await self._chats.list_for_user(user_id, CONTACTS_MAX)
-            contacts = {m for v in views for m in v.chat.member_ids if m != user_id}
+            contacts = await self._chats.presence_contacts(user_id, limit=CONTACTS_MAX)
             # Only who is online can see it; the others read presence when they come.
             listening = await self._store.online(sorted(contacts), self._clock.now())
             event = presence(user_id, online, iso(last_seen))

@@ -329,7 +329,7 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         return me
 
     async def _refresh_presence(self) -> None:
-        status = await container.current().presence.status(self._peers)
+        status = await container.current().presence.status(self.user_id, self._peers)
         online = sorted(status.online)
         if online != self.online_ids:
             self.online_ids = online

@@ -198,6 +198,55 @@ async def test_group_membership_routes(client, settings):
     assert too_small.status_code == 422 and too_small.json()["detail"]
 
 
+async def test_anyone_can_leave_a_group_and_the_creator_passes_it_on(client, settings):
+    ann, bob, cat = [await new_session(client, settings, n) for n in ("ann", "bob", "cat")]
+    ids = [bob["user"]["id"], cat["user"]["id"]]
+    group = (
+        await client.post("/chat/group", json={"title": "Team", "memberIds": ids}, headers=ann["headers"])
+    ).json()
+    left = await client.delete(f"/chat/{group['id']}/members/me", headers=ann["headers"])
+    assert left.status_code == 200, left.text
+    assert {m["id"] for m in left.json()["members"]} == set(ids)
+    heir = min(ids)  # joined together with ann: the first by id
+    assert left.json()["createdBy"] == heir
+    assert (await client.get(f"/message/{group['id']}", headers=ann["headers"])).status_code == 403
+    listed = (await client.get("/chat/all", headers=bob["headers"])).json()["chats"]
+    assert next(c for c in listed if c["id"] == group["id"])["createdBy"] == heir
+    other = next(w for w in (bob, cat) if w["user"]["id"] != heir)
+    heir_headers = bob["headers"] if heir == bob["user"]["id"] else cat["headers"]
+    back = await client.post(
+        f"/chat/{group['id']}/members", json={"userIds": [ann["user"]["id"]]}, headers=heir_headers
+    )
+    assert back.status_code == 200  # the heir runs the group now
+    mine = await client.delete(f"/chat/{group['id']}/members/{other['user']['id']}", headers=other["headers"])
+    assert mine.status_code == 200 and other["user"]["id"] not in {m["id"] for m in mine.json()["members"]}
+    again = await client.delete(f"/chat/{group['id']}/members/me", headers=other["headers"])
+    assert again.status_code == 403
+
+
+async def test_block_routes_and_what_a_block_refuses(client, settings):
+    ann, eve, cat = [await new_session(client, settings, n) for n in ("ann", "eve", "cat")]
+    a, e, c = ann["user"]["id"], eve["user"]["id"], cat["user"]["id"]
+    assert (await client.post(f"/users/{a}/block", headers=ann["headers"])).status_code == 422
+    assert (await client.post("/users/nobody/block", headers=ann["headers"])).status_code == 404
+    assert (await client.post(f"/users/{e}/block", headers=ann["headers"])).status_code == 200
+    assert (await client.post(f"/users/{e}/block", headers=ann["headers"])).status_code == 200  # twice
+    listed = (await client.get("/users/blocked", headers=ann["headers"])).json()["users"]
+    assert [u["id"] for u in listed] == [e]
+    group = {"title": "Spam", "memberIds": [a, c]}
+    refused = await client.post("/chat/group", json=group, headers=eve["headers"])
+    assert refused.status_code == 403 and "does not accept" in refused.json()["detail"]
+    assert (
+        await client.post("/chat/new", json={"otherUserId": a}, headers=eve["headers"])
+    ).status_code == 403
+    lifted = await client.delete(f"/users/{e}/block", headers=ann["headers"])
+    assert lifted.status_code == 200
+    assert (await client.get("/users/blocked", headers=ann["headers"])).json()["users"] == []
+    assert (
+        await client.post("/chat/new", json={"otherUserId": a}, headers=eve["headers"])
+    ).status_code == 200
+
+
 async def test_users_search_and_lookup(client, settings):
     ann = await new_session(client, settings, "ann")
     bob = await new_session(client, settings, "bob")
@@ -270,6 +319,9 @@ async def test_openapi_is_valid_and_documents_every_route(client):
         "/chat/group",
         "/chat/{chat_id}/members",
         "/chat/{chat_id}/members/{user_id}",
+        "/chat/{chat_id}/members/me",
+        "/users/{user_id}/block",
+        "/users/blocked",
     ]:
         assert f"/api/v1{route}" in paths
     send = document["paths"]["/api/v1/message"]["post"]

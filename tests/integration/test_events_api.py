@@ -172,7 +172,9 @@ def test_two_api_users_see_each_others_events_in_order(server):
 def test_an_api_client_online_shows_as_online(server):
     base, data = server
     ada, bob = Person(base, data, "ada"), Person(base, data, "bob")
-    ada.post("/chat/new", {"otherUserId": bob.id})
+    chat_id = ada.post("/chat/new", {"otherUserId": bob.id}).json()["chatId"]
+    ada.say(chat_id, "hi")  # presence is shared once both have written
+    bob.say(chat_id, "hi")
     ada_stream = Stream(ada)
     try:
         bob_stream = Stream(bob)

@@ -32,6 +32,7 @@ async def tight(request, tmp_path):
         limit_verify_per_client_per_minute=3,
         limit_messages_per_10_seconds=3,
         limit_searches_per_minute=2,
+        limit_chats_per_minute=2,
     )
     try:
         async with running_api(settings) as client:
@@ -75,3 +76,18 @@ async def test_messages_and_searches_per_user(tight):
     for _ in range(2):
         assert (await client.get("/user/all?q=b", headers=ann["headers"])).status_code == 200
     assert_429(await client.get("/user/all?q=b", headers=ann["headers"]), "searches")
+
+
+async def test_new_groups_and_direct_chats_per_user(tight):
+    client, settings = tight
+    ann, bob, cat = [await new_session(client, settings, n) for n in ("ann", "bob", "cat")]
+    ids = [bob["user"]["id"], cat["user"]["id"]]
+    group = {"title": "spam", "memberIds": ids}
+    assert (await client.post("/chat/group", json=group, headers=ann["headers"])).status_code == 201
+    direct = await client.post("/chat/new", json={"otherUserId": ids[0]}, headers=ann["headers"])
+    assert direct.status_code == 200
+    assert_429(await client.post("/chat/group", json=group, headers=ann["headers"]), "conversations")
+    other = {"otherUserId": ids[1]}
+    assert_429(await client.post("/chat/new", json=other, headers=ann["headers"]), "conversations")
+    again = await client.post("/chat/new", json={"otherUserId": ids[0]}, headers=ann["headers"])
+    assert again.status_code == 200 and again.json()["chatId"] == direct.json()["chatId"]

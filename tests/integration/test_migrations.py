@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config as AlembicConfig
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from chat_web.adapters.storage import sql_schema  # noqa: F401  (registers the tables)
@@ -75,13 +78,41 @@ async def test_upgrade_indexes_the_messages_already_stored(empty_database_url):
     store = SqlStore(db)
     try:
         await _alembic(db, command.upgrade, BEFORE_SEARCH)  # a database from before search
-        ada = await store.users.get_or_create("ada@example.com", "Ada")
-        bob = await store.users.get_or_create("bob@example.com", "Bob")
-        chat = await store.chats.get_or_create_direct(ada.id, bob.id)
-        old, _ = await store.messages.append(
-            NewMessage(chat_id=chat.id, sender_id=ada.id, kind="text", text="The Zeppelin lands at noon")
-        )
+        # Written in that revision's columns (today's repositories name columns added since).
+        now = datetime.now(UTC)
+        async with db.engine.begin() as conn:
+            for user_id, name in (("ada", "Ada"), ("bob", "Bob")):
+                await conn.execute(
+                    text("INSERT INTO users (id, email, name, created_at) VALUES (:id, :email, :name, :at)"),
+                    {"id": user_id, "email": f"{user_id}@example.com", "name": name, "at": now},
+                )
+            await conn.execute(
+                text(
+                    "INSERT INTO chats (id, kind, direct_key, created_by, created_at, updated_at, last_seq)"
+                    " VALUES ('c1', 'direct', 'ada:bob', 'ada', :at, :at, 1)"
+                ),
+                {"at": now},
+            )
+            for user_id in ("ada", "bob"):
+                await conn.execute(
+                    text(
+                        "INSERT INTO members (chat_id, user_id, last_read_seq, joined_at)"
+                        " VALUES ('c1', :u, 0, :at)"
+                    ),
+                    {"u": user_id, "at": now},
+                )
+            await conn.execute(
+                text(
+                    "INSERT INTO messages (id, chat_id, seq, sender_id, kind, text, created_at)"
+                    " VALUES ('m1', 'c1', 1, 'ada', 'text', 'The Zeppelin lands at noon', :at)"
+                ),
+                {"at": now},
+            )
         await db.migrate()  # to the latest revision, as the app does at start
+        ada, bob = await store.users.get("ada"), await store.users.get("bob")
+        chat, old = await store.chats.get("c1"), await store.messages.get("c1", "m1")
+        # 0008 marks who has sent where: Ada had, so Bob's first message makes an exchange.
+        assert await store.chats.presence_contacts(ada.id) == set()
         assert [h.message.id for h in await store.messages.search(bob.id, search_terms("zeppelin"), 10)] == [
             old.id
         ]
@@ -90,6 +121,7 @@ async def test_upgrade_indexes_the_messages_already_stored(empty_database_url):
         )
         hits = await store.messages.search(ada.id, search_terms("ZEPPELIN"), 10)
         assert [h.message.id for h in hits] == [new.id, old.id]
+        assert await store.chats.presence_contacts(ada.id) == {bob.id}
         # And back down and up again: the downgrade leaves nothing behind that the upgrade trips on.
         await _alembic(db, command.downgrade, BEFORE_SEARCH)
         await db.migrate()

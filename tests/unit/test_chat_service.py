@@ -165,9 +165,29 @@ async def test_groups(world):
         await chats.remove_member(bob, group.id, cat.id)
     left = await chats.remove_member(cat, group.id, cat.id)  # anyone may leave
     assert cat.id not in left.member_ids
-    with pytest.raises(BadInput, match="creator"):
-        await chats.remove_member(ann, group.id, ann.id)
     assert dan.id not in (await chats.remove_member(ann, group.id, dan.id)).member_ids
+
+
+async def test_the_creator_can_leave_and_the_group_passes_to_the_longest_standing_member(world):
+    chats, store, fanout = world
+    ann, bob, cat, dan = await people(store, "ann", "bob", "cat", "dan")
+    group = await chats.create_group(ann, "Team", [bob.id, cat.id])
+    store.chats._clock.advance(seconds=5)
+    await chats.add_members(ann, group.id, [dan.id])
+    fanout.published.clear()
+    left = await chats.leave_group(ann, group.id)
+    heir = min((bob, cat), key=lambda u: u.id)  # joined together with ann: the first by id
+    assert ann.id not in left.member_ids and left.created_by == heir.id
+    told = {t for t, e in fanout.published if e["type"] == "chat.changed"}
+    assert told == {user_topic(u.id) for u in (ann, bob, cat, dan)}  # the one leaving too
+    with pytest.raises(Forbidden):  # no longer a member
+        await chats.add_members(ann, group.id, [ann.id])
+    store.chats._clock.advance(seconds=5)  # ann comes back after dan
+    grown = await chats.add_members(heir, group.id, [ann.id])  # the heir runs the group now
+    assert ann.id in grown.member_ids
+    other = cat if heir is bob else bob
+    assert (await chats.leave_group(heir, group.id)).created_by == other.id
+    assert (await chats.leave_group(other, group.id)).created_by == dan.id
 
 
 async def test_group_of_more_than_fifty_is_refused(world):
@@ -383,3 +403,48 @@ async def test_a_reply_quotes_the_first_line_of_a_message_of_the_same_chat(world
         await chats.send_text(bob, chat.id, "too late", "c5", reply_to=1)
     after = await chats.history(ann, chat.id)
     assert after.messages[1].message.quote.deleted  # the reply now quotes a tombstone
+
+
+async def test_blocking_stops_messages_group_adds_and_search_but_not_shared_groups(world):
+    chats, store, fanout = world
+    ann, bob, cat = await people(store, "ann", "bob", "cat")
+    chat = await chats.open_direct(bob, ann.id)
+    group = await chats.create_group(cat, "Team", [ann.id, bob.id])
+    with pytest.raises(BadInput):
+        await chats.block(ann, ann.id)
+    with pytest.raises(NotFound):
+        await chats.block(ann, "ghost")
+    fanout.published.clear()
+    assert (await chats.block(ann, bob.id)).id == bob.id
+    hidden = [(t, e) for t, e in fanout.published if e["type"] == "presence"]
+    assert (
+        user_topic(bob.id),
+        {"type": "presence", "userId": ann.id, "online": False, "lastSeen": None},
+    ) in hidden
+    await chats.block(ann, bob.id)  # twice: nothing more
+    assert [u.id for u in await chats.blocked(ann)] == [bob.id]
+    assert await chats.blocked(bob) == []
+    with pytest.raises(Forbidden, match="does not accept"):
+        await chats.send_text(bob, chat.id, "please")
+    await chats.send_text(ann, chat.id, "I can still write")
+    await chats.send_text(bob, group.id, "the shared group stays")
+    with pytest.raises(Forbidden, match="does not accept"):
+        await chats.create_group(bob, "Again", [ann.id, cat.id])
+    own = await chats.create_group(bob, "Mine", [cat.id, (await people(store, "dan"))[0].id])
+    with pytest.raises(Forbidden, match="does not accept"):
+        await chats.add_members(bob, own.id, [ann.id])
+    assert await chats.search_users(bob, "ann") == []
+    assert [u.id for u in await chats.search_users(cat, "ann")] == [ann.id]
+    assert [u.id for u in await chats.search_users(ann, "bob")] == [bob.id]  # one way
+    await chats.unblock(ann, bob.id)
+    await chats.send_text(bob, chat.id, "thanks")
+    assert [u.id for u in await chats.search_users(bob, "ann")] == [ann.id]
+
+
+async def test_a_new_direct_chat_with_someone_who_blocked_me_is_refused(world):
+    chats, store, _ = world
+    ann, bob = await people(store, "ann", "bob")
+    await chats.block(ann, bob.id)
+    with pytest.raises(Forbidden):
+        await chats.open_direct(bob, ann.id)
+    assert await store.chats.find_direct(ann.id, bob.id) is None

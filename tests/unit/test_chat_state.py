@@ -347,17 +347,23 @@ async def test_a_reply_reads_what_came_before_so_my_ticks_double(world):
     assert state.seen_upto == reply.seq
 
 
-async def test_a_chat_new_to_my_list_shows_whether_its_person_is_online(world):
-    ann, bob = await world.user("ann"), await world.user("bob")
+async def test_a_chat_new_to_my_list_shows_whether_its_person_is_online_once_we_exchanged(world):
+    ann, bob, cat = await world.user("ann"), await world.user("bob"), await world.user("cat")
     state = world.tab(ann)
     await open_page(state)
     assert state.rows == []
-    await world.live.attach("bob-tab", bob.id)  # Bob is online
+    await world.live.attach("bob-tab", bob.id)  # Bob and Cat are online
+    await world.live.attach("cat-tab", cat.id)
     chat = await world.chats.open_direct(bob, ann.id)
     first = await world.send(bob, chat.id, "hi Ann")
     await state._apply_events([message_new(first)])
     assert [r.title for r in state.rows] == ["bob"] and state.rows[0].badge == "1"
-    assert state.online_ids == [bob.id]
+    assert state.online_ids == []  # only Bob has written: his presence is not mine to see
+    mine = await world.chats.open_direct(ann, cat.id)
+    await world.send(ann, mine.id, "hi Cat")
+    answer = await world.send(cat, mine.id, "hi Ann")
+    await state._apply_events([message_new(answer)])
+    assert state.online_ids == [cat.id]
 
 
 async def test_a_tab_signs_out_when_its_session_ends_elsewhere(world):

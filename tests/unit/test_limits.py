@@ -20,7 +20,7 @@ from tests.support.code_browser import CodeBrowser
 
 MINUTE = timedelta(minutes=1)
 ROOMY = Limit(1000, MINUTE)
-ROOMY_LIMITS = AbuseLimits(*([ROOMY] * 8))
+ROOMY_LIMITS = AbuseLimits(*([ROOMY] * 9))
 
 
 def build(clock, **tight: Limit):
@@ -142,3 +142,21 @@ async def test_message_searches_share_the_searches_limit(clock):
     await chats.search_users(ann, "b")
     caught = await refused(chats.search_messages(ann, "dinner"))
     assert "searches" in caught.message.lower() and caught.retry_after >= 1
+
+
+async def test_new_groups_and_direct_chats_per_user(clock):
+    _, chats, store, _ = build(clock, chats_created=Limit(3, MINUTE))
+    ann, bob, cat, dan, eve = [
+        await store.users.get_or_create(f"{n}@example.com", n) for n in ("ann", "bob", "cat", "dan", "eve")
+    ]
+    first = await chats.open_direct(ann, bob.id)
+    await chats.create_group(ann, "one", [bob.id, cat.id])
+    await chats.create_group(ann, "two", [bob.id, cat.id])
+    caught = await refused(chats.create_group(ann, "three", [bob.id, cat.id]))
+    assert caught.retry_after == 60 and "conversations" in caught.message
+    await refused(chats.open_direct(ann, dan.id))
+    assert (await chats.open_direct(ann, bob.id)).id == first.id  # reopening costs nothing
+    assert len(await store.chats.list_for_user(ann.id)) == 3  # nothing refused was stored
+    await chats.open_direct(eve, dan.id)  # eve has her own limit
+    clock.advance(seconds=60)
+    await chats.open_direct(ann, dan.id)

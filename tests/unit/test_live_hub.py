@@ -10,7 +10,7 @@ import pytest
 from chat_web.adapters.fanout.inprocess import InProcessFanOut
 from chat_web.adapters.presence.memory import InMemoryPresence
 from chat_web.adapters.storage.memory import InMemoryStore
-from chat_web.domain import ServiceUnavailable
+from chat_web.domain import NewMessage, ServiceUnavailable
 from chat_web.domain.events import user_topic
 from chat_web.services.live import LiveHub
 from chat_web.services.presence import PresenceService
@@ -51,7 +51,9 @@ async def world(clock):
     hub = LiveHub(fanout, presence, clock, tabs, sweep_every=3600)
     ann = await store.users.get_or_create("ann@example.com", "ann")
     bob = await store.users.get_or_create("bob@example.com", "bob")
-    await store.chats.get_or_create_direct(ann.id, bob.id)
+    chat = await store.chats.get_or_create_direct(ann.id, bob.id)
+    for who in (ann, bob):  # an exchange: each sees the other's presence
+        await store.messages.send(NewMessage(chat.id, who.id, "text", text="hi"))
     yield hub, tabs, fanout, presence, ann, bob
     await hub.close()
 
@@ -83,7 +85,7 @@ async def test_a_tab_whose_socket_left_is_dropped_and_its_user_goes_offline_afte
     # Bob's tab heard that Ann came online.
     await settle_loop()
     assert {"type": "presence", "userId": ann.id, "online": True, "lastSeen": None} in tabs.got["b1"]
-    assert (await presence.status([ann.id])).online == {ann.id}
+    assert (await presence.status(bob.id, [ann.id])).online == {ann.id}
 
     tabs.connected_tabs.discard("a1")
     left_at = clock.now()
@@ -91,11 +93,11 @@ async def test_a_tab_whose_socket_left_is_dropped_and_its_user_goes_offline_afte
     assert hub.user_of("a1") is None
     clock.advance(seconds=5)
     await hub.sweep()
-    assert (await presence.status([ann.id])).online == {ann.id}  # within the grace: still online
+    assert (await presence.status(bob.id, [ann.id])).online == {ann.id}  # within the grace: still online
     clock.advance(seconds=6)
     await hub.sweep()
     await settle_loop()
-    status = await presence.status([ann.id])
+    status = await presence.status(bob.id, [ann.id])
     assert status.online == set() and status.last_seen == {ann.id: left_at}
     offline = [e for e in tabs.got["b1"] if e["type"] == "presence" and not e["online"]]
     assert offline == [{"type": "presence", "userId": ann.id, "online": False, "lastSeen": _iso(left_at)}]
@@ -114,7 +116,7 @@ async def test_a_reload_within_the_grace_does_not_go_offline(world, clock):
     clock.advance(seconds=20)
     await hub.sweep()
     await settle_loop()
-    assert (await presence.status([ann.id])).online == {ann.id}
+    assert (await presence.status(bob.id, [ann.id])).online == {ann.id}
     assert not [e for e in tabs.got["b1"] if e["type"] == "presence" and not e["online"]]
 
 
@@ -360,5 +362,41 @@ async def test_resyncs_after_a_fan_out_reconnect_are_spread_over_the_window(cloc
         assert max(pauses) - min(pauses) > 1.0  # spread over the window, not bunched
         go.set()
         await wait_until(lambda: all(resyncs(tabs, f"{user}-tab") == 1 for user in users))
+    finally:
+        await hub.close()
+
+
+async def test_no_presence_without_an_exchange_nor_across_a_block(clock):
+    store = InMemoryStore(clock)
+    fanout = InProcessFanOut()
+    presence = PresenceService(InMemoryPresence(), store.chats, fanout, clock)
+    tabs = Tabs()
+    hub = LiveHub(fanout, presence, clock, tabs, sweep_every=3600)
+    ann, bob, cat = [await store.users.get_or_create(f"{n}@example.com", n) for n in ("ann", "bob", "cat")]
+    chat = await store.chats.get_or_create_direct(ann.id, bob.id)  # bob opened it: no message
+    await store.messages.send(NewMessage(chat.id, bob.id, "text", text="hello?"))  # one side only
+    try:
+        tabs.open("a1", "b1")
+        await hub.attach("b1", bob.id)
+        await hub.attach("a1", ann.id)
+        await settle_loop()
+        assert not [e for e in tabs.got.get("b1", []) if e["type"] == "presence"]
+        status = await presence.status(bob.id, [ann.id])
+        assert status.online == set() and status.last_seen == {}
+        await store.messages.send(NewMessage(chat.id, ann.id, "text", text="hi bob"))
+        assert (await presence.status(bob.id, [ann.id])).online == {ann.id}  # now they exchanged
+        await store.chats.create_group(cat.id, "Team", [ann.id, bob.id])
+        assert (await presence.status(cat.id, [ann.id, bob.id])).online == {ann.id, bob.id}  # groups share
+        await store.users.block(ann.id, bob.id, clock.now())
+        assert (await presence.status(bob.id, [ann.id])).online == set()  # even in a shared group
+        assert (await presence.status(ann.id, [bob.id])).online == set()  # either way
+        tabs.connected_tabs.discard("a1")
+        await hub.sweep()
+        clock.advance(seconds=11)
+        await hub.sweep()
+        await settle_loop()
+        assert not [e for e in tabs.got.get("b1", []) if e["type"] == "presence"]
+        assert (await presence.status(bob.id, [ann.id])).last_seen == {}
+        assert ann.id in (await presence.status(cat.id, [ann.id])).last_seen
     finally:
         await hub.close()

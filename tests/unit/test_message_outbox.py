@@ -69,7 +69,7 @@ def world(clock):
     store = InMemoryStore(clock)
     fanout = FlakyFanOut()
     burst = Limit(3, MINUTE)
-    limits = AbuseLimits(*([ROOMY] * 8))
+    limits = AbuseLimits(*([ROOMY] * 9))
     limits = replace(limits, messages_burst=burst)
     chats = ChatService(
         store.users,

@@ -30,6 +30,7 @@ from chat_web.domain import (
 from chat_web.domain.people import name_matches, people_query
 from chat_web.domain.search import SearchHit, text_words
 from chat_web.domain.sending import (
+    BLOCKED,
     NOT_A_MEMBER,
     REPLY_DELETED,
     REPLY_MISSING,
@@ -59,6 +60,8 @@ class _Data:
     stored: int = 0  # messages ever stored: a message's place in the newest-first search order
     order: dict[str, int] = field(default_factory=dict)  # message id -> its place
     unannounced: dict[str, tuple[str, int]] = field(default_factory=dict)  # message id -> (chat, seq)
+    blocks: dict[tuple[str, str], datetime] = field(default_factory=dict)  # (blocker, blocked) -> when
+    has_sent: set[tuple[str, str]] = field(default_factory=set)  # (chat, member) who sent there
 
 
 class InMemoryStore:
@@ -122,9 +125,27 @@ class InMemoryUserRepo:
             found = [u for u in self._d.users.values() if u.email.lower() == wanted.email]
         else:
             found = [u for u in self._d.users.values() if name_matches(u.name, wanted)]
-        found = [u for u in found if u.id != exclude_id]
+        blockers = {blocker for blocker, blocked in self._d.blocks if blocked == exclude_id}
+        found = [u for u in found if u.id != exclude_id and u.id not in blockers]
         found.sort(key=lambda u: (u.name.lower(), u.id))
         return found[offset : offset + limit]
+
+    async def block(self, blocker_id: str, blocked_id: str, at: datetime) -> bool:
+        if (blocker_id, blocked_id) in self._d.blocks:
+            return False
+        self._d.blocks[(blocker_id, blocked_id)] = at
+        return True
+
+    async def unblock(self, blocker_id: str, blocked_id: str) -> bool:
+        return self._d.blocks.pop((blocker_id, blocked_id), None) is not None
+
+    async def blocked(self, blocker_id: str) -> list[User]:
+        mine = [(at, blocked) for (blocker, blocked), at in self._d.blocks.items() if blocker == blocker_id]
+        mine.sort(key=lambda pair: (-pair[0].timestamp(), pair[1]))
+        return [self._d.users[b] for _, b in mine if b in self._d.users]
+
+    async def blockers_among(self, user_ids: Sequence[str], blocked_id: str) -> set[str]:
+        return {u for u in user_ids if (u, blocked_id) in self._d.blocks}
 
     async def delete(self, user_id: str) -> None:
         user = self._d.users.pop(user_id, None)
@@ -158,6 +179,10 @@ class InMemoryChatRepo:
     async def get(self, chat_id: str) -> Chat | None:
         return self._d.chats.get(chat_id)
 
+    async def find_direct(self, user_a: str, user_b: str) -> Chat | None:
+        chat_id = self._d.direct.get(direct_key(user_a, user_b))
+        return self._d.chats.get(chat_id) if chat_id else None
+
     async def get_or_create_direct(self, user_a: str, user_b: str) -> Chat:
         key = direct_key(user_a, user_b)
         if key in self._d.direct:
@@ -187,7 +212,12 @@ class InMemoryChatRepo:
         if chat is None:
             return None
         self._d.members.pop((chat_id, user_id), None)
-        chat = replace(chat, member_ids=tuple(u for u in chat.member_ids if u != user_id))
+        self._d.has_sent.discard((chat_id, user_id))
+        remaining = [self._d.members[(chat_id, u)] for u in chat.member_ids if u != user_id]
+        creator = chat.created_by
+        if creator == user_id and remaining:
+            creator = min(remaining, key=lambda m: (m.joined_at, m.user_id)).user_id
+        chat = replace(chat, member_ids=tuple(m.user_id for m in remaining), created_by=creator)
         self._d.chats[chat_id] = chat
         return chat
 
@@ -241,6 +271,25 @@ class InMemoryChatRepo:
         if stamp is not None:
             _stamp_seen(self._d, chat_id, *stamp, at)
         return ReadMove(before.last_read_seq, after.last_read_seq, after, chat.member_ids)
+
+    async def presence_contacts(
+        self, user_id: str, among: Sequence[str] | None = None, limit: int = 1000
+    ) -> set[str]:
+        wanted = None if among is None else set(among)
+        latest: dict[str, datetime] = {}
+        for chat in self._d.chats.values():
+            if (chat.id, user_id) not in self._d.members:
+                continue
+            for other in chat.member_ids:
+                if other == user_id or (wanted is not None and other not in wanted):
+                    continue
+                exchanged = {(chat.id, user_id), (chat.id, other)} <= self._d.has_sent
+                if chat.kind != "group" and not exchanged:
+                    continue
+                if (user_id, other) in self._d.blocks or (other, user_id) in self._d.blocks:
+                    continue
+                latest[other] = max(latest.get(other, chat.updated_at), chat.updated_at)
+        return set(sorted(latest, key=latest.__getitem__, reverse=True)[:limit])
 
     async def set_muted(self, chat_id: str, user_id: str, muted: bool) -> Member | None:
         member = self._d.members.get((chat_id, user_id))
@@ -329,6 +378,8 @@ class InMemoryMessageRepo:
         sender = self._d.members.get((message.chat_id, message.sender_id))
         if chat is None or sender is None:
             raise Forbidden(NOT_A_MEMBER)
+        if chat.kind == "direct" and any((u, message.sender_id) in self._d.blocks for u in chat.member_ids):
+            raise Forbidden(BLOCKED)
         history = self._d.messages[chat.id]
         if message.reply_to:
             if message.reply_to > len(history):
@@ -393,6 +444,7 @@ class InMemoryMessageRepo:
         sender = self._d.members.get((chat.id, message.sender_id))
         if sender is not None:
             self._d.members[(chat.id, message.sender_id)] = replace(sender, last_read_seq=stored.seq)
+            self._d.has_sent.add((chat.id, message.sender_id))
         for user_id in message.mention_ids:
             if (named := self._d.members.get((chat.id, user_id))) is not None:
                 self._d.members[(chat.id, user_id)] = replace(named, mention_seq=stored.seq)

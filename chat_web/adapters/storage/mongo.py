@@ -41,6 +41,7 @@ from chat_web.domain.models import REACTIONS
 from chat_web.domain.people import people_query
 from chat_web.domain.search import SearchHit
 from chat_web.domain.sending import (
+    BLOCKED,
     NOT_A_MEMBER,
     REPLY_DELETED,
     REPLY_MISSING,
@@ -169,6 +170,10 @@ class MongoStore:
             await self.db.chats.create_index([("member_ids", ASCENDING), ("updated_at", DESCENDING)])
             await self.db.members.create_index([("chat_id", ASCENDING), ("user_id", ASCENDING)], unique=True)
             await self.db.members.create_index([("user_id", ASCENDING)])
+            await self.db.blocks.create_index(
+                [("blocker_id", ASCENDING), ("blocked_id", ASCENDING)], unique=True
+            )
+            await self.db.blocks.create_index([("blocked_id", ASCENDING)])
             await self.db.messages.create_index([("chat_id", ASCENDING), ("seq", ASCENDING)], unique=True)
             await self.db.messages.create_index([("chat_id", ASCENDING), ("change", ASCENDING)])
             await self.db.messages.create_index(
@@ -199,6 +204,7 @@ class MongoStore:
 class MongoUserRepo:
     def __init__(self, db):
         self._users = db.users
+        self._blocks = db.blocks
 
     async def get(self, user_id: str) -> User | None:
         oid = _oid(user_id)
@@ -262,9 +268,48 @@ class MongoUserRepo:
             # Each word starts the name or follows a space in it.
             found = {"$and": [{"name_lower": {"$regex": f"(^| ){re.escape(w)}"}} for w in wanted.words]}
         if exclude_id and (oid := _oid(exclude_id)):
-            found["_id"] = {"$ne": oid}
+            # The one searching, and whoever blocked them, are not found.
+            blockers = [doc["blocker_id"] async for doc in self._blocks.find({"blocked_id": oid})]
+            found["_id"] = {"$nin": [oid, *blockers]}
         cursor = self._users.find(found).sort([("name_lower", ASCENDING), ("_id", ASCENDING)])
         return [_user(doc) async for doc in cursor.skip(offset).limit(limit)]
+
+    async def block(self, blocker_id: str, blocked_id: str, at: datetime) -> bool:
+        blocker, blocked = _oid(blocker_id), _oid(blocked_id)
+        if blocker is None or blocked is None:
+            return False
+        # An upsert, not an insert: a second block finds the first even where the unique
+        # index is not enforced (CongoDB).
+        done = await self._blocks.update_one(
+            {"blocker_id": blocker, "blocked_id": blocked}, {"$setOnInsert": {"created_at": at}}, upsert=True
+        )
+        return done.upserted_id is not None
+
+    async def unblock(self, blocker_id: str, blocked_id: str) -> bool:
+        blocker, blocked = _oid(blocker_id), _oid(blocked_id)
+        if blocker is None or blocked is None:
+            return False
+        return (
+            await self._blocks.delete_one({"blocker_id": blocker, "blocked_id": blocked})
+        ).deleted_count > 0
+
+    async def blocked(self, blocker_id: str) -> list[User]:
+        blocker = _oid(blocker_id)
+        if blocker is None:
+            return []
+        cursor = self._blocks.find({"blocker_id": blocker}).sort(
+            [("created_at", DESCENDING), ("blocked_id", ASCENDING)]
+        )
+        order = [doc["blocked_id"] async for doc in cursor]
+        users = {doc["_id"]: _user(doc) async for doc in self._users.find({"_id": {"$in": order}})}
+        return [users[oid] for oid in order if oid in users]
+
+    async def blockers_among(self, user_ids: Sequence[str], blocked_id: str) -> set[str]:
+        blocked, oids = _oid(blocked_id), [o for o in map(_oid, dict.fromkeys(user_ids)) if o]
+        if blocked is None or not oids:
+            return set()
+        cursor = self._blocks.find({"blocked_id": blocked, "blocker_id": {"$in": oids}})
+        return {str(doc["blocker_id"]) async for doc in cursor}
 
     async def delete(self, user_id: str) -> None:
         if oid := _oid(user_id):
@@ -278,6 +323,7 @@ class MongoChatRepo:
         self._members = db.members
         self._messages = db.messages
         self._users = db.users
+        self._blocks = db.blocks
 
     async def get(self, chat_id: str) -> Chat | None:
         oid = _oid(chat_id)
@@ -307,6 +353,10 @@ class MongoChatRepo:
             [{"chat_id": doc["_id"], "user_id": u, "last_read_seq": 0, "joined_at": now} for u in members]
         )
         return _chat(doc)
+
+    async def find_direct(self, user_a: str, user_b: str) -> Chat | None:
+        doc = await self._chats.find_one({"direct_key": direct_key(user_a, user_b)})
+        return _chat(doc) if doc else None
 
     async def get_or_create_direct(self, user_a: str, user_b: str) -> Chat:
         key = direct_key(user_a, user_b)
@@ -348,6 +398,14 @@ class MongoChatRepo:
         if user_oid is not None:
             await self._chats.update_one({"_id": oid}, {"$pull": {"member_ids": user_oid}})
             await self._members.delete_one({"chat_id": oid, "user_id": user_oid})
+            # The creator left: the group passes to the longest-standing member.
+            heir = await self._members.find_one(
+                {"chat_id": oid}, {"user_id": 1}, sort=[("joined_at", ASCENDING), ("user_id", ASCENDING)]
+            )
+            if heir is not None:
+                await self._chats.update_one(
+                    {"_id": oid, "created_by": user_oid}, {"$set": {"created_by": heir["user_id"]}}
+                )
         return await self.get(chat_id)
 
     async def member(self, chat_id: str, user_id: str) -> Member | None:
@@ -428,6 +486,42 @@ class MongoChatRepo:
             await _stamp_seen(self._messages, oid, *stamp, at)
         return ReadMove(before.last_read_seq, after.last_read_seq, after, tuple(m.user_id for m in members))
 
+    async def presence_contacts(
+        self, user_id: str, among: Sequence[str] | None = None, limit: int = 1000
+    ) -> set[str]:
+        me = _oid(user_id)
+        if me is None or (among is not None and not among):
+            return set()
+        query: dict[str, Any] = {"member_ids": me}
+        wanted = None
+        if among is not None:
+            wanted = {o for o in map(_oid, among) if o is not None}
+            query = {"$and": [query, {"member_ids": {"$in": list(wanted)}}]}
+        cursor = self._chats.find(query, {"kind": 1, "member_ids": 1}).sort([("updated_at", DESCENDING)])
+        chats = [doc async for doc in cursor.limit(_CONTACT_CHATS_MAX)]
+        directs = [c["_id"] for c in chats if c["kind"] == "direct"]
+        senders: dict[ObjectId, set[ObjectId]] = {}
+        if directs:
+            async for doc in self._members.find(
+                {"chat_id": {"$in": directs}, "has_sent": True}, {"chat_id": 1, "user_id": 1}
+            ):
+                senders.setdefault(doc["chat_id"], set()).add(doc["user_id"])
+        apart = {
+            doc["blocked_id"] if doc["blocker_id"] == me else doc["blocker_id"]
+            async for doc in self._blocks.find({"$or": [{"blocker_id": me}, {"blocked_id": me}]})
+        }
+        found: dict[ObjectId, None] = {}  # newest chat first, each person once
+        for chat in chats:
+            if chat["kind"] == "direct" and me not in senders.get(chat["_id"], set()):
+                continue
+            for other in chat["member_ids"]:
+                if other == me or other in apart or (wanted is not None and other not in wanted):
+                    continue
+                if chat["kind"] == "direct" and other not in senders.get(chat["_id"], set()):
+                    continue
+                found.setdefault(other)
+        return {str(oid) for oid in list(found)[:limit]}
+
     async def set_muted(self, chat_id: str, user_id: str, muted: bool) -> Member | None:
         oid, user_oid = _oid(chat_id), _oid(user_id)
         if oid is None or user_oid is None:
@@ -454,6 +548,9 @@ class MongoChatRepo:
             return 0
         cursor = self._chats.find({"_id": {"$in": list(reads)}}, {"last_seq": 1})
         return sum([max(0, doc.get("last_seq", 0) - reads[doc["_id"]]) async for doc in cursor])
+
+
+_CONTACT_CHATS_MAX = 1000  # the latest chats whose members' presence a user shares
 
 
 async def _stamp_seen(messages, chat_oid: ObjectId, after_seq: int, up_to_seq: int, at: datetime) -> None:
@@ -498,6 +595,7 @@ _SEQ_RACES = 50  # concurrent senders to one chat that one send may lose to befo
 class MongoMessageRepo:
     def __init__(self, db, chats: MongoChatRepo):
         self._chats_repo = chats
+        self._blocks = db.blocks
         self._messages = db.messages
         self._chats = db.chats
         self._members = db.members
@@ -625,6 +723,10 @@ class MongoMessageRepo:
         chat = await self._chats.find_one({"_id": chat_oid}, {"kind": 1}) if me else None
         if me is None or chat is None:
             raise Forbidden(NOT_A_MEMBER)
+        if chat.get("kind") == "direct":
+            others = [doc["user_id"] for doc in members if doc["user_id"] != sender_oid]
+            if await self._blocks.find_one({"blocked_id": sender_oid, "blocker_id": {"$in": others}}):
+                raise Forbidden(BLOCKED)
         member_ids = tuple(str(doc["user_id"]) for doc in members)
         quote = None
         if message.reply_to:
@@ -649,7 +751,9 @@ class MongoMessageRepo:
                 raise
             return stored
         await self._advance_chat(chat_oid, message, seq, now)
-        await self._members.update_one({"_id": me["_id"]}, {"$max": {"last_read_seq": seq}})
+        await self._members.update_one(
+            {"_id": me["_id"]}, {"$max": {"last_read_seq": seq}, "$set": {"has_sent": True}}
+        )
         cursors = {str(d["user_id"]): d.get("last_read_seq", 0) for d in members}
         if (stamp := seen_range(cursors, message.sender_id, me.get("last_read_seq", 0), seq)) is not None:
             await _stamp_seen(self._messages, chat_oid, *stamp, now)
@@ -699,7 +803,7 @@ class MongoMessageRepo:
         await self._advance_chat(chat_oid, message, seq, now)
         await self._members.update_one(
             {"chat_id": chat_oid, "user_id": _oid(message.sender_id)},
-            {"$max": {"last_read_seq": seq}},
+            {"$max": {"last_read_seq": seq}, "$set": {"has_sent": True}},
         )
         if message.mention_ids:
             await self._members.update_many(

@@ -44,6 +44,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chat_web.adapters.outage import translate_outages
 from chat_web.adapters.storage.sql_schema import (
+    BlockRow,
     ChatRow,
     MemberRow,
     MessageRow,
@@ -76,6 +77,7 @@ from chat_web.domain import (
 from chat_web.domain.people import people_query
 from chat_web.domain.search import SearchHit
 from chat_web.domain.sending import (
+    BLOCKED,
     NOT_A_MEMBER,
     REPLY_DELETED,
     REPLY_MISSING,
@@ -435,10 +437,49 @@ class SqlUserRepo:
                 )
             )
         if exclude_id:
-            found = found.where(UserRow.id != exclude_id)
+            # The one searching, and whoever blocked them, are not found.
+            blockers = select(BlockRow.blocker_id).where(BlockRow.blocked_id == exclude_id)
+            found = found.where(UserRow.id != exclude_id, col(UserRow.id).not_in(blockers))
         found = found.order_by(func.lower(UserRow.name), UserRow.id).offset(offset).limit(limit)
         async with self._db.reads() as session:
             return [to_user(row) for row in await session.exec(found)]
+
+    async def block(self, blocker_id: str, blocked_id: str, at: datetime) -> bool:
+        try:
+            async with self._db.session() as session, session.begin():
+                if await session.get(BlockRow, (blocker_id, blocked_id)) is not None:
+                    return False
+                session.add(BlockRow(blocker_id=blocker_id, blocked_id=blocked_id, created_at=at))
+        except IntegrityError:
+            return False  # blocked concurrently: the primary key decided
+        return True
+
+    async def unblock(self, blocker_id: str, blocked_id: str) -> bool:
+        async with self._db.session() as session, session.begin():
+            row = await session.get(BlockRow, (blocker_id, blocked_id))
+            if row is None:
+                return False
+            await session.delete(row)
+        return True
+
+    async def blocked(self, blocker_id: str) -> list[User]:
+        query = (
+            select(UserRow)
+            .join(BlockRow, col(BlockRow.blocked_id) == col(UserRow.id))
+            .where(BlockRow.blocker_id == blocker_id)
+            .order_by(col(BlockRow.created_at).desc(), UserRow.id)
+        )
+        async with self._db.reads() as session:
+            return [to_user(row) for row in await session.exec(query)]
+
+    async def blockers_among(self, user_ids: Sequence[str], blocked_id: str) -> set[str]:
+        if not user_ids:
+            return set()
+        query = select(BlockRow.blocker_id).where(
+            BlockRow.blocked_id == blocked_id, col(BlockRow.blocker_id).in_(set(user_ids))
+        )
+        async with self._db.reads() as session:
+            return set(await session.exec(query))
 
     async def delete(self, user_id: str) -> None:
         async with self._db.session() as session, session.begin():
@@ -480,6 +521,12 @@ class SqlChatRepo:
             session.add_all(MemberRow(chat_id=chat.id, user_id=u, joined_at=now) for u in members)
         return to_chat(chat, members)
 
+    async def find_direct(self, user_a: str, user_b: str) -> Chat | None:
+        key = direct_key(user_a, user_b)
+        async with self._db.reads() as session:
+            row = (await session.exec(select(ChatRow).where(ChatRow.direct_key == key))).first()
+            return to_chat(row, (await self._member_ids(session, [row.id]))[row.id]) if row else None
+
     async def get_or_create_direct(self, user_a: str, user_b: str) -> Chat:
         key = direct_key(user_a, user_b)
         for _ in range(3):
@@ -516,6 +563,19 @@ class SqlChatRepo:
             row = await session.get(MemberRow, (chat_id, user_id))
             if row is not None:
                 await session.delete(row)
+            chat = await session.get(ChatRow, chat_id)
+            if chat is not None and chat.created_by == user_id:
+                # The creator left: the group passes to the longest-standing member.
+                heir = (
+                    await session.exec(
+                        select(MemberRow.user_id)
+                        .where(MemberRow.chat_id == chat_id, MemberRow.user_id != user_id)
+                        .order_by(MemberRow.joined_at, MemberRow.user_id)
+                        .limit(1)
+                    )
+                ).first()
+                if heir is not None:
+                    chat.created_by = heir
         return await self.get(chat_id)
 
     async def member(self, chat_id: str, user_id: str) -> Member | None:
@@ -586,6 +646,17 @@ class SqlChatRepo:
     async def read_up_to(self, chat_id: str, user_id: str, seq: int, at: datetime) -> ReadMove | None:
         return await self._db.run_write(lambda conn: _read_up_to_tx(conn, chat_id, user_id, seq, at))
 
+    async def presence_contacts(
+        self, user_id: str, among: Sequence[str] | None = None, limit: int = 1000
+    ) -> set[str]:
+        if among is not None and not among:
+            return set()
+        query, values = _CONTACTS_OF, {"user": user_id, "limit": limit}
+        if among is not None:
+            query, values = _CONTACTS_AMONG, {**values, "among": list(set(among))}
+        async with self._db.read() as conn:
+            return {row.user_id for row in await conn.execute(query, values)}
+
     async def set_muted(self, chat_id: str, user_id: str, muted: bool) -> Member | None:
         async with self._db.session() as session, session.begin():
             await session.exec(
@@ -635,18 +706,22 @@ _SENDER_READ = (
         MemberRow.__table__.c.chat_id == bindparam("b_chat"),
         MemberRow.__table__.c.user_id == bindparam("b_user"),
     )
-    .values(last_read_seq=bindparam("b_seq"))
+    # The same statement notes that the sender has sent here (presence by exchange).
+    .values(last_read_seq=bindparam("b_seq"), has_sent=True)
 )
 
 
 _MEMBERS, _MESSAGES = MemberRow.__table__, MessageRow.__table__
-# Who is in the chat (with read cursors), the chat's kind, and whether this sender already
-# stored this client id: the checks of a send, in one statement.
+# Who is in the chat (with read cursors), the chat's kind, whether this sender already
+# stored this client id, and which members blocked the sender: the checks of a send, in one
+# statement.
 _SEND_CONTEXT = text(
     """
     SELECT m.user_id, m.last_read_seq, c.kind,
            (SELECT s.id FROM messages AS s
-            WHERE s.chat_id = :chat AND s.client_id = :client AND s.sender_id = :sender) AS stored_id
+            WHERE s.chat_id = :chat AND s.client_id = :client AND s.sender_id = :sender) AS stored_id,
+           EXISTS (SELECT 1 FROM blocks AS b
+                   WHERE b.blocker_id = m.user_id AND b.blocked_id = :sender) AS blocks_sender
     FROM members AS m JOIN chats AS c ON c.id = m.chat_id
     WHERE m.chat_id = :chat
     ORDER BY m.joined_at, m.user_id
@@ -778,6 +853,29 @@ _CHATS_OF_USER_OLDER = _CHATS_OF_USER.where(
     )
 )
 
+# Whom `user` shares presence with: the members of their groups, and the other member of
+# each direct chat where both have sent a message; never across a block, either way. Most
+# recently active chats first, so a cut keeps the people of the latest chats.
+_PRESENCE_CONTACTS = """
+    SELECT o.user_id FROM members AS me
+    JOIN chats AS c ON c.id = me.chat_id
+    JOIN members AS o ON o.chat_id = me.chat_id AND o.user_id <> me.user_id
+    WHERE me.user_id = :user
+      AND (c.kind = 'group' OR (me.has_sent AND o.has_sent))
+      AND NOT EXISTS (SELECT 1 FROM blocks AS b
+                      WHERE (b.blocker_id = :user AND b.blocked_id = o.user_id)
+                         OR (b.blocker_id = o.user_id AND b.blocked_id = :user))
+      {among}
+    GROUP BY o.user_id
+    ORDER BY MAX(c.updated_at) DESC
+    LIMIT :limit
+"""
+_CONTACTS_OF = text(_PRESENCE_CONTACTS.format(among=""))
+_CONTACTS_AMONG = text(_PRESENCE_CONTACTS.format(among="AND o.user_id IN :among")).bindparams(
+    bindparam("among", expanding=True)
+)
+_BLOCKS = BlockRow.__table__
+
 
 def _prefixed(row, prefix: str) -> dict:
     return {key[len(prefix) :]: value for key, value in row._mapping.items() if key.startswith(prefix)}
@@ -850,6 +948,8 @@ def _send_tx(conn: Connection, message: NewMessage, mentions: MentionFinder | No
     me = next((row for row in context if row.user_id == sender), None)
     if me is None:
         raise Forbidden(NOT_A_MEMBER)
+    if context[0].kind == "direct" and any(row.blocks_sender for row in context):
+        raise Forbidden(BLOCKED)
     quote = None
     if message.reply_to:
         original = conn.execute(_BY_SEQ, {"b_chat": chat_id, "b_seq": message.reply_to}).first()

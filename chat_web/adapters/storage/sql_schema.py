@@ -51,6 +51,18 @@ class MemberRow(SQLModel, table=True):
     joined_at: datetime = Field(sa_column=utc_column(nullable=False))
     muted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     mention_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # They have sent a message in this chat (set by the send, with their read cursor).
+    has_sent: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+
+
+class BlockRow(SQLModel, table=True):
+    """`blocker_id` blocked `blocked_id` (README "Blocking and presence")."""
+
+    __tablename__ = "blocks"
+
+    blocker_id: str = Field(primary_key=True, max_length=32)
+    blocked_id: str = Field(primary_key=True, max_length=32, index=True)
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
 
 
 class MessageRow(SQLModel, table=True):
