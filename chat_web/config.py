@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     # Set by scripts/serve.sh: where every worker process keeps its metrics, so /metrics adds them up.
     prometheus_multiproc_dir: Path | None = None
     mailer_metrics_port: int = Field(0, ge=0, le=65535)  # 0: the mail worker serves no /metrics
+    # The app's /metrics shares the public port: with a token it answers only
+    # `Authorization: Bearer <token>`; without one it is open in development and absent (404)
+    # in production.
+    metrics_token: SecretStr = EMPTY
 
     # The original Node app's names, read so its environment works unchanged (README).
     original_mongo_uri: SecretStr = Field(EMPTY, validation_alias="MONGO_URI")

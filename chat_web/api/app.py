@@ -7,7 +7,9 @@ from fastapi import FastAPI
 from chat_web import container
 from chat_web.api import PREFIX, auth, chats, health, live, media
 from chat_web.api.errors import install_error_handlers
+from chat_web.api.headers import SecurityHeaders, cloudinary_hosts
 from chat_web.api.limits import ApiBodyLimit
+from chat_web.config import get_settings
 from chat_web.domain import ChatError
 from chat_web.metrics.http import HttpMetrics
 from chat_web.services.images import MAX_IMAGE_BYTES, too_many_bytes
@@ -38,6 +40,12 @@ def create_api() -> FastAPI:
     # JSON bodies are small; a larger one is refused with 413 before it is read whole.
     api.add_middleware(
         ApiBodyLimit, max_bytes=MAX_BODY_BYTES, uploads={f"{PREFIX}/message": _image_body_limit}
+    )
+    # CSP, nosniff, no framing, Referrer-Policy on every answer, the production pages included.
+    api.add_middleware(
+        SecurityHeaders,
+        image_hosts=lambda: cloudinary_hosts(get_settings().cloudinary_url.get_secret_value()),
+        docs_path=f"{PREFIX}/docs",
     )
     # Every HTTP request of the process passes here: the Reflex app is mounted below this one.
     api.add_middleware(HttpMetrics)
