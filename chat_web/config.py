@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     # Paging and jumping through history from the chat page (load older/newer, jump to a quote
     # or to the latest), per user over all their tabs.
     limit_pages_per_second: int = Field(5, ge=1)
+    # Server edges: API event streams (GET /events) one user holds open at once per process,
+    # and websockets open at once from one client address per process (beyond: 429 / refused).
+    limit_event_streams_per_user: int = Field(10, ge=1)
+    limit_sockets_per_client: int = Field(200, ge=1)
 
     # How long, and how many, events of stored writes are kept per user for API clients
     # that reconnect with Last-Event-ID (older: they get `resync`, then call /sync).
