@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     # and websockets open at once from one client address per process (beyond: 429 / refused).
     limit_event_streams_per_user: int = Field(10, ge=1)
     limit_sockets_per_client: int = Field(200, ge=1)
+    # A request body under /api must keep arriving at this rate after the grace (else 408 and
+    # the connection closes): a rate, so a large upload on a slow line still gets through.
+    body_min_bytes_per_second: int = Field(8 * 1024, ge=1)
+    body_grace_seconds: float = Field(10.0, gt=0, le=300)
 
     # How long, and how many, events of stored writes are kept per user for API clients
     # that reconnect with Last-Event-ID (older: they get `resync`, then call /sync).
