@@ -4,7 +4,7 @@ import os
 
 import reflex as rx
 
-from chat_web.config import ConfigError, load_settings, refuse_to_start
+from chat_web.config import LOOPBACK, ConfigError, load_settings, refuse_to_start
 from chat_web.portable_frontend import PortableFrontend
 
 try:
@@ -43,6 +43,10 @@ config = rx.Config(
     # empty list to the app's own origin).
     cors_allowed_origins=list(_settings.allowed_origins),
     trusted_proxy_hops=_settings.trusted_proxy_hops,
+    # `reflex run` listens on loopback: development signs sessions with a public secret. Set
+    # REFLEX_BACKEND_HOST to listen elsewhere (the app then wants a JWT_SECRET of its own);
+    # scripts/serve.sh picks its own address (chat_web/serve.py).
+    backend_host=_settings.backend_host or LOOPBACK,
     telemetry_enabled=False,
     show_built_with_reflex=False,
     plugins=[

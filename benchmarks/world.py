@@ -195,6 +195,9 @@ def app_env(data_dir: Path, db_url: str, workers: int, smtp_port: int) -> dict[s
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_port),
         "RABBITMQ_URL": "",
+        # Every simulated client comes from 127.0.0.1: the per-address socket cap would stop them.
+        "LIMIT_SOCKETS_PER_CLIENT": "1000000000",
+        "LIMIT_EVENT_STREAMS_PER_USER": "1000000000",
     }
 
 

@@ -6,6 +6,7 @@ import contextlib
 import logging
 
 import reflex as rx
+from reflex_base.config import get_config
 
 from chat_web import container
 from chat_web.api.app import create_api
@@ -40,6 +41,7 @@ def _settings_or_exit() -> Settings:
         try:
             settings.check_workers()
             settings.check_production()
+            settings.check_bind(get_config().backend_host)
         except ConfigError as exc:
             refuse_to_start(str(exc), production=not settings.is_dev)
     configure_logging(settings.log_format)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from datetime import timedelta
 from functools import lru_cache
@@ -15,6 +16,8 @@ from chat_web.config_urls import check_url
 from chat_web.original_settings import adopt_original_settings
 
 DEV_JWT_SECRET = "dev-secret-change-me-dev-secret-change-me"
+LOOPBACK = "127.0.0.1"  # where `reflex run` listens unless REFLEX_BACKEND_HOST says otherwise
+EVERY_INTERFACE = "0.0.0.0"  # where scripts/serve.sh (production) listens unless it says otherwise
 MIN_SECRET_BYTES = 32
 EMPTY = SecretStr("")
 
@@ -79,6 +82,14 @@ class Settings(BaseSettings):
     # Paging and jumping through history from the chat page (load older/newer, jump to a quote
     # or to the latest), per user over all their tabs.
     limit_pages_per_second: int = Field(5, ge=1)
+    # Server edges: API event streams (GET /events) one user holds open at once per process,
+    # and websockets open at once from one client address per process (beyond: 429 / refused).
+    limit_event_streams_per_user: int = Field(10, ge=1)
+    limit_sockets_per_client: int = Field(200, ge=1)
+    # A request body under /api must keep arriving at this rate after the grace (else 408 and
+    # the connection closes): a rate, so a large upload on a slow line still gets through.
+    body_min_bytes_per_second: int = Field(8 * 1024, ge=1)
+    body_grace_seconds: float = Field(10.0, gt=0, le=300)
 
     # How long, and how many, events of stored writes are kept per user for API clients
     # that reconnect with Last-Event-ID (older: they get `resync`, then call /sync).
@@ -96,6 +107,9 @@ class Settings(BaseSettings):
 
     # Production serving (scripts/serve.sh): one port for the pages, the websocket and the API.
     port: int = Field(3000, ge=1, le=65535)
+    # The address the backend listens on (Reflex's own variable). Empty: loopback for `reflex run`
+    # (development signs with a public secret), every interface for scripts/serve.sh.
+    backend_host: str = Field("", validation_alias="REFLEX_BACKEND_HOST")
     # Origins (comma-separated) whose pages may call the API and open the websocket; `*` for any.
     # Empty: every origin in development, only the app's own in production.
     cors_origins: str = ""
@@ -110,6 +124,10 @@ class Settings(BaseSettings):
     # Set by scripts/serve.sh: where every worker process keeps its metrics, so /metrics adds them up.
     prometheus_multiproc_dir: Path | None = None
     mailer_metrics_port: int = Field(0, ge=0, le=65535)  # 0: the mail worker serves no /metrics
+    # The app's /metrics shares the public port: with a token it answers only
+    # `Authorization: Bearer <token>`; without one it is open in development and absent (404)
+    # in production.
+    metrics_token: SecretStr = EMPTY
 
     # The original Node app's names, read so its environment works unchanged (README).
     original_mongo_uri: SecretStr = Field(EMPTY, validation_alias="MONGO_URI")
@@ -216,6 +234,16 @@ class Settings(BaseSettings):
                 "(python -m mailer sends it)."
             )
 
+    def check_bind(self, host: str) -> None:
+        """Development signs sessions with a secret everyone knows: only this machine may use it."""
+        if not self.is_dev or self.jwt_secret.get_secret_value() != DEV_JWT_SECRET or is_loopback(host):
+            return
+        raise ConfigError(
+            f"the backend would listen on {host} with the public development JWT_SECRET: anyone who "
+            "can reach it could sign in as anyone. Listen on loopback (unset REFLEX_BACKEND_HOST or "
+            f"set it to {LOOPBACK}) or set a random JWT_SECRET."
+        )
+
     def check_mailer(self) -> None:
         """The mail worker needs a broker to read from and, in production, a server to send to."""
         if not self.rabbitmq_url.get_secret_value():
@@ -233,6 +261,17 @@ class Settings(BaseSettings):
                 f"GRANIAN_WORKERS={self.backend_workers} without REDIS_URL: each worker would keep its own "
                 "tabs and live events between them would be lost; set REDIS_URL or run one worker."
             )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a listening address is reachable from this machine only."""
+    host = host.strip().strip("[]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name other than localhost may resolve to anything
 
 
 def describe_invalid(exc: ValidationError) -> str:

@@ -245,7 +245,7 @@ async def _build(
     closers.append(live.close)
     count_tabs_with(lambda: live.tab_count)
     closers.append(_stop_counting_tabs)
-    streams = EventStreams(fanout, live, auth)
+    streams = EventStreams(fanout, live, auth, max_per_user=settings.limit_event_streams_per_user)
     sync = SyncService(store.users, store.chats, store.messages, clock)
     return Container(
         settings,

@@ -38,7 +38,7 @@ def main() -> None:
     # Set before the app (and prometheus_client) is imported by the server and its workers.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = fresh_metrics_dir()
 
-    from chat_web.config import get_settings, refuse_to_start
+    from chat_web.config import EVERY_INTERFACE, get_settings, refuse_to_start
 
     settings = get_settings()  # a malformed setting stops here, with one line naming it
     if not BUILT.exists():
@@ -51,9 +51,12 @@ def main() -> None:
     from reflex.utils import exec as reflex_exec
 
     config = get_config()
-    print(f"chat_web: serving the production build on {config.backend_host}:{settings.port}", flush=True)
+    # Every interface unless REFLEX_BACKEND_HOST says otherwise (rxconfig's loopback default is
+    # for `reflex run`, which signs with the public development secret).
+    host = settings.backend_host or EVERY_INTERFACE
+    print(f"chat_web: serving the production build on {host}:{settings.port}", flush=True)
     reflex_exec.run_backend_prod(
-        config.backend_host,
+        host,
         settings.port,
         config.loglevel.subprocess_level(),
         mount_frontend_compiled_app=True,

@@ -7,7 +7,10 @@ from fastapi import FastAPI
 from chat_web import container
 from chat_web.api import PREFIX, auth, chats, health, live, media
 from chat_web.api.errors import install_error_handlers
-from chat_web.api.limits import ApiBodyLimit
+from chat_web.api.headers import SecurityHeaders, cloudinary_hosts
+from chat_web.api.limits import ApiBodyLimit, SlowBodyTimeout
+from chat_web.api.sockets import SocketsPerClient
+from chat_web.config import get_settings
 from chat_web.domain import ChatError
 from chat_web.metrics.http import HttpMetrics
 from chat_web.services.images import MAX_IMAGE_BYTES, too_many_bytes
@@ -38,6 +41,24 @@ def create_api() -> FastAPI:
     # JSON bodies are small; a larger one is refused with 413 before it is read whole.
     api.add_middleware(
         ApiBodyLimit, max_bytes=MAX_BODY_BYTES, uploads={f"{PREFIX}/message": _image_body_limit}
+    )
+    # A body must keep coming (MIN bytes/s after a grace), however large it may be.
+    api.add_middleware(
+        SlowBodyTimeout,
+        min_rate=lambda: get_settings().body_min_bytes_per_second,
+        grace=lambda: get_settings().body_grace_seconds,
+    )
+    # CSP, nosniff, no framing, Referrer-Policy on every answer, the production pages included.
+    api.add_middleware(
+        SecurityHeaders,
+        image_hosts=lambda: cloudinary_hosts(get_settings().cloudinary_url.get_secret_value()),
+        docs_path=f"{PREFIX}/docs",
+    )
+    # Websockets (Reflex's /_event) open at once from one address.
+    api.add_middleware(
+        SocketsPerClient,
+        max_per_client=lambda: get_settings().limit_sockets_per_client,
+        proxy_hops=lambda: get_settings().trusted_proxy_hops,
     )
     # Every HTTP request of the process passes here: the Reflex app is mounted below this one.
     api.add_middleware(HttpMetrics)

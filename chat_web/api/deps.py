@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Cookie, Depends, Header, Request
 
 from chat_web import container
+from chat_web.api.sockets import client_address as address_of
 from chat_web.domain import Unauthorized, User
 from chat_web.services.auth import AuthService
 from chat_web.services.chats import ChatService
@@ -55,12 +56,7 @@ def client_address(request: Request) -> str | None:
     X-Forwarded-For, the same rule Reflex applies to the pages); otherwise the address the
     server saw, since a client can write any X-Forwarded-For it likes.
     """
-    hops = container.current().settings.trusted_proxy_hops
-    if hops:
-        forwarded = [ip.strip() for ip in request.headers.get("x-forwarded-for", "").split(",") if ip.strip()]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return request.client.host if request.client else None
+    return address_of(request.scope, container.current().settings.trusted_proxy_hops)
 
 
 Auth = Annotated[AuthService, Depends(auth_service)]

@@ -8,12 +8,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 
 from chat_web.domain import ChatError, RateLimited, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 SERVICE_RETRY_AFTER = 5  # seconds; a backing service that is down is retried by the app that often
+CLIENT_CLOSED_REQUEST = 499  # nginx's name for it: the client left before its body was read
 
 
 def _chat_error(_: Request, exc: ChatError) -> JSONResponse:
@@ -61,6 +63,13 @@ def _allowed_methods(request: Request) -> set[str]:
     return methods
 
 
+def _client_left(request: Request, _: ClientDisconnect) -> JSONResponse:
+    # Not our failure: a client that closed its connection mid-body (a cancelled upload, a
+    # lost network). Nobody reads the answer; the metrics count it as 499, not as a 500.
+    log.info("client disconnected during the request body: %s %s", request.method, request.url.path)
+    return JSONResponse({"detail": "The client closed the connection."}, status_code=CLIENT_CLOSED_REQUEST)
+
+
 def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
     return JSONResponse({"detail": "Something went wrong on our side."}, status_code=500)
@@ -70,4 +79,5 @@ def install_error_handlers(api: FastAPI) -> None:
     api.add_exception_handler(ChatError, _chat_error)
     api.add_exception_handler(RequestValidationError, _validation_error)
     api.add_exception_handler(StarletteHTTPException, _http_error)
+    api.add_exception_handler(ClientDisconnect, _client_left)
     api.add_exception_handler(Exception, _unexpected)

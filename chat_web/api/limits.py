@@ -1,4 +1,5 @@
-"""Refuse oversized request bodies under /api with a JSON 413, before reading them whole.
+"""Refuse oversized request bodies under /api with a JSON 413, before reading them whole,
+and bodies that arrive too slowly with a 408 (SlowBodyTimeout).
 
 Uploads (multipart bodies to the paths in `uploads`) get their own, larger limit and message:
 the image limit, counted as the bytes arrive, so a 6 MB image is refused at its 5th MB.
@@ -6,11 +7,16 @@ the image limit, counted as the bytes arrive, so a 6 MB image is refused at its 
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 
 from fastapi import HTTPException
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
+SLOW_BODY = "The request body arrived too slowly; send it again on a faster connection."
 
 
 class ApiBodyLimit:
@@ -56,3 +62,60 @@ class ApiBodyLimit:
             return message
 
         await self.app(scope, limited_receive, send)
+
+
+class SlowBodyTimeout:
+    """Refuse a request body that arrives slower than `min_rate()` bytes a second (408, and the
+    connection closes), after a grace of `grace()` seconds.
+
+    A rate, not a total time: a 25 MB image on a slow line is fine as long as it keeps coming.
+    Only the time spent waiting for the client counts (the allowance is the grace plus one
+    second per `min_rate` bytes received), so an app that is slow to read never trips it.
+    Once the body is complete, `receive` is the server's own again (a stream waits on it for
+    the client to go away).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        min_rate: Callable[[], int],
+        grace: Callable[[], float],
+        prefix: str = "/api/",
+    ):
+        self.app = app
+        self._min_rate = min_rate  # asked per request: the settings load after the app is built
+        self._grace = grace
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        min_rate, grace = self._min_rate(), self._grace()
+        clock = asyncio.get_running_loop().time
+        received, waited, complete = 0, 0.0, False
+
+        async def timed_receive() -> Message:
+            nonlocal received, waited, complete
+            if complete:
+                return await receive()
+            allowance = grace + received / min_rate - waited
+            started = clock()
+            try:
+                message = await asyncio.wait_for(receive(), max(allowance, 0.001))
+            except TimeoutError:
+                complete = True
+                log.info(
+                    "request body too slow on %s: %d bytes in %.1f s (under %d bytes/s); answered 408",
+                    scope["path"], received, waited + clock() - started, min_rate,
+                )  # fmt: skip
+                raise HTTPException(408, SLOW_BODY, headers={"Connection": "close"}) from None
+            waited += clock() - started
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
+            else:
+                complete = True  # http.disconnect
+            return message
+
+        await self.app(scope, timed_receive, send)

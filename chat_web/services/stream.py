@@ -22,7 +22,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from chat_web.domain import ChatError, User
+from chat_web.domain import ChatError, RateLimited, User
 from chat_web.domain.events import (
     CHAT_CHANGED,
     CHAT_READ,
@@ -84,6 +84,7 @@ class EventStreams:
         auth: AuthService,
         heartbeat_seconds: float = 15.0,
         buffer: int = 256,
+        max_per_user: int = 10,
     ):
         self._fanout = fanout
         self._live = live
@@ -91,6 +92,9 @@ class EventStreams:
         self.heartbeat_seconds = heartbeat_seconds
         self.buffer = buffer
         self.open_streams = 0
+        # Streams a user may hold open at once in this process; one more is refused (429).
+        self.max_per_user = max_per_user
+        self._per_user: dict[str, int] = {}
 
     async def frames(
         self,
@@ -104,22 +108,38 @@ class EventStreams:
         session ends, or it falls behind. A failure before the first frame is raised (the
         caller can still answer with an error status); after it, the stream ends with
         `resync`."""
+        held = self._per_user.get(me.id, 0)
+        if held >= self.max_per_user:
+            raise RateLimited(
+                f"You have {held} event streams open; close one first (at most {self.max_per_user}).",
+                retry_after=RETRY_MS // 1000,
+            )
+        self._per_user[me.id] = held + 1  # counted before the first await: no race past the cap
         started = False
-        async with contextlib.aclosing(self._frames(me, token, last_event_id, gone)) as inner:
-            try:
-                async for frame in inner:
-                    started = True
-                    yield frame
-            except Exception as exc:
-                if not started:
-                    raise
-                # Headers are sent: an error status is no longer possible, and a response cut
-                # mid-stream looks like a network fault. resync says "reconnect and catch up".
-                if isinstance(exc, ChatError):
-                    log.warning("event stream ended by a failure: %s", exc.message)
-                else:
-                    log.exception("event stream ended by a failure")
-                yield sse_frame(resync())
+        try:
+            async with contextlib.aclosing(self._frames(me, token, last_event_id, gone)) as inner:
+                try:
+                    async for frame in inner:
+                        started = True
+                        yield frame
+                except Exception as exc:
+                    if not started:
+                        raise
+                    # Headers are sent: an error status is no longer possible, and a response cut
+                    # mid-stream looks like a network fault. resync says "reconnect and catch up".
+                    if isinstance(exc, ChatError):
+                        log.warning("event stream ended by a failure: %s", exc.message)
+                    else:
+                        log.exception("event stream ended by a failure")
+                    yield sse_frame(resync())
+        finally:
+            left = self._per_user.pop(me.id, 1) - 1
+            if left > 0:
+                self._per_user[me.id] = left
+
+    def streams_of(self, user_id: str) -> int:
+        """Streams this user holds open in this process."""
+        return self._per_user.get(user_id, 0)
 
     async def _frames(
         self,

@@ -44,8 +44,29 @@ def _has_control(text: str) -> bool:
     return any(unicodedata.category(ch) in {"Cc", "Cs", "Zl", "Zp"} for ch in text)
 
 
+# Bidi embeddings, overrides and isolates (LRE RLE PDF LRO RLO, LRI RLI FSI PDI): in a name
+# they reorder what follows it on the page ("alice\u202egnp.exe" shows as "aliceexe.png").
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Letters and symbols that draw nothing (Hangul fillers, the braille blank); format characters
+# (Cf: zero-width space and joiners, word joiner, BOM, soft hyphen, bidi marks) draw nothing too.
+_BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _invisible(ch: str) -> bool:
+    return ch.isspace() or ch in _BLANK_GLYPHS or unicodedata.category(ch) == "Cf"
+
+
+def _check_visible(text: str, what: str) -> None:
+    """A name or a title someone can see and tell apart: no bidi controls, not all invisible."""
+    if any(ch in BIDI_CONTROLS for ch in text):
+        raise BadInput(f"{what} cannot contain text-direction controls.")
+    if all(_invisible(ch) for ch in text):
+        raise BadInput(f"{what} needs at least one visible character.")
+
+
 def clean_name(raw: object) -> str:
-    """A display name: trimmed, 1-50 characters, no control characters."""
+    """A display name: trimmed, 1-50 characters, no control characters and no bidi controls, at
+    least one visible character. Two people may have the same name."""
     if not isinstance(raw, str):
         raise BadInput("The name must be text.")
     name = raw.strip()
@@ -55,14 +76,17 @@ def clean_name(raw: object) -> str:
         raise BadInput(f"The name can have at most {NAME_MAX} characters.")
     if _has_control(name):
         raise BadInput("The name cannot contain control characters.")
+    _check_visible(name, "The name")
     return name
 
 
 def default_name(email: str) -> str:
     """A first sign-in is named after the email's local part."""
     local = email.split("@", 1)[0]
-    local = "".join(ch for ch in local if not _has_control(ch)).strip()
-    return local[:NAME_MAX] or "user"
+    local = "".join(ch for ch in local if not _has_control(ch) and ch not in BIDI_CONTROLS).strip()
+    if all(_invisible(ch) for ch in local):
+        return "user"
+    return local[:NAME_MAX]
 
 
 def clean_otp(raw: object) -> str:
@@ -119,6 +143,7 @@ def clean_title(raw: object) -> str:
         raise BadInput(f"A group title can have at most {TITLE_MAX} characters.")
     if _has_control(title):
         raise BadInput("The title cannot contain control characters.")
+    _check_visible(title, "The title")
     return title
 
 

@@ -17,6 +17,8 @@ from tests.support.processes import HOST, ROOT, free_port, stop_group
 BUILD_TIMEOUT = 600  # a first build installs the frontend packages
 START_TIMEOUT = 60
 SECRET = "production-test-secret-" + "x" * 24
+METRICS_TOKEN = "production-test-metrics-token"  # production serves /metrics only with it
+METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 def build() -> None:
@@ -34,6 +36,7 @@ def production_env(data: Path, **settings: str) -> dict[str, str]:
         **os.environ,
         "DATA_DIR": str(data),
         "JWT_SECRET": SECRET,
+        "METRICS_TOKEN": METRICS_TOKEN,
         "REFLEX_BACKEND_HOST": HOST,
         "PROMETHEUS_MULTIPROC_DIR": str(data / "metrics"),
         **dict.fromkeys(("REDIS_URL", "DATABASE_URL", "MONGODB_URI", "RABBITMQ_URL", "SMTP_HOST"), ""),

@@ -1,6 +1,6 @@
 """The smoke test of a running production app: health, sign in with a mailed code, send and read.
 
-    smoke("http://127.0.0.1:3000", sink.code_for)
+    smoke("http://127.0.0.1:3000", sink.code_for, metrics_token="...")
 
 Used by CI on the built app (tests/e2e/test_production.py); `code_for(email)` reads the code
 from wherever the app's mail went (an SMTP sink in the tests).
@@ -33,15 +33,16 @@ def sign_in(http: httpx.Client, code_for: Callable[[str], str], name: str) -> di
     return session.json()
 
 
-def smoke(base: str, code_for: Callable[[str], str]) -> None:
+def smoke(base: str, code_for: Callable[[str], str], metrics_token: str = "") -> None:
     """Raises AssertionError (or an HTTP error) naming the first thing that does not work."""
+    scrape = {"Authorization": f"Bearer {metrics_token}"} if metrics_token else {}
     with httpx.Client(base_url=base, timeout=20, follow_redirects=True) as http:
         assert http.get(f"{API}/health").json() == {"status": "ok"}
         ready = http.get(f"{API}/ready")
         assert ready.status_code == 200, ready.text
         page = http.get("/login")
         assert page.status_code == 200 and "<html" in page.text.lower(), "the pages are not served"
-        before = http.get("/metrics").text
+        before = http.get("/metrics", headers=scrape).raise_for_status().text
 
         ada, bob = sign_in(http, code_for, "ada"), sign_in(http, code_for, "bob")
         as_ada = {"Authorization": f"Bearer {ada['token']}"}
@@ -55,7 +56,7 @@ def smoke(base: str, code_for: Callable[[str], str]) -> None:
         read = http.get(f"{API}/message/{chat_id}", headers=as_bob).raise_for_status().json()
         assert [m["text"] for m in read["messages"]] == ["smoke"]
 
-        after = http.get("/metrics").text
+        after = http.get("/metrics", headers=scrape).raise_for_status().text
 
         def grew(name: str) -> float:
             return metric(after, name) - metric(before, name)

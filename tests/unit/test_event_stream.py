@@ -202,3 +202,30 @@ async def test_a_failure_before_the_first_frame_is_raised_for_an_error_status(wo
     streams = _streams_over(_NoSubscribe(), world)
     with pytest.raises(ServiceUnavailable):
         await anext(streams.frames(ann, token))
+
+
+async def test_a_user_holds_at_most_max_per_user_streams_and_a_closed_one_frees_its_place(world, clock):
+    import dataclasses
+
+    from chat_web.domain import RateLimited
+
+    _, streams, ann, token = world
+    streams.max_per_user = 2
+    first, second = streams.frames(ann, token), streams.frames(ann, token)
+    for stream in (first, second):
+        assert (await frames_until(stream, 1))[0].startswith("retry:")
+    assert streams.streams_of(ann.id) == 2
+    third = streams.frames(ann, token)
+    with pytest.raises(RateLimited, match="at most 2"):
+        await anext(third)
+    # Someone else is not affected by Ann's streams.
+    other = streams.frames(dataclasses.replace(ann, id="someone-else"), token)
+    assert (await frames_until(other, 1))[0].startswith("retry:")
+    await other.aclose()
+    await first.aclose()
+    assert streams.streams_of(ann.id) == 1
+    again = streams.frames(ann, token)
+    assert (await frames_until(again, 1))[0].startswith("retry:")
+    await again.aclose()
+    await second.aclose()
+    assert streams.streams_of(ann.id) == 0 and streams._per_user == {}
