@@ -51,6 +51,7 @@ def chat_changed(chat_id: str) -> dict[str, Any]:
 TYPING = "typing"
 PRESENCE = "presence"
 RESYNC = "resync"
+CONTACTS_CHANGED = "contacts.changed"
 SESSION_ENDED = "session.ended"
 
 
@@ -62,6 +63,11 @@ def user_typing(chat_id: str, user_id: str, name: str) -> dict[str, Any]:
 def presence(user_id: str, online: bool, last_seen: str | None) -> dict[str, Any]:
     """A user came online or went offline (`lastSeen`: ISO time they left)."""
     return {"type": PRESENCE, "userId": user_id, "online": online, "lastSeen": last_seen}
+
+
+def contacts_changed(chat_id: str) -> dict[str, Any]:
+    """Whose presence the reader may see changed (an exchange began in this chat): ask again."""
+    return {"type": CONTACTS_CHANGED, "chatId": chat_id}
 
 
 def resync() -> dict[str, Any]:

@@ -31,6 +31,9 @@ class Sent:
     # Its message.new is known to have been published. A retry of a stored message that
     # is not announced yet publishes it again (readers merge by seq).
     announced: bool
+    # The sender's first message in a direct chat where the other had written already: the
+    # two now see each other's presence (README "Blocking and presence").
+    opened_exchange: bool = False
 
 
 @dataclass(frozen=True, slots=True)

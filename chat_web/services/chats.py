@@ -29,6 +29,7 @@ from chat_web.domain import (
 from chat_web.domain.events import (
     chat_changed,
     chat_read,
+    contacts_changed,
     message_deleted,
     message_edited,
     message_reacted,
@@ -400,6 +401,8 @@ class ChatService:
         # stored, the announcer's sweep publishes it later, readers catch up by seq.
         if sent.created or not self.announcer.announced(sent):
             await self.announcer.announce(sent)
+        if sent.opened_exchange:
+            await self._publish(sent.member_ids, contacts_changed(sent.message.chat_id), replayable=False)
         return sent.message, sent.created
 
     async def _my_message(self, chat: Chat, me: User, message_id: object) -> Message:

@@ -16,6 +16,7 @@ from chat_web.domain import ChatError, Forbidden, Image, Message, User, preview_
 from chat_web.domain.events import (
     CHAT_CHANGED,
     CHAT_READ,
+    CONTACTS_CHANGED,
     MESSAGE_DELETED,
     MESSAGE_EDITED,
     MESSAGE_NEW,
@@ -84,6 +85,8 @@ class LiveEvents:
             await self._on_changed(me, event)
         elif kind == RESYNC:
             await self._resync(me)
+        elif kind == CONTACTS_CHANGED:
+            await self._refresh_presence()  # an exchange began: presence may be shown now
 
     async def _resync(self, me: User) -> None:
         """Show what storage holds: the chat list, and whatever the open chat missed."""

@@ -146,3 +146,16 @@ async def test_concurrent_retries_of_one_client_id_store_one_message(request, st
     assert len({s.message.id for s in sent}) == 1
     assert sum(s.created for s in sent) == 1
     assert (await store.chats.get(chat.id)).last_seq == 1
+
+
+async def test_the_first_answer_in_a_direct_chat_opens_the_exchange_once(store):
+    ann, bob, cy = await new_users(store, 3)
+    chat = await store.chats.get_or_create_direct(ann.id, bob.id)
+    first = await store.messages.send(text(chat, ann, "hi"))
+    again = await store.messages.send(text(chat, ann, "anyone?"))
+    answer = await store.messages.send(text(chat, bob, "here"))
+    later = await store.messages.send(text(chat, bob, "still here"))
+    assert [s.opened_exchange for s in (first, again, answer, later)] == [False, False, True, False]
+    group = await store.chats.create_group(ann.id, "Team", [bob.id, cy.id])
+    await store.messages.send(text(group, ann, "hi all"))
+    assert not (await store.messages.send(text(group, bob, "hi"))).opened_exchange  # groups: always

@@ -208,6 +208,16 @@ class Person:
     def chat_with(self, other: Person) -> str:
         return self.api("POST", "/chat/new", json={"otherUserId": other.id}).json()["chatId"]
 
+    def exchanged_with(self, other: Person) -> str:
+        """A direct chat in which both have written (presence is shown only after that)."""
+        import uuid
+
+        chat_id = self.chat_with(other)
+        for who in (self, other):
+            body = {"chatId": chat_id, "text": f"Hi, {who.name} here", "clientId": uuid.uuid4().hex}
+            who.api("POST", "/message", json=body)
+        return chat_id
+
     def page(self, browser, path: str = "/chat", frontend: str | None = None, **options):
         """A new browser context signed in as this person, on `path`."""
         base = frontend or self.server["frontend"]

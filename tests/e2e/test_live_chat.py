@@ -26,7 +26,8 @@ def test_two_people_chat_live_with_ticks_typing_and_unread_badges(app_server, br
     expect(a).to_have_url(re.compile(r"/chat/\w+$"))
     chat_id = a.url.rsplit("/", 1)[1]
     expect(a.locator("#chat-title")).to_have_text(bob.name)
-    expect(a.locator("#chat-status")).to_have_text("online")  # Bob's tab is open
+    # Bob's tab is open, but a stranger's presence is not shown before an exchange.
+    expect(a.locator("#chat-status")).not_to_have_text("online")
 
     send(a, "Hello Bob!")
     expect(a.locator(".msg.mine .tick")).to_have_count(1)
@@ -59,6 +60,7 @@ def test_two_people_chat_live_with_ticks_typing_and_unread_badges(app_server, br
     expect(bubbles(a)).to_have_text(["Hello Bob!", *send_more, "On my way"])
     expect(b.locator(".msg.mine .tick.seen")).to_have_count(1)
     expect(a.locator(f'[data-chat-row="{chat_id}"] .unread-badge')).to_have_count(0)
+    expect(a.locator("#chat-status")).to_have_text("online")  # both have written now
 
     # The draft of a chat survives switching away and back.
     a.locator("#composer").fill("half a thought")
@@ -196,7 +198,7 @@ def test_a_group_of_three_sees_each_message_once_and_who_is_typing(app_server, b
 
 def test_presence_lasts_a_grace_period_then_shows_last_seen(app_server, browser, pages):
     ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
-    chat_id = ada.chat_with(bob)
+    chat_id = ada.exchanged_with(bob)
     a = open_as(pages, browser, ada, f"/chat/{chat_id}")
     b = open_as(pages, browser, bob, f"/chat/{chat_id}")
     expect(a.locator("#chat-status")).to_have_text("online")

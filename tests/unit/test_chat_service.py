@@ -384,7 +384,8 @@ async def test_a_reply_quotes_the_first_line_of_a_message_of_the_same_chat(world
     await chats.send_text(ann, other.id, "elsewhere", "c2")
     reply, _ = await chats.send_text(bob, chat.id, "8 is great", "c3", reply_to=1)
     assert reply.reply_to == 1 and reply.quote.text == "Dinner at 8?" and reply.quote.sender_id == ann.id
-    assert fanout.published[-1][1]["message"]["replyTo"] == {
+    announced = next(e for _, e in reversed(fanout.published) if e["type"] == "message.new")
+    assert announced["message"]["replyTo"] == {
         "seq": 1,
         "senderId": ann.id,
         "text": "Dinner at 8?",

@@ -389,6 +389,9 @@ class InMemoryMessageRepo:
         if mentions is not None and chat.kind == "group":
             people = [(u, self._d.users[u].name) for u in chat.member_ids if u in self._d.users]
             message = replace(message, mention_ids=mentions(people))
+        sent_here = {u for c, u in self._d.has_sent if c == chat.id}
+        others_sent = all(u in sent_here for u in chat.member_ids if u != message.sender_id)
+        opened = chat.kind == "direct" and message.sender_id not in sent_here and others_sent
         stored, _ = await self.append(message)
         self._d.unannounced[stored.id] = (chat.id, stored.seq)
         cursors = {u: self._d.members[(chat.id, u)].last_read_seq for u in chat.member_ids}
@@ -396,7 +399,7 @@ class InMemoryMessageRepo:
         if stamp is not None:
             _stamp_seen(self._d, chat.id, *stamp, stored.created_at)
             stored = history[stored.seq - 1]
-        return self._sent(stored, True)
+        return replace(self._sent(stored, True), opened_exchange=opened)
 
     async def mark_announced(self, message_ids: Sequence[str]) -> None:
         for message_id in message_ids:

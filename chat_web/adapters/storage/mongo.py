@@ -762,7 +762,9 @@ class MongoMessageRepo:
                 {"chat_id": chat_oid, "user_id": {"$in": [_oid(i) for i in message.mention_ids]}},
                 {"$max": {"mention_seq": seq}},
             )
-        return Sent(replace(_message(doc), quote=quote), True, member_ids, False)
+        others_sent = all(d.get("has_sent") for d in members if d["user_id"] != sender_oid)
+        opened = chat.get("kind") == "direct" and not me.get("has_sent") and others_sent
+        return Sent(replace(_message(doc), quote=quote), True, member_ids, False, opened)
 
     async def mark_announced(self, message_ids: Sequence[str]) -> None:
         oids = [oid for oid in map(_oid, message_ids) if oid is not None]

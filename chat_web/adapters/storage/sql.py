@@ -717,7 +717,7 @@ _MEMBERS, _MESSAGES = MemberRow.__table__, MessageRow.__table__
 # statement.
 _SEND_CONTEXT = text(
     """
-    SELECT m.user_id, m.last_read_seq, c.kind,
+    SELECT m.user_id, m.last_read_seq, m.has_sent, c.kind,
            (SELECT s.id FROM messages AS s
             WHERE s.chat_id = :chat AND s.client_id = :client AND s.sender_id = :sender) AS stored_id,
            EXISTS (SELECT 1 FROM blocks AS b
@@ -972,7 +972,9 @@ def _send_tx(conn: Connection, message: NewMessage, mentions: MentionFinder | No
             conn.execute(_STAMP_SEEN, {"b_chat": chat_id, "b_from": stamp[0], "b_at": now})
     if message.mention_ids:
         conn.execute(_MARK_MENTIONED, {"b_chat": chat_id, "b_users": list(message.mention_ids), "b_seq": seq})
-    return Sent(replace(to_message(SimpleNamespace(**row)), quote=quote), True, member_ids, False)
+    others_sent = all(member.has_sent for member in context if member.user_id != sender)
+    opened = context[0].kind == "direct" and not me.has_sent and others_sent
+    return Sent(replace(to_message(SimpleNamespace(**row)), quote=quote), True, member_ids, False, opened)
 
 
 def _window_tx(
