@@ -239,7 +239,15 @@ def run_backend(backend: str, args, hello: float, lean: float | None) -> list[st
             print(f"\n{name}: where the time goes ({samples})\n{top(samples)}\n", file=sys.stderr)
         else:
             tally, elapsed = drive(name, port, clients, args)
+        if tally.errors:  # the server's side of the first failures, before its folder goes
+            print(_tracebacks(data / "app.log"), file=sys.stderr)
         return row(name, len(clients), tally, elapsed, hello, lean)[0]
+
+
+def _tracebacks(log: Path, most: int = 2) -> str:
+    text = log.read_text(errors="replace") if log.exists() else ""
+    found = [part[:3000] for part in text.split("Traceback (most recent call last)")[1 : most + 1]]
+    return "\n---\n".join(found) or "(no traceback in the app's log)"
 
 
 def run_hello(args) -> tuple[list[str], float]:

@@ -166,8 +166,9 @@ class MessageRepo(Protocol):
     async def find_sent(self, chat_id: str, sender_id: str, client_id: str) -> Sent | None:
         """A stored message by its client id (the retry of a send), or None."""
 
-    async def mark_announced(self, message_ids: Sequence[str]) -> None:
-        """These messages' message.new events were published."""
+    async def mark_announced(self, message_ids: Sequence[str]) -> list[str]:
+        """These messages' message.new events were published. The ids not marked now (rows
+        a write held at that moment, or gone) come back; marking them again is harmless."""
 
     async def unannounced(self, stored_before: datetime, limit: int) -> list[Sent]:
         """Messages stored before `stored_before` whose message.new is not known to be

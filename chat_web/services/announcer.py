@@ -24,6 +24,7 @@ from chat_web.ports import Clock, FanOut, MessageRepo
 log = logging.getLogger(__name__)
 
 SWEEP_BATCH = 200
+MARK_RETRY_MAX = 1_000  # ids carried to the next round when their rows were busy
 RECENT_MAX = 10_000  # ids this process published lately, for retries before the batch is marked
 
 
@@ -83,7 +84,10 @@ class Announcer:
             return
         batch, self._done = self._done, []
         try:
-            await self._messages.mark_announced(batch)
+            # Rows a send holds right now are skipped; they wait for the next round. A row
+            # that is gone (its chat deleted) comes back too, so the batch is not kept forever.
+            left = await self._messages.mark_announced(batch)
+            self._done.extend(left[:MARK_RETRY_MAX])
         except Exception:  # noqa: BLE001 - unmarked messages are only announced again
             log.warning("could not mark %d messages announced; the sweep will repeat them", len(batch))
 

@@ -401,9 +401,10 @@ class InMemoryMessageRepo:
             stored = history[stored.seq - 1]
         return replace(self._sent(stored, True), opened_exchange=opened)
 
-    async def mark_announced(self, message_ids: Sequence[str]) -> None:
+    async def mark_announced(self, message_ids: Sequence[str]) -> list[str]:
         for message_id in message_ids:
             self._d.unannounced.pop(message_id, None)
+        return []
 
     async def unannounced(self, stored_before: datetime, limit: int) -> list[Sent]:
         found = [self._d.messages[chat_id][seq - 1] for chat_id, seq in self._d.unannounced.values()]

@@ -766,10 +766,11 @@ class MongoMessageRepo:
         opened = chat.get("kind") == "direct" and not me.get("has_sent") and others_sent
         return Sent(replace(_message(doc), quote=quote), True, member_ids, False, opened)
 
-    async def mark_announced(self, message_ids: Sequence[str]) -> None:
+    async def mark_announced(self, message_ids: Sequence[str]) -> list[str]:
         oids = [oid for oid in map(_oid, message_ids) if oid is not None]
         if oids:
             await self._messages.update_many({"_id": {"$in": oids}}, {"$set": {"announced": True}})
+        return []
 
     async def unannounced(self, stored_before: datetime, limit: int) -> list[Sent]:
         cursor = self._messages.find({"announced": False, "created_at": {"$lt": stored_before}})

@@ -727,11 +727,15 @@ _SEND_CONTEXT = text(
     ORDER BY m.joined_at, m.user_id
     """
 )
+# Every write in a chat takes the chat's row first (a send by bumping its seq, an edit its
+# change count, a read here): writes to one chat queue in one order, so they cannot deadlock
+# over the message rows their seen stamps touch. (SQLite has one writer; it has no FOR UPDATE.)
 _READ_CONTEXT = (
     select(_MEMBERS, ChatRow.__table__.c.last_seq.label("chat_last_seq"))
     .join(ChatRow.__table__, ChatRow.__table__.c.id == _MEMBERS.c.chat_id)
     .where(_MEMBERS.c.chat_id == bindparam("chat"))
     .order_by(_MEMBERS.c.joined_at, _MEMBERS.c.user_id)
+    .with_for_update(of=ChatRow.__table__)
 )
 _MOVE_CURSOR = (
     update(_MEMBERS)
@@ -779,8 +783,21 @@ _MEMBER_IDS = (
     .where(_MEMBERS.c.chat_id.in_(bindparam("b_chats", expanding=True)))
     .order_by(_MEMBERS.c.joined_at, _MEMBERS.c.user_id)
 )
+# Rows a send is writing now (its seen stamp) are skipped, not waited for: the relay never
+# holds a message row while it waits for another, so it cannot deadlock with a send; what it
+# skipped it marks on its next round.
 _MARK_ANNOUNCED = (
-    update(_MESSAGES).where(_MESSAGES.c.id.in_(bindparam("b_ids", expanding=True))).values(announced=True)
+    update(_MESSAGES)
+    .where(
+        _MESSAGES.c.id.in_(
+            select(_MESSAGES.c.id)
+            .where(_MESSAGES.c.id.in_(bindparam("b_ids", expanding=True)))
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+    )
+    .values(announced=True)
+    .returning(_MESSAGES.c.id)
 )
 _UNANNOUNCED = (
     select(_MESSAGES)
@@ -801,6 +818,7 @@ _WINDOW_CONTEXT = (
     .where(_MEMBERS.c.chat_id == bindparam("chat"))
     .order_by(_MEMBERS.c.joined_at, _MEMBERS.c.user_id)
 )
+_WINDOW_CONTEXT_TO_READ = _WINDOW_CONTEXT.with_for_update(of=_CHATS)  # it may read: the chat first
 _PAGE_BEFORE = (
     select(_MESSAGES)
     .where(_MESSAGES.c.chat_id == bindparam("b_chat"), _MESSAGES.c.seq < bindparam("b_seq"))
@@ -990,7 +1008,7 @@ def _window_tx(
     at: datetime | None,
 ) -> Window | None:
     """The history use case (MessageRepo.window) on `conn`."""
-    rows = conn.execute(_WINDOW_CONTEXT, {"chat": chat_id}).all()
+    rows = conn.execute(_WINDOW_CONTEXT_TO_READ if read_latest else _WINDOW_CONTEXT, {"chat": chat_id}).all()
     mine = next((row for row in rows if row.user_id == user_id), None)
     if mine is None:
         return None
@@ -1160,10 +1178,14 @@ class SqlMessageRepo:
     async def find_sent(self, chat_id: str, sender_id: str, client_id: str) -> Sent | None:
         return await self._db.run_read(lambda conn: _find_sent_tx(conn, chat_id, sender_id, client_id))
 
-    async def mark_announced(self, message_ids: Sequence[str]) -> None:
-        if message_ids:
-            ids = list(message_ids)
-            await self._db.run_write(lambda conn: conn.execute(_MARK_ANNOUNCED, {"b_ids": ids}))
+    async def mark_announced(self, message_ids: Sequence[str]) -> list[str]:
+        if not message_ids:
+            return []
+        ids = list(message_ids)
+        marked = await self._db.run_write(
+            lambda conn: set(conn.execute(_MARK_ANNOUNCED, {"b_ids": ids}).scalars())
+        )
+        return [i for i in ids if i not in marked]
 
     async def unannounced(self, stored_before: datetime, limit: int) -> list[Sent]:
         return await self._db.run_read(lambda conn: _unannounced_tx(conn, stored_before, limit))
