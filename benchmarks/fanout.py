@@ -278,7 +278,9 @@ class Result:
         return percentile(self.tally.latency_ms, pct) if self.tally.latency_ms else float("nan")
 
 
-async def sweep(label: str, clients: list, pid: int, rates: list[float], seconds: float) -> list[Result]:
+async def sweep(
+    label: str, clients: list, pid: int, rates: list[float], seconds: float, drain: float = 5.0
+) -> list[Result]:
     """Every rate in turn on connected clients; the server goes quiet before the next one."""
     results = []
     for i, rate in enumerate(rates):
@@ -288,7 +290,7 @@ async def sweep(label: str, clients: list, pid: int, rates: list[float], seconds
         retally(clients, tally)
         print(f"{label}: {rate:g} messages/s for {seconds:.0f} s", file=sys.stderr, flush=True)
         started = time.perf_counter()
-        sent = await drive(clients, tally, rate, seconds, tag=f"r{i}-")
+        sent = await drive(clients, tally, rate, seconds, drain=drain, tag=f"r{i}-")
         results.append(Result(label, sent, tally, time.perf_counter() - started, rate=rate))
     return results
 
@@ -320,7 +322,7 @@ async def run_app(args, size: str, workdir: Path, rates: list[float]) -> list[Re
                 file=sys.stderr,
             )
             label = f"app, {size} ({history} msgs, {chats_per_user} chats)"
-            results = await sweep(label, clients, app.process.pid, rates, args.seconds)
+            results = await sweep(label, clients, app.process.pid, rates, args.seconds, args.drain)
             await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
     for r in results:
         r.memory_per_client_kb = (memory_after - memory_before) / len(clients)
@@ -359,7 +361,7 @@ async def run_lean(args, workdir: Path, rates: list[float]) -> list[Result]:
             await connect_all(clients)
             await wait_quiet(lean.process.pid)
             memory_after = resident_kb(lean.process.pid)
-            results = await sweep(LEAN_LABEL, clients, lean.process.pid, rates, args.seconds)
+            results = await sweep(LEAN_LABEL, clients, lean.process.pid, rates, args.seconds, args.drain)
             await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
     for r in results:
         r.memory_per_client_kb = (memory_after - memory_before) / len(clients)
@@ -385,7 +387,7 @@ async def run_relay(args, workdir: Path) -> Result:
         await connect_all(clients)
         memory_after = resident_kb(relay.process.pid)
         started = time.perf_counter()
-        sent = await drive(clients, tally, args.rate, args.seconds)
+        sent = await drive(clients, tally, args.rate, args.seconds, drain=args.drain)
         elapsed = time.perf_counter() - started
         await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
     return Result(
@@ -511,6 +513,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--rate", type=float, default=50.0, help="messages per second, in total")
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--drain",
+        type=float,
+        default=5.0,
+        help="seconds to wait for late deliveries before counting the rest lost",
+    )
     parser.add_argument(
         "--workers", type=int, default=1, help="GRANIAN_WORKERS of the app (and the lean floor)"
     )
