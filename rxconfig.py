@@ -5,6 +5,7 @@ import os
 import reflex as rx
 
 from chat_web.config import LOOPBACK, ConfigError, load_settings, refuse_to_start
+from chat_web.granian_limits import allow_open_requests
 from chat_web.portable_frontend import PortableFrontend
 
 try:
@@ -21,6 +22,9 @@ os.environ.setdefault("REFLEX_HOT_RELOAD_EXCLUDE_PATHS", str(_settings.data_dir.
 # Every websocket message is read whole into memory before any check: no larger than the
 # largest legal event (chat_web.config: SOCKET_MAX_EVENT_BYTES).
 os.environ.setdefault("REFLEX_SOCKET_MAX_HTTP_BUFFER_SIZE", str(_settings.socket_max_event_bytes))
+
+# `reflex run --env prod` and scripts/serve.sh start Granian from this process.
+allow_open_requests(_settings.open_requests_per_worker)
 
 _redis_url = _settings.redis_url.get_secret_value()
 if _redis_url:

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     # Server edges: API event streams (GET /events) one user holds open at once per process,
     # and websockets open at once from one client address per process (beyond: 429 / refused).
     limit_event_streams_per_user: int = Field(10, ge=1)
+    # Requests one backend worker keeps open at once: every tab's websocket and every API
+    # event stream is one, for as long as it stays (chat_web/granian_limits.py).
+    open_requests_per_worker: int = Field(10_000, ge=64, le=1_000_000)
     limit_sockets_per_client: int = Field(200, ge=1)
     # A request body under /api must keep arriving at this rate after the grace (else 408 and
     # the connection closes): a rate, so a large upload on a slow line still gets through.
