@@ -122,6 +122,18 @@ def _on_connection(engine: Engine, use_case: Callable[[Connection], T]) -> T:
             conn.rollback()  # end the read transaction: WAL may then be checkpointed past it
 
 
+_FTS_MERGE_PAGES = 200  # index pages one background merge step writes at most
+
+
+def _fts_settings(conn: Connection) -> None:
+    conn.exec_driver_sql("INSERT INTO messages_fts(messages_fts, rank) VALUES ('automerge', 0)")
+    conn.exec_driver_sql("INSERT INTO messages_fts(messages_fts, rank) VALUES ('crisismerge', 64)")
+
+
+def _fts_merge_step(conn: Connection) -> None:
+    conn.exec_driver_sql(f"INSERT INTO messages_fts(messages_fts, rank) VALUES ('merge', {_FTS_MERGE_PAGES})")
+
+
 def _sqlite_writer(dbapi_connection, _record) -> None:
     # The driver opens no transaction of its own: every write begins with BEGIN IMMEDIATE
     # (below), taking the write lock at once instead of failing to upgrade a read later.
@@ -310,9 +322,17 @@ class SqlDatabase:
             self._checkpointer = asyncio.create_task(self._checkpoint_loop(), name="sqlite-checkpoint")
 
     async def _checkpoint_loop(self) -> None:
+        # The search index (FTS5) merges its segments here, off the sends: left to itself it
+        # merged inside an insert now and then (send p99 12 ms at a million messages, p50 0.8).
+        # Inserts no longer merge unless a level piles up 64 segments (a last resort).
+        tuned = False
         while True:
             await asyncio.sleep(_CHECKPOINT_EVERY)
             try:
+                if not tuned:
+                    await self.run_write(_fts_settings)
+                    tuned = True
+                await self.run_write(_fts_merge_step)
                 async with self.engine.connect() as conn:
                     await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
             except Exception:  # noqa: BLE001 - keep checkpointing; the autocheckpoint is the net
