@@ -31,8 +31,8 @@ from pathlib import Path
 import aiohttp
 
 from benchmarks.common import percentile, table
-from benchmarks.world import app_command, app_env, mail_sink, resident_kb, seeded, wait_quiet
-from tests.support.processes import serve
+from benchmarks.world import app_command, app_env, mail_sink, seeded, wait_quiet
+from tests.support.processes import resident_kb, serve
 
 _STREAMING = aiohttp.ClientTimeout(total=None)
 

@@ -46,11 +46,10 @@ from benchmarks.world import (
     app_env,
     mail_sink,
     redis_used_kb,
-    resident_kb,
     seeded,
     wait_quiet,
 )
-from tests.support.processes import serve
+from tests.support.processes import resident_kb, serve
 
 SIZES = {"small": (100, 20), "large": (5000, 200)}  # (history per load chat, chats per user)
 

@@ -153,20 +153,6 @@ async def wait_quiet(pid: int, limit: float = 60.0) -> float:
     return time.monotonic() - started
 
 
-def resident_kb(root_pid: int) -> int:
-    """Resident memory of a process and all its descendants, in KiB."""
-    total, pending = 0, [root_pid]
-    while pending:
-        pid = pending.pop()
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        except OSError:
-            continue
-        pending += [int(c) for c in children]
-    return total
 
 
 # `reflex run --env prod --backend-only` on a free port (tests.support.processes.serve).

@@ -14,9 +14,10 @@ from chat_web.state.chat import PENDING_BYTES_MAX, PENDING_MAX, ChatState
 from chat_web.state.people import PeopleState
 from chat_web.state.search import MessageSearchState
 from chat_web.state.session import SessionState
+from tests.conftest import REDIS_URL, need_service, port_open
 from tests.e2e.conftest import app_env
-from tests.support.hostile import HostileTab, folder_kb, resident_kb
-from tests.support.processes import serve
+from tests.support.hostile import HostileTab, folder_kb
+from tests.support.processes import resident_kb, serve
 from tests.support.sign_in import outbox_codes, sign_in
 
 HUGE = "x" * 900_000
@@ -27,10 +28,15 @@ COMMAND = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
+@pytest.fixture(scope="module", params=["embedded", "redis"])
+def app(request, tmp_path_factory):
+    """The dev backend on the embedded setup, and again with Redis (state manager, fan-out,
+    limits): the same hostile client must meet the same bounds on both."""
     data = tmp_path_factory.mktemp("hostile")
-    redis = os.environ.get("HOSTILE_REDIS_URL", "")  # the same suite on Redis
+    redis = ""
+    if request.param == "redis":
+        need_service("Redis", port_open("127.0.0.1", 6379), REDIS_URL)
+        redis = os.environ.get("HOSTILE_REDIS_URL", REDIS_URL)
     env = app_env(data, REFLEX_STATES_WORKDIR=str(data / "states"), REDIS_URL=redis)
     with serve(COMMAND, "/ping", data / "app.log", env) as served:
         base = f"http://127.0.0.1:{served.port}"

@@ -96,3 +96,19 @@ def serving(command: list[str], ready_path: str, log: Path, env: dict[str, str])
     """`serve`, for callers that need only the port."""
     with serve(command, ready_path, log, env) as served:
         yield served.port
+
+
+def resident_kb(root_pid: int) -> int:
+    """Resident memory of a process and all its descendants, in KiB."""
+    total, pending = 0, [root_pid]
+    while pending:
+        pid = pending.pop()
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            continue
+        pending += [int(c) for c in children]
+    return total
