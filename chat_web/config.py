@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     # Paging and jumping through history from the chat page (load older/newer, jump to a quote
     # or to the latest), per user over all their tabs.
     limit_pages_per_second: int = Field(5, ge=1)
+    # Tabs one client address may open (hydrate) per minute, per process: each is a state tree
+    # kept for minutes even signed out (chat_web/state/guard.py).
+    limit_hydrates_per_client_per_minute: int = Field(120, ge=1)
     # Server edges: API event streams (GET /events) one user holds open at once per process,
     # and websockets open at once from one client address per process (beyond: 429 / refused).
     limit_event_streams_per_user: int = Field(10, ge=1)

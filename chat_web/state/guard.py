@@ -38,6 +38,7 @@ from reflex.state import (
 )
 from reflex.utils.misc import run_in_thread
 
+from chat_web.config import get_settings
 from chat_web.state.auth import AuthState
 from chat_web.state.outbox import OutboxState
 from chat_web.state.rows import ZONE_NAME_MAX
@@ -50,6 +51,7 @@ TOKEN_MAX = 4096  # a session cookie longer than this is not one of ours (ours a
 FRONTEND_ERROR_MAX = 2048  # characters of a frontend exception that reach the log
 FRONTEND_ERRORS_PER_MINUTE = 10  # per tab
 _RATE_TABS_MAX = 10_000  # tabs whose frontend-exception count is remembered (oldest forgotten)
+_RATE_ADDRESSES_MAX = 10_000  # client addresses whose hydrates are counted (oldest forgotten)
 
 _TOKEN_VAR = f"{SessionState.get_full_name()}.token_rx_state_"
 
@@ -92,12 +94,16 @@ class SocketGuard(Middleware):
         self._update_vars = f"{UpdateVarsInternalState.get_full_name()}.update_vars_internal"
         self._frontend_error = f"{FrontendEventExceptionState.get_full_name()}.handle_frontend_exception"
         self._errors: OrderedDict[str, deque[float]] = OrderedDict()
+        self._hydrates: OrderedDict[str, deque[float]] = OrderedDict()
+        self._hydrates_per_minute = get_settings().limit_hydrates_per_client_per_minute
 
     async def preprocess(self, app, state: BaseState, event) -> StateUpdate | None:
         name = event.name
         if name in (self._hydrate, self._update_vars):
             self._bound_client_vars(event.payload)
             if name == self._hydrate:
+                if not self.admit_hydrate(state.router.session.client_ip or "", time.monotonic()):
+                    return StateUpdate()  # one address opening tabs without end: not this one
                 await self._forget_other_session(state, event.payload)
             return None
         if name == self._frontend_error:
@@ -108,6 +114,15 @@ class SocketGuard(Middleware):
         if not session.token or name.endswith(".setvar"):
             return StateUpdate()  # dropped: no handler runs, nothing changes
         return None
+
+    def admit_hydrate(self, address: str, now: float) -> bool:
+        """Count a tab opened from `address`; False past the per-minute cap (a new tab id per
+        reconnect is a state tree kept for minutes, so the rate of them is bounded)."""
+        recent = _within_minute(_touch(self._hydrates, address, _RATE_ADDRESSES_MAX), now)
+        if len(recent) >= self._hydrates_per_minute:
+            return False
+        recent.append(now)
+        return True
 
     def _bound_client_vars(self, payload: dict[str, Any]) -> None:
         values = payload.get("vars")
@@ -132,14 +147,8 @@ class SocketGuard(Middleware):
         session = await state.get_state(SessionState)
         if not session.token:
             return False  # signed-out sockets do not write to the log
-        tab = state.router.session.client_token
         now = time.monotonic()
-        recent = self._errors.pop(tab, None) or deque()
-        while recent and now - recent[0] > 60:
-            recent.popleft()
-        self._errors[tab] = recent
-        while len(self._errors) > _RATE_TABS_MAX:
-            self._errors.popitem(last=False)
+        recent = _within_minute(_touch(self._errors, state.router.session.client_token, _RATE_TABS_MAX), now)
         if len(recent) >= FRONTEND_ERRORS_PER_MINUTE:
             return False
         recent.append(now)
@@ -147,6 +156,21 @@ class SocketGuard(Middleware):
         event.payload["info"] = info[:FRONTEND_ERROR_MAX] if isinstance(info, str) else ""
         event.payload["component_stack"] = ""  # the handler does not log it; never kept either
         return True
+
+
+def _touch(counts: OrderedDict[str, deque[float]], key: str, most: int) -> deque[float]:
+    """`key`'s recent times, moved to the newest end; the oldest keys go past `most`."""
+    recent = counts.pop(key, None) or deque()
+    counts[key] = recent
+    while len(counts) > most:
+        counts.popitem(last=False)
+    return recent
+
+
+def _within_minute(recent: deque[float], now: float) -> deque[float]:
+    while recent and now - recent[0] > 60:
+        recent.popleft()
+    return recent
 
 
 def log_frontend_exception(exception: Exception) -> None:

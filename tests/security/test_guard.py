@@ -133,3 +133,12 @@ def test_an_unknown_handlers_log_line_carries_no_token_cookie_or_payload():
 def test_newlines_and_control_characters_cannot_forge_log_lines():
     line = _line("frontend exception: %s", "oops\n2026-01-01 INFO chat_web: forged\r\u2028\x1b[31mred")
     assert "\n" not in line and "\r" not in line and "\u2028" not in line and "\x1b" not in line
+
+
+def test_one_address_opens_a_bounded_number_of_tabs_a_minute():
+    guard = SocketGuard()
+    cap = guard._hydrates_per_minute
+    assert all(guard.admit_hydrate("203.0.113.7", 1000.0 + i / 100) for i in range(cap))
+    assert not guard.admit_hydrate("203.0.113.7", 1001.5)  # the same minute: refused
+    assert guard.admit_hydrate("198.51.100.2", 1001.5)  # another address is not held back
+    assert guard.admit_hydrate("203.0.113.7", 1000.0 + 61)  # a minute on: admitted again
