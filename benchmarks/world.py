@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tests.support.limits import lifted_limits_env
+
 SECRET = "live-benchmark-secret-" + "x" * 26  # the app under test runs with this JWT_SECRET
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -181,9 +183,9 @@ def app_env(data_dir: Path, db_url: str, workers: int, smtp_port: int) -> dict[s
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_port),
         "RABBITMQ_URL": "",
-        # Every simulated client comes from 127.0.0.1: the per-address socket cap would stop them.
-        "LIMIT_SOCKETS_PER_CLIENT": "1000000000",
-        "LIMIT_EVENT_STREAMS_PER_USER": "1000000000",
+        # Every simulated client comes from 127.0.0.1: the per-address caps (sockets, tabs
+        # opened a minute, streams) would stop them, so every LIMIT_* is lifted.
+        **lifted_limits_env(),
     }
 
 
