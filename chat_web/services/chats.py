@@ -38,7 +38,7 @@ from chat_web.domain.events import (
 )
 from chat_web.domain.models import REACTIONS
 from chat_web.domain.search import highlight_ranges, search_terms
-from chat_web.domain.sending import NOT_A_MEMBER, ReadMove, Sent
+from chat_web.domain.sending import NOT_A_MEMBER, Sent
 from chat_web.ports import ChatRepo, Clock, FanOut, MessageRepo, RateLimiter, UserRepo
 from chat_web.services.announcer import Announcer, publish_to
 from chat_web.services.cursor import (
@@ -193,12 +193,14 @@ class ChatService:
             raise NotFound(f"No such user: {', '.join(sorted(missing))}.")
         return found
 
-    async def _check_sending_rate(self, me: User) -> None:
-        if self._gate is not None:
-            await self._gate.check_all(
-                Check(f"messages-burst:{me.id}", self.limits.messages_burst, _SENDING_TOO_FAST),
-                Check(f"messages-sustained:{me.id}", self.limits.messages_sustained, _SENDING_TOO_MUCH),
-            )
+    async def _check_sending_rate(self, me: User) -> list[str]:
+        """Count a message (or a reaction) against my limits; the keys taken, to give back."""
+        if self._gate is None:
+            return []
+        return await self._gate.check_all(
+            Check(f"messages-burst:{me.id}", self.limits.messages_burst, _SENDING_TOO_FAST),
+            Check(f"messages-sustained:{me.id}", self.limits.messages_sustained, _SENDING_TOO_MUCH),
+        )
 
     async def _check_starting_rate(self, me: User) -> None:
         """A new group or direct chat names people who did not ask for it: counted per user."""
@@ -380,13 +382,8 @@ class ChatService:
 
     async def _take_sending_rate(self, me: User, chat_id: str, client_id: str | None) -> list[str] | Sent:
         """Count this send against my limits; a refused retry of a stored message is no refusal."""
-        if self._gate is None:
-            return []
         try:
-            return await self._gate.check_all(
-                Check(f"messages-burst:{me.id}", self.limits.messages_burst, _SENDING_TOO_FAST),
-                Check(f"messages-sustained:{me.id}", self.limits.messages_sustained, _SENDING_TOO_MUCH),
-            )
+            return await self._check_sending_rate(me)
         except RateLimited:
             if client_id and (stored := await self._messages.find_sent(chat_id, me.id, client_id)):
                 return stored
@@ -583,18 +580,14 @@ class ChatService:
         target = clean_seq(seq, "seq")
         if target is None:
             raise BadInput("seq is required.")
-        move = await self._read_up_to(me, clean_id(chat_id, "chatId"), target)
-        return move.member
-
-    async def _read_up_to(self, me: User, chat: Chat | str, seq: int) -> ReadMove:
-        """Move my cursor and stamp seen in one storage call; then tell the members if it moved."""
-        chat_id = chat if isinstance(chat, str) else chat.id
-        move = await self._chats.read_up_to(chat_id, me.id, seq, self._clock.now())
+        chat = clean_id(chat_id, "chatId")
+        # My cursor and the seen stamp in one storage call; then the members are told.
+        move = await self._chats.read_up_to(chat, me.id, target, self._clock.now())
         if move is None:
             raise Forbidden(NOT_A_MEMBER)
         if move.moved:
-            await publish_to(self._fanout, move.member_ids, chat_read(chat_id, me.id, move.after))
-        return move
+            await self._publish(move.member_ids, chat_read(chat, me.id, move.after))
+        return move.member
 
     async def typing(self, me: User, chat_id: object) -> None:
         """Tell the other members that I am typing; nothing is stored."""

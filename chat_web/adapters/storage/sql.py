@@ -1006,8 +1006,7 @@ def _send_tx(conn: Connection, message: NewMessage, mentions: MentionFinder | No
     conn.execute(_SENDER_READ, {"b_chat": chat_id, "b_user": sender, "b_seq": seq})
     if me.last_read_seq < seq - 1:  # answering reads what came before: "seen" may complete
         cursors = {member.user_id: member.last_read_seq for member in context}
-        if (stamp := seen_range(cursors, sender, me.last_read_seq, seq)) is not None:
-            conn.execute(_STAMP_SEEN, {"b_chat": chat_id, "b_from": stamp[0], "b_at": now})
+        _stamp_seen_tx(conn, chat_id, cursors, sender, me.last_read_seq, seq, now)
     if message.mention_ids:
         conn.execute(_MARK_MENTIONED, {"b_chat": chat_id, "b_users": list(message.mention_ids), "b_seq": seq})
     others_sent = all(member.has_sent for member in context if member.user_id != sender)
@@ -1066,8 +1065,7 @@ def _read_latest_tx(
     before = next(m for m in members if m.user_id == user_id)
     conn.execute(_MOVE_CURSOR, {"b_chat": chat.id, "b_user": user_id, "b_seq": chat.last_seq})
     cursors = {m.user_id: m.last_read_seq for m in members}
-    if (stamp := seen_range(cursors, user_id, before.last_read_seq, chat.last_seq)) is not None:
-        conn.execute(_STAMP_SEEN, {"b_chat": chat.id, "b_from": stamp[0], "b_at": at})
+    _stamp_seen_tx(conn, chat.id, cursors, user_id, before.last_read_seq, chat.last_seq, at)
     after = replace(before, last_read_seq=chat.last_seq)
     return ReadMove(before.last_read_seq, chat.last_seq, after, chat.member_ids)
 
@@ -1095,6 +1093,20 @@ def _unannounced_tx(conn: Connection, stored_before: datetime, limit: int) -> li
     ]
 
 
+def _stamp_seen_tx(
+    conn: Connection,
+    chat_id: str,
+    cursors: dict[str, int],
+    reader: str,
+    before: int,
+    after: int,
+    at: datetime,
+) -> None:
+    """`reader`'s cursor moved from `before` to `after`: stamp seen_at on what all have now read."""
+    if (stamp := seen_range(cursors, reader, before, after)) is not None:
+        conn.execute(_STAMP_SEEN, {"b_chat": chat_id, "b_from": stamp[0], "b_at": at})
+
+
 def _read_up_to_tx(conn: Connection, chat_id: str, user_id: str, seq: int, at: datetime) -> ReadMove | None:
     """The read use case (ChatRepo.read_up_to) in `conn`'s write transaction."""
     rows = conn.execute(_READ_CONTEXT, {"chat": chat_id}).all()
@@ -1106,8 +1118,7 @@ def _read_up_to_tx(conn: Connection, chat_id: str, user_id: str, seq: int, at: d
     if after > before:
         conn.execute(_MOVE_CURSOR, {"b_chat": chat_id, "b_user": user_id, "b_seq": after})
         cursors = {row.user_id: row.last_read_seq for row in rows}
-        if (stamp := seen_range(cursors, user_id, before, after)) is not None:
-            conn.execute(_STAMP_SEEN, {"b_chat": chat_id, "b_from": stamp[0], "b_at": at})
+        _stamp_seen_tx(conn, chat_id, cursors, user_id, before, after, at)
     member = Member(chat_id, user_id, after, utc(mine.joined_at), bool(mine.muted), mine.mention_seq)
     return ReadMove(before, after, member, tuple(row.user_id for row in rows))
 
