@@ -32,11 +32,13 @@ if _redis_url:
     # state in Redis. A tab's events all reach the process holding its socket, so that
     # process may keep the lock and the state in memory until another one asks for it
     # (it then lets go at once). A short lease made every tab flush and re-lock every 5 s,
-    # in bursts that were most of the live p99; 25 s leases under a 30 s lock do not. The
-    # price: a tab whose process died waits up to 30 s for its state on another one.
+    # in bursts that were most of the live p99: leases last 10-20 s now, spread at random
+    # (chat_web/state/guard.py), under a 40 s lock. The 20 s between is room for a busy
+    # event loop to write the state back before the lock expires (with 5 s, overload lost
+    # writes). The price: a tab whose process died waits up to 40 s for its state elsewhere.
     os.environ.setdefault("REFLEX_OPLOCK_ENABLED", "true")
-    os.environ.setdefault("REFLEX_OPLOCK_HOLD_TIME", "25s")
-    os.environ.setdefault("REFLEX_REDIS_LOCK_EXPIRATION", "30000")
+    os.environ.setdefault("REFLEX_OPLOCK_HOLD_TIME", "20s")
+    os.environ.setdefault("REFLEX_REDIS_LOCK_EXPIRATION", "40000")
 
 config = rx.Config(
     app_name="chat_web",

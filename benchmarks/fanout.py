@@ -66,6 +66,11 @@ class Tally:
     duplicated: int = 0
     bytes_in: int = 0
     measuring: bool = False
+    # Why a message was lost: the sender saw it stored (a seq) or refused, or a tab's socket
+    # closed under it (these clients do not reconnect, as a browser would).
+    stored: set[str] = field(default_factory=set)
+    refused: set[str] = field(default_factory=set)
+    dropped_sockets: int = 0
 
     def record(self, text: str, sent: float, now: float) -> None:
         if text in self.delivered:
@@ -119,6 +124,12 @@ class ReflexClient:
         self.sio = CountingClient(reconnection=False)
         self.sio.tally = tally
         self.sio.on("event", self._on_event, namespace="/_event")
+        self.sio.on("disconnect", self._on_disconnect, namespace="/_event")
+        self.closing = False
+
+    def _on_disconnect(self, *_) -> None:
+        if not self.closing:
+            self.tally.dropped_sockets += 1
 
     def _router(self) -> dict:
         path = f"/chat/{self.chat}"
@@ -157,6 +168,11 @@ class ReflexClient:
         mine = delta.get(self.state) or {}
         if mine.get("open_id_rx_state_") == self.chat:
             self.hydrated.set()
+        for row in mine.get("pending_rx_state_") or ():
+            if row.get("seq"):
+                self.tally.stored.add(row.get("text"))
+            elif row.get("state") == "failed":
+                self.tally.refused.add(row.get("text"))
         rows = mine.get("recent_rx_state_")
         if not rows:
             return
@@ -164,7 +180,10 @@ class ReflexClient:
         self.tally.duplicated += len(seqs) - len(set(seqs))  # a message shown twice
         for row in rows:
             key, text = row["key"], row["text"]
-            if key in self.seen_keys or row.get("mine"):
+            if row.get("mine"):
+                self.tally.stored.add(text)
+                continue
+            if key in self.seen_keys:
                 continue
             self.seen_keys.add(key)
             sent = self.tally.sent_at.get(text)
@@ -172,6 +191,7 @@ class ReflexClient:
                 self.tally.record(text, sent, now)
 
     async def close(self) -> None:
+        self.closing = True
         await self.sio.disconnect()
 
 
@@ -275,6 +295,18 @@ class Result:
 
     def p(self, pct: float) -> float:
         return percentile(self.tally.latency_ms, pct) if self.tally.latency_ms else float("nan")
+
+    def why_lost(self) -> str:
+        """Of the lost: stored (the sender saw its seq) but never shown to the other tab,
+        refused (the sender's page said "not sent"), or no answer either way."""
+        missing = set(self.tally.sent_at) - self.tally.delivered
+        stored = len(missing & self.tally.stored)
+        refused = len(missing & self.tally.refused)
+        unanswered = len(missing) - stored - refused
+        return (
+            f"{len(missing)} lost: {stored} stored but not shown, {refused} refused, {unanswered} "
+            f"without an answer; {self.tally.dropped_sockets} sockets closed by the server"
+        )
 
 
 async def sweep(
@@ -468,6 +500,9 @@ async def main_sweep(args, workdir: Path) -> None:
         f"reflex run --env prod, Redis, PostgreSQL, GRANIAN_WORKERS={args.workers}; the lean floor on as many"
     )
     print(table(HEADERS, [row for a, f in zip(app, lean, strict=True) for row in report_rows([a], None, f)]))
+    for r in app:
+        if r.lost or r.tally.dropped_sockets:
+            print(f"  {r.rate:g} messages/s: {r.why_lost()}")
     results = [*app, *lean]
     csv_path = Path(args.csv) if args.csv else workdir / "capacity.csv"
     write_csv(csv_path, args, results)
@@ -499,6 +534,9 @@ async def main_async(args) -> None:
     print("\np50/p99 ms over the run, in sixths:")
     for r in [*results, lean, relay]:
         print(f"  {r.label}: {r.tally.over_time()}")
+    for r in results:
+        if r.lost or r.tally.dropped_sockets:
+            print(f"  {r.label}: {r.why_lost()}")
     if len(results) == 2:
         small, large = (r.tally.bytes_in / max(len(r.tally.delivered), 1) for r in results)
         print(f"\nbytes per delivered message, large world / small world: {large / small:.2f}x")

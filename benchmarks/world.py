@@ -155,8 +155,6 @@ async def wait_quiet(pid: int, limit: float = 60.0) -> float:
     return time.monotonic() - started
 
 
-
-
 # `reflex run --env prod --backend-only` on a free port (tests.support.processes.serve).
 APP_COMMAND = [
     "{python}", "-m", "reflex", "run", "--env", "prod", "--backend-only", "--backend-port", "{port}",

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     # Connection URLs may carry passwords: secrets, never printed.
     database_url: SecretStr = EMPTY  # empty: SQLite file under data_dir
+    # PostgreSQL connections each process keeps open (and half as many more for bursts).
+    db_pool_size: int = Field(20, ge=1, le=500)
     mongodb_uri: SecretStr = EMPTY
     redis_url: SecretStr = EMPTY
     rabbitmq_url: SecretStr = EMPTY

@@ -124,7 +124,7 @@ async def open_store(settings: Settings) -> Store:
         return mongo
     from chat_web.adapters.storage.sql import SqlDatabase, SqlStore
 
-    db = SqlDatabase(settings.sql_url)
+    db = SqlDatabase(settings.sql_url, settings.db_pool_size)
     try:
         await db.start()
     except BaseException:

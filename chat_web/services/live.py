@@ -236,6 +236,14 @@ class LiveHub:
             tabs, stream.behind = stream.behind & stream.tabs, set()
             stream.behind |= await self._hand_over(stream, {tab: [resync()] for tab in tabs})
 
+    def resync_tab(self, tab: str) -> None:
+        """This tab's saved page state fell behind what it showed (the UI framework lost a
+        write): it catches up from storage, like a tab whose delivery failed."""
+        user_id = self._user_of.get(tab)
+        stream = self._streams.get(user_id) if user_id is not None else None
+        if stream is not None:
+            self._resync_later(stream, {tab})
+
     def watch(self, tab: str, user_ids: Iterable[str]) -> None:
         """The people whose presence this tab shows: news about anyone else is not worth
         waking its state for (a user with many contacts coming online would otherwise

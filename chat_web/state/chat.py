@@ -248,10 +248,10 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         return self.get_value("rows")
 
     def _recount_unread(self) -> None:
+        # The dicts read once, unproxied: through `self` each lookup wrapped them anew (profiled).
+        lasts, reads = self.get_value("_lasts"), self.get_value("_reads")
         listed = sum(
-            max(0, self._lasts.get(row.id, 0) - self._reads.get(row.id, 0))
-            for row in self._plain_rows()
-            if not row.muted
+            max(0, lasts.get(row.id, 0) - reads.get(row.id, 0)) for row in self._plain_rows() if not row.muted
         )
         total = self._unread_elsewhere + listed
         if total != self.unread_total:
@@ -576,8 +576,13 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         self._set_badge(chat_id)
 
     def _set_badge(self, chat_id: str) -> None:
-        unread = self._lasts.get(chat_id, 0) - self._reads.get(chat_id, 0)
-        mentioned = self._mentions.get(chat_id, 0) > self._reads.get(chat_id, 0)
+        lasts, reads, mentions = (
+            self.get_value("_lasts"),
+            self.get_value("_reads"),
+            self.get_value("_mentions"),
+        )
+        unread = lasts.get(chat_id, 0) - reads.get(chat_id, 0)
+        mentioned = mentions.get(chat_id, 0) > reads.get(chat_id, 0)
         for i, row in enumerate(self._plain_rows()):
             if row.id == chat_id and (row.badge, row.mentioned) != (R.badge(unread), mentioned):
                 self.rows[i] = dataclasses.replace(row, badge=R.badge(unread), mentioned=mentioned)

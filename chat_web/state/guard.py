@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import random
 import time
 from collections import OrderedDict, deque
 from typing import Any
@@ -37,6 +38,7 @@ from reflex.state import (
     UpdateVarsInternalState,
 )
 from reflex.utils.misc import run_in_thread
+from reflex_base.utils.exceptions import LockExpiredError
 
 from chat_web.config import get_settings
 from chat_web.state.auth import AuthState
@@ -47,6 +49,7 @@ from chat_web.state.session import SessionState
 log = logging.getLogger(__name__)
 
 SIGNED_OUT_TTL = 300  # seconds: a signed-out tab's state is forgotten this long after its last event
+LEASE_SPREAD = 0.5  # a tab's Redis lease lasts between this share of the hold time and all of it
 TOKEN_MAX = 4096  # a session cookie longer than this is not one of ours (ours are ~250 characters)
 FRONTEND_ERROR_MAX = 2048  # characters of a frontend exception that reach the log
 FRONTEND_ERRORS_PER_MINUTE = 10  # per tab
@@ -244,18 +247,46 @@ def _guarded_redis_manager(manager):
         def token_expiration(self, value: int) -> None:
             self.__dict__["token_expiration"] = value
 
+        @property
+        def oplock_hold_time_ms(self) -> int:
+            # Each lease a random share of the hold time: tabs that began together (a deploy,
+            # a reconnect wave) would otherwise flush and re-lock together every hold time.
+            return int(self.__dict__["oplock_hold_time_ms"] * random.uniform(LEASE_SPREAD, 1.0))
+
+        @oplock_hold_time_ms.setter
+        def oplock_hold_time_ms(self, value: int) -> None:
+            self.__dict__["oplock_hold_time_ms"] = value
+
         async def set_state(self, token, state, **context):
-            if isinstance(state, BaseState) and not signed_in(state._get_root_state()):
-                reset = _expiry_override.set(min(SIGNED_OUT_TTL, self.__dict__["token_expiration"]))
-                try:
-                    return await super().set_state(token, state, **context)
-                finally:
-                    _expiry_override.reset(reset)
-            return await super().set_state(token, state, **context)
+            try:
+                if isinstance(state, BaseState) and not signed_in(state._get_root_state()):
+                    reset = _expiry_override.set(min(SIGNED_OUT_TTL, self.__dict__["token_expiration"]))
+                    try:
+                        return await super().set_state(token, state, **context)
+                    finally:
+                        _expiry_override.reset(reset)
+                return await super().set_state(token, state, **context)
+            except LockExpiredError:
+                # The tab's changes since its last write are gone from Redis though its page
+                # showed them (an event loop too busy to write before the lock expired): the
+                # live hub brings it back level with storage.
+                _resync_after_lost_write(token)
+                raise
 
     assert isinstance(manager, StateManagerRedis)
     manager.__class__ = GuardedRedisStateManager
     return manager
+
+
+def _resync_after_lost_write(token) -> None:
+    tab = getattr(token, "ident", None)
+    log.warning("the page state of tab %s was not saved in time: it resyncs from storage", tab)
+    try:
+        from chat_web import container
+
+        container.current().live.resync_tab(tab)
+    except Exception:  # noqa: BLE001 - starting or stopping: the next reload shows storage anyway
+        log.exception("tab %s not resynced after a lost write", tab)
 
 
 def guard(app: rx.App) -> None:

@@ -294,6 +294,25 @@ async def test_a_tab_whose_delivery_failed_is_told_to_resync(clock):
         await hub.close()
 
 
+async def test_a_tab_whose_saved_state_fell_behind_is_told_to_resync(clock):
+    store = InMemoryStore(clock)
+    fanout = InProcessFanOut()
+    presence = PresenceService(InMemoryPresence(), store.chats, fanout, clock)
+    tabs = Tabs()
+    hub = LiveHub(fanout, presence, clock, tabs, sweep_every=3600, resync_spread=0)
+    tabs.open("a1", "a2")
+    try:
+        await hub.attach("a1", "ann")
+        await hub.attach("a2", "ann")
+        hub.resync_tab("a1")
+        hub.resync_tab("nobody's")  # gone meanwhile: nothing to do
+        await wait_until(lambda: resyncs(tabs, "a1") == 1)
+        await settle_loop()
+        assert tabs.got == {"a1": [{"type": "resync"}]}  # that tab only, once
+    finally:
+        await hub.close()
+
+
 class SlowPresence(InMemoryPresence):
     """Touching a lease takes a round trip, as it does in Redis; records every lease touched."""
 
