@@ -173,7 +173,8 @@ class ReflexClient:
                 self.tally.stored.add(row.get("text"))
             elif row.get("state") == "failed":
                 self.tally.refused.add(row.get("text"))
-        rows = mine.get("recent_rx_state_")
+        # The window is `older` + the short `recent` tail: a message may first show in either.
+        rows = (mine.get("older_rx_state_") or []) + (mine.get("recent_rx_state_") or [])
         if not rows:
             return
         seqs = [row["seq"] for row in rows]

@@ -43,6 +43,7 @@ CHAT_PAGE = 20
 MESSAGE_PAGE = 30
 WINDOW_KEEP = 30  # at the bottom, the live window is trimmed back to this many messages
 WINDOW_MAX = 50  # ... once it holds more than this
+TAIL_MAX = 10  # new messages join `recent`, a short list; past this they fold into `older`
 JUMP_PAGES = 40  # a quote's click pages back at most this many pages to its message
 WINDOW_HARD = 150  # scrolled up: past this, newer messages wait behind "jump to latest"
 AROUND = 15  # opened at a message (a search result): this many on each side of it
@@ -145,7 +146,29 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
 
     def _held_seqs(self) -> list[int]:
         """Seqs on screen: older pages, the live window, and my stored sends (still in `pending`)."""
-        return sorted(row.seq for row in self.older + self.recent + self.pending if row.seq)
+        return sorted(row.seq for row in self._window() + self.get_value("pending") if row.seq)
+
+    def _window(self) -> list[MsgRow]:
+        """The stored messages on screen, in order (`older` then `recent`), unproxied."""
+        return self.get_value("older") + self.get_value("recent")
+
+    def _show_window(self, window: list[MsgRow]) -> None:
+        """Show these rows (relabelled, in order) as `older` + `recent`. Reflex sends a changed
+        list whole, so a new message must not change a long one: while `older` still leads the
+        window unchanged it stays as it is and only the short `recent` tail changes; past
+        TAIL_MAX rows the tail folds into `older`, one larger update every TAIL_MAX messages
+        instead of the whole window with each."""
+        older = self.get_value("older")
+        kept = len(older)
+        if not (kept and len(window) >= kept and all(a is b for a, b in zip(older, window, strict=False))):
+            kept = 0
+        tail = window[kept:]
+        if len(tail) > TAIL_MAX:
+            self.older, self.recent = window, []
+            return
+        if not kept and older:
+            self.older = []
+        self.recent = tail
 
     def _last_held(self) -> int:
         held = self._held_seqs()
@@ -465,26 +488,31 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         in their place. My stored sends wait in `pending` until something else arrives, so
         a send re-sends only that short list, not the window."""
         held = set(self._held_seqs())
-        start = self.recent[0].seq if self.recent else 0
+        window = self._window()
+        start = window[0].seq if window else 0
         fresh = {m.seq: m for m in messages if m.seq not in held and m.seq > start}
         if not fresh:
             return
-        if self.newer_waiting or (len(self.recent) + len(fresh) > WINDOW_HARD and not self._attentive):
+        if self.newer_waiting or (len(window) + len(fresh) > WINDOW_HARD and not self._attentive):
             # The reader is far up the history: newer messages wait behind "jump to latest".
             self.newer_waiting = True
             return
         taken = {m.client_id for m in fresh.values() if m.client_id and m.sender_id == self.user_id}
-        settled = [p for p in self.pending if p.seq]
-        self.pending = [p for p in self.pending if not p.seq and p.key not in taken]
-        rows = self.recent + settled + self._message_rows(list(fresh.values()))
+        pending = self.get_value("pending")
+        settled = [p for p in pending if p.seq]
+        if settled or taken:
+            self.pending = [p for p in pending if not p.seq and p.key not in taken]
+        rows = window + settled + self._message_rows(list(fresh.values()))
         rows.sort(key=lambda row: row.seq)
-        window = R.relabel(rows, self.older[-1] if self.older else None)
-        if len(window) > WINDOW_MAX and self._attentive:
-            # Reading at the bottom: what scrolled away is dropped; scrolling up pages it back.
-            window = R.relabel(window[-WINDOW_KEEP:])
-            self.older = []
+        self._show_trimmed(rows)
+
+    def _show_trimmed(self, rows: list[MsgRow]) -> None:
+        """Show the window, dropping what scrolled away while reading at the bottom
+        (scrolling up pages it back)."""
+        if len(rows) > WINDOW_MAX and self._attentive:
+            rows = rows[-WINDOW_KEEP:]
             self.has_older = True
-        self.recent = window
+        self._show_window(R.relabel(rows))
 
     async def _catch_up(self, me: User) -> None:
         """After a reconnect or a lost event: fetch whatever came after what is held."""
@@ -630,7 +658,8 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
             yield _back_to_composer(text)
             return
         key = uuid.uuid4().hex
-        before = self.pending[-1] if self.pending else (self.recent[-1] if self.recent else None)
+        window = self._window()
+        before = self.pending[-1] if self.pending else (window[-1] if window else None)
         reply = (self.replying_seq, self.replying_sender, self.replying_text)
         self.replying_seq, self.replying_sender, self.replying_text = 0, "", ""
         row = R.pending_row(key, text, self._now(), self._zone(), self._now(), reply)
@@ -646,14 +675,9 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         if not settled or self.newer_waiting:
             return
         self.pending = [p for p in self.pending if not p.seq]
-        rows = sorted(self.recent + settled, key=lambda row: row.seq)
-        window = R.relabel(rows, self.older[-1] if self.older else None)
-        if len(window) > WINDOW_MAX and self._attentive:
-            window = R.relabel(window[-WINDOW_KEEP:])
-            self.older = []
-            self.has_older = True
-        self.recent = window
-        self.pending = R.relabel(self.pending, self.recent[-1] if self.recent else None)
+        self._show_trimmed(sorted(self._window() + settled, key=lambda row: row.seq))
+        window = self._window()
+        self.pending = R.relabel(self.pending, window[-1] if window else None)
 
     def _pending_has_room(self, text: str) -> bool:
         """`pending` holds at most PENDING_MAX sends of PENDING_BYTES_MAX in all: every send
@@ -709,7 +733,8 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
                 await self._open(me, self.open_id)
             except ChatError as exc:
                 return error_toast(exc)
-            self.pending = R.relabel(failed, self.recent[-1] if self.recent else None)
+            window = self._window()
+            self.pending = R.relabel(failed, window[-1] if window else None)
         return None
 
     # ============================================================================ edit, delete

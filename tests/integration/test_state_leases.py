@@ -34,7 +34,9 @@ async def test_each_lease_lasts_a_random_share_of_the_hold_time(manager):
 
 async def test_a_write_after_the_lock_expired_is_refused_and_the_tab_resyncs(manager, monkeypatch):
     told = []
-    monkeypatch.setattr(container, "current", lambda: SimpleNamespace(live=SimpleNamespace(resync_tab=told.append)))
+    monkeypatch.setattr(
+        container, "current", lambda: SimpleNamespace(live=SimpleNamespace(resync_tab=told.append))
+    )
     tab = str(uuid.uuid4())
     token = BaseStateToken(ident=tab, cls=ChatState)
     state = await manager.get_state(token)

@@ -127,7 +127,11 @@ async def test_a_long_run_of_my_own_sends_is_never_refused_for_room(world):  # n
         assert sum(len(p.text.encode()) for p in state.pending) <= PENDING_BYTES_MAX
     stored = await world.store.messages.page_before(state.open_id, None, 100)
     assert len(stored) == 3 * PENDING_MAX
-    assert [row.text.split()[1] for row in state.recent + state.pending][-3:] == ["57", "58", "59"]
+    assert [row.text.split()[1] for row in state.older + state.recent + state.pending][-3:] == [
+        "57",
+        "58",
+        "59",
+    ]
 
 
 async def test_a_refused_send_is_never_kept(world, monkeypatch):  # noqa: F811

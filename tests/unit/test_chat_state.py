@@ -133,6 +133,11 @@ def texts(state):
     return [row.text for row in screen(state)]
 
 
+def shown(state):
+    """The stored messages on screen: `older` and the short `recent` tail, as one list."""
+    return state.older + state.recent
+
+
 async def test_opening_a_chat_shows_its_latest_page_marks_it_read_and_pages_back(world):
     ann, bob = await world.user("ann"), await world.user("bob")
     chat = await world.chats.open_direct(ann, bob.id)
@@ -168,7 +173,7 @@ async def test_live_messages_arrive_once_in_order_and_a_gap_is_filled_from_stora
     fourth = await world.send(bob, chat.id, "four")
     await state._apply_events([message_new(fourth)])
     assert texts(state) == ["one", "two", "three", "four"]
-    assert [row.seq for row in state.recent] == [1, 2, 3, 4]
+    assert [row.seq for row in shown(state)] == [1, 2, 3, 4]
 
 
 async def test_my_stored_sends_and_late_messages_end_up_in_seq_order(world):
@@ -272,11 +277,33 @@ async def test_the_live_window_stays_bounded_however_long_the_chat(world):
     for n in range(400):
         message = await world.send(bob, chat.id, f"live message {n:04d}")
         await state._apply_events([message_new(message)])
-        sizes.append(len(json.dumps([row.__dict__ for row in state.recent])))
-    assert len(state.recent) <= WINDOW_MAX and state.recent[-1].text == "live message 0399"
-    # What one update re-sends does not grow with the history (seqs gain a digit: 5%).
+        sizes.append(len(json.dumps([row.__dict__ for row in shown(state)])))
+    assert len(shown(state)) <= WINDOW_MAX and shown(state)[-1].text == "live message 0399"
+    # What the window holds does not grow with the history (seqs gain a digit: 5%).
     assert max(sizes[200:]) <= 1.05 * max(sizes[:100])
     assert state.rows[0].badge == ""  # read as it arrived: the reader is at the bottom
+
+
+async def test_a_live_message_re_sends_a_short_tail_not_the_whole_window(world):
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    for n in range(40):
+        await world.send(bob, chat.id, f"earlier {n}")
+    state = world.tab(ann, f"/chat/{chat.id}")
+    await open_page(state)
+    resent = []  # rows of the message lists that changed (Reflex sends a changed list whole)
+    for n in range(100):
+        before = {name: state.get_value(name) for name in ("older", "recent")}
+        message = await world.send(bob, chat.id, f"live {n}")
+        await state._apply_events([message_new(message)])
+        resent.append(
+            sum(len(state.get_value(name)) for name in before if state.get_value(name) is not before[name])
+        )
+        assert texts(state)[-1] == f"live {n}"
+    assert max(resent) <= WINDOW_MAX + 1  # a fold or a trim: the window, once in a while
+    assert sum(resent) / len(resent) <= 2 * chat_module.TAIL_MAX  # not the window each time
+    assert [row.text for row in shown(state)][-3:] == ["live 97", "live 98", "live 99"]
+    assert sum(row.new_day for row in shown(state)) == 1  # labels still right across the fold
 
 
 async def test_a_reader_far_up_the_history_gets_jump_to_latest_instead_of_an_endless_list(world):
@@ -288,7 +315,7 @@ async def test_a_reader_far_up_the_history_gets_jump_to_latest_instead_of_an_end
     for n in range(WINDOW_HARD + 20):
         message = await world.send(bob, chat.id, f"m{n}")
         await state._apply_events([message_new(message)])
-    assert len(state.recent) <= WINDOW_HARD and state.newer_waiting
+    assert len(shown(state)) <= WINDOW_HARD and state.newer_waiting
     assert state.rows[0].badge == str(WINDOW_HARD + 20) or state.rows[0].badge == "99+"
     await run(ChatState.jump_to_latest, state)
     assert not state.newer_waiting and texts(state)[-1] == f"m{WINDOW_HARD + 19}"
@@ -574,7 +601,7 @@ async def test_a_reply_shows_its_quote_and_a_click_pages_back_to_the_original(wo
 
     reply, _ = await world.chats.send_text(bob, chat.id, "remember this?", "r1", reply_to=1)
     await state._apply_events([message_new(reply)])
-    row = state.recent[-1]
+    row = shown(state)[-1]
     assert (row.reply_seq, row.reply_sender, row.reply_text) == (1, "You", "the very first")
     assert state._held_row(1) is None  # far above the window
     await run(ChatState.jump_to, state, 1)
@@ -583,7 +610,7 @@ async def test_a_reply_shows_its_quote_and_a_click_pages_back_to_the_original(wo
 
     gone = await world.chats.delete_message(ann, chat.id, first.id)
     await state._apply_events([message_deleted(gone)])
-    assert state.recent[-1].reply_text == "Message deleted"
+    assert shown(state)[-1].reply_text == "Message deleted"
 
 
 async def test_an_image_arrives_live_with_a_thumbnail_sized_before_it_loads(world):
