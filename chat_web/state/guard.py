@@ -259,19 +259,31 @@ def _guarded_redis_manager(manager):
 
         async def set_state(self, token, state, **context):
             try:
-                if isinstance(state, BaseState) and not signed_in(state._get_root_state()):
-                    reset = _expiry_override.set(min(SIGNED_OUT_TTL, self.__dict__["token_expiration"]))
-                    try:
-                        return await super().set_state(token, state, **context)
-                    finally:
-                        _expiry_override.reset(reset)
-                return await super().set_state(token, state, **context)
+                return await self._set_state(token, state, **context)
             except LockExpiredError:
-                # The tab's changes since its last write are gone from Redis though its page
-                # showed them (an event loop too busy to write before the lock expired): the
-                # live hub brings it back level with storage.
-                _resync_after_lost_write(token)
+                # The lock expired before the state was written back: the event loop was too
+                # busy (a lease's write comes at its end). If no other process took the lock
+                # meanwhile, this one takes it back and writes: only a tab's own process
+                # changes its state, and dropping the write would put the tab back to its
+                # last saved state, which was before it signed in if that was its first
+                # lease: the live hub would then drop it as signed out, and it would get
+                # nothing more (overload runs lost messages that way).
+                lock_id = context.get("lock_id")
+                token = self._coerce_token(token)
+                if lock_id is not None and await self._try_get_lock(self._lock_key(token), lock_id):
+                    log.warning("tab %s: its state lock expired before the write; taken back", token.ident)
+                    return await self._set_state(token, state, **context)
+                _resync_after_lost_write(token)  # someone else holds it: storage has the truth
                 raise
+
+        async def _set_state(self, token, state, **context):
+            if isinstance(state, BaseState) and not signed_in(state._get_root_state()):
+                reset = _expiry_override.set(min(SIGNED_OUT_TTL, self.__dict__["token_expiration"]))
+                try:
+                    return await super().set_state(token, state, **context)
+                finally:
+                    _expiry_override.reset(reset)
+            return await super().set_state(token, state, **context)
 
     assert isinstance(manager, StateManagerRedis)
     manager.__class__ = GuardedRedisStateManager

@@ -32,7 +32,24 @@ async def test_each_lease_lasts_a_random_share_of_the_hold_time(manager):
     assert max(holds) - min(holds) > 20_000 * (1 - guard.LEASE_SPREAD) / 2  # spread, not one value
 
 
-async def test_a_write_after_the_lock_expired_is_refused_and_the_tab_resyncs(manager, monkeypatch):
+async def test_a_write_after_the_lock_expired_takes_it_back_when_no_one_else_did(manager, monkeypatch):
+    told = []
+    monkeypatch.setattr(
+        container, "current", lambda: SimpleNamespace(live=SimpleNamespace(resync_tab=told.append))
+    )
+    token = BaseStateToken(ident=str(uuid.uuid4()), cls=ChatState)
+    state = await manager.get_state(token)
+    chat = await state.get_state(ChatState)
+    chat.open_id = "signed-in-and-busy"
+    # The lease's lock expired while the event loop was too busy to write the state back.
+    await manager.set_state(token, state, lock_id=b"late-lease")
+    assert await manager.redis.get(manager._lock_key(token)) == b"late-lease"  # released as usual later
+    saved = await manager.get_state(token)
+    assert (await saved.get_state(ChatState)).open_id == "signed-in-and-busy"
+    assert told == []
+
+
+async def test_a_write_whose_lock_another_process_took_is_refused_and_the_tab_resyncs(manager, monkeypatch):
     told = []
     monkeypatch.setattr(
         container, "current", lambda: SimpleNamespace(live=SimpleNamespace(resync_tab=told.append))
@@ -41,9 +58,8 @@ async def test_a_write_after_the_lock_expired_is_refused_and_the_tab_resyncs(man
     token = BaseStateToken(ident=tab, cls=ChatState)
     state = await manager.get_state(token)
     assert isinstance(state, State)
-    # No lock is held under this id any more (it expired while the event loop was busy).
+    await manager.redis.set(manager._lock_key(token), b"someone-else", px=5000)
     with pytest.raises(LockExpiredError):
-        await manager.set_state(token, state, lock_id=b"expired-lease")
+        await manager.set_state(token, state, lock_id=b"late-lease")
     assert told == [tab]
-    await manager.set_state(token, state)  # an unlocked write still goes through
-    assert told == [tab]
+    await manager.redis.delete(manager._lock_key(token))
