@@ -699,7 +699,7 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         self.pending = [p for p in self.pending if not (p.key == key and p.state == "failed")]
 
     def _set_pending_state(self, key: str, state: str) -> None:
-        self.pending = [MsgRow(**{**p.__dict__, "state": state}) if p.key == key else p for p in self.pending]
+        self.pending = [dataclasses.replace(p, state=state) if p.key == key else p for p in self.pending]
 
     async def _deliver(self, key: str, me: User | None = None):
         row = next((p for p in self.pending if p.key == key), None)

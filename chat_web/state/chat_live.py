@@ -6,6 +6,7 @@ delivers fan-out events; what it changes is pushed to the browser as a delta.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
@@ -29,7 +30,6 @@ from chat_web.domain.events import (
 from chat_web.domain.models import Quote
 from chat_web.services.tokens import token_id
 from chat_web.state import rows as R
-from chat_web.state.rows import ChatRow
 
 log = logging.getLogger(__name__)
 TYPING_SECONDS = 5.0  # the browser hides "typing…" after this; the server forgets it lazily
@@ -168,13 +168,11 @@ class LiveEvents:
         if index is None:
             return False
         row = self.rows[index]
-        updated = ChatRow(
-            **{
-                **row.__dict__,
-                "preview": preview_of(message),
-                "when": R.list_time(message.created_at, self._now(), self._zone()),
-                "badge": R.badge(self._lasts.get(row.id, 0) - self._reads.get(row.id, 0)),
-            }
+        updated = dataclasses.replace(
+            row,
+            preview=preview_of(message),
+            when=R.list_time(message.created_at, self._now(), self._zone()),
+            badge=R.badge(self._lasts.get(row.id, 0) - self._reads.get(row.id, 0)),
         )
         if index != 0 or updated != row:
             self.rows = [updated] + self.rows[:index] + self.rows[index + 1 :]

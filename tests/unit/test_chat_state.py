@@ -6,6 +6,7 @@ and the live hub drive it: on_load, sends, and fan-out events.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 
@@ -277,7 +278,7 @@ async def test_the_live_window_stays_bounded_however_long_the_chat(world):
     for n in range(400):
         message = await world.send(bob, chat.id, f"live message {n:04d}")
         await state._apply_events([message_new(message)])
-        sizes.append(len(json.dumps([row.__dict__ for row in shown(state)])))
+        sizes.append(len(json.dumps([dataclasses.asdict(row) for row in shown(state)])))
     assert len(shown(state)) <= WINDOW_MAX and shown(state)[-1].text == "live message 0399"
     # What the window holds does not grow with the history (seqs gain a digit: 5%).
     assert max(sizes[200:]) <= 1.05 * max(sizes[:100])
