@@ -160,6 +160,7 @@ class EventStreams:
             # Subscribed first, replayed second: nothing falls between the two.
             self.open_streams += 1
             await self._live.hold_presence(holder, me.id)
+            heartbeats = self._with_heartbeats(events, departed)
             try:
                 yield f"retry: {RETRY_MS}\n\n"
                 newest = (0, 0)
@@ -172,7 +173,7 @@ class EventStreams:
                             newest = max(newest, _id_key(event["id"]))
                             if repeats.first_time(event):
                                 yield sse_frame(event)
-                async for event in self._with_heartbeats(events, departed):
+                async for event in heartbeats:
                     if event is None:
                         yield ": ping\n\n"
                         if not await self._still_signed_in(token):
@@ -195,6 +196,9 @@ class EventStreams:
                     if kind == SESSION_ENDED and self._ends(event, token):
                         return
             finally:
+                # Closed here, not when collected: its departure watch stops waiting on the
+                # connection before the response ends.
+                await heartbeats.aclose()
                 self.open_streams -= 1
                 await self._live.release_presence(holder)
 
@@ -239,6 +243,7 @@ class EventStreams:
         finally:
             for task in tasks:
                 task.cancel()
+            await asyncio.wait(tasks)  # stopped, not only asked to: the watch holds a receive
 
     async def _still_signed_in(self, token: str) -> bool:
         try:

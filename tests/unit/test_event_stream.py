@@ -241,10 +241,15 @@ class _Departure:
         self.left = asyncio.Event()
         self.calls = 0
         self.fails = fails
+        self.stopped = False  # stopped waiting because the stream ended first
 
     async def __call__(self) -> None:
         self.calls += 1
-        await self.left.wait()
+        try:
+            await self.left.wait()
+        except asyncio.CancelledError:
+            self.stopped = True
+            raise
         if self.fails:
             raise RuntimeError("the connection cannot be watched")
 
@@ -285,6 +290,18 @@ async def test_events_still_queued_when_the_client_leaves_are_not_sent(world):
     departure.left.set()
     await asyncio.sleep(0)  # the departure lands behind the queued events: it goes first
     assert [frame async for frame in stream] == []
+    assert _released(streams, fanout, ann.id)
+
+
+async def test_a_stream_that_ends_on_its_own_stops_watching_the_connection_before_it_ends(world):
+    fanout, streams, ann, token = world
+    departure = _Departure()
+    stream = streams.frames(ann, token, departed=departure)
+    await frames_until(stream, 1)
+    await fanout.publish(user_topic(ann.id), session_ended(version=1), replayable=True)
+    rest = [frame async for frame in stream]
+    assert len(rest) == 1 and "session.ended" in rest[0]
+    assert departure.stopped  # already, not once the generator is collected
     assert _released(streams, fanout, ann.id)
 
 
