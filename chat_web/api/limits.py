@@ -3,6 +3,9 @@ and bodies that arrive too slowly with a 408 (SlowBodyTimeout).
 
 Uploads (multipart bodies to the paths in `uploads`) get their own, larger limit and message:
 the image limit, counted as the bytes arrive, so a 6 MB image is refused at its 5th MB.
+
+A request that has no body gets the server's `receive` untouched: an event stream waits on
+it for its whole life, and there is nothing to count or time.
 """
 
 from __future__ import annotations
@@ -17,6 +20,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 SLOW_BODY = "The request body arrived too slowly; send it again on a faster connection."
+_HTTP1 = {"1.0", "1.1"}
+
+
+def has_no_body(scope: Scope) -> bool:
+    """An HTTP/1 request without Transfer-Encoding and without a Content-Length above 0 has no
+    body: the server reads none (RFC 9112, 6.3). HTTP/2 and 3 may send a body without
+    declaring its length, so theirs is always watched."""
+    if scope.get("http_version") not in _HTTP1:
+        return False
+    lengths = []
+    for name, value in scope["headers"]:
+        if name == b"transfer-encoding":
+            return False
+        if name == b"content-length":
+            lengths.append(value)
+    return all(value.strip() == b"0" for value in lengths)
 
 
 class ApiBodyLimit:
@@ -42,7 +61,7 @@ class ApiBodyLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Only the API: the Reflex app mounted below has its own upload handling.
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix) or has_no_body(scope):
             await self.app(scope, receive, send)
             return
         max_bytes, detail = self._limit(scope)
@@ -71,8 +90,7 @@ class SlowBodyTimeout:
     A rate, not a total time: a 25 MB image on a slow line is fine as long as it keeps coming.
     Only the time spent waiting for the client counts (the allowance is the grace plus one
     second per `min_rate` bytes received), so an app that is slow to read never trips it.
-    Once the body is complete, `receive` is the server's own again (a stream waits on it for
-    the client to go away).
+    Once the body is complete, `receive` only passes the server's answers on.
     """
 
     def __init__(
@@ -88,7 +106,7 @@ class SlowBodyTimeout:
         self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix) or has_no_body(scope):
             await self.app(scope, receive, send)
             return
         min_rate, grace = self._min_rate(), self._grace()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.responses import StreamingResponse
 
 from chat_web import container
 from chat_web.api import PREFIX
@@ -15,6 +15,7 @@ from chat_web.api.chats import PathId
 from chat_web.api.deps import Auth, Chats, CurrentUser, bearer_token
 from chat_web.api.live_schemas import SyncOut
 from chat_web.api.schemas import ErrorOut
+from chat_web.api.sse import EventStreamResponse, departure
 from chat_web.services.cursor import CURSOR_MAX
 from chat_web.services.stream import EventStreams
 from chat_web.services.sync import TOKEN_MAX, SyncService
@@ -35,7 +36,7 @@ def sync_service() -> SyncService:
 
 @router.get(
     "/events",
-    response_class=StreamingResponse,
+    response_class=EventStreamResponse,
     responses={
         **_errors,
         200: {
@@ -58,22 +59,19 @@ async def events(
     since: Annotated[
         str | None, Query(max_length=EVENT_ID_MAX, description="An event id, as Last-Event-ID.")
     ] = None,
-) -> StreamingResponse:
+) -> EventStreamResponse:
     """My events as they happen, as long as I stay connected (and signed in)."""
     token = bearer_token(authorization)
     me = await auth.user_for_token(token)
-    frames = streams.frames(me, token, last_event_id or since, gone=request.is_disconnected)
+    departed = functools.partial(departure, request.receive)
+    frames = streams.frames(me, token, last_event_id or since, departed=departed)
     # The first frame comes once the stream is subscribed: a failure up to there is still an
     # error status (503 naming the service); after it, the stream itself ends with resync.
     first = await anext(frames)
-    return StreamingResponse(
-        _starting_with(first, frames),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return EventStreamResponse(_starting_with(first, frames))
 
 
-async def _starting_with(first: str, rest: AsyncIterator[str]) -> AsyncIterator[str]:
+async def _starting_with(first: str, rest: AsyncIterator[str]) -> AsyncGenerator[str, None]:
     async with contextlib.aclosing(rest):
         yield first
         async for frame in rest:

@@ -4,11 +4,13 @@ The same events the page applies (one JSON per event, from chat_web.domain.event
 order: replayable ones (stored writes) carry an `id`, so a client that reconnects with
 `Last-Event-ID` first gets exactly what it missed, or one `resync` when that is no longer
 kept (then `GET /sync` brings it level). A comment every few seconds keeps proxies from
-closing the stream. A reader too slow to keep up gets `resync` and the stream ends, so a
-slow reader never slows anyone down. The stream ends with `session.ended` when its token
-stops being valid. A failure once the stream has started ends it with `resync` (the client
-reconnects and catches up), never with a broken response. A message event repeated by
-the fan-out (a retried or relayed publish) is sent once.
+closing the stream. The stream ends when its client leaves (the caller's `departed()`
+returns; one task waits on it, so a quiet stream costs nothing between heartbeats). A
+reader too slow to keep up gets `resync` and the stream ends, so a slow reader never slows
+anyone down. The stream ends with `session.ended` when its token stops being valid. A
+failure once the stream has started ends it with `resync` (the client reconnects and
+catches up), never with a broken response. A message event repeated by the fan-out (a
+retried or relayed publish) is sent once.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -58,8 +59,7 @@ STREAMED = {
 }
 log = logging.getLogger(__name__)
 RETRY_MS = 3000  # how long an EventSource waits before it reconnects
-TICK_SECONDS = 1.0
-_TICK = object()  # a quiet second: time to ask whether the client is still there
+_GONE = object()  # the client left: the stream ends
 
 
 def sse_frame(event: dict[str, Any]) -> str:
@@ -69,6 +69,12 @@ def sse_frame(event: dict[str, Any]) -> str:
     lines.append(f"event: {event.get('type', 'message')}")
     lines.append("data: " + json.dumps(event, separators=(",", ":"), ensure_ascii=False))
     return "\n".join(lines) + "\n\n"
+
+
+def _replace_all(queue: asyncio.Queue, item: object) -> None:
+    while not queue.empty():
+        queue.get_nowait()
+    queue.put_nowait(item)
 
 
 def _id_key(event_id: object) -> tuple[int, int]:
@@ -101,13 +107,12 @@ class EventStreams:
         me: User,
         token: str,
         last_event_id: str | None = None,
-        gone: Callable[[], Awaitable[bool]] | None = None,
+        departed: Callable[[], Awaitable[object]] | None = None,
     ) -> AsyncIterator[str]:
-        """The stream's frames until the client leaves (`gone()` says so; it is asked every
-        second, since a quiet stream would otherwise notice only at its next heartbeat), its
-        session ends, or it falls behind. A failure before the first frame is raised (the
-        caller can still answer with an error status); after it, the stream ends with
-        `resync`."""
+        """The stream's frames until the client leaves (`departed()` returns, or fails: then
+        nobody can tell whether the client is there), its session ends, or it falls behind.
+        A failure before the first frame is raised (the caller can still answer with an error
+        status); after it, the stream ends with `resync`."""
         held = self._per_user.get(me.id, 0)
         if held >= self.max_per_user:
             raise RateLimited(
@@ -117,7 +122,7 @@ class EventStreams:
         self._per_user[me.id] = held + 1  # counted before the first await: no race past the cap
         started = False
         try:
-            async with contextlib.aclosing(self._frames(me, token, last_event_id, gone)) as inner:
+            async with contextlib.aclosing(self._frames(me, token, last_event_id, departed)) as inner:
                 try:
                     async for frame in inner:
                         started = True
@@ -146,7 +151,7 @@ class EventStreams:
         me: User,
         token: str,
         last_event_id: str | None,
-        gone: Callable[[], Awaitable[bool]] | None,
+        departed: Callable[[], Awaitable[object]] | None,
     ) -> AsyncIterator[str]:
         repeats = RepeatFilter()
         topic = user_topic(me.id)
@@ -155,6 +160,7 @@ class EventStreams:
             # Subscribed first, replayed second: nothing falls between the two.
             self.open_streams += 1
             await self._live.hold_presence(holder, me.id)
+            heartbeats = self._with_heartbeats(events, departed)
             try:
                 yield f"retry: {RETRY_MS}\n\n"
                 newest = (0, 0)
@@ -167,11 +173,7 @@ class EventStreams:
                             newest = max(newest, _id_key(event["id"]))
                             if repeats.first_time(event):
                                 yield sse_frame(event)
-                async for event in self._with_heartbeats(events):
-                    if event is _TICK:
-                        if gone is not None and await gone():
-                            return
-                        continue
+                async for event in heartbeats:
                     if event is None:
                         yield ": ping\n\n"
                         if not await self._still_signed_in(token):
@@ -194,13 +196,19 @@ class EventStreams:
                     if kind == SESSION_ENDED and self._ends(event, token):
                         return
             finally:
+                # Closed here, not when collected: its departure watch stops waiting on the
+                # connection before the response ends.
+                await heartbeats.aclose()
                 self.open_streams -= 1
                 await self._live.release_presence(holder)
 
-    async def _with_heartbeats(self, events: AsyncIterator[dict[str, Any]]) -> AsyncIterator[Any]:
-        """The events, with None whenever none came for a heartbeat period and _TICK every
-        quiet second. Bounded: a reader `buffer` events behind gets `resync` instead of a
-        growing backlog."""
+    async def _with_heartbeats(
+        self, events: AsyncIterator[dict[str, Any]], departed: Callable[[], Awaitable[object]] | None
+    ) -> AsyncIterator[Any]:
+        """The events, with None whenever none came for a heartbeat period, until the client
+        leaves. Nothing here wakes between events but the heartbeat's timer: one task waits for
+        the departure and ends the wait. Bounded: a reader `buffer` events behind gets `resync`
+        instead of a growing backlog."""
         waiting: asyncio.Queue = asyncio.Queue(self.buffer)
 
         async def pump() -> None:
@@ -208,26 +216,34 @@ class EventStreams:
                 try:
                     waiting.put_nowait(event)
                 except asyncio.QueueFull:
-                    while not waiting.empty():
-                        waiting.get_nowait()
-                    waiting.put_nowait(resync())
+                    _replace_all(waiting, resync())
                     return
 
-        pumping = asyncio.create_task(pump())
-        quiet_since = time.monotonic()
+        async def watch(departed: Callable[[], Awaitable[object]]) -> None:
+            try:
+                await departed()
+            except Exception:
+                log.info("event stream ended: its client's connection cannot be watched", exc_info=True)
+            _replace_all(waiting, _GONE)  # what is still queued has nobody to go to
+
+        tasks = [asyncio.create_task(pump())]
+        if departed is not None:
+            tasks.append(asyncio.create_task(watch(departed)))
         try:
             while True:
                 try:
-                    yield await asyncio.wait_for(waiting.get(), TICK_SECONDS)
-                    quiet_since = time.monotonic()
+                    async with asyncio.timeout(self.heartbeat_seconds):
+                        event = await waiting.get()
                 except TimeoutError:
-                    if time.monotonic() - quiet_since >= self.heartbeat_seconds:
-                        quiet_since = time.monotonic()
-                        yield None
-                    else:
-                        yield _TICK
+                    yield None
+                    continue
+                if event is _GONE:
+                    return
+                yield event
         finally:
-            pumping.cancel()
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks)  # stopped, not only asked to: the watch holds a receive
 
     async def _still_signed_in(self, token: str) -> bool:
         try:

@@ -268,6 +268,23 @@ def test_the_stream_ends_when_its_session_ends(server):
     assert bob.client.get("/events", headers=bob.headers).status_code == 401
 
 
+def test_a_client_that_leaves_a_quiet_stream_frees_its_place_within_a_couple_of_seconds(tmp_path):
+    # One stream per user: the next one is 200 only once the server let go of the first.
+    # Nothing is sent on the quiet stream (its heartbeat is 15 s away): the server can only
+    # have noticed the departure on the connection itself.
+    with api(tmp_path, LIMIT_EVENT_STREAMS_PER_USER="1") as base:
+        bob = Person(base, tmp_path, "bob")
+        first = Stream(bob)
+        assert bob.client.get("/events", headers=bob.headers).status_code == 429
+        first.close()
+        left, status = time.monotonic(), 429
+        while status == 429 and time.monotonic() - left < 5:
+            with bob.client.stream("GET", "/events", headers=bob.headers) as again:
+                status = again.status_code
+            time.sleep(0.05)
+        assert status == 200 and time.monotonic() - left < 2.0
+
+
 def test_events_cross_instances_on_redis(tmp_path):
     need_service("Redis", port_open("127.0.0.1", 6379), REDIS_URL)
     shared = {"REDIS_URL": REDIS_URL, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}"}

@@ -229,3 +229,94 @@ async def test_a_user_holds_at_most_max_per_user_streams_and_a_closed_one_frees_
     await again.aclose()
     await second.aclose()
     assert streams.streams_of(ann.id) == 0 and streams._per_user == {}
+
+
+# --- the client's departure ends the stream, noticed by one waiting task, not by polling ----------
+
+
+class _Departure:
+    """What the API hands in as `departed`: returns when the client leaves (here: when told)."""
+
+    def __init__(self, fails: bool = False):
+        self.left = asyncio.Event()
+        self.calls = 0
+        self.fails = fails
+        self.stopped = False  # stopped waiting because the stream ended first
+
+    async def __call__(self) -> None:
+        self.calls += 1
+        try:
+            await self.left.wait()
+        except asyncio.CancelledError:
+            self.stopped = True
+            raise
+        if self.fails:
+            raise RuntimeError("the connection cannot be watched")
+
+
+def _released(streams: EventStreams, fanout: InProcessFanOut, user_id: str) -> bool:
+    return (
+        not fanout._subscribers.listened(user_topic(user_id))
+        and streams.open_streams == 0
+        and streams.streams_of(user_id) == 0
+        and streams._live._held == {}
+    )
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["disconnect", "watch-fails"])
+async def test_a_quiet_stream_ends_and_lets_go_of_everything_when_its_client_leaves(world, fails):
+    fanout, streams, ann, token = world
+    departure = _Departure(fails)
+    stream = streams.frames(ann, token, departed=departure)
+    await frames_until(stream, 1)
+    rest = asyncio.create_task(anext(stream, None))
+    await asyncio.sleep(0.3)  # quiet: no events, and the heartbeat is an hour away
+    assert not rest.done() and departure.calls == 1  # asked once, then waited: no polling
+    assert fanout._subscribers.listened(user_topic(ann.id)) and streams.open_streams == 1
+    departure.left.set()
+    assert await asyncio.wait_for(rest, 1.0) is None  # ended, with nothing more to send
+    assert _released(streams, fanout, ann.id)
+
+
+async def test_events_still_queued_when_the_client_leaves_are_not_sent(world):
+    fanout, streams, ann, token = world
+    departure = _Departure()
+    stream = streams.frames(ann, token, departed=departure)
+    await frames_until(stream, 1)
+    await fanout.publish(user_topic(ann.id), {"type": "message.new", "n": 1}, replayable=True)
+    await frames_until(stream, 1)
+    for n in (2, 3):
+        await fanout.publish(user_topic(ann.id), {"type": "message.new", "n": n}, replayable=True)
+    departure.left.set()
+    await asyncio.sleep(0)  # the departure lands behind the queued events: it goes first
+    assert [frame async for frame in stream] == []
+    assert _released(streams, fanout, ann.id)
+
+
+async def test_a_stream_that_ends_on_its_own_stops_watching_the_connection_before_it_ends(world):
+    fanout, streams, ann, token = world
+    departure = _Departure()
+    stream = streams.frames(ann, token, departed=departure)
+    await frames_until(stream, 1)
+    await fanout.publish(user_topic(ann.id), session_ended(version=1), replayable=True)
+    rest = [frame async for frame in stream]
+    assert len(rest) == 1 and "session.ended" in rest[0]
+    assert departure.stopped  # already, not once the generator is collected
+    assert _released(streams, fanout, ann.id)
+
+
+async def test_a_quiet_stream_sends_a_heartbeat_and_an_event_resets_its_timer(world):
+    fanout, streams, ann, token = world
+    streams.heartbeat_seconds = 0.2
+    stream = streams.frames(ann, token, departed=_Departure())
+    await frames_until(stream, 1)
+    assert await frames_until(stream, 1, timeout=1.0) == [": ping\n\n"]
+    await asyncio.sleep(0.1)
+    await fanout.publish(user_topic(ann.id), {"type": "message.new", "n": 1}, replayable=True)
+    (event,) = await frames_until(stream, 1)
+    assert event.startswith("id: ")
+    started = asyncio.get_running_loop().time()
+    assert await frames_until(stream, 1, timeout=1.0) == [": ping\n\n"]
+    assert asyncio.get_running_loop().time() - started >= 0.15  # a full period after the event
+    await stream.aclose()
+    assert _released(streams, fanout, ann.id)
