@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -74,6 +74,9 @@ class LiveHub:
         self._watching: dict[str, set[str]] = {}  # tab -> users whose presence it shows
         self._echoes: dict[str, deque[tuple]] = {}  # tab -> events it has applied already
         self._held: dict[str, str] = {}  # API event stream -> its user (presence only)
+        self._holding: Counter[str] = (
+            Counter()
+        )  # user -> their streams in _held (5,000 leaving at once: no scan each)
         self._sweeper: asyncio.Task | None = None
 
     def bind(self, tabs: TabGateway) -> None:
@@ -125,7 +128,7 @@ class LiveHub:
                 # stream gone: cancelling it here would cut off the lease renewal just below.
                 _cancel_unless_current(stream.task)
                 _cancel_unless_current(stream.resyncing)
-                if user_id not in self._held.values():
+                if not self._holding[user_id]:
                     # The grace period starts now: a reload within it does not flicker offline.
                     self._leaving[user_id] = self._clock.now()
         await self._renew([(user_id, tab)])
@@ -134,7 +137,11 @@ class LiveHub:
         """An API client's event stream keeps its user online, like a tab (no delivery: the
         stream reads the fan-out itself)."""
         self._ensure_sweeper()
+        previous = self._held.get(holder)
+        if previous is not None:
+            self._drop_holding(previous)
         self._held[holder] = user_id
+        self._holding[user_id] += 1
         self._leaving.pop(user_id, None)
         await self._renew([(user_id, holder)])
 
@@ -142,7 +149,8 @@ class LiveHub:
         user_id = self._held.pop(holder, None)
         if user_id is None:
             return
-        if user_id not in self._streams and user_id not in self._held.values():
+        self._drop_holding(user_id)
+        if user_id not in self._streams and not self._holding[user_id]:
             self._leaving[user_id] = self._clock.now()
         await self._renew([(user_id, holder)])
 
@@ -291,12 +299,17 @@ class LiveHub:
         await self._renew([(user, holder) for holder, user in holders])
         due = self._clock.now() - self._presence.grace
         for user_id, left_at in list(self._leaving.items()):
-            if left_at <= due and user_id not in self._streams and user_id not in self._held.values():
+            if left_at <= due and user_id not in self._streams and not self._holding[user_id]:
                 del self._leaving[user_id]
                 try:
                     await self._presence.settle(user_id, left_at)
                 except ChatError as exc:
                     log.warning("presence of %s not settled: %s", user_id, exc.message)
+
+    def _drop_holding(self, user_id: str) -> None:
+        self._holding[user_id] -= 1
+        if self._holding[user_id] <= 0:
+            del self._holding[user_id]
 
     async def _renew(self, leases: list[tuple[str, str]]) -> None:
         if not leases:

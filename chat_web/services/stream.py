@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -232,7 +233,9 @@ class EventStreams:
         try:
             while True:
                 try:
-                    async with asyncio.timeout(self.heartbeat_seconds):
+                    # A random 75-100 % of the period: streams opened together (a deploy,
+                    # a reconnect wave) would otherwise ping, and check their token, together.
+                    async with asyncio.timeout(self.heartbeat_seconds * random.uniform(0.75, 1.0)):
                         event = await waiting.get()
                 except TimeoutError:
                     yield None

@@ -103,6 +103,21 @@ async def test_a_tab_whose_socket_left_is_dropped_and_its_user_goes_offline_afte
     assert offline == [{"type": "presence", "userId": ann.id, "online": False, "lastSeen": _iso(left_at)}]
 
 
+async def test_an_api_user_stays_online_until_their_last_stream_leaves(world, clock):
+    hub, tabs, fanout, presence, ann, bob = world
+    await hub.hold_presence("s1", ann.id)
+    await hub.hold_presence("s2", ann.id)
+    await hub.release_presence("s1")
+    clock.advance(seconds=60)
+    await hub.sweep()
+    assert (await presence.status(bob.id, [ann.id])).online == {ann.id}  # s2 still holds her
+    await hub.release_presence("s2")
+    await hub.release_presence("s2")  # twice: nothing more happens
+    clock.advance(seconds=11)
+    await hub.sweep()
+    assert (await presence.status(bob.id, [ann.id])).online == set()
+
+
 async def test_a_reload_within_the_grace_does_not_go_offline(world, clock):
     hub, tabs, _, presence, ann, bob = world
     tabs.open("a1", "b1")
