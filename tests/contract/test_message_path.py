@@ -159,3 +159,19 @@ async def test_the_first_answer_in_a_direct_chat_opens_the_exchange_once(store):
     group = await store.chats.create_group(ann.id, "Team", [bob.id, cy.id])
     await store.messages.send(text(group, ann, "hi all"))
     assert not (await store.messages.send(text(group, bob, "hi"))).opened_exchange  # groups: always
+
+
+async def test_concurrent_answers_leave_what_both_have_read_seen(request, store):
+    # Both members answering at once: each answer reads the other's messages, so everything up
+    # to the lower of the two cursors ends seen, whichever send waited for the other.
+    known_gap(request, store, "congodb", reason=CONGO_NO_UNIQUE)
+    ann, bob = await new_users(store, 2)
+    chat = await store.chats.get_or_create_direct(ann.id, bob.id)
+    for round_ in range(4):
+        await asyncio.gather(
+            *(store.messages.send(text(chat, who, f"{round_}", uuid.uuid4().hex)) for who in (ann, bob) * 3)
+        )
+    cursors = [(await store.chats.member(chat.id, who.id)).last_read_seq for who in (ann, bob)]
+    read_by_both = await store.messages.page_after(chat.id, 0, min(cursors))
+    assert len(read_by_both) == min(cursors)
+    assert [m.seq for m in read_by_both if m.seen_at is None] == []
