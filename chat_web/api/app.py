@@ -63,9 +63,11 @@ def create_api() -> FastAPI:
         ),
     )
     install_error_handlers(api)
+    # The chat routes first: FastAPI tries the routes in order (an included router's twice), and most
+    # requests are sends and reads (no path of one router matches another's).
+    api.include_router(chats.router)
     api.include_router(health.router)
     api.include_router(auth.router)
-    api.include_router(chats.router)
     api.include_router(live.router)
     api.include_router(media.router)
     api.include_router(health.metrics_router)
