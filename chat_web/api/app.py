@@ -48,6 +48,9 @@ def create_api() -> FastAPI:
         openapi_url=f"{PREFIX}/openapi.json",
         docs_url=f"{PREFIX}/docs",
         redoc_url=None,
+        # Nothing here configures OpenTelemetry (metrics are Prometheus, chat_web/metrics), and
+        # FastAPI's native bridge asks the global providers on every request whether it is.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     # One layer sees every request of the process (the Reflex app is mounted below this one):
     # security headers and metrics on every answer, body limits under /api, the socket cap.
