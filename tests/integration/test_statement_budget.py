@@ -61,6 +61,10 @@ def counting():
         event.listen(engine, "before_cursor_execute", on_statement)
         event.listen(engine, "begin", on_begin)
         event.listen(engine.pool, "checkout", on_checkout)
+    direct = getattr(db, "direct", None)  # PostgreSQL's hot use cases on asyncpg's pool
+    if direct is not None:
+        for name in ("fetch", "fetchrow"):
+            setattr(direct, name, counted(getattr(direct, name), on_statement, on_checkout))
     try:
         yield counts
     finally:
@@ -68,6 +72,20 @@ def counting():
             event.remove(engine, "before_cursor_execute", on_statement)
             event.remove(engine, "begin", on_begin)
             event.remove(engine.pool, "checkout", on_checkout)
+        if direct is not None:
+            for name in ("fetch", "fetchrow"):
+                delattr(direct, name)  # the class's own again
+
+
+def counted(fetch, on_statement, on_checkout):
+    """A PgPool fetch that is counted: one statement on one connection of the pool, autocommit."""
+
+    async def fetch_counted(statement, *args):
+        on_checkout()
+        on_statement(None, None, statement)
+        return await fetch(statement, *args)
+
+    return fetch_counted
 
 
 # route -> (most round trips, most checkouts) on (SQLite, PostgreSQL). SQLite's "round trips"
@@ -76,9 +94,10 @@ BUDGET = {
     # PostgreSQL: one statement in autocommit (chat_web/adapters/storage/pg_send.py); SQLite:
     # BEGIN IMMEDIATE, the checks, seq, insert, cursor (and the seen stamp), one thread hop.
     "send": ((6, 1), (1, 1)),
-    "after_seq": ((3, 1), (3, 1)),
+    # PostgreSQL: the members, the page, the changes and the quotes in one statement (pg_reads.py)
+    "after_seq": ((3, 1), (1, 1)),
     "open_unread": ((8, 1), (8, 1)),
-    "chat_list": ((3, 1), (3, 1)),
+    "chat_list": ((3, 1), (1, 1)),
 }
 
 

@@ -131,21 +131,21 @@ def params(message: NewMessage, may_mention: bool, now: datetime) -> tuple:
 
 
 def _stored(row, prefix: str):
-    fields = {name: getattr(row, prefix + name) for name in _COLUMNS}
+    fields = {name: row[prefix + name] for name in _COLUMNS}
     return to_message(SimpleNamespace(**fields)) if fields["id"] is not None else None
 
 
 def outcome(row, sent_params: tuple) -> Outcome:
     """What the statement's one row says: the stored or found message, or the refusal."""
-    member_ids = tuple(row.member_ids or ())
+    member_ids = tuple(row["member_ids"] or ())
     answered = _stored(row, "a_")
     old = _stored(row, "o_")
     if old is not None:  # a retry: idempotency before every check
         quote = quote_of(answered) if answered is not None and old.reply_to else None
-        return Outcome(Sent(_quoted(old, quote), False, member_ids, bool(row.o_announced)))
-    if row.my_read is None:
+        return Outcome(Sent(_quoted(old, quote), False, member_ids, bool(row["o_announced"])))
+    if row["my_read"] is None:
         raise Forbidden(NOT_A_MEMBER)
-    if row.blocked:
+    if row["blocked"]:
         raise Forbidden(BLOCKED)
     (chat_id, sender, client_id, reply_to, now, _, new_id, kind, text, url, public_id, width, height,
      mentions, _) = sent_params  # fmt: skip
@@ -153,21 +153,21 @@ def outcome(row, sent_params: tuple) -> Outcome:
         raise NotFound(REPLY_MISSING)
     if reply_to and answered.deleted:
         raise Conflict(REPLY_DELETED)
-    if row.new_seq is None:
+    if row["new_seq"] is None:
         return Outcome(None)  # a group's message that may mention: the names come first
-    seq = row.new_seq
+    seq = row["new_seq"]
     message = to_message(
         SimpleNamespace(
             id=new_id, chat_id=chat_id, seq=seq, sender_id=sender, kind=kind, text=text,
             image_url=url, image_public_id=public_id, image_width=width, image_height=height,
             client_id=client_id, created_at=now, edited_at=None, deleted=False,
-            seen_at=row.new_seen_at, mentions=mentions, change=0, reactions="", reply_to=reply_to,
+            seen_at=row["new_seen_at"], mentions=mentions, change=0, reactions="", reply_to=reply_to,
         )
     )  # fmt: skip
     quote = quote_of(answered) if answered is not None else None
-    opened = row.chat_kind == "direct" and not row.i_sent and row.others_sent
+    opened = row["chat_kind"] == "direct" and not row["i_sent"] and row["others_sent"]
     sent = Sent(_quoted(message, quote), True, member_ids, False, opened)
-    return Outcome(sent, raced=seq - 1 != row.chat_last_seq, stamp_from=row.my_read)
+    return Outcome(sent, raced=seq - 1 != row["chat_last_seq"], stamp_from=row["my_read"])
 
 
 def _quoted(message, quote):

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TypeVar
 
+import asyncpg
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import (
@@ -43,7 +44,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chat_web.adapters.outage import translate_outages
-from chat_web.adapters.storage import pg_send
+from chat_web.adapters.storage import pg_reads, pg_send
+from chat_web.adapters.storage.pg_pool import PgPool, is_driver_outage
 from chat_web.adapters.storage.sql_schema import (
     BlockRow,
     ChatRow,
@@ -108,7 +110,7 @@ def _now() -> datetime:
 
 T = TypeVar("T")
 _SQLITE_READERS = 4  # threads (and connections) for SQLite reads: WAL readers never wait for the writer
-_PG_POOL = 30  # PostgreSQL connections per process, kept open
+_PG_POOL = 10  # PostgreSQL connections per process through SQLAlchemy, kept open (+ PgPool's 20)
 
 
 def _in_transaction(engine: Engine, use_case: Callable[[Connection], T]) -> T:
@@ -165,7 +167,7 @@ _OUTAGE_SQLSTATE_CLASSES = {"08", "53", "57", "58"}
 
 def is_outage(exc: BaseException) -> bool:
     """The database is away or overloaded (not: a constraint refused a row, a bad query)."""
-    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout, OSError)):
+    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout, OSError)) or is_driver_outage(exc):
         return True
     if not isinstance(exc, DBAPIError):
         return False
@@ -240,11 +242,13 @@ class SqlDatabase:
             # server went away, the first failing query answers 503 and SQLAlchemy discards
             # every pooled connection older than the failure, so the next request reconnects.
             #
-            # The same 30 connections at most as before, but all of them kept: with 10 kept and
-            # 20 overflow, a returned connection was closed whenever 10 sat idle and opened again
-            # in the next burst (under the API load, 10 new connections a second, each a server
-            # process, the driver's type setup, and every statement prepared again on it).
+            # All of them kept (no overflow): with 10 kept and 20 overflow, a returned connection
+            # was closed whenever 10 sat idle and opened again in the next burst (under the API
+            # load, 10 new connections a second, each a server process, the driver's type setup,
+            # and every statement prepared again on it).
             self.engine = create_async_engine(url, pool_size=_PG_POOL, max_overflow=0, pool_pre_ping=False)
+            # The hot use cases (a send, a page, my chats) on asyncpg's own pool (pg_pool.py).
+            self.direct = PgPool(url)
             self.writer = self.engine
         self.session = async_sessionmaker(self.writer, class_=AsyncSession, expire_on_commit=False)
         # Reads need no transaction: on PostgreSQL, autocommit saves the BEGIN and the
@@ -282,12 +286,6 @@ class SqlDatabase:
             )
         async with self.writer.begin() as conn:
             return await conn.run_sync(use_case)
-
-    async def run_alone(self, statement: str, params: tuple):
-        """PostgreSQL: one statement as its own transaction (autocommit), its first row: one
-        round trip, where a transaction costs a BEGIN and a COMMIT besides."""
-        async with self.reader.connect() as conn:
-            return (await conn.exec_driver_sql(statement, params)).first()
 
     async def run_read(self, use_case: Callable[[Connection], T]) -> T:
         """`run_write` for reads: SQLite's reader threads, or PostgreSQL in autocommit."""
@@ -357,6 +355,8 @@ class SqlDatabase:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._checkpointer
             self._checkpointer = None
+        if self.backend == "postgresql":
+            await self.direct.close()
         if self.writer is not self.engine:
             await self.writer.dispose()
             for threads in (self._write_thread, self._read_threads):
@@ -661,6 +661,13 @@ class SqlChatRepo:
         return [ChatView(to_chat(chat, member_ids[chat.id]), to_member(me)) for chat, me in rows]
 
     async def listing(self, user_id: str, limit: int, older_than: ChatKey | None = None) -> ChatListing:
+        if self._db.backend == "postgresql":
+            # One statement, one round trip (chat_web/adapters/storage/pg_reads.py).
+            statement = pg_reads.LISTING if older_than is None else pg_reads.LISTING_OLDER
+            rows = await self._db.direct.fetch(
+                statement, *pg_reads.listing_params(user_id, limit, older_than)
+            )
+            return pg_reads.listing_of(rows)
         return await self._db.run_read(lambda conn: _listing_tx(conn, user_id, limit, older_than))
 
     async def mark_read(self, chat_id: str, user_id: str, seq: int) -> Member | None:
@@ -1187,7 +1194,7 @@ class SqlMessageRepo:
     async def send(self, message: NewMessage, mentions: MentionFinder | None = None) -> Sent:
         try:
             return await self._send(message, mentions)
-        except IntegrityError:
+        except (IntegrityError, asyncpg.IntegrityConstraintViolationError):
             # A concurrent retry of this client id stored first (the unique index decided;
             # the rollback undid our seq).
             if message.client_id:
@@ -1200,7 +1207,7 @@ class SqlMessageRepo:
         if self._db.backend == "postgresql" and not message.mention_ids:
             # One round trip instead of five to seven (chat_web/adapters/storage/pg_send.py).
             sent_params = pg_send.params(message, mentions is not None, _now())
-            found = await self._db.run_alone(pg_send.SEND, sent_params)
+            found = await self._db.direct.fetchrow(pg_send.SEND, *sent_params)
             done = pg_send.outcome(found, sent_params)
             if done.raced:
                 await self._db.run_write(
@@ -1239,6 +1246,13 @@ class SqlMessageRepo:
                 at,
             )
 
+        if self._db.backend == "postgresql" and not read_latest:
+            # One statement, one round trip (chat_web/adapters/storage/pg_reads.py).
+            statement, bound = pg_reads.window_query(before_seq, after_seq)
+            rows = await self._db.direct.fetch(
+                statement, chat_id, user_id, bound, limit, changed_after, changes_max
+            )
+            return pg_reads.window_of(rows, user_id)
         # Opening the latest page may read the chat: then it runs as the writer.
         return await (self._db.run_write if read_latest else self._db.run_read)(use_case)
 
