@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 
 import reflex as rx
@@ -63,6 +64,11 @@ async def lifespan():
             container.running(settings, retry_every=5.0, tabs=ReflexTabs(app)),
             gauges_kept_fresh(settings.prometheus_multiproc_dir),
         ):
+            # What start-up made (the compiled app, the modules, the clients) lives as long as
+            # the process: moved out of the collector's sight, a full collection scans only
+            # what requests made since (it scanned it all: 50-95 ms pauses, one a second under
+            # the API load).
+            gc.freeze()
             yield
 
 
