@@ -10,6 +10,7 @@ from chat_web.api.edge import Edge, EdgeSettings
 from chat_web.api.errors import install_error_handlers
 from chat_web.api.headers import SecurityHeaders, cloudinary_hosts
 from chat_web.api.limits import BodyLimit
+from chat_web.api.openapi import document_bearer
 from chat_web.config import get_settings
 from chat_web.domain import ChatError
 from chat_web.services.images import MAX_IMAGE_BYTES, too_many_bytes
@@ -68,10 +69,8 @@ def create_api() -> FastAPI:
     install_error_handlers(api)
     # The chat routes first: FastAPI tries the routes in order (an included router's twice), and most
     # requests are sends and reads (no path of one router matches another's).
-    api.include_router(chats.router)
-    api.include_router(health.router)
-    api.include_router(auth.router)
-    api.include_router(live.router)
-    api.include_router(media.router)
-    api.include_router(health.metrics_router)
+    routers = [chats.router, health.router, auth.router, live.router, media.router, health.metrics_router]
+    for router in routers:
+        api.include_router(router)
+    document_bearer(api, routers)
     return api
