@@ -32,6 +32,7 @@ from chat_web.api.chat_schemas import (
     UsersOut,
 )
 from chat_web.api.deps import Chats, CurrentUser
+from chat_web.api.encoded import encoded
 from chat_web.api.schemas import ErrorOut
 from chat_web.domain import BadInput
 from chat_web.services.chats import ChatService
@@ -124,7 +125,7 @@ _SEND_BODY = {
     },
     openapi_extra=_SEND_BODY,
 )
-async def send_message(request: Request, response: Response, me: CurrentUser, chats: Chats) -> MessageOut:
+async def send_message(request: Request, me: CurrentUser, chats: Chats) -> Response:
     """Send a message: text as JSON, or an image as multipart/form-data (`chatId`, `image`, an
     optional `text` caption, `clientId`). The image must really be a JPEG, PNG, GIF or WebP of at
     most 5 MB and 40 megapixels; it is stored without its metadata, fitted to 1600x1600, with a
@@ -136,9 +137,7 @@ async def send_message(request: Request, response: Response, me: CurrentUser, ch
         message, created = await _send_image(request, me, chats)
     else:
         raise HTTPException(415, "Send a text message as application/json, an image as multipart/form-data.")
-    if not created:
-        response.status_code = 200
-    return MessageOut.of(message, seen=False)
+    return encoded(MessageOut.wire(message, seen=False), 201 if created else 200)
 
 
 @router.get("/message/{chat_id}", response_model=HistoryOut, responses=_errors)
@@ -161,9 +160,11 @@ async def history(
             description="Catch up on edits and deletions after this change count (lastChange).",
         ),
     ] = None,
-) -> HistoryOut:
+) -> Response:
     """A page of history. Without cursors it is the latest page, which also marks the chat read."""
-    return HistoryOut.of(await chats.history(me, chat_id, before_seq, after_seq, limit, changed_after))
+    return encoded(
+        HistoryOut.wire(await chats.history(me, chat_id, before_seq, after_seq, limit, changed_after))
+    )
 
 
 @router.get("/chat/all", response_model=ChatListOut, responses=_errors)
@@ -174,9 +175,9 @@ async def all_chats(
     cursor: Annotated[
         str | None, Query(max_length=CURSOR_MAX, description="Next page: the nextCursor of the previous one.")
     ] = None,
-) -> ChatListOut:
+) -> Response:
     """My chats, newest activity first, with the other members and my unread count."""
-    return ChatListOut.of(await chats.list_chats(me, limit, cursor))
+    return encoded(ChatListOut.wire(await chats.list_chats(me, limit, cursor)))
 
 
 @router.post("/chat/new", response_model=ChatIdOut, responses=_errors)
