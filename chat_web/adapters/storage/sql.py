@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import importlib.util
 import logging
+import sqlite3
 import time
 import uuid
 from collections import defaultdict
@@ -44,7 +45,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chat_web.adapters.outage import translate_outages
-from chat_web.adapters.storage import pg_reads, pg_send
+from chat_web.adapters.storage import pg_reads, pg_send, sqlite_reads, sqlite_send
 from chat_web.adapters.storage.pg_pool import PgPool, is_driver_outage
 from chat_web.adapters.storage.sql_schema import (
     BlockRow,
@@ -167,7 +168,10 @@ _OUTAGE_SQLSTATE_CLASSES = {"08", "53", "57", "58"}
 
 def is_outage(exc: BaseException) -> bool:
     """The database is away or overloaded (not: a constraint refused a row, a bad query)."""
-    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout, OSError)) or is_driver_outage(exc):
+    driver = (sqlite3.OperationalError, sqlite3.InterfaceError)  # statements run on sqlite3 itself
+    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout, OSError, *driver)) or is_driver_outage(
+        exc
+    ):
         return True
     if not isinstance(exc, DBAPIError):
         return False
@@ -668,7 +672,10 @@ class SqlChatRepo:
                 statement, *pg_reads.listing_params(user_id, limit, older_than)
             )
             return pg_reads.listing_of(rows)
-        return await self._db.run_read(lambda conn: _listing_tx(conn, user_id, limit, older_than))
+        # SQLite: on the driver's connection, in a reader thread (sqlite_reads.py).
+        return await self._db.run_read(
+            lambda conn: sqlite_reads.listing(conn.connection.driver_connection, user_id, limit, older_than)
+        )
 
     async def mark_read(self, chat_id: str, user_id: str, seq: int) -> Member | None:
         # One UPDATE: the cursor only moves forward and never past the chat's last seq.
@@ -889,30 +896,7 @@ _CHANGED_AFTER = (
     .order_by(_MESSAGES.c.change)
     .limit(bindparam("b_limit"))
 )
-# The members of some chats with their users (a chat list's people), in one statement.
-_PEOPLE_OF_CHATS = (
-    select(_MEMBERS.c.chat_id, _MEMBERS.c.user_id, *_USER_FIELDS)
-    .outerjoin(_USERS, _USERS.c.id == _MEMBERS.c.user_id)
-    .where(_MEMBERS.c.chat_id.in_(bindparam("b_chats", expanding=True)))
-    .order_by(_MEMBERS.c.joined_at, _MEMBERS.c.user_id)
-)
-
-
 _NAMES = select(_USERS.c.id, _USERS.c.name).where(_USERS.c.id.in_(bindparam("b_users", expanding=True)))
-# My chats with my membership, latest activity first; keyset paging by (updated_at, id).
-_CHATS_OF_USER = (
-    select(_MEMBERS, *_CHAT_FIELDS)
-    .join(_CHATS, _CHATS.c.id == _MEMBERS.c.chat_id)
-    .where(_MEMBERS.c.user_id == bindparam("b_user"))
-    .order_by(_CHATS.c.updated_at.desc(), _CHATS.c.id.desc())
-    .limit(bindparam("b_limit"))
-)
-_CHATS_OF_USER_OLDER = _CHATS_OF_USER.where(
-    or_(
-        _CHATS.c.updated_at < bindparam("b_at"),
-        and_(_CHATS.c.updated_at == bindparam("b_at"), _CHATS.c.id < bindparam("b_id")),
-    )
-)
 
 # Whom `user` shares presence with: the members of their groups, and the other member of
 # each direct chat where both have sent a message; never across a block, either way. Most
@@ -1153,28 +1137,6 @@ def _read_up_to_tx(conn: Connection, chat_id: str, user_id: str, seq: int, at: d
     return ReadMove(before, after, member, tuple(row.user_id for row in rows))
 
 
-def _listing_tx(conn: Connection, user_id: str, limit: int, older_than: ChatKey | None) -> ChatListing:
-    """My chats (ChatRepo.listing) with their members' users, on `conn`."""
-    query = _CHATS_OF_USER
-    params: dict = {"b_user": user_id, "b_limit": limit}
-    if older_than is not None:
-        query = _CHATS_OF_USER_OLDER
-        params["b_at"], params["b_id"] = older_than
-    rows = conn.execute(query, params).all()
-    members: dict[str, list[str]] = defaultdict(list)
-    people: dict[str, User] = {}
-    if rows:
-        for row in conn.execute(_PEOPLE_OF_CHATS, {"b_chats": [row.c_id for row in rows]}):
-            members[row.chat_id].append(row.user_id)
-            if (user := _row_user(row)) is not None:
-                people[user.id] = user
-    views = [
-        ChatView(to_chat(SimpleNamespace(**_prefixed(row, "c_")), tuple(members[row.c_id])), to_member(row))
-        for row in rows
-    ]
-    return ChatListing(views, people)
-
-
 @_outages
 class SqlMessageRepo:
     def __init__(self, db: SqlDatabase):
@@ -1194,7 +1156,7 @@ class SqlMessageRepo:
     async def send(self, message: NewMessage, mentions: MentionFinder | None = None) -> Sent:
         try:
             return await self._send(message, mentions)
-        except (IntegrityError, asyncpg.IntegrityConstraintViolationError):
+        except (IntegrityError, asyncpg.IntegrityConstraintViolationError, sqlite3.IntegrityError):
             # A concurrent retry of this client id stored first (the unique index decided;
             # the rollback undid our seq).
             if message.client_id:
@@ -1217,6 +1179,11 @@ class SqlMessageRepo:
                 )
             if done.sent is not None:
                 return done.sent
+        if self._db.backend == "sqlite":
+            # On the driver's connection, in the writer thread's transaction (sqlite_send.py).
+            return await self._db.run_write(
+                lambda conn: sqlite_send.send(conn.connection.driver_connection, message, mentions, _now())
+            )
         return await self._db.run_write(lambda conn: _send_tx(conn, message, mentions, _now()))
 
     async def window(
@@ -1253,6 +1220,20 @@ class SqlMessageRepo:
                 statement, chat_id, user_id, bound, limit, changed_after, changes_max
             )
             return pg_reads.window_of(rows, user_id)
+        if self._db.backend == "sqlite" and not read_latest:
+            # On the driver's connection, in a reader thread (sqlite_reads.py).
+            return await self._db.run_read(
+                lambda conn: sqlite_reads.window(
+                    conn.connection.driver_connection,
+                    chat_id,
+                    user_id,
+                    limit,
+                    before_seq,
+                    after_seq,
+                    changed_after,
+                    changes_max,
+                )
+            )
         # Opening the latest page may read the chat: then it runs as the writer.
         return await (self._db.run_write if read_latest else self._db.run_read)(use_case)
 
