@@ -6,13 +6,13 @@ from fastapi import FastAPI
 
 from chat_web import container
 from chat_web.api import PREFIX, auth, chats, health, live, media
+from chat_web.api.edge import Edge, EdgeSettings
 from chat_web.api.errors import install_error_handlers
 from chat_web.api.headers import SecurityHeaders, cloudinary_hosts
-from chat_web.api.limits import ApiBodyLimit, SlowBodyTimeout
-from chat_web.api.sockets import SocketsPerClient
+from chat_web.api.limits import BodyLimit
+from chat_web.api.openapi import document_bearer
 from chat_web.config import get_settings
 from chat_web.domain import ChatError
-from chat_web.metrics.http import HttpMetrics
 from chat_web.services.images import MAX_IMAGE_BYTES, too_many_bytes
 
 __all__ = ["PREFIX", "create_api"]
@@ -29,6 +29,18 @@ def _image_body_limit() -> tuple[int, str]:
     return max_bytes + FORM_OVERHEAD_BYTES, too_many_bytes(max_bytes)
 
 
+def _edge_settings() -> EdgeSettings:
+    settings = get_settings()
+    return EdgeSettings(
+        # A body must keep coming (MIN bytes/s after a grace), however large it may be.
+        min_body_rate=settings.body_min_bytes_per_second,
+        body_grace=settings.body_grace_seconds,
+        # Websockets (Reflex's /_event) open at once from one address.
+        sockets_per_client=settings.limit_sockets_per_client,
+        proxy_hops=settings.trusted_proxy_hops,
+    )
+
+
 def create_api() -> FastAPI:
     api = FastAPI(
         title="chat_web API",
@@ -37,36 +49,28 @@ def create_api() -> FastAPI:
         openapi_url=f"{PREFIX}/openapi.json",
         docs_url=f"{PREFIX}/docs",
         redoc_url=None,
+        # Nothing here configures OpenTelemetry (metrics are Prometheus, chat_web/metrics), and
+        # FastAPI's native bridge asks the global providers on every request whether it is.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    # JSON bodies are small; a larger one is refused with 413 before it is read whole.
+    # One layer sees every request of the process (the Reflex app is mounted below this one):
+    # security headers and metrics on every answer, body limits under /api, the socket cap.
     api.add_middleware(
-        ApiBodyLimit, max_bytes=MAX_BODY_BYTES, uploads={f"{PREFIX}/message": _image_body_limit}
+        Edge,
+        settings=_edge_settings,
+        # JSON bodies are small; a larger one is refused with 413 before it is read whole.
+        body_limit=BodyLimit(MAX_BODY_BYTES, uploads={f"{PREFIX}/message": _image_body_limit}),
+        # CSP, nosniff, no framing, Referrer-Policy on every answer, the production pages included.
+        headers=SecurityHeaders(
+            image_hosts=lambda: cloudinary_hosts(get_settings().cloudinary_url.get_secret_value()),
+            docs_path=f"{PREFIX}/docs",
+        ),
     )
-    # A body must keep coming (MIN bytes/s after a grace), however large it may be.
-    api.add_middleware(
-        SlowBodyTimeout,
-        min_rate=lambda: get_settings().body_min_bytes_per_second,
-        grace=lambda: get_settings().body_grace_seconds,
-    )
-    # CSP, nosniff, no framing, Referrer-Policy on every answer, the production pages included.
-    api.add_middleware(
-        SecurityHeaders,
-        image_hosts=lambda: cloudinary_hosts(get_settings().cloudinary_url.get_secret_value()),
-        docs_path=f"{PREFIX}/docs",
-    )
-    # Websockets (Reflex's /_event) open at once from one address.
-    api.add_middleware(
-        SocketsPerClient,
-        max_per_client=lambda: get_settings().limit_sockets_per_client,
-        proxy_hops=lambda: get_settings().trusted_proxy_hops,
-    )
-    # Every HTTP request of the process passes here: the Reflex app is mounted below this one.
-    api.add_middleware(HttpMetrics)
     install_error_handlers(api)
-    api.include_router(health.router)
-    api.include_router(auth.router)
-    api.include_router(chats.router)
-    api.include_router(live.router)
-    api.include_router(media.router)
-    api.include_router(health.metrics_router)
+    # The chat routes first: FastAPI tries the routes in order (an included router's twice), and most
+    # requests are sends and reads (no path of one router matches another's).
+    routers = [chats.router, health.router, auth.router, live.router, media.router, health.metrics_router]
+    for router in routers:
+        api.include_router(router)
+    document_bearer(api, routers)
     return api

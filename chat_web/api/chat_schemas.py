@@ -10,7 +10,7 @@ from pydantic import Field
 from chat_web.api.schemas import ApiModel
 from chat_web.domain import Chat, Message, User
 from chat_web.domain.models import REACTIONS
-from chat_web.domain.wire import message_json
+from chat_web.domain.wire import iso, message_json
 from chat_web.services.chats import ChatPage, ChatSummary, HistoryPage, MessageView, SearchPage
 from chat_web.services.validation import (
     CLIENT_ID_MAX,
@@ -37,6 +37,10 @@ class UserBrief(ApiModel):
     @classmethod
     def of(cls, user: User) -> UserBrief:
         return cls(id=user.id, name=user.name)
+
+    @staticmethod
+    def wire(user: User) -> dict:
+        return {"id": user.id, "name": user.name}
 
 
 class NewChatIn(ApiModel):
@@ -90,6 +94,26 @@ class ChatOut(ApiModel):
     def of_summary(cls, summary: ChatSummary) -> ChatOut:
         return cls.of(summary.chat, summary.others, summary.unread, summary.muted, summary.mentioned)
 
+    @staticmethod
+    def wire(summary: ChatSummary) -> dict:
+        """This model's JSON, built directly (chat_web/api/encoded.py)."""
+        chat = summary.chat
+        latest = {"text": chat.preview, "senderId": chat.preview_sender_id} if chat.last_seq else None
+        return {
+            "id": chat.id,
+            "chatId": chat.id,
+            "kind": chat.kind,
+            "title": chat.title,
+            "members": [UserBrief.wire(u) for u in summary.others],
+            "createdBy": chat.created_by,
+            "latestMessage": latest,
+            "lastSeq": chat.last_seq,
+            "unread": summary.unread,
+            "muted": summary.muted,
+            "mentioned": summary.mentioned,
+            "updatedAt": iso(chat.updated_at),
+        }
+
 
 class ChatListOut(ApiModel):
     chats: list[ChatOut]
@@ -98,6 +122,10 @@ class ChatListOut(ApiModel):
     @classmethod
     def of(cls, page: ChatPage) -> ChatListOut:
         return cls(chats=[ChatOut.of_summary(s) for s in page.items], next_cursor=page.next_cursor)
+
+    @staticmethod
+    def wire(page: ChatPage) -> dict:
+        return {"chats": [ChatOut.wire(s) for s in page.items], "nextCursor": page.next_cursor}
 
 
 class GroupIn(ApiModel):
@@ -213,6 +241,10 @@ class MessageOut(ApiModel):
     def of_view(cls, view: MessageView) -> MessageOut:
         return cls.of(view.message, view.seen)
 
+    @staticmethod
+    def wire(message: Message, seen: bool) -> dict:
+        return message_json(message, seen)
+
 
 class HistoryOut(ApiModel):
     messages: list[MessageOut] = Field(description="Oldest first within the page.")
@@ -235,6 +267,18 @@ class HistoryOut(ApiModel):
             changed=[MessageOut.of_view(v) for v in page.changes],
             last_change=page.last_change,
         )
+
+    @staticmethod
+    def wire(page: HistoryPage) -> dict:
+        others = [UserBrief.wire(u) for u in page.others]
+        return {
+            "messages": [message_json(v.message, v.seen) for v in page.messages],
+            "hasMore": page.has_more,
+            "user": others[0] if page.chat.kind == "direct" and others else None,
+            "members": others,
+            "changed": [message_json(v.message, v.seen) for v in page.changes],
+            "lastChange": page.last_change,
+        }
 
 
 class QuoteOut(ApiModel):

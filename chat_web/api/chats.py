@@ -32,6 +32,7 @@ from chat_web.api.chat_schemas import (
     UsersOut,
 )
 from chat_web.api.deps import Chats, CurrentUser
+from chat_web.api.encoded import encoded
 from chat_web.api.schemas import ErrorOut
 from chat_web.domain import BadInput
 from chat_web.services.chats import ChatService
@@ -61,70 +62,8 @@ async def _chat_out(chats: ChatService, me, chat) -> ChatOut:
     return ChatOut.of_summary(await chats.summary(me, chat))
 
 
-@router.post("/chat/new", response_model=ChatIdOut, responses=_errors)
-async def new_chat(body: NewChatIn, me: CurrentUser, chats: Chats) -> ChatIdOut:
-    """Start, or reopen, the direct chat with another user: one chat per pair."""
-    chat = await chats.open_direct(me, body.other_user_id)
-    return ChatIdOut(chat_id=chat.id)
-
-
-@router.get("/chat/all", response_model=ChatListOut, responses=_errors)
-async def all_chats(
-    me: CurrentUser,
-    chats: Chats,
-    limit: Limit = PAGE_DEFAULT,
-    cursor: Annotated[
-        str | None, Query(max_length=CURSOR_MAX, description="Next page: the nextCursor of the previous one.")
-    ] = None,
-) -> ChatListOut:
-    """My chats, newest activity first, with the other members and my unread count."""
-    return ChatListOut.of(await chats.list_chats(me, limit, cursor))
-
-
-@router.get("/chat/unread", response_model=UnreadOut, responses=_errors)
-async def unread_total(me: CurrentUser, chats: Chats) -> UnreadOut:
-    """How many messages wait unread over all my chats, muted ones left out."""
-    return UnreadOut(total=await chats.unread_total(me))
-
-
-@router.put("/chat/{chat_id}/mute", response_model=MuteOut, responses=_errors)
-async def set_muted(chat_id: PathId, body: MuteIn, me: CurrentUser, chats: Chats) -> MuteOut:
-    """Mute or unmute a chat for me: no notifications from it, and it leaves my unread total."""
-    member = await chats.set_muted(me, chat_id, body.muted)
-    return MuteOut(chat_id=chat_id, muted=member.muted)
-
-
-@router.post("/chat/group", response_model=ChatOut, status_code=201, responses=_errors)
-async def new_group(body: GroupIn, me: CurrentUser, chats: Chats) -> ChatOut:
-    """Create a group: a title of 1-80 characters and 3-50 members, you included."""
-    chat = await chats.create_group(me, body.title, body.member_ids)
-    return await _chat_out(chats, me, chat)
-
-
-@router.post("/chat/{chat_id}/members", response_model=ChatOut, responses=_errors)
-async def add_members(chat_id: PathId, body: MembersIn, me: CurrentUser, chats: Chats) -> ChatOut:
-    """Add members to a group (its creator only)."""
-    return await _chat_out(chats, me, await chats.add_members(me, chat_id, body.user_ids))
-
-
-@router.delete("/chat/{chat_id}/members/me", response_model=ChatOut, responses=_errors)
-async def leave_group(chat_id: PathId, me: CurrentUser, chats: Chats) -> ChatOut:
-    """Leave a group (anyone, its creator too: then it passes to the longest-standing member).
-    The answer is the group as it is now, which I am no longer in."""
-    return await _chat_out(chats, me, await chats.leave_group(me, chat_id))
-
-
-@router.delete("/chat/{chat_id}/members/{user_id}", response_model=ChatOut, responses=_errors)
-async def remove_member(chat_id: PathId, user_id: PathId, me: CurrentUser, chats: Chats) -> ChatOut:
-    """Remove a member (the creator), or leave (anyone, with your own id)."""
-    return await _chat_out(chats, me, await chats.remove_member(me, chat_id, user_id))
-
-
-@router.post("/chat/{chat_id}/read", response_model=ReadOut, responses=_errors)
-async def mark_read(chat_id: PathId, body: ReadIn, me: CurrentUser, chats: Chats) -> ReadOut:
-    """Move my read cursor forward to `seq` (never back, never past the last message)."""
-    member = await chats.mark_read(me, chat_id, body.seq)
-    return ReadOut(chat_id=chat_id, last_read_seq=member.last_read_seq)
+# The API's busiest routes come first (a send, the next page of a chat, my chats): FastAPI
+# tries the routes of a router in the order they are declared, on every request.
 
 
 def _content_type(request: Request) -> str:
@@ -186,7 +125,7 @@ _SEND_BODY = {
     },
     openapi_extra=_SEND_BODY,
 )
-async def send_message(request: Request, response: Response, me: CurrentUser, chats: Chats) -> MessageOut:
+async def send_message(request: Request, me: CurrentUser, chats: Chats) -> Response:
     """Send a message: text as JSON, or an image as multipart/form-data (`chatId`, `image`, an
     optional `text` caption, `clientId`). The image must really be a JPEG, PNG, GIF or WebP of at
     most 5 MB and 40 megapixels; it is stored without its metadata, fitted to 1600x1600, with a
@@ -198,31 +137,7 @@ async def send_message(request: Request, response: Response, me: CurrentUser, ch
         message, created = await _send_image(request, me, chats)
     else:
         raise HTTPException(415, "Send a text message as application/json, an image as multipart/form-data.")
-    if not created:
-        response.status_code = 200
-    return MessageOut.of(message, seen=False)
-
-
-@router.get("/messages/search", response_model=SearchOut, responses=_errors)
-async def search_messages(
-    me: CurrentUser,
-    chats: Chats,
-    q: Annotated[
-        str,
-        Query(
-            description=f"Words to find (1-{SEARCH_QUERY_MAX} characters after trimming): every one "
-            "must appear in the message as a whole word, in any case. Punctuation separates "
-            "words and is never an operator."
-        ),
-    ],
-    limit: Limit = PAGE_DEFAULT,
-    cursor: Annotated[
-        str | None,
-        Query(max_length=SEARCH_CURSOR_MAX, description="Next page: the nextCursor of the previous one."),
-    ] = None,
-) -> SearchOut:
-    """Search the messages of my chats, newest first, with the matched words' offsets."""
-    return SearchOut.of(await chats.search_messages(me, q, limit, cursor))
+    return encoded(MessageOut.wire(message, seen=False), 201 if created else 200)
 
 
 @router.get("/message/{chat_id}", response_model=HistoryOut, responses=_errors)
@@ -245,9 +160,99 @@ async def history(
             description="Catch up on edits and deletions after this change count (lastChange).",
         ),
     ] = None,
-) -> HistoryOut:
+) -> Response:
     """A page of history. Without cursors it is the latest page, which also marks the chat read."""
-    return HistoryOut.of(await chats.history(me, chat_id, before_seq, after_seq, limit, changed_after))
+    return encoded(
+        HistoryOut.wire(await chats.history(me, chat_id, before_seq, after_seq, limit, changed_after))
+    )
+
+
+@router.get("/chat/all", response_model=ChatListOut, responses=_errors)
+async def all_chats(
+    me: CurrentUser,
+    chats: Chats,
+    limit: Limit = PAGE_DEFAULT,
+    cursor: Annotated[
+        str | None, Query(max_length=CURSOR_MAX, description="Next page: the nextCursor of the previous one.")
+    ] = None,
+) -> Response:
+    """My chats, newest activity first, with the other members and my unread count."""
+    return encoded(ChatListOut.wire(await chats.list_chats(me, limit, cursor)))
+
+
+@router.post("/chat/new", response_model=ChatIdOut, responses=_errors)
+async def new_chat(body: NewChatIn, me: CurrentUser, chats: Chats) -> ChatIdOut:
+    """Start, or reopen, the direct chat with another user: one chat per pair."""
+    chat = await chats.open_direct(me, body.other_user_id)
+    return ChatIdOut(chat_id=chat.id)
+
+
+@router.get("/chat/unread", response_model=UnreadOut, responses=_errors)
+async def unread_total(me: CurrentUser, chats: Chats) -> UnreadOut:
+    """How many messages wait unread over all my chats, muted ones left out."""
+    return UnreadOut(total=await chats.unread_total(me))
+
+
+@router.put("/chat/{chat_id}/mute", response_model=MuteOut, responses=_errors)
+async def set_muted(chat_id: PathId, body: MuteIn, me: CurrentUser, chats: Chats) -> MuteOut:
+    """Mute or unmute a chat for me: no notifications from it, and it leaves my unread total."""
+    member = await chats.set_muted(me, chat_id, body.muted)
+    return MuteOut(chat_id=chat_id, muted=member.muted)
+
+
+@router.post("/chat/group", response_model=ChatOut, status_code=201, responses=_errors)
+async def new_group(body: GroupIn, me: CurrentUser, chats: Chats) -> ChatOut:
+    """Create a group: a title of 1-80 characters and 3-50 members, you included."""
+    chat = await chats.create_group(me, body.title, body.member_ids)
+    return await _chat_out(chats, me, chat)
+
+
+@router.post("/chat/{chat_id}/members", response_model=ChatOut, responses=_errors)
+async def add_members(chat_id: PathId, body: MembersIn, me: CurrentUser, chats: Chats) -> ChatOut:
+    """Add members to a group (its creator only)."""
+    return await _chat_out(chats, me, await chats.add_members(me, chat_id, body.user_ids))
+
+
+@router.delete("/chat/{chat_id}/members/me", response_model=ChatOut, responses=_errors)
+async def leave_group(chat_id: PathId, me: CurrentUser, chats: Chats) -> ChatOut:
+    """Leave a group (anyone, its creator too: then it passes to the longest-standing member).
+    The answer is the group as it is now, which I am no longer in."""
+    return await _chat_out(chats, me, await chats.leave_group(me, chat_id))
+
+
+@router.delete("/chat/{chat_id}/members/{user_id}", response_model=ChatOut, responses=_errors)
+async def remove_member(chat_id: PathId, user_id: PathId, me: CurrentUser, chats: Chats) -> ChatOut:
+    """Remove a member (the creator), or leave (anyone, with your own id)."""
+    return await _chat_out(chats, me, await chats.remove_member(me, chat_id, user_id))
+
+
+@router.post("/chat/{chat_id}/read", response_model=ReadOut, responses=_errors)
+async def mark_read(chat_id: PathId, body: ReadIn, me: CurrentUser, chats: Chats) -> ReadOut:
+    """Move my read cursor forward to `seq` (never back, never past the last message)."""
+    member = await chats.mark_read(me, chat_id, body.seq)
+    return ReadOut(chat_id=chat_id, last_read_seq=member.last_read_seq)
+
+
+@router.get("/messages/search", response_model=SearchOut, responses=_errors)
+async def search_messages(
+    me: CurrentUser,
+    chats: Chats,
+    q: Annotated[
+        str,
+        Query(
+            description=f"Words to find (1-{SEARCH_QUERY_MAX} characters after trimming): every one "
+            "must appear in the message as a whole word, in any case. Punctuation separates "
+            "words and is never an operator."
+        ),
+    ],
+    limit: Limit = PAGE_DEFAULT,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=SEARCH_CURSOR_MAX, description="Next page: the nextCursor of the previous one."),
+    ] = None,
+) -> SearchOut:
+    """Search the messages of my chats, newest first, with the matched words' offsets."""
+    return SearchOut.of(await chats.search_messages(me, q, limit, cursor))
 
 
 @router.patch("/message/{chat_id}/{message_id}", response_model=MessageOut, responses={**_errors, **_deleted})

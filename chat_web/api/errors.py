@@ -1,4 +1,7 @@
-"""Every error leaves as JSON `{"detail": ...}` with the status code it deserves."""
+"""Every error leaves as JSON `{"detail": ...}` with the status code it deserves.
+
+The handlers are coroutines: Starlette runs a plain function in its thread pool.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ SERVICE_RETRY_AFTER = 5  # seconds; a backing service that is down is retried by
 CLIENT_CLOSED_REQUEST = 499  # nginx's name for it: the client left before its body was read
 
 
-def _chat_error(_: Request, exc: ChatError) -> JSONResponse:
+async def _chat_error(_: Request, exc: ChatError) -> JSONResponse:
     headers = {}
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
@@ -39,13 +42,13 @@ def _field(loc: tuple) -> str:
     return ".".join(parts) or "body"
 
 
-def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
     # One plain sentence per problem, like every other error: `detail` is always text.
     problems = [f"{_field(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors()]
     return JSONResponse({"detail": "; ".join(problems) or "The request is not valid."}, status_code=422)
 
 
-def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     headers = exc.headers
     if exc.status_code == 405:
         # Starlette's Allow names the first route on the path only; two routes share one
@@ -63,14 +66,14 @@ def _allowed_methods(request: Request) -> set[str]:
     return methods
 
 
-def _client_left(request: Request, _: ClientDisconnect) -> JSONResponse:
+async def _client_left(request: Request, _: ClientDisconnect) -> JSONResponse:
     # Not our failure: a client that closed its connection mid-body (a cancelled upload, a
     # lost network). Nobody reads the answer; the metrics count it as 499, not as a 500.
     log.info("client disconnected during the request body: %s %s", request.method, request.url.path)
     return JSONResponse({"detail": "The client closed the connection."}, status_code=CLIENT_CLOSED_REQUEST)
 
 
-def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
     return JSONResponse({"detail": "Something went wrong on our side."}, status_code=500)
 

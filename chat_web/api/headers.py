@@ -1,7 +1,7 @@
 """Security headers on every HTTP answer of the process: the pages, the API and the media.
 
 The production frontend is Reflex's static build, mounted below the API (chat_web/serve.py),
-so this middleware sees every page. The Content-Security-Policy:
+so the edge (chat_web/api/edge.py), which adds these, sees every page. The Content-Security-Policy:
 
 * `script-src 'self'` plus the SHA-256 of each inline script the build's HTML files carry
   (React Router's hydration context, the theme and scroll restorers): they are fixed at build
@@ -26,8 +26,6 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 BUILD_DIR = Path(__file__).resolve().parents[2] / ".web" / "build" / "client"
 CLOUDINARY_DELIVERY = "https://res.cloudinary.com"
@@ -97,46 +95,57 @@ def cloudinary_hosts(cloudinary_url: str) -> list[str]:
     return hosts
 
 
+_FIXED_RAW = [(name.encode(), value.encode()) for name, value in FIXED.items()]
+_CSP = b"content-security-policy"
+_HOSTS_KEPT = 256  # policies kept by Host header; a client picks the header, so the cache is bounded
+
+
 class SecurityHeaders:
+    """The security headers of an answer, as raw ASGI header pairs (the edge adds them).
+
+    The policy depends only on the path (the docs page) and the Host header, so each
+    host's header list is built once: the edge adds them to every answer of the process.
+    """
+
     def __init__(
         self,
-        app: ASGIApp,
         image_hosts: Callable[[], list[str]] = list,
         build_dir: Path = BUILD_DIR,
         docs_path: str = "/api/v1/docs",
     ):
-        self.app = app
         self._image_hosts = image_hosts  # asked once, at the first request (settings load late)
         self._build_dir = build_dir
         self._docs_path = docs_path
         self._policy_parts: tuple[list[str], list[str]] | None = None
+        self._by_host: dict[bytes, list[tuple[bytes, bytes]]] = {}
+        self._docs = [*_FIXED_RAW, (_CSP, DOCS_POLICY.encode())]
 
     def _parts(self) -> tuple[list[str], list[str]]:
         if self._policy_parts is None:
             self._policy_parts = (inline_script_hashes(self._build_dir), self._image_hosts())
         return self._policy_parts
 
-    def policy_for(self, scope: Scope) -> str:
-        if scope["path"] == self._docs_path:
+    def policy_for(self, path: str, host: bytes) -> str:
+        if path == self._docs_path:
             return DOCS_POLICY
-        host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
         hashes, images = self._parts()
-        return content_security_policy(host, hashes, images)
+        return content_security_policy(host.decode("latin-1"), hashes, images)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def for_request(self, path: str, host: bytes) -> list[tuple[bytes, bytes]]:
+        """The headers every answer to this request carries (shared: do not change it)."""
+        if path == self._docs_path:
+            return self._docs
+        wanted = self._by_host.get(host)
+        if wanted is None:
+            if len(self._by_host) >= _HOSTS_KEPT:
+                self._by_host.clear()
+            policy = self.policy_for(path, host).encode("latin-1")
+            wanted = self._by_host[host] = [*_FIXED_RAW, (_CSP, policy)]
+        return wanted
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                wanted = {**FIXED, "content-security-policy": self.policy_for(scope)}
-                for name, value in wanted.items():
-                    if name.encode() not in present:
-                        headers.append((name.encode(), value.encode("latin-1")))
-                message = {**message, "headers": headers}
-            await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+def with_headers(headers: Iterable[tuple[bytes, bytes]], wanted: list[tuple[bytes, bytes]]) -> list:
+    """`headers` plus each of `wanted` the answer does not set itself (names compared lowercase)."""
+    headers = list(headers)
+    present = {name.lower() for name, _ in headers}
+    return [*headers, *(pair for pair in wanted if pair[0] not in present)]

@@ -26,11 +26,11 @@ _errors = {code: {"model": ErrorOut} for code in (400, 401, 403, 422, 429, 503)}
 EVENT_ID_MAX = 40
 
 
-def streams() -> EventStreams:
+async def streams() -> EventStreams:  # a coroutine: no thread-pool hop (chat_web/api/deps.py)
     return container.current().streams
 
 
-def sync_service() -> SyncService:
+async def sync_service() -> SyncService:
     return container.current().sync
 
 

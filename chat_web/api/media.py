@@ -40,7 +40,7 @@ HEADERS = {
 }
 
 
-def media_service() -> MediaService:
+async def media_service() -> MediaService:  # a coroutine: no thread-pool hop (chat_web/api/deps.py)
     return container.current().media
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -34,24 +33,22 @@ def client_address(scope: Scope, proxy_hops: int) -> str | None:
     return client[0] if client else None
 
 
-class SocketsPerClient:
-    def __init__(self, app: ASGIApp, max_per_client: Callable[[], int], proxy_hops: Callable[[], int]):
-        self.app = app
-        self._max = max_per_client  # asked per connection: the settings load after the app is built
-        self._hops = proxy_hops
+class SocketCap:
+    """Open websockets per client address; the edge asks before each upgrade."""
+
+    def __init__(self) -> None:
         self._open: dict[str, int] = {}
         self._warned: dict[str, float] = {}
 
     def open_from(self, address: str) -> int:
         return self._open.get(address, 0)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "websocket":
-            await self.app(scope, receive, send)
-            return
-        address = client_address(scope, self._hops()) or "unknown"
+    async def serve(
+        self, app: ASGIApp, scope: Scope, receive: Receive, send: Send, limit: int, hops: int
+    ) -> None:
+        """Run the socket through `app`, or refuse it when its address holds `limit` already."""
+        address = client_address(scope, hops) or "unknown"
         held = self._open.get(address, 0)
-        limit = self._max()
         if held >= limit:
             self._note_refusal(address, limit)
             message = await receive()
@@ -60,7 +57,7 @@ class SocketsPerClient:
             return
         self._open[address] = held + 1  # counted before the first await: no race past the cap
         try:
-            await self.app(scope, receive, send)
+            await app(scope, receive, send)
         finally:
             left = self._open.pop(address, 1) - 1
             if left > 0:

@@ -159,3 +159,71 @@ async def test_the_first_answer_in_a_direct_chat_opens_the_exchange_once(store):
     group = await store.chats.create_group(ann.id, "Team", [bob.id, cy.id])
     await store.messages.send(text(group, ann, "hi all"))
     assert not (await store.messages.send(text(group, bob, "hi"))).opened_exchange  # groups: always
+
+
+async def test_concurrent_answers_leave_what_both_have_read_seen(request, store):
+    # Both members answering at once: each answer reads the other's messages, so everything up
+    # to the lower of the two cursors ends seen, whichever send waited for the other.
+    known_gap(request, store, "congodb", reason=CONGO_NO_UNIQUE)
+    ann, bob = await new_users(store, 2)
+    chat = await store.chats.get_or_create_direct(ann.id, bob.id)
+    for round_ in range(4):
+        await asyncio.gather(
+            *(store.messages.send(text(chat, who, f"{round_}", uuid.uuid4().hex)) for who in (ann, bob) * 3)
+        )
+    cursors = [(await store.chats.member(chat.id, who.id)).last_read_seq for who in (ann, bob)]
+    read_by_both = await store.messages.page_after(chat.id, 0, min(cursors))
+    assert len(read_by_both) == min(cursors)
+    assert [m.seq for m in read_by_both if m.seen_at is None] == []
+
+
+async def test_a_window_without_reading_carries_the_chat_its_people_the_page_changes_and_quotes(store):
+    ann, bob, eve = await new_users(store, 3)
+    chat = await store.chats.get_or_create_direct(ann.id, bob.id)
+    for i in range(1, 6):
+        await store.messages.send(text(chat, ann if i % 2 else bob, f"m{i}"))
+    await store.messages.send(NewMessage(chat.id, bob.id, "text", text="re: m2", reply_to=2))  # seq 6
+    second = (await store.messages.by_seqs(chat.id, [2]))[0]
+    edited = await store.messages.edit(chat.id, second.id, "m2, edited", datetime.now(UTC))
+
+    after = await store.messages.window(chat.id, ann.id, limit=3, after_seq=1)
+    assert [m.seq for m in after.messages] == [2, 3, 4] and after.read is None
+    assert after.chat.id == chat.id and after.chat.last_seq == 6
+    assert set(after.chat.member_ids) == {ann.id, bob.id}
+    assert {m.user_id for m in after.members} == {ann.id, bob.id}
+    assert set(after.people) == {ann.id, bob.id} and after.people[bob.id].name == bob.name
+    assert after.changes == []
+
+    before = await store.messages.window(chat.id, ann.id, limit=2, before_seq=4)
+    assert [m.seq for m in before.messages] == [2, 3]  # oldest first
+    latest = await store.messages.window(
+        chat.id, ann.id, limit=2, changed_after=0, changes_max=10
+    )  # the latest page, not read
+    assert [m.seq for m in latest.messages] == [5, 6] and latest.read is None
+    assert latest.messages[1].quote is not None and latest.messages[1].quote.text == "m2, edited"
+    assert [m.id for m in latest.changes] == [edited.id]
+    member = next(m for m in latest.members if m.user_id == ann.id)
+    assert member.last_read_seq == 5  # a window that does not read moves no cursor
+
+    assert await store.messages.window(chat.id, eve.id, limit=5, after_seq=0) is None
+
+
+async def test_my_chat_list_comes_newest_first_in_pages_with_its_people(store):
+    ann, bob, cy, dee = await new_users(store, 4)
+    chats = [await store.chats.get_or_create_direct(ann.id, other.id) for other in (bob, cy, dee)]
+    for chat in (chats[1], chats[0], chats[2]):  # dee's chat is the latest, then bob's, then cy's
+        await asyncio.sleep(0.01)
+        await store.messages.send(text(chat, ann, "hi"))
+    await store.messages.send(text(chats[0], bob, "unread for ann"))  # bob's chat: latest now
+    await store.users.delete(cy.id)
+
+    first = await store.chats.listing(ann.id, 2)
+    assert [v.chat.id for v in first.views] == [chats[0].id, chats[2].id]
+    assert [v.unread for v in first.views] == [1, 0]
+    assert set(first.views[0].chat.member_ids) == {ann.id, bob.id}
+    assert {ann.id, bob.id, dee.id} <= set(first.people) and first.people[bob.id].name == bob.name
+    last = first.views[-1].chat
+    rest = await store.chats.listing(ann.id, 2, (last.updated_at, last.id))
+    assert [v.chat.id for v in rest.views] == [chats[1].id]
+    assert set(rest.views[0].chat.member_ids) == {ann.id, cy.id}
+    assert cy.id not in rest.people  # an account that is gone: in the chat, not among the people

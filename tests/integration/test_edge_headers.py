@@ -6,8 +6,10 @@ import httpx
 import pytest
 
 from chat_web import container
-from chat_web.api.app import create_api
+from chat_web.api.app import _edge_settings, create_api
+from chat_web.api.edge import Edge
 from chat_web.api.headers import SecurityHeaders, cloudinary_hosts, inline_script_hashes
+from chat_web.api.limits import BodyLimit
 from chat_web.config import Settings
 from tests.integration.conftest import running_api
 
@@ -54,7 +56,8 @@ async def test_a_header_the_route_set_itself_is_kept():
                     "headers": [(b"content-security-policy", b"default-src 'none'; sandbox")]})  # fmt: skip
         await send({"type": "http.response.body", "body": b"x"})
 
-    transport = httpx.ASGITransport(app=SecurityHeaders(app))
+    edge = Edge(app, _edge_settings, BodyLimit(1024), SecurityHeaders())
+    transport = httpx.ASGITransport(app=edge)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         answer = await http.get("/api/v1/media/x")
     assert answer.headers.get_list("content-security-policy") == ["default-src 'none'; sandbox"]

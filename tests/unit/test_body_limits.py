@@ -1,5 +1,5 @@
-"""The body middlewares leave a request without a body alone (an event stream waits on its
-`receive` for hours) and still watch every body, declared or not."""
+"""The edge leaves a request without a body alone (an event stream waits on its `receive` for
+hours) and still counts and times every body, declared or not."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import asyncio
 import pytest
 from fastapi import HTTPException
 
-from chat_web.api.limits import ApiBodyLimit, SlowBodyTimeout, has_no_body
+from chat_web.api.edge import Edge, EdgeSettings
+from chat_web.api.headers import SecurityHeaders
+from chat_web.api.limits import BodyLimit, has_no_body
 
 
 def scope(http_version: str = "1.1", **headers: str) -> dict:
@@ -39,15 +41,16 @@ def test_which_requests_have_no_body(request_scope, bodyless):
     assert has_no_body(request_scope) is bodyless
 
 
-def _middlewares(app):
-    return [
-        ApiBodyLimit(app, max_bytes=10),
-        SlowBodyTimeout(app, min_rate=lambda: 1000, grace=lambda: 0.05),
-    ]
+def _edge(app):
+    settings = EdgeSettings(min_body_rate=1000, body_grace=0.05, sockets_per_client=10, proxy_hops=0)
+    return Edge(app, lambda: settings, BodyLimit(10), SecurityHeaders())
 
 
-@pytest.mark.parametrize("which", [0, 1], ids=["ApiBodyLimit", "SlowBodyTimeout"])
-async def test_a_request_without_a_body_gets_the_servers_receive_untouched(which):
+async def _ignore(message):
+    pass
+
+
+async def test_a_request_without_a_body_gets_the_servers_receive_untouched():
     seen = []
 
     async def app(scope, receive, send):
@@ -57,7 +60,7 @@ async def test_a_request_without_a_body_gets_the_servers_receive_untouched(which
         return {"type": "http.disconnect"}
 
     for request_scope in (scope(), scope(content_length="5")):
-        await _middlewares(app)[which](request_scope, receive, None)
+        await _edge(app)(request_scope, receive, _ignore)
     assert seen[0] is receive and seen[1] is not receive
 
 
@@ -73,12 +76,12 @@ async def test_an_undeclared_http2_body_is_still_counted_and_timed():
         return next(chunks)
 
     with pytest.raises(HTTPException) as caught:
-        await _middlewares(_read_body)[0](scope("2"), too_much, None)
+        await _edge(_read_body)(scope("2"), too_much, _ignore)
     assert caught.value.status_code == 413
 
     async def stalls():
         await asyncio.sleep(3600)
 
     with pytest.raises(HTTPException) as caught:
-        await _middlewares(_read_body)[1](scope("2"), stalls, None)
+        await _edge(_read_body)(scope("2"), stalls, _ignore)
     assert caught.value.status_code == 408

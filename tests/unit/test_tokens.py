@@ -52,6 +52,23 @@ def test_expired_token(tokens, clock):
         tokens.read(token)
 
 
+def test_a_token_read_before_it_expired_is_refused_after(tokens, clock):
+    # A checked token is kept with its expiry (no second signature check): the expiry still holds.
+    token = tokens.issue("user-1")
+    assert tokens.read(token).user_id == "user-1"
+    clock.advance(days=15)
+    with pytest.raises(Unauthorized, match="expired"):
+        tokens.read(token)
+
+
+def test_a_tampered_copy_of_a_token_read_before_is_still_refused(tokens):
+    token = tokens.issue("user-1")
+    tokens.read(token)
+    header, _, signature = token.split(".")
+    with pytest.raises(Unauthorized):
+        tokens.read(f"{header}.{_b64({'sub': 'admin', 'exp': 4_000_000_000, 'ver': 0})}.{signature}")
+
+
 def test_token_just_before_expiry(tokens, clock):
     token = tokens.issue("user-1")
     clock.advance(days=14, hours=23)

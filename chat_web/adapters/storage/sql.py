@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import importlib.util
 import logging
+import sqlite3
 import time
 import uuid
 from collections import defaultdict
@@ -17,6 +18,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TypeVar
 
+import asyncpg
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import (
@@ -43,6 +45,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chat_web.adapters.outage import translate_outages
+from chat_web.adapters.storage import pg_reads, pg_send, sqlite_reads, sqlite_send
+from chat_web.adapters.storage.pg_pool import PgPool, is_driver_outage
 from chat_web.adapters.storage.sql_schema import (
     BlockRow,
     ChatRow,
@@ -107,6 +111,7 @@ def _now() -> datetime:
 
 T = TypeVar("T")
 _SQLITE_READERS = 4  # threads (and connections) for SQLite reads: WAL readers never wait for the writer
+_PG_POOL = 10  # PostgreSQL connections per process through SQLAlchemy, kept open (+ PgPool's DB_POOL_SIZE)
 
 
 def _in_transaction(engine: Engine, use_case: Callable[[Connection], T]) -> T:
@@ -163,7 +168,10 @@ _OUTAGE_SQLSTATE_CLASSES = {"08", "53", "57", "58"}
 
 def is_outage(exc: BaseException) -> bool:
     """The database is away or overloaded (not: a constraint refused a row, a bad query)."""
-    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout, OSError)):
+    driver = (sqlite3.OperationalError, sqlite3.InterfaceError)  # statements run on sqlite3 itself
+    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout, OSError, *driver)) or is_driver_outage(
+        exc
+    ):
         return True
     if not isinstance(exc, DBAPIError):
         return False
@@ -237,12 +245,14 @@ class SqlDatabase:
             # No ping before every checkout (a round trip per query on the hot paths): when the
             # server went away, the first failing query answers 503 and SQLAlchemy discards
             # every pooled connection older than the failure, so the next request reconnects.
-            # A pool as large as the busy hours: connections opened for a burst and closed
-            # after it (a TLS attempt, an auth and a close each) cost a live-page run 2 % of
-            # its CPU with 10 kept (profiled); the overflow is for bursts past that.
-            self.engine = create_async_engine(
-                url, pool_size=pool_size, max_overflow=pool_size // 2, pool_timeout=30, pool_pre_ping=False
-            )
+            #
+            # All of them kept (no overflow): with 10 kept and 20 overflow, a returned connection
+            # was closed whenever 10 sat idle and opened again in the next burst (under the API
+            # load, 10 new connections a second, each a server process, the driver's type setup,
+            # and every statement prepared again on it; 2 % of a live-page run's CPU).
+            self.engine = create_async_engine(url, pool_size=_PG_POOL, max_overflow=0, pool_pre_ping=False)
+            # The hot use cases (a send, a page, my chats) on asyncpg's own pool (pg_pool.py).
+            self.direct = PgPool(url, pool_size)
             self.writer = self.engine
         self.session = async_sessionmaker(self.writer, class_=AsyncSession, expire_on_commit=False)
         # Reads need no transaction: on PostgreSQL, autocommit saves the BEGIN and the
@@ -349,6 +359,8 @@ class SqlDatabase:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._checkpointer
             self._checkpointer = None
+        if self.backend == "postgresql":
+            await self.direct.close()
         if self.writer is not self.engine:
             await self.writer.dispose()
             for threads in (self._write_thread, self._read_threads):
@@ -653,7 +665,17 @@ class SqlChatRepo:
         return [ChatView(to_chat(chat, member_ids[chat.id]), to_member(me)) for chat, me in rows]
 
     async def listing(self, user_id: str, limit: int, older_than: ChatKey | None = None) -> ChatListing:
-        return await self._db.run_read(lambda conn: _listing_tx(conn, user_id, limit, older_than))
+        if self._db.backend == "postgresql":
+            # One statement, one round trip (chat_web/adapters/storage/pg_reads.py).
+            statement = pg_reads.LISTING if older_than is None else pg_reads.LISTING_OLDER
+            rows = await self._db.direct.fetch(
+                statement, *pg_reads.listing_params(user_id, limit, older_than)
+            )
+            return pg_reads.listing_of(rows)
+        # SQLite: on the driver's connection, in a reader thread (sqlite_reads.py).
+        return await self._db.run_read(
+            lambda conn: sqlite_reads.listing(conn.connection.driver_connection, user_id, limit, older_than)
+        )
 
     async def mark_read(self, chat_id: str, user_id: str, seq: int) -> Member | None:
         # One UPDATE: the cursor only moves forward and never past the chat's last seq.
@@ -786,6 +808,9 @@ _STAMP_SEEN = (
     )
     .values(seen_at=bindparam("b_at"))
 )
+_LOCK_CHAT = (
+    select(ChatRow.__table__.c.id).where(ChatRow.__table__.c.id == bindparam("chat")).with_for_update()
+)
 _MARK_MENTIONED = (
     update(_MEMBERS)
     .where(
@@ -871,30 +896,7 @@ _CHANGED_AFTER = (
     .order_by(_MESSAGES.c.change)
     .limit(bindparam("b_limit"))
 )
-# The members of some chats with their users (a chat list's people), in one statement.
-_PEOPLE_OF_CHATS = (
-    select(_MEMBERS.c.chat_id, _MEMBERS.c.user_id, *_USER_FIELDS)
-    .outerjoin(_USERS, _USERS.c.id == _MEMBERS.c.user_id)
-    .where(_MEMBERS.c.chat_id.in_(bindparam("b_chats", expanding=True)))
-    .order_by(_MEMBERS.c.joined_at, _MEMBERS.c.user_id)
-)
-
-
 _NAMES = select(_USERS.c.id, _USERS.c.name).where(_USERS.c.id.in_(bindparam("b_users", expanding=True)))
-# My chats with my membership, latest activity first; keyset paging by (updated_at, id).
-_CHATS_OF_USER = (
-    select(_MEMBERS, *_CHAT_FIELDS)
-    .join(_CHATS, _CHATS.c.id == _MEMBERS.c.chat_id)
-    .where(_MEMBERS.c.user_id == bindparam("b_user"))
-    .order_by(_CHATS.c.updated_at.desc(), _CHATS.c.id.desc())
-    .limit(bindparam("b_limit"))
-)
-_CHATS_OF_USER_OLDER = _CHATS_OF_USER.where(
-    or_(
-        _CHATS.c.updated_at < bindparam("b_at"),
-        and_(_CHATS.c.updated_at == bindparam("b_at"), _CHATS.c.id < bindparam("b_id")),
-    )
-)
 
 # Whom `user` shares presence with: the members of their groups, and the other member of
 # each direct chat where both have sent a message; never across a block, either way. Most
@@ -1019,6 +1021,13 @@ def _send_tx(conn: Connection, message: NewMessage, mentions: MentionFinder | No
     return Sent(replace(to_message(SimpleNamespace(**row)), quote=quote), True, member_ids, False, opened)
 
 
+def _restamp_tx(conn: Connection, chat_id: str, after_seq: int, at: datetime) -> None:
+    """Stamp seen_at on what every member has read above `after_seq`, the chat's lock taken
+    first (a one-statement send that could not see a message stored while it waited)."""
+    conn.execute(_LOCK_CHAT, {"chat": chat_id})
+    conn.execute(_STAMP_SEEN, {"b_chat": chat_id, "b_from": after_seq, "b_at": at})
+
+
 def _window_tx(
     conn: Connection,
     chat_id: str,
@@ -1128,28 +1137,6 @@ def _read_up_to_tx(conn: Connection, chat_id: str, user_id: str, seq: int, at: d
     return ReadMove(before, after, member, tuple(row.user_id for row in rows))
 
 
-def _listing_tx(conn: Connection, user_id: str, limit: int, older_than: ChatKey | None) -> ChatListing:
-    """My chats (ChatRepo.listing) with their members' users, on `conn`."""
-    query = _CHATS_OF_USER
-    params: dict = {"b_user": user_id, "b_limit": limit}
-    if older_than is not None:
-        query = _CHATS_OF_USER_OLDER
-        params["b_at"], params["b_id"] = older_than
-    rows = conn.execute(query, params).all()
-    members: dict[str, list[str]] = defaultdict(list)
-    people: dict[str, User] = {}
-    if rows:
-        for row in conn.execute(_PEOPLE_OF_CHATS, {"b_chats": [row.c_id for row in rows]}):
-            members[row.chat_id].append(row.user_id)
-            if (user := _row_user(row)) is not None:
-                people[user.id] = user
-    views = [
-        ChatView(to_chat(SimpleNamespace(**_prefixed(row, "c_")), tuple(members[row.c_id])), to_member(row))
-        for row in rows
-    ]
-    return ChatListing(views, people)
-
-
 @_outages
 class SqlMessageRepo:
     def __init__(self, db: SqlDatabase):
@@ -1169,7 +1156,7 @@ class SqlMessageRepo:
     async def send(self, message: NewMessage, mentions: MentionFinder | None = None) -> Sent:
         try:
             return await self._send(message, mentions)
-        except IntegrityError:
+        except (IntegrityError, asyncpg.IntegrityConstraintViolationError, sqlite3.IntegrityError):
             # A concurrent retry of this client id stored first (the unique index decided;
             # the rollback undid our seq).
             if message.client_id:
@@ -1179,6 +1166,24 @@ class SqlMessageRepo:
             raise
 
     async def _send(self, message: NewMessage, mentions: MentionFinder | None) -> Sent:
+        if self._db.backend == "postgresql" and not message.mention_ids:
+            # One round trip instead of five to seven (chat_web/adapters/storage/pg_send.py).
+            sent_params = pg_send.params(message, mentions is not None, _now())
+            found = await self._db.direct.fetchrow(pg_send.SEND, *sent_params)
+            done = pg_send.outcome(found, sent_params)
+            if done.raced:
+                await self._db.run_write(
+                    lambda conn: _restamp_tx(
+                        conn, message.chat_id, done.stamp_from, done.sent.message.created_at
+                    )
+                )
+            if done.sent is not None:
+                return done.sent
+        if self._db.backend == "sqlite":
+            # On the driver's connection, in the writer thread's transaction (sqlite_send.py).
+            return await self._db.run_write(
+                lambda conn: sqlite_send.send(conn.connection.driver_connection, message, mentions, _now())
+            )
         return await self._db.run_write(lambda conn: _send_tx(conn, message, mentions, _now()))
 
     async def window(
@@ -1208,6 +1213,27 @@ class SqlMessageRepo:
                 at,
             )
 
+        if self._db.backend == "postgresql" and not read_latest:
+            # One statement, one round trip (chat_web/adapters/storage/pg_reads.py).
+            statement, bound = pg_reads.window_query(before_seq, after_seq)
+            rows = await self._db.direct.fetch(
+                statement, chat_id, user_id, bound, limit, changed_after, changes_max
+            )
+            return pg_reads.window_of(rows, user_id)
+        if self._db.backend == "sqlite" and not read_latest:
+            # On the driver's connection, in a reader thread (sqlite_reads.py).
+            return await self._db.run_read(
+                lambda conn: sqlite_reads.window(
+                    conn.connection.driver_connection,
+                    chat_id,
+                    user_id,
+                    limit,
+                    before_seq,
+                    after_seq,
+                    changed_after,
+                    changes_max,
+                )
+            )
         # Opening the latest page may read the chat: then it runs as the writer.
         return await (self._db.run_write if read_latest else self._db.run_read)(use_case)
 
