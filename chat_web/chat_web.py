@@ -10,7 +10,7 @@ import reflex as rx
 from reflex_base.config import get_config
 from starlette.types import ASGIApp
 
-from chat_web import container
+from chat_web import container, gc_watch
 from chat_web.api.app import create_api
 from chat_web.components.offline import offline_banner
 from chat_web.config import ConfigError, Settings, get_settings, refuse_to_start
@@ -69,6 +69,7 @@ async def lifespan():
             # what requests made since (it scanned it all: 50-95 ms pauses, one a second under
             # the API load).
             gc.freeze()
+            gc_watch.install()
             yield
 
 
