@@ -276,6 +276,11 @@ class FanOut(Protocol):
         per topic, and is kept a while for `replay` (stored writes: messages, reads, changes);
         the others (typing, presence) are for now only."""
 
+    async def publish_many(
+        self, topics: Sequence[str], event: dict[str, Any], replayable: bool = False
+    ) -> list[BaseException]:
+        """`publish` to each topic; what failed (the others went out)."""
+
     async def replay(self, topic: str, after: str) -> list[dict[str, Any]] | None:
         """The replayable events of `topic` after the one with id `after`, oldest first; None
         when some of them are no longer kept (or `after` is not an id): the reader must resync."""

@@ -31,11 +31,8 @@ RECENT_MAX = 10_000  # ids this process published lately, for retries before the
 async def publish_to(fanout: FanOut, user_ids: Sequence[str], event: dict, replayable: bool = True) -> bool:
     """Tell every user's topic; True if every publish went through (failures are logged:
     the write is stored, readers catch up by seq)."""
-    results = await asyncio.gather(
-        *(fanout.publish(user_topic(u), event, replayable) for u in dict.fromkeys(user_ids)),
-        return_exceptions=True,
-    )
-    failed = [r for r in results if isinstance(r, BaseException)]
+    topics = [user_topic(u) for u in dict.fromkeys(user_ids)]
+    failed = await fanout.publish_many(topics, event, replayable)
     for failure in failed:
         if isinstance(failure, asyncio.CancelledError):
             raise failure

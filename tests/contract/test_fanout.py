@@ -66,6 +66,15 @@ async def test_no_event_after_unsubscribing(fanout):
         assert await next_event(events) == {"fresh": True}  # nothing kept from before
 
 
+async def test_one_event_to_many_topics_reaches_each_with_its_own_id(fanout):
+    async with fanout.subscribe("user:a") as a, fanout.subscribe("user:b") as b:
+        failed = await fanout.publish_many(["user:a", "user:b"], {"type": "message.new"}, replayable=True)
+        got_a, got_b = await next_event(a), await next_event(b)
+    assert failed == []
+    assert got_a["type"] == got_b["type"] == "message.new" and got_a["id"] and got_b["id"]
+    assert await fanout.replay("user:b", got_b["id"]) == []
+
+
 async def test_publish_without_subscribers(fanout):
     await fanout.publish("user:nobody", {"x": 1})
 

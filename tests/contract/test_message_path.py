@@ -227,3 +227,17 @@ async def test_my_chat_list_comes_newest_first_in_pages_with_its_people(store):
     assert [v.chat.id for v in rest.views] == [chats[1].id]
     assert set(rest.views[0].chat.member_ids) == {ann.id, cy.id}
     assert cy.id not in rest.people  # an account that is gone: in the chat, not among the people
+
+
+async def test_a_refused_send_among_concurrent_ones_is_refused_alone(store):
+    # SQLite runs the sends waiting for its writer in one transaction: a refusal stays the sender's.
+    ann, bob, eve = await new_users(store, 3)
+    chat = await store.chats.get_or_create_direct(ann.id, bob.id)
+    senders = (ann, eve, bob, eve, ann)
+    results = await asyncio.gather(
+        *(store.messages.send(text(chat, who, f"m{i}", uuid.uuid4().hex)) for i, who in enumerate(senders)),
+        return_exceptions=True,
+    )
+    assert [isinstance(r, Forbidden) for r in results] == [False, True, False, True, False]
+    assert sorted(r.message.seq for r in results if not isinstance(r, BaseException)) == [1, 2, 3]
+    assert (await store.chats.get(chat.id)).last_seq == 3

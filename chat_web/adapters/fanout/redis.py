@@ -12,7 +12,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from redis.asyncio import Redis
@@ -80,6 +80,15 @@ class RedisFanOut:
             keys=[self._stream(topic), self._prefix + topic],
             args=[json.dumps(event), self._replay_count, f"{horizon_ms}-0", int(self._replay_seconds) + 60],
         )
+
+    async def publish_many(
+        self, topics: Sequence[str], event: dict[str, Any], replayable: bool = False
+    ) -> list[BaseException]:
+        # Side by side: each is a round trip to Redis.
+        results = await asyncio.gather(
+            *(self.publish(topic, event, replayable) for topic in topics), return_exceptions=True
+        )
+        return [r for r in results if isinstance(r, BaseException)]
 
     def _stream(self, topic: str) -> str:
         return f"{self._prefix}log:{topic}"

@@ -61,6 +61,7 @@ from chat_web.adapters.storage.sql_schema import (
     to_user,
     utc,
 )
+from chat_web.adapters.storage.sqlite_batch import SendBatches
 from chat_web.domain import (
     BadInput,
     Chat,
@@ -241,6 +242,8 @@ class SqlDatabase:
             event.listen(self._sync_reader, "connect", _sqlite_pragmas)
             self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
             self._read_threads = ThreadPoolExecutor(_SQLITE_READERS, thread_name_prefix="sqlite-reader")
+            # Sends waiting for the writer go together: one hop, one transaction (sqlite_batch.py).
+            self.send_batches = SendBatches(self._sync_writer, self._write_thread)
         else:
             # No ping before every checkout (a round trip per query on the hot paths): when the
             # server went away, the first failing query answers 503 and SQLAlchemy discards
@@ -1180,8 +1183,9 @@ class SqlMessageRepo:
             if done.sent is not None:
                 return done.sent
         if self._db.backend == "sqlite":
-            # On the driver's connection, in the writer thread's transaction (sqlite_send.py).
-            return await self._db.run_write(
+            # On the driver's connection (sqlite_send.py), in the writer thread's transaction
+            # with the other sends waiting (sqlite_batch.py).
+            return await self._db.send_batches.run(
                 lambda conn: sqlite_send.send(conn.connection.driver_connection, message, mentions, _now())
             )
         return await self._db.run_write(lambda conn: _send_tx(conn, message, mentions, _now()))
