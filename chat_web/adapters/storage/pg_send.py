@@ -131,8 +131,9 @@ def params(message: NewMessage, may_mention: bool, now: datetime) -> tuple:
 
 
 def _stored(row, prefix: str):
-    fields = {name: row[prefix + name] for name in _COLUMNS}
-    return to_message(SimpleNamespace(**fields)) if fields["id"] is not None else None
+    if row[prefix + "id"] is None:  # the common case: no retry, no answered message
+        return None
+    return to_message(SimpleNamespace(**{name: row[prefix + name] for name in _COLUMNS}))
 
 
 def outcome(row, sent_params: tuple) -> Outcome:
