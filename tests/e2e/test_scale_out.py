@@ -145,8 +145,8 @@ def test_people_on_different_instances_chat_live_and_survive_a_move(cluster, bro
     b.wait_for_timeout(1_500)
     expect(bubbles(b)).to_have_count(7)  # once each
     send(b, "back, on instance one")
-    # Bob's first send after the move waits for his tab's state lock to come over from
-    # instance two: seconds on a busy machine (over 5 s once, in a clean-clone CI run).
+    # Bob's first send after the move may wait for his tab's state lock to come over from
+    # instance two (not diagnosed: it took over 5 s once, in a clean-clone CI run).
     expect(bubbles(a)).to_have_text(
         ["from instance one", "from instance two", *sent, "back, on instance one"], timeout=15_000
     )
