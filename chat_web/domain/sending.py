@@ -6,10 +6,10 @@ publishes what it returns after the write committed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
-from chat_web.domain.models import Chat, ChatView, Member, Message, User
+from chat_web.domain.models import Chat, ChatView, Member, Message, User, quote_of
 
 NOT_A_MEMBER = "You are not a member of this conversation."
 REPLY_MISSING = "The message you reply to is not in this conversation."
@@ -81,3 +81,15 @@ def seen_range(cursors: Mapping[str, int], reader: str, before: int, after: int)
     others = [seq for user, seq in cursors.items() if user != reader]
     old_floor, new_floor = min([*others, before]), min([*others, after])
     return (old_floor, new_floor) if new_floor > old_floor else None
+
+
+def with_quotes(messages: list[Message], answered: Callable[[list[int]], Iterable[Message]]) -> list[Message]:
+    """Each reply's quote; `answered(seqs)` reads, in one go, the answered messages not in hand."""
+    wanted = {m.reply_to for m in messages if m.reply_to}
+    if not wanted:
+        return messages
+    known = {m.seq: m for m in messages if m.seq in wanted}
+    missing = sorted(wanted - set(known))
+    if missing:
+        known.update((m.seq, m) for m in answered(missing))
+    return [replace(m, quote=quote_of(known[m.reply_to])) if m.reply_to in known else m for m in messages]

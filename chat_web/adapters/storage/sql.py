@@ -92,6 +92,7 @@ from chat_web.domain.sending import (
     Sent,
     Window,
     seen_range,
+    with_quotes,
 )
 from chat_web.ports import ChatKey
 
@@ -765,18 +766,7 @@ _MEMBERS, _MESSAGES = MemberRow.__table__, MessageRow.__table__
 # Who is in the chat (with read cursors), the chat's kind, whether this sender already
 # stored this client id, and which members blocked the sender: the checks of a send, in one
 # statement.
-_SEND_CONTEXT = text(
-    """
-    SELECT m.user_id, m.last_read_seq, m.has_sent, c.kind,
-           (SELECT s.id FROM messages AS s
-            WHERE s.chat_id = :chat AND s.client_id = :client AND s.sender_id = :sender) AS stored_id,
-           EXISTS (SELECT 1 FROM blocks AS b
-                   WHERE b.blocker_id = m.user_id AND b.blocked_id = :sender) AS blocks_sender
-    FROM members AS m JOIN chats AS c ON c.id = m.chat_id
-    WHERE m.chat_id = :chat
-    ORDER BY m.joined_at, m.user_id
-    """
-)
+_SEND_CONTEXT = text(sqlite_send.CONTEXT)  # plain SQL both dialects run: written once, there
 # Every write in a chat takes the chat's row first (a send by bumping its seq, an edit its
 # change count, a read here): writes to one chat queue in one order, so they cannot deadlock
 # over the message rows their seen stamps touch. (SQLite has one writer; it has no FOR UPDATE.)
@@ -936,15 +926,12 @@ def _row_user(row) -> User | None:
 
 def _quoted(conn: Connection, chat_id: str, messages: list[Message]) -> list[Message]:
     """Attach each reply's quote, reading the answered messages not in hand in one statement."""
-    wanted = {m.reply_to for m in messages if m.reply_to}
-    if not wanted:
-        return messages
-    known = {m.seq: m for m in messages if m.seq in wanted}
-    missing = sorted(wanted - set(known))
-    if missing:
-        for row in conn.execute(_BY_SEQS, {"b_chat": chat_id, "b_seqs": missing}):
-            known[row.seq] = _row_message(row)
-    return [replace(m, quote=quote_of(known[m.reply_to])) if m.reply_to in known else m for m in messages]
+    return with_quotes(
+        messages,
+        lambda seqs: [
+            _row_message(row) for row in conn.execute(_BY_SEQS, {"b_chat": chat_id, "b_seqs": seqs})
+        ],
+    )
 
 
 def _message_row(message: NewMessage, seq: int, now: datetime) -> dict:

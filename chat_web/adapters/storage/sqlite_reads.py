@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from dataclasses import replace
 
 from chat_web.adapters.storage.sql_schema import to_chat, to_member, to_user
 from chat_web.adapters.storage.sqlite_rows import fields, message_of, named, stamp
-from chat_web.domain import ChatView, Message, quote_of
-from chat_web.domain.sending import ChatListing, Window
+from chat_web.domain import ChatView, Message
+from chat_web.domain.sending import ChatListing, Window, with_quotes
 from chat_web.ports import ChatKey
 
 _USER = "u.id AS u_id, u.email AS u_email, u.name AS u_name, u.created_at AS u_created_at, " \
@@ -62,15 +61,12 @@ def _user(row: sqlite3.Row):
 
 def _quoted(db: sqlite3.Cursor, chat_id: str, messages: list[Message]) -> list[Message]:
     """Each reply's quote, reading the answered messages not in hand in one statement."""
-    wanted = {m.reply_to for m in messages if m.reply_to}
-    if not wanted:
-        return messages
-    known = {m.seq: m for m in messages if m.seq in wanted}
-    missing = sorted(wanted - set(known))
-    if missing:
-        for row in db.execute(BY_SEQS.format(_marks(len(missing))), (chat_id, *missing)):
-            known[row["seq"]] = message_of(row)
-    return [replace(m, quote=quote_of(known[m.reply_to])) if m.reply_to in known else m for m in messages]
+    return with_quotes(
+        messages,
+        lambda seqs: [
+            message_of(row) for row in db.execute(BY_SEQS.format(_marks(len(seqs))), (chat_id, *seqs))
+        ],
+    )
 
 
 def window(
