@@ -195,6 +195,8 @@ async def _build(
     else:
         mail = InProcessMailQueue(sender_for(settings))
         backends["mail"] = "in-process -> " + ("smtp" if settings.smtp_host else "dev outbox")
+        if not settings.smtp_host:
+            log.info("no SMTP_HOST: sign-in codes are not mailed; read them at %s", _outbox_address())
 
     secret = settings.jwt_secret.get_secret_value()
     tokens = TokenService(secret, settings.jwt_lifetime, clock, settings.jwt_issuer, settings.jwt_audience)
@@ -286,6 +288,17 @@ def _started(container: Container) -> Container:
     _current = container
     log.info("chat_web started: %s", ", ".join(f"{k}={v}" for k, v in container.backends.items()))
     return container
+
+
+def _outbox_address() -> str:
+    """Where a newcomer reads the sign-in codes the app did not mail (the /dev/outbox page)."""
+    try:
+        from reflex_base.config import get_config
+
+        base = get_config().deploy_url or ""
+    except Exception:  # noqa: BLE001 - outside a Reflex project (tests): the path alone
+        base = ""
+    return f"{base.rstrip('/')}/dev/outbox"
 
 
 def _waiting_message(exc: Exception) -> str:

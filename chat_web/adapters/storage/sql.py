@@ -195,6 +195,8 @@ def search_migration():
 
 
 def _upgrade(connection) -> None:
+    # Alembic announces each of its plugins at INFO on every start: noise in the app's log.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
