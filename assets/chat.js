@@ -161,7 +161,7 @@
   function onListChanged() {
     if (byId("session-ended")) {
       // Signed out in another tab, or everywhere: this page's session is gone too.
-      window.location.replace("/login");
+      window.location.replace("/login?ended=1");
       return;
     }
     const el = list();

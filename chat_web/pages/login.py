@@ -7,6 +7,15 @@ from chat_web.state.auth import AuthState
 def login_page() -> rx.Component:
     return auth_card(
         rx.heading("Sign in", size="6"),
+        rx.cond(
+            AuthState.session_ended_elsewhere,
+            rx.callout(
+                "You were signed out: this session ended in another tab or on another device.",
+                icon="log-out",
+                id="ended-notice",
+                width="100%",
+            ),
+        ),
         rx.text("We will email you a 6-digit code. No password needed.", color_scheme="gray"),
         rx.form(
             rx.vstack(

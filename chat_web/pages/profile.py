@@ -39,16 +39,40 @@ def profile_page() -> rx.Component:
                     size="2",
                     color_scheme="gray",
                 ),
-                rx.button(
-                    "Sign out everywhere",
-                    on_click=ProfileState.sign_out_everywhere,
-                    id="sign-out-everywhere",
-                    color_scheme="red",
-                    variant="soft",
-                ),
+                _sign_out_everywhere(),
                 spacing="2",
                 max_width="420px",
             ),
             spacing="4",
         )
+    )
+
+
+def _sign_out_everywhere() -> rx.Component:
+    """The button asks first: it ends every session of the user, this tab's included."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.button("Sign out everywhere", id="sign-out-everywhere", color_scheme="red", variant="soft"),
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Sign out on every device?"),
+            rx.alert_dialog.description(
+                "Every browser and app signed in as you, this one included, is signed out at once. "
+                "You sign in again with a new code."
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Sign out everywhere",
+                        on_click=ProfileState.sign_out_everywhere,
+                        id="confirm-sign-out-everywhere",
+                        color_scheme="red",
+                    ),
+                ),
+                spacing="3",
+                justify="end",
+                margin_top="1em",
+            ),
+        ),
     )

@@ -20,12 +20,16 @@ class AuthState(SessionState):
     # When another code may be asked for (epoch ms). The countdown itself runs in the
     # browser: a server timer would cost a state write per second (a Redis round trip).
     resend_at_ms: int = 0
+    # This tab came to /login because its session ended in another tab or on another device.
+    session_ended_elsewhere: bool = False
     # The challenge of the code this tab asked for (server-side only): the code works only with it.
     _challenge: str = ""
 
     @rx.event
     async def skip_if_signed_in(self):
-        """on_load of /login: a signed-in user goes straight to the chat."""
+        """on_load of /login: a signed-in user goes straight to the chat. A tab sent here
+        because its session ended elsewhere (`?ended=1`) says so."""
+        self.session_ended_elsewhere = self.router.url.query_parameters.get("ended") == "1"
         try:
             if await self._signed_in_user() is not None:
                 return rx.redirect("/chat", replace=True)

@@ -121,14 +121,22 @@ def test_sign_out_everywhere_ends_the_session_on_another_device(app_server, brow
     other_device = browser.new_context(storage_state=context.storage_state())
     try:
         other = other_device.new_page()
-        other.goto(f"{base}/profile")
-        expect(other).to_have_url(re.compile(r"/profile$"))
+        other.goto(f"{base}/chat")
+        expect(other.locator("#signed-in-name")).not_to_be_empty()
 
         page.goto(f"{base}/profile")
         page.locator("#sign-out-everywhere").click()
+        # It asks first: cancelling keeps the session.
+        page.get_by_role("button", name="Cancel").click()
+        expect(page).to_have_url(re.compile(r"/profile$"))
+        page.locator("#sign-out-everywhere").click()
+        page.locator("#confirm-sign-out-everywhere").click()
         expect(page).to_have_url(re.compile(r"/login$"))
 
+        # The other device's open chat page leaves by itself, and says why.
+        expect(other).to_have_url(re.compile(r"/login\?ended=1$"), timeout=15_000)
+        expect(other.locator("#ended-notice")).to_contain_text("signed out")
         other.goto(f"{base}/chat")
-        expect(other).to_have_url(re.compile(r"/login$"))
+        expect(other).to_have_url(re.compile(r"/login(\?ended=1)?$"))
     finally:
         other_device.close()
