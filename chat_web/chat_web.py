@@ -27,6 +27,7 @@ from chat_web.state.chat import ChatState
 from chat_web.state.guard import guard
 from chat_web.state.live import ReflexTabs
 from chat_web.state.outbox import OutboxState
+from chat_web.state.profile import ProfileState
 from chat_web.state.session import SessionState
 from chat_web.web_origins import same_origin_sockets
 
@@ -91,7 +92,7 @@ app.register_lifespan_task(lifespan)
 app.add_page(rx.fragment(), route="/", on_load=SessionState.route_home, title="Chat")
 app.add_page(login_page, route="/login", on_load=AuthState.skip_if_signed_in, title="Sign in · Chat")
 app.add_page(verify_page, route="/verify", on_load=AuthState.open_verify, title="Enter your code · Chat")
-app.add_page(profile_page, route="/profile", on_load=SessionState.require_user, title="Profile · Chat")
+app.add_page(profile_page, route="/profile", on_load=ProfileState.open_profile, title="Profile · Chat")
 app.add_page(chat_page, route="/chat", on_load=ChatState.open_page, title="Chat")
 app.add_page(chat_page, route="/chat/[chat_id]", on_load=ChatState.open_page, title="Chat")
 if settings.is_dev:

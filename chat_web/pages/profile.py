@@ -7,7 +7,20 @@ from chat_web.state.profile import ProfileState
 def profile_page() -> rx.Component:
     return app_frame(
         rx.vstack(
-            rx.heading("Your profile", size="6"),
+            rx.cond(
+                ProfileState.welcome,
+                rx.vstack(
+                    rx.heading("Welcome! What should people call you?", size="6", id="welcome"),
+                    rx.text(
+                        "This is the name people see beside your messages. "
+                        "You can change it here at any time.",
+                        color_scheme="gray",
+                    ),
+                    rx.link("Skip for now", href="/chat", id="skip-name"),
+                    spacing="2",
+                ),
+                rx.heading("Your profile", size="6"),
+            ),
             rx.text("Signed in as ", rx.text.strong(ProfileState.user_email)),
             rx.form(
                 rx.vstack(

@@ -18,7 +18,10 @@ def _digit_box(index: int) -> rx.Component:
         auto_focus=index == 0,
         class_name="otp-digit",
         style={
-            "width": "46px",
+            # Six boxes share the card's width (a phone's card is narrower than 6 x 46 px).
+            "flex": "1 1 0",
+            "min_width": "0",
+            "max_width": "46px",
             "height": "56px",
             "font_size": "26px",
             "text_align": "center",
@@ -51,7 +54,9 @@ def verify_page() -> rx.Component:
         rx.text("We sent a 6-digit code to ", rx.text.strong(AuthState.pending_email), "."),
         rx.form(
             rx.vstack(
-                rx.hstack(*[_digit_box(i) for i in range(OTP_LENGTH)], spacing="2", justify="center"),
+                rx.hstack(
+                    *[_digit_box(i) for i in range(OTP_LENGTH)], spacing="2", justify="center", width="100%"
+                ),
                 rx.button(
                     "Sign in",
                     type="submit",

@@ -9,7 +9,7 @@ import reflex as rx
 
 from chat_web import container
 from chat_web.domain import ChatError, RateLimited
-from chat_web.services.validation import OTP_LENGTH, normalize_email
+from chat_web.services.validation import OTP_LENGTH, default_name, normalize_email
 from chat_web.state.session import SessionState, error_toast
 
 
@@ -110,8 +110,11 @@ class AuthState(SessionState):
         self.verifying = False
         self.token = session.token
         self._show(session.user)
+        # Still named after the email's local part (a first sign-in, or never renamed): the
+        # profile asks for a name first, and can be skipped.
+        named = session.user.name != default_name(session.user.email)
         self.pending_email = self._challenge = ""
-        yield rx.redirect("/chat", replace=True)
+        yield rx.redirect("/chat" if named else "/profile?welcome=1", replace=True)
 
     @rx.event
     def use_another_email(self):

@@ -43,6 +43,7 @@ from reflex_base.utils.exceptions import LockExpiredError
 from chat_web.config import get_settings
 from chat_web.state.auth import AuthState
 from chat_web.state.outbox import OutboxState
+from chat_web.state.profile import ProfileState
 from chat_web.state.rows import ZONE_NAME_MAX
 from chat_web.state.session import SessionState
 
@@ -78,6 +79,7 @@ def _open_to_signed_out() -> frozenset[str]:
     for cls in (State, OnLoadInternalState, UpdateVarsInternalState, SessionState, AuthState, OutboxState):
         allowed |= _names(cls)
     allowed |= _names(ChatState, "open_page")  # it sends the signed-out to /login
+    allowed |= _names(ProfileState, "open_profile")  # so does this one
     return frozenset(allowed)
 
 

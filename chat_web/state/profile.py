@@ -11,6 +11,17 @@ from chat_web.state.session import SessionState, error_toast
 
 class ProfileState(SessionState):
     saving: bool = False
+    welcome: bool = False  # a first sign-in: the page asks for a name, and may be skipped
+
+    @rx.event
+    async def open_profile(self):
+        """on_load of /profile: the signed-out go to /login; `?welcome=1` greets a newcomer."""
+        self.welcome = self.router.url.query_parameters.get("welcome") == "1"
+        try:
+            if await self._signed_in_user() is None:
+                return rx.redirect("/login", replace=True)
+        except ChatError as exc:
+            return error_toast(exc)
 
     @rx.event
     async def save_name(self, form_data: dict):
@@ -33,6 +44,9 @@ class ProfileState(SessionState):
             self.saving = False
         self._show(updated)
         yield rx.toast.success("Your name is saved.")
+        if self.welcome:
+            self.welcome = False
+            yield rx.redirect("/chat", replace=True)
 
     @rx.event
     async def sign_out_everywhere(self):

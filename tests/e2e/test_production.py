@@ -56,6 +56,9 @@ def test_a_person_signs_in_and_chats_through_the_one_port(production, mail, brow
     expect(page).to_have_url(f"{production.url}/verify", timeout=20_000)
     page.locator("#otp-0").click()
     page.keyboard.type(mail.code_for(email), delay=40)
+    # A first sign-in asks for a name; skipping goes on to the chats.
+    expect(page).to_have_url(f"{production.url}/profile?welcome=1", timeout=20_000)
+    page.locator("#skip-name").click()
     expect(page).to_have_url(f"{production.url}/chat", timeout=20_000)
     cookie = next(c for c in page.context.cookies() if c["name"] == "chat_session")
     assert not cookie["secure"]  # served over plain HTTP: a Secure cookie would not come back
@@ -116,6 +119,9 @@ def test_the_pages_work_under_their_content_security_policy(production, mail, br
     expect(page).to_have_url(f"{production.url}/verify", timeout=20_000)
     page.locator("#otp-0").click()
     page.keyboard.type(mail.code_for(email), delay=40)
+    # A first sign-in asks for a name; skipping goes on to the chats.
+    expect(page).to_have_url(f"{production.url}/profile?welcome=1", timeout=20_000)
+    page.locator("#skip-name").click()
     expect(page).to_have_url(f"{production.url}/chat", timeout=20_000)
 
     # Bob (over the API) and Ada's chat with him; Ada sends text and an image, Bob answers live.

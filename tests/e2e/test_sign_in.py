@@ -34,6 +34,13 @@ def type_code_from_outbox(page: Page, context, base: str, email: str) -> None:
     page.keyboard.type(code, delay=40)
 
 
+def skip_the_welcome(page: Page) -> None:
+    """A first sign-in asks for a name (on /profile?welcome=1); this one keeps the default."""
+    expect(page).to_have_url(re.compile(r"/profile\?welcome=1$"))
+    page.locator("#skip-name").click()
+    expect(page).to_have_url(re.compile(r"/chat$"))
+
+
 def test_new_user_signs_in_renames_reloads_and_signs_out(app_server, context):
     base = app_server["frontend"]
     email = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
@@ -47,9 +54,11 @@ def test_new_user_signs_in_renames_reloads_and_signs_out(app_server, context):
     expect(page.locator("#resend")).to_be_disabled()
     expect(page.locator("#resend")).to_contain_text("Resend code in")
 
-    # Typing digit by digit moves through the boxes and submits when full.
+    # Typing digit by digit moves through the boxes and submits when full. A newcomer is
+    # asked for a name first; skipping keeps the email's local part.
     type_code_from_outbox(page, context, base, email)
-    expect(page).to_have_url(re.compile(r"/chat$"))
+    expect(page.locator("#welcome")).to_be_visible()
+    skip_the_welcome(page)
     expect(page.locator("#signed-in-name")).to_have_text(email.split("@")[0])
 
     # Signed-in users skip /login.
@@ -104,13 +113,18 @@ def test_wrong_code_shows_an_error_and_a_pasted_code_signs_in(app_server, contex
         }""",
         f" {code[:3]}-{code[3:]} ",
     )
+    # Signed in: the newcomer names themself on the welcome page and goes on to the chats.
+    expect(page).to_have_url(re.compile(r"/profile\?welcome=1$"))
+    page.locator("#name").fill("Grace Hopper")
+    page.locator("#save-name").click()
     expect(page).to_have_url(re.compile(r"/chat$"))
+    expect(page.locator("#signed-in-name")).to_have_text("Grace Hopper")
 
 
 def sign_in(page: Page, context, base: str, email: str) -> None:
     ask_for_code(page, base, email)
     type_code_from_outbox(page, context, base, email)
-    expect(page).to_have_url(re.compile(r"/chat$"))
+    skip_the_welcome(page)
 
 
 def test_sign_out_everywhere_ends_the_session_on_another_device(app_server, browser, context):
