@@ -233,9 +233,9 @@ def _me_bar() -> rx.Component:
             class_name="me-name",
         ),
         # Shown by /notify.js only while the browser has not been asked yet: permission is
-        # asked from this click, never on load.
+        # asked from this click, never on load. Not a bell: the bell is a chat's mute switch.
         rx.icon_button(
-            rx.icon("bell-ring", size=16),
+            rx.icon("message-square-dot", size=16),
             variant="ghost",
             id="notify-enable",
             title="Notify me of new messages",
