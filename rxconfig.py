@@ -23,6 +23,13 @@ os.environ.setdefault("REFLEX_HOT_RELOAD_EXCLUDE_PATHS", str(_settings.data_dir.
 # largest legal event (chat_web.config: SOCKET_MAX_EVENT_BYTES).
 os.environ.setdefault("REFLEX_SOCKET_MAX_HTTP_BUFFER_SIZE", str(_settings.socket_max_event_bytes))
 
+# The socket's heartbeat: the server pings every 5 s and the browser gives up on a link that
+# has not pinged for 5 s more, so a silent drop (Wi-Fi gone, a tunnel, the socket still
+# "open") shows the offline banner within 10 s, and the server lets the tab go as soon
+# (Reflex's defaults, 25 + 120 s, left a dead tab looking online for over two minutes).
+os.environ.setdefault("REFLEX_SOCKET_INTERVAL", "5s")
+os.environ.setdefault("REFLEX_SOCKET_TIMEOUT", "5s")
+
 # `reflex run --env prod` and scripts/serve.sh start Granian from this process.
 allow_open_requests(_settings.open_requests_per_worker)
 

@@ -132,6 +132,24 @@ def test_a_reader_who_drops_off_gets_everything_once_in_order(app_server, browse
     expect(a.locator(".msg.mine .tick.seen")).to_have_count(6)
 
 
+def test_a_silent_drop_shows_the_offline_banner_within_ten_seconds(app_server, browser, pages):
+    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
+    chat_id = ada.chat_with(bob)
+    a = open_as(pages, browser, ada, f"/chat/{chat_id}")
+    b = open_as(pages, browser, bob, f"/chat/{chat_id}")
+    send(a, "before the drop")
+    expect(bubbles(b)).to_have_text(["before the drop"])
+
+    # Offline with the socket left open: nothing answers, nothing closes (Wi-Fi gone).
+    a.context.set_offline(True)
+    expect(a.locator("#offline-banner")).to_be_visible(timeout=11_000)  # the heartbeat: 5 + 5 s
+
+    a.context.set_offline(False)
+    expect(a.locator("#offline-banner")).to_have_count(0, timeout=30_000)
+    send(a, "after the drop")
+    expect(bubbles(b)).to_have_text(["before the drop", "after the drop"])
+
+
 def test_the_composer_loses_nothing_typed_fast_sent_twice_or_written_offline(app_server, browser, pages):
     ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
     chat_id = ada.chat_with(bob)
