@@ -447,6 +447,7 @@ def _hidden_triggers() -> rx.Component:
         rx.el.button(id="attn-on", on_click=ChatState.set_attentive(True), hidden=True, type="button"),
         rx.el.button(id="attn-off", on_click=ChatState.set_attentive(False), hidden=True, type="button"),
         rx.el.button(id="jump-latest", on_click=ChatState.jump_to_latest, hidden=True, type="button"),
+        rx.el.button(id="edit-last", on_click=ChatState.edit_last, hidden=True, type="button"),
         # What the attach button opens (outside the composer's form: its file is not form data).
         rx.el.input(
             type="file",

@@ -14,6 +14,7 @@ def chat_page() -> rx.Component:
         rx.script(src="/notify.js"),
         rx.script(src="/mentions.js"),
         rx.script(src="/edits.js"),
+        rx.script(src="/keys.js"),
         chat_list(),
         conversation(),
         # Signed out elsewhere: the page script sees this and goes to /login.

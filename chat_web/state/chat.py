@@ -748,6 +748,14 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         self.editing_nonce = uuid.uuid4().hex[:8]
 
     @rx.event
+    def edit_last(self):
+        """Up in an empty composer: edit my latest message still on screen (stored, not deleted)."""
+        for row in reversed(self._window() + self.get_value("pending")):
+            if row.mine and row.seq and row.id and not row.deleted:
+                self.start_edit(row.seq)
+                return
+
+    @rx.event
     def cancel_edit(self):
         self.editing_seq, self.editing_text = 0, ""
 

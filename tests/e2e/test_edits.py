@@ -122,3 +122,49 @@ def test_a_reply_quotes_its_original_and_a_click_on_the_quote_goes_back_to_it(ap
     quote.click()
     expect(original).to_be_in_viewport()
     expect(original).to_have_class(re.compile(r"\bfocused\b"))
+
+
+def test_the_keyboard_edits_the_last_message_drops_a_reply_and_reaches_search(app_server, browser, pages):
+    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
+    chat_id = ada.chat_with(bob)
+    a = open_as(pages, browser, ada, f"/chat/{chat_id}")
+    # A chat opened with a mouse or a keyboard has the focus in its composer.
+    expect(a.locator("#composer")).to_be_focused()
+    send(a, "first thing")
+    send(a, "last thing")
+    expect(bubbles(a)).to_have_text(["first thing", "last thing"])
+
+    # Up in the empty box edits my latest message; Escape leaves it as it was.
+    a.locator("#composer").press("ArrowUp")
+    expect(a.locator("#edit-banner")).to_be_visible()
+    expect(a.locator("#composer")).to_have_value("last thing")
+    a.locator("#composer").press("Escape")
+    expect(a.locator("#edit-banner")).to_have_count(0)
+    expect(a.locator("#composer")).to_have_value("")
+    # ... but not while something is written there.
+    a.locator("#composer").fill("a draft")
+    a.locator("#composer").press("ArrowUp")
+    expect(a.locator("#edit-banner")).to_have_count(0)
+    a.locator("#composer").fill("")
+
+    # Escape drops a reply being written.
+    line = a.locator(".msg.mine", has_text="first thing")
+    line.hover()
+    line.locator(".msg-actions").click()
+    a.get_by_role("menuitem", name="Reply").click()
+    expect(a.locator("#cancel-reply")).to_be_visible()
+    expect(a.locator("#composer")).to_be_focused()  # a reply is written at once
+    a.keyboard.press("Escape")
+    expect(a.locator("#cancel-reply")).to_have_count(0)
+
+    # Ctrl+K goes to the search box of the chat list.
+    a.keyboard.press("Control+k")
+    expect(a.locator("#people-search")).to_be_focused()  # the list searches people until switched
+
+    # A chat entered from the list with the keyboard: the focus lands in its composer.
+    a.goto(a.url.rsplit("/", 1)[0])
+    row = a.locator(f'[data-chat-row="{chat_id}"]')
+    row.focus()
+    a.keyboard.press("Enter")
+    expect(a).to_have_url(re.compile(rf"/chat/{chat_id}$"))
+    expect(a.locator("#composer")).to_be_focused()
