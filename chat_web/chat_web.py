@@ -19,6 +19,7 @@ from chat_web.logs import configure_logging
 from chat_web.metrics.gauges import gauges_kept_fresh
 from chat_web.pages.chat import chat_page
 from chat_web.pages.login import login_page
+from chat_web.pages.not_found import not_found_page
 from chat_web.pages.outbox import outbox_page
 from chat_web.pages.profile import profile_page
 from chat_web.pages.verify import verify_page
@@ -95,5 +96,6 @@ app.add_page(verify_page, route="/verify", on_load=AuthState.open_verify, title=
 app.add_page(profile_page, route="/profile", on_load=ProfileState.open_profile, title="Profile · Chat")
 app.add_page(chat_page, route="/chat", on_load=ChatState.open_page, title="Chat")
 app.add_page(chat_page, route="/chat/[chat_id]", on_load=ChatState.open_page, title="Chat")
+app.add_page(not_found_page, route="404", title="Page not found · Chat")
 if settings.is_dev:
     app.add_page(outbox_page, route="/dev/outbox", on_load=OutboxState.load, title="Dev outbox · Chat")

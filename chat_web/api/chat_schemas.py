@@ -284,7 +284,10 @@ class HistoryOut(ApiModel):
 class QuoteOut(ApiModel):
     seq: int
     sender_id: str | None
-    text: str = Field(description="Its first line, shortened; empty for an image or a deleted message.")
+    text: str = Field(
+        description="Its first line (an image's: its caption's), shortened; empty for a deleted message "
+        "or an image without a caption."
+    )
     kind: str
     deleted: bool
 

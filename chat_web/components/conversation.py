@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.constants import Dirs
 from reflex.vars.base import VarData
+from reflex_components_core.el.elements.inline import A as Anchor
 
 from chat_web.components.chat_list import avatar
 from chat_web.config import get_settings
@@ -12,7 +13,7 @@ from chat_web.domain.models import REACTIONS
 from chat_web.services.validation import TEXT_MAX
 from chat_web.state.chat import ChatState
 from chat_web.state.chat_edits import DELETED_TEXT
-from chat_web.state.rows import Chip, MsgRow
+from chat_web.state.rows import Chip, MsgRow, TextPiece
 
 # Where the API is, as the browser reaches it: Reflex's own backend URL (the page's origin in
 # production; the backend port in development). Image paths of the local store hang off it.
@@ -142,7 +143,7 @@ def _bubble(message: MsgRow, meta: rx.Component) -> rx.Component:
             rx.cond(
                 message.deleted,
                 rx.text(DELETED_TEXT, class_name="msg-text msg-deleted", size="2"),
-                rx.cond(message.text != "", rx.text(message.text, class_name="msg-text", size="2")),
+                rx.cond(message.text != "", _text(message)),
             ),
             rx.cond(
                 message.reactions.length() > 0,
@@ -154,6 +155,34 @@ def _bubble(message: MsgRow, meta: rx.Component) -> rx.Component:
         ),
         class_name="msg-line",
         custom_attrs={"data-key": message.key, "data-seq": message.seq, "data-mine": message.mine},
+    )
+
+
+def _text(message: MsgRow) -> rx.Component:
+    """The message's text: plain, or its pieces when it holds links or @mentions. Each piece
+    is a text node inside an element (an anchor, a span), never HTML."""
+    return rx.cond(
+        message.pieces.length() > 0,
+        rx.text(rx.foreach(message.pieces, _piece), class_name="msg-text", size="2"),
+        rx.text(message.text, class_name="msg-text", size="2"),
+    )
+
+
+def _piece(piece: TextPiece) -> rx.Component:
+    return rx.cond(
+        piece.href != "",
+        # The href is http(s) only (chat_web/domain/rich_text.py); a new tab that cannot reach
+        # back to this page (noopener) and is not told where it came from (noreferrer).
+        # A plain <a> (rx.el.a is React Router's Link, which would route an address of this site).
+        Anchor.create(
+            piece.text, href=piece.href, target="_blank", rel="noopener noreferrer", class_name="msg-link"
+        ),
+        rx.el.span(
+            piece.text,
+            class_name=rx.cond(
+                piece.kind == "me", "mention mention-me", rx.cond(piece.kind == "", "", "mention")
+            ),
+        ),
     )
 
 

@@ -10,7 +10,8 @@ ChatKind = Literal["direct", "group"]
 MessageKind = Literal["text", "image"]
 
 PREVIEW_CHARS = 120
-IMAGE_PREVIEW = "📷 Image"
+IMAGE_EMOJI = "📷"
+IMAGE_PREVIEW = f"{IMAGE_EMOJI} Image"
 DELETED_PREVIEW = "Message deleted"
 REACTIONS = ("👍", "❤️", "😂", "😮", "😢", "🙏")  # the fixed set a message can get
 
@@ -130,7 +131,7 @@ class Quote:
 
     seq: int
     sender_id: str
-    text: str  # its first line, shortened; "" for an image or a deleted message
+    text: str  # its first line (an image's: its caption's), shortened; "" for a deleted message
     kind: MessageKind
     deleted: bool
 
@@ -163,10 +164,30 @@ QUOTE_CHARS = 100
 
 
 def quote_of(message: Message) -> Quote:
-    line = "" if message.deleted or message.kind == "image" else message.text.strip().split("\n", 1)[0]
-    if len(line) > QUOTE_CHARS:
-        line = line[: QUOTE_CHARS - 1] + "…"
-    return Quote(message.seq, message.sender_id, line, message.kind, message.deleted)
+    return Quote(
+        message.seq,
+        message.sender_id,
+        quote_line(message.text, message.deleted),
+        message.kind,
+        message.deleted,
+    )
+
+
+def quote_line(text: str, deleted: bool = False) -> str:
+    """What a quote keeps of a message's text (an image's caption): its first line, shortened."""
+    line = "" if deleted else text.strip().split("\n", 1)[0]
+    return line if len(line) <= QUOTE_CHARS else line[: QUOTE_CHARS - 1] + "…"
+
+
+def quote_label(quote: Quote) -> str:
+    """The line a reply shows of the message it answers, the same for every reader and
+    whether it was just sent or read back from storage: its first line, "📷 <caption>" or
+    "📷 Image" for an image, or "Message deleted"."""
+    if quote.deleted:
+        return DELETED_PREVIEW
+    if quote.kind == "image":
+        return f"{IMAGE_EMOJI} {quote.text}" if quote.text else IMAGE_PREVIEW
+    return quote.text
 
 
 def toggled(reactions: tuple[tuple[str, tuple[str, ...]], ...], emoji: str, user_id: str):

@@ -12,6 +12,9 @@ from chat_web.domain import ChatError, RateLimited
 from chat_web.services.validation import OTP_LENGTH, default_name, normalize_email
 from chat_web.state.session import SessionState, error_toast
 
+# The "We sent a code" toast, by id: signing in takes it away, so it does not follow to /chat.
+CODE_TOAST = "code-sent"
+
 
 class AuthState(SessionState):
     pending_email: str = ""
@@ -56,13 +59,13 @@ class AuthState(SessionState):
             if self._challenge and self.pending_email == normalize_email(email):
                 # This tab's code went out moments ago: it is still good to type in.
                 self._start_cooldown(exc.retry_after)
-                return True, rx.toast.info(exc.message)
+                return True, rx.toast.info(exc.message, id=CODE_TOAST)
             return False, error_toast(exc)
         except ChatError as exc:
             return False, error_toast(exc)
         self.pending_email, self._challenge = sent.email, sent.challenge
         self._start_cooldown(auth.policy.resend_after.total_seconds())
-        return True, rx.toast.success(f"We sent a 6-digit code to {self.pending_email}.")
+        return True, rx.toast.success(f"We sent a 6-digit code to {self.pending_email}.", id=CODE_TOAST)
 
     def _start_cooldown(self, seconds: float) -> None:
         self.resend_at_ms = math.ceil((time.time() + seconds) * 1000)
@@ -114,7 +117,7 @@ class AuthState(SessionState):
         # profile asks for a name first, and can be skipped.
         named = session.user.name != default_name(session.user.email)
         self.pending_email = self._challenge = ""
-        yield rx.redirect("/chat" if named else "/profile?welcome=1", replace=True)
+        yield [rx.toast.dismiss(CODE_TOAST), rx.redirect("/chat" if named else "/profile?welcome=1", replace=True)]
 
     @rx.event
     def use_another_email(self):

@@ -28,6 +28,7 @@ from chat_web.domain import (
     Unauthorized,
     User,
 )
+from chat_web.domain.models import Quote, quote_label, quote_line
 from chat_web.services.chats import ChatSummary, HistoryPage
 from chat_web.services.live import message_echo
 from chat_web.services.validation import clean_text
@@ -662,7 +663,8 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         before = self.pending[-1] if self.pending else (window[-1] if window else None)
         reply = (self.replying_seq, self.replying_sender, self.replying_text)
         self.replying_seq, self.replying_sender, self.replying_text = 0, "", ""
-        row = R.pending_row(key, text, self._now(), self._zone(), self._now(), reply)
+        pieces = R.text_pieces(text, self.user_id, self._names if self._group else {}, self.user_id)
+        row = R.pending_row(key, text, self._now(), self._zone(), self._now(), reply, pieces)
         self.pending = self.pending + R.relabel([row], before)
         self._typing_sent = 0.0
         yield
@@ -796,7 +798,9 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         sender = "You" if row.mine else (row.sender or self.open_title)
         self.cancel_edit()
         self.replying_seq, self.replying_sender = seq, sender
-        self.replying_text = row.text.split("\n", 1)[0][:100] or "📷 Image"
+        # The same line the reply will show once stored, to everyone (a caption keeps its 📷).
+        kind = "image" if row.image else "text"
+        self.replying_text = quote_label(Quote(seq, "", quote_line(row.text), kind, False))
 
     @rx.event
     def cancel_reply(self):

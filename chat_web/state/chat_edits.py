@@ -10,13 +10,13 @@ from __future__ import annotations
 import dataclasses
 
 from chat_web.domain import Message, preview_of, quote_of
-from chat_web.domain.models import IMAGE_PREVIEW
-from chat_web.state.rows import MsgRow, chips
+from chat_web.domain.models import quote_label
+from chat_web.state.rows import MsgRow, chips, text_pieces
 
 DELETED_TEXT = "Message deleted"
 
 
-def changed_row(row: MsgRow, message: Message, me: str, names: dict[str, str]) -> MsgRow:
+def changed_row(row: MsgRow, message: Message, me: str, names: dict[str, str], group: bool = False) -> MsgRow:
     """The row of a stored message after its edit, deletion or a reaction."""
     if message.deleted:
         return dataclasses.replace(
@@ -30,9 +30,14 @@ def changed_row(row: MsgRow, message: Message, me: str, names: dict[str, str]) -
             thumb="",
             thumb_w=0,
             thumb_h=0,
+            pieces=[],
         )
     return dataclasses.replace(
-        row, text=message.text, edited=message.edited_at is not None, reactions=chips(message, me, names)
+        row,
+        text=message.text,
+        pieces=text_pieces(message.text, me, names if group else {}, message.sender_id),
+        edited=message.edited_at is not None,
+        reactions=chips(message, me, names),
     )
 
 
@@ -47,7 +52,9 @@ class MessageChanges:
                         self,
                         name,
                         [
-                            changed_row(r, message, self.user_id, self._names) if r.seq == message.seq else r
+                            changed_row(r, message, self.user_id, self._names, self._group)
+                            if r.seq == message.seq
+                            else r
                             for r in rows
                         ],
                     )
@@ -63,7 +70,7 @@ class MessageChanges:
 
     def _requote(self, message: Message) -> None:
         """Replies to a changed message show its new first line, or that it was deleted."""
-        text = DELETED_TEXT if message.deleted else (quote_of(message).text or IMAGE_PREVIEW)
+        text = quote_label(quote_of(message))
         for name in ("older", "recent", "pending"):
             rows = getattr(self, name)
             if any(r.reply_seq == message.seq and r.reply_text != text for r in rows):

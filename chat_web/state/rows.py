@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chat_web.domain import Message, thumbnail_url
-from chat_web.domain.models import IMAGE_PREVIEW, THUMB_EDGE
+from chat_web.domain.models import THUMB_EDGE, quote_label
+from chat_web.domain.rich_text import find_links, find_mentions
 
 UNREAD_CAP = 99
 
@@ -41,6 +42,15 @@ class Chip:
 
 
 @dataclasses.dataclass(slots=True)
+class TextPiece:
+    """A piece of a message's text: plain, a link, or an @mention the page marks."""
+
+    text: str
+    href: str = ""  # a link: where it goes (only ever http:// or https://)
+    kind: str = ""  # "mention" (a member), "me" (a mention of the reader), or ""
+
+
+@dataclasses.dataclass(slots=True)
 class MsgRow:
     key: str  # the clientId when there is one: the same row from pending to stored
     seq: int  # 0 while pending
@@ -64,6 +74,9 @@ class MsgRow:
     thumb: str = ""  # its thumbnail
     thumb_w: int = 0  # the thumbnail's size from the stored width and height: the page
     thumb_h: int = 0  # reserves the space before it loads, so nothing jumps
+    # The text cut into links, mentions and plain pieces; empty (the page shows `text`) when
+    # it has neither, which most messages do: a row goes over the websocket on every update.
+    pieces: list[TextPiece] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -146,6 +159,7 @@ def message_row(
     message: Message, me: str, names: dict[str, str], tz: ZoneInfo, now: datetime, group: bool
 ) -> MsgRow:
     image = message.image
+    members = names if group else {}  # @mentions are marked in groups, where they notify
     pictured = {}
     if image is not None:
         thumb_w, thumb_h = thumb_size(image.width, image.height)
@@ -163,6 +177,7 @@ def message_row(
         edited=message.edited_at is not None and not message.deleted,
         deleted=message.deleted,
         mentions_me=me in message.mention_ids,
+        pieces=[] if message.deleted else text_pieces(message.text, me, members, message.sender_id),
         reactions=chips(message, me, names),
         **quote_fields(message, me, names),
         **pictured,
@@ -176,8 +191,32 @@ def quote_fields(message: Message, me: str, names: dict[str, str]) -> dict:
     if quote is None:
         return {"reply_seq": message.reply_to, "reply_sender": "", "reply_text": "…"}
     sender = "You" if quote.sender_id == me else names.get(quote.sender_id, "Someone")
-    text = "Message deleted" if quote.deleted else (IMAGE_PREVIEW if quote.kind == "image" else quote.text)
-    return {"reply_seq": quote.seq, "reply_sender": sender, "reply_text": text}
+    return {"reply_seq": quote.seq, "reply_sender": sender, "reply_text": quote_label(quote)}
+
+
+def text_pieces(text: str, me: str, names: dict[str, str], sender_id: str) -> list[TextPiece]:
+    """`text` cut into plain pieces, links and the @mentions of `names` (the chat's members,
+    id -> name; the sender names nobody but others), or [] when it has no link or mention.
+
+    Pieces are text the page puts in elements (an anchor, a span), never HTML."""
+    links = find_links(text)
+    members = [(user_id, name) for user_id, name in names.items() if user_id != sender_id]
+    mentions = find_mentions(text, members, [(link.start, link.end) for link in links]) if members else []
+    if not links and not mentions:
+        return []
+    marked = sorted(
+        [(link.start, link.end, link.href, "") for link in links]
+        + [(m.start, m.end, "", "me" if m.user_id == me else "mention") for m in mentions]
+    )
+    pieces, at = [], 0
+    for start, end, href, kind in marked:
+        if start > at:
+            pieces.append(TextPiece(text[at:start]))
+        pieces.append(TextPiece(text[start:end], href, kind))
+        at = end
+    if at < len(text):
+        pieces.append(TextPiece(text[at:]))
+    return pieces
 
 
 def chips(message: Message, me: str, names: dict[str, str]) -> list[Chip]:
@@ -188,9 +227,16 @@ def chips(message: Message, me: str, names: dict[str, str]) -> list[Chip]:
 
 
 def pending_row(
-    key: str, text: str, at: datetime, tz: ZoneInfo, now: datetime, reply: tuple[int, str, str] = (0, "", "")
+    key: str,
+    text: str,
+    at: datetime,
+    tz: ZoneInfo,
+    now: datetime,
+    reply: tuple[int, str, str] = (0, "", ""),
+    pieces: list[TextPiece] | None = None,
 ) -> MsgRow:
     return MsgRow(
+        pieces=pieces or [],
         reply_seq=reply[0],
         reply_sender=reply[1],
         reply_text=reply[2],
