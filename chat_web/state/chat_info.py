@@ -131,8 +131,6 @@ class ChatInfoState(SessionState):
 
     async def _run(self, action) -> bool:
         """Run a change; a refusal shows in the panel (what was typed stays)."""
-        self.error = ""
-        self.busy = True
         try:
             me = await self._user()
             await action(me)
@@ -142,6 +140,13 @@ class ChatInfoState(SessionState):
             return False
         finally:
             self.busy = False
+        return True
+
+    def _start(self) -> bool:
+        """A change begins (its buttons show it); False while another one runs."""
+        if self.busy or not self.chat_id:
+            return False
+        self.busy, self.error = True, ""
         return True
 
     # --- rename ------------------------------------------------------------------------------
@@ -160,6 +165,9 @@ class ChatInfoState(SessionState):
         """The inline title form: its box keeps what was typed until the rename is stored, so
         a refused title (empty, too long) can be corrected, not typed again."""
         title = form.get("title") if isinstance(form, dict) else None
+        if not self._start():
+            return
+        yield
 
         async def rename(me: User) -> None:
             await container.current().chats.rename_group(me, self.chat_id, title)
@@ -193,6 +201,10 @@ class ChatInfoState(SessionState):
 
     @rx.event
     async def add(self, user_id: str):
+        if not self._start():
+            return
+        yield
+
         async def add(me: User) -> None:
             await container.current().chats.add_members(me, self.chat_id, [user_id])
 
@@ -201,6 +213,10 @@ class ChatInfoState(SessionState):
 
     @rx.event
     async def remove(self, user_id: str):
+        if not self._start():
+            return
+        yield
+
         async def remove(me: User) -> None:
             await container.current().chats.remove_member(me, self.chat_id, user_id)
 
@@ -212,12 +228,13 @@ class ChatInfoState(SessionState):
 
     @rx.event
     async def leave(self):
-        self.error = ""
-        self.busy = True
+        if not self._start():
+            return
+        yield
         try:
             await container.current().chats.leave_group(await self._user(), self.chat_id)
         except ChatError as exc:
             self.error, self.busy = exc.message, False
             return
         self._reset_panel()
-        return rx.redirect("/chat")
+        yield rx.redirect("/chat")

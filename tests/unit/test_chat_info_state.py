@@ -102,3 +102,21 @@ async def test_live_changes_reach_an_open_panel_and_a_removed_member_loses_it(wo
     await bob_chat._apply_events([chat_changed(group.id)])
     assert not bob_panel.open and bob_chat.open_id == ""
     assert bob_chat.notice == "You are no longer a member of that conversation."
+
+
+async def test_hostile_arguments_are_refused_and_never_kept(world):
+    ada, bob, cy = [await world.user(n) for n in ("ada", "bob", "cy")]
+    group = await world.chats.create_group(ada, "Team", [bob.id, cy.id])
+    _, panel = await panel_of(world, ada, group.id)
+    huge = "x" * 900_000
+    await run(ChatInfoState.search, panel, huge)
+    assert panel.query == "" and panel.found == [] and panel.error  # refused, not kept
+    await run(ChatInfoState.save_title, panel, {"title": huge})
+    assert panel.error == "A group title can have at most 80 characters."
+    await run(ChatInfoState.save_title, panel, "not a form")
+    assert panel.error == "The group needs a title."
+    await run(ChatInfoState.add, panel, huge)
+    await run(ChatInfoState.remove, panel, {"id": bob.id})
+    assert panel.error and not panel.busy
+    stored = await world.store.chats.get(group.id)
+    assert stored.title == "Team" and set(stored.member_ids) == {ada.id, bob.id, cy.id}
