@@ -9,13 +9,15 @@ import reflex as rx
 
 from chat_web.components.chat_list import avatar
 from chat_web.services.validation import TITLE_MAX
+from chat_web.state.chat import ChatState
 from chat_web.state.chat_info import ChatInfoState, InfoMember
 from chat_web.state.rows import Person
 
 
 def _member(member: InfoMember) -> rx.Component:
+    online = ~member.me & ChatState.online_ids.contains(member.id)  # live, as in the chat list
     return rx.hstack(
-        avatar(member.initial, member.online, size="2"),
+        avatar(member.initial, online, size="2"),
         rx.vstack(
             rx.hstack(
                 rx.text(member.name, weight="medium", class_name="info-name"),
@@ -26,8 +28,13 @@ def _member(member: InfoMember) -> rx.Component:
                 min_width="0",
             ),
             rx.cond(
-                member.status != "",
-                rx.text(member.status, size="1", color_scheme="gray", class_name="info-status"),
+                ~member.me,
+                rx.text(
+                    rx.cond(online, "online", member.seen),
+                    size="1",
+                    color_scheme="gray",
+                    class_name="info-status",
+                ),
             ),
             spacing="0",
             min_width="0",

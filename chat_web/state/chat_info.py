@@ -4,9 +4,11 @@ chat's other person.
 A small substate of its own, so the big ChatState does not grow: it holds the panel's chat
 id, its members as shown (a group has at most GROUP_MAX) and the people found to add,
 loaded when the panel opens and again when the chat changes (ChatState's live events call
-`_chat_changed`). Presence is what the chat list shows (the online dot, "last seen ..."),
-read when the panel loads. Every action goes through ChatService, as the REST API does;
-the live events it publishes update the header and the chat list.
+`_chat_changed`). Presence is what the chat list shows: the online dot from
+ChatState.online_ids, live (the members join the tab's watched people while the panel is
+open), and "last seen ..." as read when the panel loads. Every action goes through
+ChatService, as the REST API does; the live events it publishes update the header and the
+chat list.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ class InfoMember:
     id: str
     name: str
     initial: str
-    online: bool = False
-    status: str = ""  # "online" / "last seen today at 14:05" / "offline"
+    # Shown while they are not online (ChatState.online_ids, live): "last seen today at
+    # 14:05" as the panel loaded it, or "offline"; "" for me.
+    seen: str = ""
     me: bool = False
     creator: bool = False
 
@@ -68,37 +71,52 @@ class ChatInfoState(SessionState):
         self.chat_id = self.title = self.creator_name = self.query = self.error = ""
         self.members, self.found = [], []
 
+    async def _close(self) -> None:
+        """Forget the panel, and stop following its members' presence."""
+        self._reset_panel()
+        chat = await self._chat_state()
+        if chat._panel_peers:
+            chat._panel_peers = []
+            chat._track_peers()
+            shown = [u for u in chat.online_ids if u in chat._peers]
+            if shown != chat.online_ids:
+                chat.online_ids = shown
+
     async def _load(self, me: User, chat_id: str) -> None:
-        """The chat, its members and their presence as I may see it."""
+        """The chat, its members and their presence as I may see it: the online dot follows
+        ChatState.online_ids live (the panel's members join the people the tab watches while
+        it is open); "last seen" is read here."""
         services = container.current()
         summary = await services.chats.summary_of(me, chat_id)
         chat = summary.chat
-        status = await services.presence.status(me.id, [u.id for u in summary.others])
-        zone, now = R.zone((await self._chat_state()).tz), datetime.now(UTC)
+        ids = [u.id for u in summary.others]
+        status = await services.presence.status(me.id, ids)
+        page = await self._chat_state()
+        page._panel_peers = ids
+        page._track_peers()
+        online = sorted((set(page.online_ids) - set(ids)) | status.online)
+        if online != page.online_ids:
+            page.online_ids = online
+        zone, now = R.zone(page.tz), datetime.now(UTC)
         others = sorted(summary.others, key=lambda u: u.name.casefold())
         people = [me, *others] if chat.kind == "group" else others  # a direct chat: the other person
-        members = []
-        for user in people:
-            online = user.id in status.online
-            label = "online" if online else R.last_seen_label(status.last_seen.get(user.id), now, zone)
-            members.append(
-                InfoMember(
-                    id=user.id,
-                    name=user.name,
-                    initial=R.initial_of(user.name),
-                    online=online,
-                    status="" if user.id == me.id else label,
-                    me=user.id == me.id,
-                    creator=chat.kind == "group" and user.id == chat.created_by,
-                )
+        self.members = [
+            InfoMember(
+                id=user.id,
+                name=user.name,
+                initial=R.initial_of(user.name),
+                seen="" if user.id == me.id else R.last_seen_label(status.last_seen.get(user.id), now, zone),
+                me=user.id == me.id,
+                creator=chat.kind == "group" and user.id == chat.created_by,
             )
+            for user in people
+        ]
         self.chat_id = chat.id
         self.group = chat.kind == "group"
         other = summary.others[0].name if summary.others else "Deleted account"
         self.title = (chat.title or "Group") if self.group else other
-        self.members = members
         self.manage = self.group and chat.created_by == me.id
-        self.creator_name = next((m.name for m in members if m.creator), "")
+        self.creator_name = next((m.name for m in self.members if m.creator), "")
         if not self.manage:
             self.query, self.found = "", []
 
@@ -108,7 +126,7 @@ class ChatInfoState(SessionState):
     async def set_open(self, is_open: bool):
         """The dialog's trigger (the conversation header) opens it and loads the members;
         Escape, the close button or a click outside closes it and forgets them."""
-        self._reset_panel()
+        await self._close()
         chat = await self._chat_state()
         if not is_open or not chat.open_id:
             return
@@ -125,7 +143,7 @@ class ChatInfoState(SessionState):
         try:
             await self._load(me, chat_id)
         except Forbidden:
-            self._reset_panel()  # no longer a member: ChatState closes the chat and says so
+            await self._close()  # no longer a member: ChatState closes the chat and says so
         except ChatError as exc:
             self.error = exc.message
 
@@ -236,5 +254,5 @@ class ChatInfoState(SessionState):
         except ChatError as exc:
             self.error, self.busy = exc.message, False
             return
-        self._reset_panel()
+        await self._close()
         yield rx.redirect("/chat")

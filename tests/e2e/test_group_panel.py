@@ -27,6 +27,10 @@ def test_ada_renames_her_group_adds_cy_and_removes_bob_who_sees_it_live(app_serv
     expect(panel).to_be_visible()
     expect(panel.locator("[data-member]")).to_have_count(3)
     expect(panel.locator(f'[data-member="{ada.name}"]')).to_contain_text("creator")
+    # Presence as the chat list shows it: Bob's page is open, Dee has none.
+    expect(panel.locator(f'[data-member="{bob.name}"] .info-status')).to_have_text("online")
+    expect(panel.locator(f'[data-member="{bob.name}"] .online-dot')).to_have_count(1)
+    expect(panel.locator(f'[data-member="{dee.name}"] .info-status')).to_have_text("offline")
     a.keyboard.press("Escape")
     expect(panel).to_be_hidden()
     a.locator("#chat-info-open").focus()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from chat_web import container
-from chat_web.domain.events import chat_changed
+from chat_web.domain.events import chat_changed, presence
 from chat_web.state.chat import ChatState
 from chat_web.state.chat_info import ChatInfoState
 from tests.unit.test_chat_state import World, open_page, run
@@ -40,7 +40,7 @@ async def test_a_group_panel_lists_members_and_its_creator_manages_them(world):
         ("bob", False, False),
         ("cy", False, False),
     ]
-    assert all(m.status == "offline" for m in panel.members if not m.me)
+    assert [m.seen for m in panel.members] == ["", "offline", "offline"]
     await run(ChatInfoState.search, panel, "d")
     assert [p.name for p in panel.found] == ["dan"]  # members are not offered again
     await run(ChatInfoState.add, panel, dan.id)
@@ -120,3 +120,17 @@ async def test_hostile_arguments_are_refused_and_never_kept(world):
     assert panel.error and not panel.busy
     stored = await world.store.chats.get(group.id)
     assert stored.title == "Team" and set(stored.member_ids) == {ada.id, bob.id, cy.id}
+
+
+async def test_the_panels_members_presence_is_live_while_it_is_open(world):
+    ada, bob, cy = [await world.user(n) for n in ("ada", "bob", "cy")]
+    group = await world.chats.create_group(ada, "Team", [bob.id, cy.id])
+    chat, panel = await panel_of(world, ada, group.id)
+    assert {bob.id, cy.id} <= set(chat._peers)  # watched while the panel shows them
+    await chat._apply_events([presence(cy.id, True, None)])
+    assert cy.id in chat.online_ids
+    await chat._apply_events([presence(cy.id, False, "2026-01-02T10:00:00+00:00")])
+    assert cy.id not in chat.online_ids
+    await chat._apply_events([presence(bob.id, True, None)])
+    await run(ChatInfoState.set_open, panel, False)
+    assert bob.id not in chat._peers and bob.id not in chat.online_ids  # no longer followed
