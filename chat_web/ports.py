@@ -87,6 +87,10 @@ class ChatRepo(Protocol):
         """Take a member out; if they created the group, it passes to the longest-standing
         member left (created_by moves, in the same transaction where the backend has them)."""
 
+    async def rename_group(self, chat_id: str, title: str) -> Chat | None:
+        """Give a group a new title (already checked); the chat as it is now, or None if there
+        is no such group (a direct chat has no title to change). Its activity order stays."""
+
     async def member(self, chat_id: str, user_id: str) -> Member | None:
         """The membership, or None: the access check of every chat operation."""
 

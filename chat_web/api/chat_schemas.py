@@ -136,6 +136,10 @@ class GroupIn(ApiModel):
     )
 
 
+class RenameIn(ApiModel):
+    title: str = Field(description=f"The group's new title: 1-{TITLE_MAX} characters after trimming.")
+
+
 class MembersIn(ApiModel):
     user_ids: list[UserId] = Field(max_length=GROUP_MAX)
 

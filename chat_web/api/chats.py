@@ -25,6 +25,7 @@ from chat_web.api.chat_schemas import (
     ReactIn,
     ReadIn,
     ReadOut,
+    RenameIn,
     SearchOut,
     SendIn,
     UnreadOut,
@@ -205,6 +206,14 @@ async def new_group(body: GroupIn, me: CurrentUser, chats: Chats) -> ChatOut:
     """Create a group: a title of 1-80 characters and 3-50 members, you included."""
     chat = await chats.create_group(me, body.title, body.member_ids)
     return await _chat_out(chats, me, chat)
+
+
+@router.patch("/chat/{chat_id}", response_model=ChatOut, responses=_errors)
+async def rename_group(chat_id: PathId, body: RenameIn, me: CurrentUser, chats: Chats) -> ChatOut:
+    """Rename a group: any member may (not only its creator), and every member's chat list and
+    open conversation show the new title live. A title has 1-80 characters after trimming; a
+    direct chat has no title of its own and cannot be renamed (422)."""
+    return await _chat_out(chats, me, await chats.rename_group(me, chat_id, body.title))
 
 
 @router.post("/chat/{chat_id}/members", response_model=ChatOut, responses=_errors)

@@ -7,6 +7,7 @@ from reflex.constants import Dirs
 from reflex.vars.base import VarData
 from reflex_components_core.el.elements.inline import A as Anchor
 
+from chat_web.components.chat_info import chat_info
 from chat_web.components.chat_list import avatar
 from chat_web.config import get_settings
 from chat_web.domain.models import REACTIONS
@@ -59,40 +60,42 @@ def _header() -> rx.Component:
     online = (ChatState.open_peer != "") & ChatState.online_ids.contains(ChatState.open_peer)
     return rx.hstack(
         rx.link(rx.icon("arrow-left", size=20), href="/chat", class_name="back-link", aria_label="Back"),
-        avatar(ChatState.open_initial, online),
-        rx.vstack(
-            rx.text(ChatState.open_title, weight="bold", id="chat-title"),
-            rx.box(
-                rx.cond(
-                    typing,
-                    rx.fragment(
+        chat_info(
+            avatar(ChatState.open_initial, online),
+            rx.vstack(
+                rx.text(ChatState.open_title, weight="bold", id="chat-title"),
+                rx.box(
+                    rx.cond(
+                        typing,
+                        rx.fragment(
+                            rx.text(
+                                rx.cond(online, "online", ChatState.open_subtitle),
+                                key="s" + ChatState.typing_key[ChatState.open_id],
+                                size="1",
+                                color_scheme="gray",
+                                id="chat-status",
+                                class_name="typing-hidden",
+                            ),
+                            rx.text(
+                                ChatState.typing_label[ChatState.open_id],
+                                key=ChatState.typing_key[ChatState.open_id],
+                                size="1",
+                                class_name="typing-flash",
+                                id="chat-typing",
+                            ),
+                        ),
                         rx.text(
                             rx.cond(online, "online", ChatState.open_subtitle),
-                            key="s" + ChatState.typing_key[ChatState.open_id],
                             size="1",
                             color_scheme="gray",
                             id="chat-status",
-                            class_name="typing-hidden",
-                        ),
-                        rx.text(
-                            ChatState.typing_label[ChatState.open_id],
-                            key=ChatState.typing_key[ChatState.open_id],
-                            size="1",
-                            class_name="typing-flash",
-                            id="chat-typing",
                         ),
                     ),
-                    rx.text(
-                        rx.cond(online, "online", ChatState.open_subtitle),
-                        size="1",
-                        color_scheme="gray",
-                        id="chat-status",
-                    ),
+                    class_name="status-box",
                 ),
-                class_name="status-box",
+                spacing="0",
+                min_width="0",
             ),
-            spacing="0",
-            min_width="0",
         ),
         rx.spacer(),
         rx.icon_button(

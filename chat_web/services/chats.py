@@ -282,6 +282,23 @@ class ChatService:
         await self._publish(updated.member_ids, chat_changed(chat.id))
         return updated
 
+    async def rename_group(self, me: User, chat_id: object, title: object) -> Chat:
+        """Give a group a new title (1-TITLE_MAX characters after trimming, as at creation).
+        Any member may rename it, not only its creator: the title is the group's shared label,
+        like its messages. A direct chat has no title of its own (it shows the other person's
+        name). Every member hears chat.changed, so lists and open headers update live."""
+        clean = clean_title(title)
+        chat, _ = await self._check_member(chat_id, me)
+        if chat.kind != "group":
+            raise BadInput("Only a group can be renamed; a direct chat shows the other person's name.")
+        if clean == chat.title:
+            return chat
+        renamed = await self._chats.rename_group(chat.id, clean)
+        if renamed is None:  # deleted meanwhile
+            raise Forbidden(NOT_A_MEMBER)
+        await self._publish(renamed.member_ids, chat_changed(chat.id))
+        return renamed
+
     async def leave_group(self, me: User, chat_id: object) -> Chat:
         """Leave a group. If I created it, it passes to the longest-standing member."""
         return await self.remove_member(me, chat_id, me.id)

@@ -119,6 +119,7 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
     _names: dict[str, str] = {}  # the open chat's members
     _cursors: dict[str, int] = {}  # the open chat's members' read cursors
     _peers: list[str] = []  # users whose presence this tab shows
+    _panel_peers: list[str] = []  # the open info panel's members (state/chat_info.py): shown too
     _attentive: bool = True  # visible and scrolled to the bottom
     _typing_sent: float = 0.0
     _read_due: tuple[str, int] | None = None  # (chat, seq) shown read, to be stored by the hub
@@ -310,8 +311,10 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         self._track_peers()
 
     def _track_peers(self) -> None:
-        """The users whose presence this tab shows: direct chats listed, and the open one."""
-        self._peers = list(dict.fromkeys([r.peer for r in self.rows if r.peer] + [self.open_peer]))
+        """The users whose presence this tab shows: direct chats listed, the open one, and the
+        members listed by the info panel while it is open."""
+        listed = [r.peer for r in self.rows if r.peer] + [self.open_peer] + self._panel_peers
+        self._peers = list(dict.fromkeys(listed))
         container.current().live.watch(self._tab, self._peers)
 
     @rx.event

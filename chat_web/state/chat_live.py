@@ -30,6 +30,7 @@ from chat_web.domain.events import (
 from chat_web.domain.models import Quote
 from chat_web.services.tokens import token_id
 from chat_web.state import rows as R
+from chat_web.state.chat_info import ChatInfoState
 
 log = logging.getLogger(__name__)
 TYPING_SECONDS = 5.0  # the browser hides "typing…" after this; the server forgets it lazily
@@ -219,6 +220,9 @@ class LiveEvents:
     async def _on_changed(self, me: User, event: dict) -> None:
         await self._load_chats(me)
         if event.get("chatId") == self.open_id:
+            # The info panel (its own substate), when open on this chat, shows the change too.
+            panel = await self.get_state(ChatInfoState)
+            await panel._chat_changed(me, self.open_id)
             try:
                 page = await container.current().chats.history(me, self.open_id, after_seq=self._last_held())
             except Forbidden:

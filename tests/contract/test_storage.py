@@ -132,6 +132,30 @@ async def test_group_membership(store):
     assert group.id not in {v.chat.id for v in await store.chats.list_for_user(c.id)}
 
 
+async def test_rename_group(store):
+    a, b, c = await new_users(store, 3)
+    group = await store.chats.create_group(a.id, "Team", [b.id, c.id])
+    await fill(store, group, a, 2)
+    before = await store.chats.get(group.id)
+    renamed = await store.chats.rename_group(group.id, "Équipe 🚀")
+    assert renamed.id == group.id and renamed.title == "Équipe 🚀"
+    assert set(renamed.member_ids) == {a.id, b.id, c.id} and renamed.created_by == a.id
+    stored = await store.chats.get(group.id)
+    assert stored.title == "Équipe 🚀" and stored.last_seq == 2
+    assert stored.updated_at == before.updated_at  # a rename is no activity: the list order stays
+    listed = {v.chat.id: v.chat for v in await store.chats.list_for_user(b.id)}
+    assert listed[group.id].title == "Équipe 🚀"
+
+
+async def test_rename_refuses_a_direct_chat_and_a_missing_one(store):
+    a, b = await new_users(store, 2)
+    direct = await store.chats.get_or_create_direct(a.id, b.id)
+    assert await store.chats.rename_group(direct.id, "Ours") is None
+    assert (await store.chats.get(direct.id)).title is None
+    missing = "0" * 24 if store.kind in ("congodb", "mongodb") else "no-such-chat"
+    assert await store.chats.rename_group(missing, "Nobody's") is None
+
+
 async def test_membership_check(store):
     a, b, outsider = await new_users(store, 3)
     chat = await store.chats.get_or_create_direct(a.id, b.id)

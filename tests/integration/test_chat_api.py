@@ -224,6 +224,58 @@ async def test_anyone_can_leave_a_group_and_the_creator_passes_it_on(client, set
     assert again.status_code == 403
 
 
+async def test_any_member_renames_a_group_and_every_member_hears_it(client, settings):
+    ann, bob, cat = [await new_session(client, settings, n) for n in ("ann", "bob", "cat")]
+    ids = [bob["user"]["id"], cat["user"]["id"]]
+    group = (
+        await client.post("/chat/group", json={"title": "Team", "memberIds": ids}, headers=ann["headers"])
+    ).json()
+    fanout = container.current().fanout
+    async with (
+        fanout.subscribe(user_topic(ann["user"]["id"])) as ann_events,
+        fanout.subscribe(user_topic(bob["user"]["id"])) as bob_events,
+        fanout.subscribe(user_topic(cat["user"]["id"])) as cat_events,
+    ):
+        renamed = await client.patch(
+            f"/chat/{group['id']}", json={"title": "  Lunch crew  "}, headers=bob["headers"]
+        )
+        assert renamed.status_code == 200, renamed.text
+        assert renamed.json()["title"] == "Lunch crew" and renamed.json()["createdBy"] == ann["user"]["id"]
+        for events in (ann_events, bob_events, cat_events):
+            event = await asyncio.wait_for(anext(events), 2)
+            assert event["type"] == "chat.changed" and event["chatId"] == group["id"]
+    listed = (await client.get("/chat/all", headers=cat["headers"])).json()["chats"]
+    assert next(c for c in listed if c["id"] == group["id"])["title"] == "Lunch crew"
+
+
+async def test_renaming_refuses_outsiders_direct_chats_and_bad_titles(client, settings, pair):
+    ann, bob, direct_id = pair
+    cat, eve = [await new_session(client, settings, n) for n in ("cat", "eve")]
+    group = (
+        await client.post(
+            "/chat/group",
+            json={"title": "Team", "memberIds": [bob["user"]["id"], cat["user"]["id"]]},
+            headers=ann["headers"],
+        )
+    ).json()
+    outsider = await client.patch(f"/chat/{group['id']}", json={"title": "Mine now"}, headers=eve["headers"])
+    assert outsider.status_code == 403
+    assert outsider.json() == {"detail": "You are not a member of this conversation."}
+    guessed = "0" * 24 if group["id"] != "0" * 24 else "f" * 32
+    nowhere = await client.patch(f"/chat/{guessed}", json={"title": "Mine now"}, headers=eve["headers"])
+    assert nowhere.status_code == 403  # the same answer: an outsider learns nothing
+    direct = await client.patch(f"/chat/{direct_id}", json={"title": "Us"}, headers=ann["headers"])
+    assert direct.status_code == 422 and "Only a group can be renamed" in direct.json()["detail"]
+    for body in ({"title": "   "}, {"title": ""}, {"title": "x" * 81}, {"title": 5}, {}, {"name": "Team 2"}):
+        bad = await client.patch(f"/chat/{group['id']}", json=body, headers=bob["headers"])
+        assert bad.status_code == 422, (body, bad.text)
+        assert isinstance(bad.json()["detail"], str) and bad.json()["detail"]
+    longest = await client.patch(f"/chat/{group['id']}", json={"title": "x" * 80}, headers=bob["headers"])
+    assert longest.status_code == 200 and longest.json()["title"] == "x" * 80
+    unsigned = await client.patch(f"/chat/{group['id']}", json={"title": "Team"})
+    assert unsigned.status_code == 401
+
+
 async def test_block_routes_and_what_a_block_refuses(client, settings):
     ann, eve, cat = [await new_session(client, settings, n) for n in ("ann", "eve", "cat")]
     a, e, c = ann["user"]["id"], eve["user"]["id"], cat["user"]["id"]
@@ -320,6 +372,7 @@ async def test_openapi_is_valid_and_documents_every_route(client):
         "/chat/{chat_id}/members",
         "/chat/{chat_id}/members/{user_id}",
         "/chat/{chat_id}/members/me",
+        "/chat/{chat_id}",
         "/users/{user_id}/block",
         "/users/blocked",
     ]:
@@ -330,6 +383,8 @@ async def test_openapi_is_valid_and_documents_every_route(client):
     assert image_form["required"] == ["chatId", "image"]
     assert image_form["properties"]["image"]["format"] == "binary"
     assert "/api/v1/media/{media_id}" in paths and "/api/v1/media/{media_id}/thumb" in paths
+    rename = document["paths"]["/api/v1/chat/{chat_id}"]["patch"]
+    assert rename["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/RenameIn")
 
 
 async def test_a_chunked_body_over_the_limit_is_413(client, pair):

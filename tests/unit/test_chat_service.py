@@ -190,6 +190,28 @@ async def test_the_creator_can_leave_and_the_group_passes_to_the_longest_standin
     assert (await chats.leave_group(other, group.id)).created_by == dan.id
 
 
+async def test_any_member_renames_a_group_once_and_everyone_is_told(world):
+    chats, store, fanout = world
+    ann, bob, cat, eve = await people(store, "ann", "bob", "cat", "eve")
+    group = await chats.create_group(ann, "Team", [bob.id, cat.id])
+    fanout.published.clear()
+    renamed = await chats.rename_group(cat, group.id, "  Lunch  ")  # not the creator
+    assert renamed.title == "Lunch" and renamed.updated_at == group.updated_at
+    told = {t for t, e in fanout.published if e == {"type": "chat.changed", "chatId": group.id}}
+    assert told == {user_topic(u.id) for u in (ann, bob, cat)}
+    fanout.published.clear()
+    assert (await chats.rename_group(bob, group.id, "Lunch")).title == "Lunch"
+    assert fanout.published == []  # the same title: nothing changed, nothing to tell
+    with pytest.raises(Forbidden):
+        await chats.rename_group(eve, group.id, "Mine")
+    with pytest.raises(BadInput, match="needs a title"):
+        await chats.rename_group(ann, group.id, " \t ")
+    direct = await chats.open_direct(ann, bob.id)
+    with pytest.raises(BadInput, match="Only a group can be renamed"):
+        await chats.rename_group(ann, direct.id, "Us")
+    assert (await store.chats.get(group.id)).title == "Lunch"
+
+
 async def test_group_of_more_than_fifty_is_refused(world):
     chats, store, _ = world
     members = await people(store, *[f"p{i}" for i in range(51)])

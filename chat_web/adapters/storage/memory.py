@@ -221,6 +221,14 @@ class InMemoryChatRepo:
         self._d.chats[chat_id] = chat
         return chat
 
+    async def rename_group(self, chat_id: str, title: str) -> Chat | None:
+        chat = self._d.chats.get(chat_id)
+        if chat is None or chat.kind != "group":
+            return None
+        chat = replace(chat, title=title)
+        self._d.chats[chat_id] = chat
+        return chat
+
     async def member(self, chat_id: str, user_id: str) -> Member | None:
         return self._d.members.get((chat_id, user_id))
 

@@ -408,6 +408,15 @@ class MongoChatRepo:
                 )
         return await self.get(chat_id)
 
+    async def rename_group(self, chat_id: str, title: str) -> Chat | None:
+        oid = _oid(chat_id)
+        if oid is None:
+            return None
+        doc = await self._chats.find_one_and_update(
+            {"_id": oid, "kind": "group"}, {"$set": {"title": title}}, return_document=ReturnDocument.AFTER
+        )
+        return _chat(doc) if doc else None
+
     async def member(self, chat_id: str, user_id: str) -> Member | None:
         oid, user_oid = _oid(chat_id), _oid(user_id)
         if oid is None or user_oid is None:

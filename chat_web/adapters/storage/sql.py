@@ -621,6 +621,14 @@ class SqlChatRepo:
                     chat.created_by = heir
         return await self.get(chat_id)
 
+    async def rename_group(self, chat_id: str, title: str) -> Chat | None:
+        async with self._db.session() as session, session.begin():
+            chat = await session.get(ChatRow, chat_id)
+            if chat is None or chat.kind != "group":
+                return None
+            chat.title = title
+        return await self.get(chat_id)
+
     async def member(self, chat_id: str, user_id: str) -> Member | None:
         async with self._db.reads() as session:
             row = await session.get(MemberRow, (chat_id, user_id))
