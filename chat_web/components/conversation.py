@@ -60,7 +60,8 @@ def _header() -> rx.Component:
         rx.link(rx.icon("arrow-left", size=20), href="/chat", class_name="back-link", aria_label="Back"),
         avatar(ChatState.open_initial, online),
         rx.vstack(
-            rx.text(ChatState.open_title, weight="bold", id="chat-title"),
+            # The page's h1 on a phone, where the sidebar (and its "Chat" heading) is hidden.
+            rx.heading(ChatState.open_title, as_="h1", size="3", weight="bold", id="chat-title"),
             rx.box(
                 rx.cond(
                     typing,
