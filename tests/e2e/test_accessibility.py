@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import need_service
-from tests.e2e.conftest import Person
+from tests.e2e.conftest import Person, mailed_code
 from tests.support import axe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("app_server", ["embedded"], indirect=True)]
@@ -83,11 +83,17 @@ def test_no_serious_or_critical_accessibility_findings(app_server, scene, browse
         page.goto(f"{base}/login")
         expect(page.locator("#email")).to_be_visible()
         check(page, "/login")
-        page.locator("#email").fill(f"axe-{uuid.uuid4().hex[:8]}@example.com")
+        email = f"axe-{uuid.uuid4().hex[:8]}@example.com"
+        page.locator("#email").fill(email)
         page.locator("#send-code").click()
         expect(page.locator("#otp-0")).to_be_visible()
         expect(page.locator("[data-sonner-toast]")).to_be_visible()  # "We sent a code": its colours too
         check(page, "/verify")
+        wrong = f"{(int(mailed_code(app_server['data'], email)) + 1) % 10**6:06d}"
+        page.locator("#otp-0").click()
+        page.keyboard.type(wrong, delay=30)  # the sixth digit submits
+        expect(page.locator("[data-sonner-toast][data-type='error']")).to_be_visible()
+        check(page, "/verify, a wrong code")
 
         page = signed_in.new_page()
         page.goto(f"{base}/chat")
