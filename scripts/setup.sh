@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Prepare everything the app and its tests need, idempotently: a virtualenv with the
 # pinned packages and bun (Reflex's JS runtime) from the npm registry.
-# Source it (`. scripts/setup.sh`) to get REFLEX_BUN_PATH and the venv on PATH.
+# For the tests (not the runtime image) it also brings axe-core, the accessibility checker the
+# browser tests inject into pages. Source it (`. scripts/setup.sh`) to get REFLEX_BUN_PATH,
+# AXE_CORE_JS and the venv on PATH.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 TOOLS="$ROOT/.tools"
 BUN_VERSION="1.4.4"
+AXE_VERSION="4.14.1"
 PYTHON="${PYTHON:-python3}"
 
 if [ ! -x "$VENV/bin/python" ]; then
@@ -32,6 +35,20 @@ if [ ! -x "$BUN" ] || [ "$("$BUN" --version 2>/dev/null)" != "$BUN_VERSION" ]; t
   echo "setup: installing bun $BUN_VERSION from the npm registry into .tools"
   mkdir -p "$TOOLS"
   npm install --silent --no-audit --no-fund --prefix "$TOOLS" "bun@$BUN_VERSION" >/dev/null
+fi
+
+# axe-core in a prefix of its own, so installing it never rewrites bun's tree. Only with the
+# test requirements: the runtime image (REQUIREMENTS=requirements-app.txt) has no use for it.
+AXE="$TOOLS/axe/node_modules/axe-core/axe.min.js"
+if [ "$REQUIREMENTS" = "requirements.txt" ]; then
+  axe_have="$(node -p "require('$TOOLS/axe/node_modules/axe-core/package.json').version" 2>/dev/null || true)"
+  if [ ! -f "$AXE" ] || [ "$axe_have" != "$AXE_VERSION" ]; then
+    command -v npm >/dev/null || { echo "setup: npm is needed to install axe-core (apt-get install nodejs npm)" >&2; exit 1; }
+    echo "setup: installing axe-core $AXE_VERSION from the npm registry into .tools/axe"
+    mkdir -p "$TOOLS/axe"
+    npm install --silent --no-audit --no-fund --save-exact --prefix "$TOOLS/axe" "axe-core@$AXE_VERSION" >/dev/null
+  fi
+  export AXE_CORE_JS="$AXE"
 fi
 
 export REFLEX_BUN_PATH="$BUN"

@@ -63,7 +63,8 @@ def _header() -> rx.Component:
         chat_info(
             avatar(ChatState.open_initial, online),
             rx.vstack(
-                rx.text(ChatState.open_title, weight="bold", id="chat-title"),
+                # The page's h1 on a phone, where the sidebar (and its "Chat" heading) is hidden.
+                rx.heading(ChatState.open_title, as_="h1", size="3", weight="bold", id="chat-title"),
                 rx.box(
                     rx.cond(
                         typing,

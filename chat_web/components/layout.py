@@ -8,17 +8,19 @@ from chat_web.state.session import SessionState
 
 
 def auth_card(*children: rx.Component) -> rx.Component:
-    """The narrow centred card of the sign-in pages."""
-    return rx.center(
-        rx.card(
-            rx.vstack(*children, spacing="4", width="100%"),
-            size="3",
-            width="100%",
-            max_width="440px",
-        ),
-        min_height="100vh",
-        padding="16px",
-        background="var(--gray-2)",
+    """The narrow centred card of the sign-in pages, as the page's main landmark."""
+    return rx.el.main(
+        rx.center(
+            rx.card(
+                rx.vstack(*children, spacing="4", width="100%"),
+                size="3",
+                width="100%",
+                max_width="440px",
+            ),
+            min_height="100vh",
+            padding="16px",
+            background="var(--gray-2)",
+        )
     )
 
 
@@ -39,10 +41,10 @@ def top_bar() -> rx.Component:
 
 
 def app_frame(*children: rx.Component) -> rx.Component:
-    """A signed-in page: the top bar above its content."""
+    """A signed-in page: the top bar (a banner landmark) above its content (the main one)."""
     return rx.vstack(
-        top_bar(),
-        rx.box(*children, padding="20px", width="100%", max_width="760px", margin="0 auto"),
+        rx.el.header(top_bar(), width="100%"),
+        rx.el.main(*children, padding="20px", width="100%", max_width="760px", margin="0 auto"),
         spacing="0",
         min_height="100vh",
         width="100%",

@@ -6,8 +6,11 @@ from chat_web.state.chat import ChatState
 
 
 def chat_page() -> rx.Component:
-    """/chat and /chat/<id>: the list beside the conversation; on a phone, one at a time."""
-    return rx.box(
+    """/chat and /chat/<id>: the list beside the conversation; on a phone, one at a time.
+
+    The whole shell is the main landmark: on a phone the list or the conversation is the
+    page's content by itself."""
+    return rx.el.main(
         # Scrolling, the composer's keys, drafts and the "new messages" pill live in the browser.
         rx.script(src="/chat.js"),
         # The unread count in the title and notifications while the tab is hidden.

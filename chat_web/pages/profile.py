@@ -24,7 +24,8 @@ def profile_page() -> rx.Component:
             rx.text("Signed in as ", rx.text.strong(ProfileState.user_email)),
             rx.form(
                 rx.vstack(
-                    rx.text("Display name", as_="label", html_for="name", weight="medium"),
+                    # rx.text(as_="label") drops html_for: a real <label for="name">.
+                    rx.el.label(rx.text("Display name", as_="span", weight="medium"), html_for="name"),
                     rx.input(
                         name="name",
                         id="name",

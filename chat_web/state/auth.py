@@ -117,7 +117,8 @@ class AuthState(SessionState):
         # profile asks for a name first, and can be skipped.
         named = session.user.name != default_name(session.user.email)
         self.pending_email = self._challenge = ""
-        yield [rx.toast.dismiss(CODE_TOAST), rx.redirect("/chat" if named else "/profile?welcome=1", replace=True)]
+        next_page = "/chat" if named else "/profile?welcome=1"
+        yield [rx.toast.dismiss(CODE_TOAST), rx.redirect(next_page, replace=True)]
 
     @rx.event
     def use_another_email(self):
