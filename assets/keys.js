@@ -40,9 +40,13 @@
   let openChat = null;
   let focusOwed = false;
   let replying = false;
+  let replyChosenAt = 0;
   function onPageChanged() {
     const banner = byId("reply-banner") !== null;
-    if (banner && !replying && byId("composer")) byId("composer").focus();
+    if (banner && !replying && byId("composer")) {
+      replyChosenAt = Date.now();
+      byId("composer").focus();
+    }
     replying = banner;
     const list = byId("messages");
     const chat = list ? list.dataset.chat || null : null;
@@ -60,6 +64,16 @@
     if (!typing && active !== composer) composer.focus();
     if (typing || document.activeElement === composer) focusOwed = false;
   }
+  // The closing menu hands the focus back to its "⋯" late (when the message redraws), after
+  // the reply banner took it for the composer, or even after Ctrl+K: shortly after a reply
+  // was chosen, the focus goes back to where it was (the composer, the search box).
+  document.addEventListener("focusin", (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    const previous = event.relatedTarget instanceof HTMLElement ? event.relatedTarget : null;
+    if (!target || !target.closest(".msg-actions") || Date.now() - replyChosenAt > 2000) return;
+    if (previous && previous.isConnected && !previous.closest("[role=menu]")) previous.focus();
+  });
+
   // The page may have drawn the chat before this script ran: look once now, then on changes.
   onPageChanged();
   new MutationObserver(onPageChanged).observe(document.documentElement, {
