@@ -15,7 +15,7 @@ from sqlmodel import SQLModel
 from chat_web.adapters.storage import sql_schema  # noqa: F401  (registers the tables)
 from chat_web.adapters.storage.sql import MIGRATIONS, SqlDatabase, SqlStore, search_migration
 from chat_web.domain import NewMessage
-from chat_web.domain.search import search_terms
+from chat_web.domain.search import search_query
 from tests.support.postgres import temporary_database
 
 # Each backend's own full-text index (the message_search migration) lives outside the models: the FTS5
@@ -113,18 +113,18 @@ async def test_upgrade_indexes_the_messages_already_stored(empty_database_url):
         chat, old = await store.chats.get("c1"), await store.messages.get("c1", "m1")
         # 0008 marks who has sent where: Ada had, so Bob's first message makes an exchange.
         assert await store.chats.presence_contacts(ada.id) == set()
-        assert [h.message.id for h in await store.messages.search(bob.id, search_terms("zeppelin"), 10)] == [
+        assert [h.message.id for h in await store.messages.search(bob.id, search_query("zeppelin"), 10)] == [
             old.id
         ]
         new, _ = await store.messages.append(
             NewMessage(chat_id=chat.id, sender_id=bob.id, kind="text", text="zeppelin spotted")
         )
-        hits = await store.messages.search(ada.id, search_terms("ZEPPELIN"), 10)
+        hits = await store.messages.search(ada.id, search_query("ZEPPELIN"), 10)
         assert [h.message.id for h in hits] == [new.id, old.id]
         assert await store.chats.presence_contacts(ada.id) == {bob.id}
         # And back down and up again: the downgrade leaves nothing behind that the upgrade trips on.
         await _alembic(db, command.downgrade, BEFORE_SEARCH)
         await db.migrate()
-        assert len(await store.messages.search(ada.id, search_terms("zeppelin"), 10)) == 2
+        assert len(await store.messages.search(ada.id, search_query("zeppelin"), 10)) == 2
     finally:
         await db.close()

@@ -80,7 +80,7 @@ from chat_web.domain import (
     toggled,
 )
 from chat_web.domain.people import people_query
-from chat_web.domain.search import SearchHit
+from chat_web.domain.search import SearchHit, SearchQuery
 from chat_web.domain.sending import (
     BLOCKED,
     NOT_A_MEMBER,
@@ -1423,9 +1423,9 @@ class SqlMessageRepo:
             return [to_message(row) for row in found]
 
     async def search(
-        self, user_id: str, terms: Sequence[str], limit: int, before: str | None = None
+        self, user_id: str, query: SearchQuery, limit: int, before: str | None = None
     ) -> list[SearchHit]:
-        if not terms:
+        if query.empty:
             return []
         async with self._db.reads() as session:
             if self._db.backend == "sqlite":
@@ -1434,11 +1434,10 @@ class SqlMessageRepo:
                 ).all()
                 if not mine:
                     return []
-                statement, params = _sqlite_search(terms, mine, before)
+                statement, params = _sqlite_search(query, mine, before)
             else:
-                shares = await self._word_shares(session)
-                common = any(shares.get(term, 0.0) >= COMMON_WORD_SHARE for term in terms)
-                statement, params = _postgres_search(terms, before, common)
+                common = _is_common(query, await self._word_shares(session))
+                statement, params = _postgres_search(query, before, common)
             rows = (await session.exec(statement, params={**params, "user": user_id, "limit": limit})).all()
             if not rows:
                 return []
@@ -1524,8 +1523,32 @@ def _fts_string(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
-def _sqlite_search(terms: Sequence[str], chat_ids: Sequence[str], before: str | None):
-    words = " ".join(_fts_string(term) for term in terms)
+def _fts_words(query: SearchQuery) -> str:
+    # Whole words as quoted strings; the prefix a quoted string with FTS5's `*` after it.
+    prefix = [f"{_fts_string(query.prefix)} *"] if query.prefix else []
+    return " ".join([*(_fts_string(word) for word in query.words), *prefix])
+
+
+def _tsquery(query: SearchQuery) -> str:
+    # Each word a quoted tsquery lexeme (never an operator: & | ! ( ) : * <->), the prefix
+    # with `:*` after it; all of them joined by `&`.
+    def quoted(word: str) -> str:
+        return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+    prefix = [f"{quoted(query.prefix)}:*"] if query.prefix else []
+    return " & ".join([*(quoted(word) for word in query.words), *prefix])
+
+
+def _is_common(query: SearchQuery, shares: dict[str, float]) -> bool:
+    # A prefix counts with the words it starts that the statistics know (a lower bound).
+    if any(shares.get(word, 0.0) >= COMMON_WORD_SHARE for word in query.words):
+        return True
+    starts = sum(share for word, share in shares.items() if query.prefix and word.startswith(query.prefix))
+    return starts >= COMMON_WORD_SHARE
+
+
+def _sqlite_search(query: SearchQuery, chat_ids: Sequence[str], before: str | None):
+    words = _fts_words(query)
     chats = " OR ".join(_fts_string(chat_id) for chat_id in chat_ids)
     match = f"text : ({words}) AND chat_id : ({chats})"
     if before is None:
@@ -1537,13 +1560,12 @@ def _sqlite_search(terms: Sequence[str], chat_ids: Sequence[str], before: str | 
     return _columns(_SQLITE_SEARCH, column("search_key", Integer)), {"match": match, "before": start}
 
 
-def _postgres_search(terms: Sequence[str], before: str | None, common: bool):
-    # Words are letters and digits only (domain.search), so none is tsquery syntax. The
-    # words, the user and the limit go into the statement as quoted literals, not bound
+def _postgres_search(query: SearchQuery, before: str | None, common: bool):
+    # The words, the user and the limit go into the statement as quoted literals, not bound
     # parameters: then the planner sees them every time and picks per query (a common word:
     # read my chats newest first; a rare one: the GIN index), where the generic plan that a
     # prepared statement falls back to after five runs picked one plan for every word.
-    params: dict = {"match": " & ".join(terms)}
+    params: dict = {"match": _tsquery(query)}
     after = ""
     if before is not None:
         at, _, message_id = before.partition("~")
