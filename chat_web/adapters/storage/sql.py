@@ -161,6 +161,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # so that a write seldom pays for copying the WAL back into the database.
     cursor.execute(f"PRAGMA wal_autocheckpoint={_AUTOCHECKPOINT_PAGES}")
     cursor.close()
+    # SQLite's own lower() folds ASCII letters only ("Émile" stays "Émile"): people search
+    # folds names as Python does, like the other backends and the query itself.
+    dbapi_connection.create_function("unicode_lower", 1, _unicode_lower, deterministic=True)
+
+
+def _unicode_lower(value: str | None) -> str | None:
+    return value.lower() if isinstance(value, str) else value
 
 
 # SQLSTATE classes of a server that is away, starting, stopping or full: connection
@@ -465,12 +472,13 @@ class SqlUserRepo:
         wanted = people_query(query)
         if wanted.empty:
             return []
+        lower = func.unicode_lower if self._db.backend == "sqlite" else func.lower  # _sqlite_pragmas
         if wanted.email:
             # Stored addresses are normalized (lower-case): the unique index answers.
             found = select(UserRow).where(UserRow.email == wanted.email)
         else:
             # Each word starts the name or follows a space in it.
-            name = func.lower(UserRow.name)
+            name = lower(UserRow.name)
             found = select(UserRow).where(
                 *(
                     or_(name.like(f"{_like(w)}%", escape="\\"), name.like(f"% {_like(w)}%", escape="\\"))
@@ -481,7 +489,7 @@ class SqlUserRepo:
             # The one searching, and whoever blocked them, are not found.
             blockers = select(BlockRow.blocker_id).where(BlockRow.blocked_id == exclude_id)
             found = found.where(UserRow.id != exclude_id, col(UserRow.id).not_in(blockers))
-        found = found.order_by(func.lower(UserRow.name), UserRow.id).offset(offset).limit(limit)
+        found = found.order_by(lower(UserRow.name), UserRow.id).offset(offset).limit(limit)
         async with self._db.reads() as session:
             return [to_user(row) for row in await session.exec(found)]
 
