@@ -324,3 +324,21 @@ async def test_an_edit_is_found_by_its_new_words_and_a_deletion_not_at_all(engin
     assert [h.message.id for h in await search(engine, bob, new)] == [first.id]
     assert await search(engine, bob, old) == []
     assert await search(engine, bob, gone) == []
+
+
+async def test_mongodb_fills_the_words_of_messages_stored_before_them(store):
+    """Messages stored before the `words` field get it at start; the old text index goes."""
+    if store.backend != "mongodb":
+        pytest.skip("MongoDB's words field only")
+    from bson import ObjectId
+
+    a, b = await new_users(store, 2)
+    chat = await store.chats.get_or_create_direct(a.id, b.id)
+    word = tag()
+    old, _ = await store.messages.append(text(chat, a, f"Older {word} message"))
+    await store.db.messages.update_one({"_id": ObjectId(old.id)}, {"$unset": {"words": ""}})
+    await store.db.messages.create_index([("text", "text")], name="messages_text", default_language="none")
+    assert await search(store, b, word) == []
+    await store.prepare()
+    assert [h.message.id for h in await search(store, b, f"older {word[:5]}")] == [old.id]
+    assert "messages_text" not in await store.db.messages.index_information()
