@@ -342,3 +342,18 @@ async def test_mongodb_fills_the_words_of_messages_stored_before_them(store):
     await store.prepare()
     assert [h.message.id for h in await search(store, b, f"older {word[:5]}")] == [old.id]
     assert "messages_text" not in await store.db.messages.index_information()
+
+
+async def test_a_long_start_skips_newer_words_that_share_its_first_letters(engine):
+    store = engine
+    a, b = await new_users(store, 2)
+    chat = await store.chats.get_or_create_direct(a.id, b.id)
+    word = tag()
+    older = [(await store.messages.append(text(chat, a, f"{word} pinned {i}")))[0].id for i in range(7)]
+    for i in range(30):
+        await store.messages.append(text(chat, b, f"{word} pinball {i}"))
+    pages, before = [], None
+    while page := await search(store, a, f"{word} pinn", limit=3, before=before):
+        pages.append([h.message.id for h in page])
+        before = page[-1].key
+    assert [m for p in pages for m in p] == older[::-1] and [len(p) for p in pages] == [3, 3, 1]

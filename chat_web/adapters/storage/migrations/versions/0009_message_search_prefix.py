@@ -4,7 +4,8 @@ The last word of a query matches the start of a word (`pin` finds "pinned"). Wit
 index FTS5 answers `"pi" *` by merging the lists of every word that starts with `pi` (for a
 two-letter start of common words, most of the table) before it can return the newest page;
 with one, the start is a word of the index like any other, read newest first and stopped
-after a page. Longer starts read the few words they start. FTS5 cannot change the option of
+after a page (a longer start is asked by its first 3 characters, see sql.py's
+_FTS_PREFIX_MAX). FTS5 cannot change the option of
 an existing table: the table is created again with it, and rebuilt from the messages stored
 (the triggers are recreated with it, as in 0006). PostgreSQL needs nothing: its GIN index
 answers `word:*` already.
