@@ -341,6 +341,11 @@ async def measure(store, user_ids, chat_ids, pairs, samples: int) -> dict[str, l
             SearchQuery((), COMMON_WORD[:2]), True
         ),
         f"typing '{COMMON_WORD[:4]}'": search(SearchQuery((), COMMON_WORD[:4]), True),
+        # The worst case of a start longer than FTS5's prefix indexes: its first 3 letters start
+        # the common word, so every one of my chats' messages with it is read and checked.
+        f"typing '{COMMON_WORD[:3]}x' (no word, but '{COMMON_WORD[:3]}' is common)": search(
+            SearchQuery((), COMMON_WORD[:3] + "x"), False
+        ),
         f"typing '{RARE_WORD[:3]}' (starts the rare word)": search(SearchQuery((), RARE_WORD[:3]), True),
         f"typing '{MISSING_WORD[:3]}' (starts no word)": search(SearchQuery((), MISSING_WORD[:3]), False),
         f"typing '{COMMON_WORD} {RARE_WORD[:2]}'": search(SearchQuery((COMMON_WORD,), RARE_WORD[:2]), None),
