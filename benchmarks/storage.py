@@ -11,7 +11,9 @@ Message texts are a few words drawn from a vocabulary with a Zipf-like spread, s
 index sees realistic posting lists. Search is timed for one user who is a member of
 SEARCHER_CHATS chats, asking for a page of 20 as the page does: a common word (in about one
 message in five), a rare word (RARE_COPIES messages in all, some of them in that user's
-chats), and a word no message holds.
+chats), and a word no message holds; then as someone typing them, the last word a prefix
+(two letters that start the commonest words, the starts of the common and the rare word,
+a start no word has).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 
 from benchmarks.common import Progress, percentile, table
 from chat_web.domain import NewMessage
+from chat_web.domain.search import SearchQuery
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = 10_000
@@ -40,6 +43,7 @@ COMMON_WORD = "lunch"  # in about one message in five
 RARE_WORD = "zeppelin"
 RARE_COPIES = 12  # messages that hold it, a third of them in the searcher's chats
 MISSING_WORD = "quixotic"
+COMMONEST_START = "ba"  # starts the commonest word of the vocabulary ("ba") and 1/65 of the others
 SEARCH_PAGE = 20
 
 
@@ -318,17 +322,33 @@ async def measure(store, user_ids, chat_ids, pairs, samples: int) -> dict[str, l
         a, _ = pairs[chat_index[chat_id]]
         assert (await store.messages.window(chat_id, user_ids[a], limit=51)).messages
 
-    def search(word: str, expect_some: bool):
+    def search(query: SearchQuery, expect_some: bool | None):
         async def run(_):
-            hits = await store.messages.search(user_ids[SEARCHER], [word], SEARCH_PAGE + 1)
-            assert bool(hits) == expect_some, f"{word}: {len(hits)} hits"
+            hits = await store.messages.search(user_ids[SEARCHER], query, SEARCH_PAGE + 1)
+            assert expect_some is None or bool(hits) == expect_some, f"{query}: {len(hits)} hits"
 
         return run
 
     searches = {
-        f"search, common word (page of {SEARCH_PAGE})": search(COMMON_WORD, True),
-        "search, rare word": search(RARE_WORD, True),
-        "search, no match": search(MISSING_WORD, False),
+        f"search, common word (page of {SEARCH_PAGE})": search(SearchQuery((COMMON_WORD,)), True),
+        "search, rare word": search(SearchQuery((RARE_WORD,)), True),
+        "search, no match": search(SearchQuery((MISSING_WORD,)), False),
+        # As the page asks while typing: the last word is a prefix (domain.search).
+        f"typing '{COMMONEST_START}' (starts the commonest words)": search(
+            SearchQuery((), COMMONEST_START), True
+        ),
+        f"typing '{COMMON_WORD[:2]}' (starts the common word)": search(
+            SearchQuery((), COMMON_WORD[:2]), True
+        ),
+        f"typing '{COMMON_WORD[:4]}'": search(SearchQuery((), COMMON_WORD[:4]), True),
+        # The worst case of a start longer than FTS5's prefix indexes: its first 3 letters start
+        # the common word, so every one of my chats' messages with it is read and checked.
+        f"typing '{COMMON_WORD[:3]}x' (no word, but '{COMMON_WORD[:3]}' is common)": search(
+            SearchQuery((), COMMON_WORD[:3] + "x"), False
+        ),
+        f"typing '{RARE_WORD[:3]}' (starts the rare word)": search(SearchQuery((), RARE_WORD[:3]), True),
+        f"typing '{MISSING_WORD[:3]}' (starts no word)": search(SearchQuery((), MISSING_WORD[:3]), False),
+        f"typing '{COMMON_WORD} {RARE_WORD[:2]}'": search(SearchQuery((COMMON_WORD,), RARE_WORD[:2]), None),
     }
     for warm in (latest_page, my_chats, *searches.values()):
         await _timed(50, warm)

@@ -20,7 +20,7 @@ from chat_web.domain import (
     ProcessedImage,
     User,
 )
-from chat_web.domain.search import SearchHit
+from chat_web.domain.search import SearchHit, SearchQuery
 from chat_web.domain.sending import ChatListing, MentionFinder, ReadMove, Sent, Window
 
 ChatKey = tuple[datetime, str]  # (updated_at, chat id): where a page of my chats ends
@@ -216,13 +216,14 @@ class MessageRepo(Protocol):
         """Up to `limit` messages edited or deleted after change count `change`, in change order."""
 
     async def search(
-        self, user_id: str, terms: Sequence[str], limit: int, before: str | None = None
+        self, user_id: str, query: SearchQuery, limit: int, before: str | None = None
     ) -> list[SearchHit]:
         """Up to `limit` messages of the chats `user_id` is a member of (never another chat's)
-        whose text holds every one of `terms` (lower-case words, see domain.search) as a whole
-        word in any case; deleted ones never. Newest first, in the backend's own index order;
-        `before` is the `key` of the last hit of the previous page: continue after it, with no
-        gaps or repeats. A `before` this backend did not make raises BadInput."""
+        whose text holds every one of `query.words` as a whole word and, if `query.prefix` is
+        set, a word starting with it, in any case (see domain.search); deleted ones never.
+        Newest first, in the backend's own index order; `before` is the `key` of the last hit
+        of the previous page: continue after it, with no gaps or repeats. A `before` this
+        backend did not make raises BadInput."""
 
 
 class Store(Protocol):

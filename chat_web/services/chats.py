@@ -37,7 +37,7 @@ from chat_web.domain.events import (
     user_typing,
 )
 from chat_web.domain.models import REACTIONS
-from chat_web.domain.search import highlight_ranges, search_terms
+from chat_web.domain.search import highlight_ranges, search_query
 from chat_web.domain.sending import NOT_A_MEMBER, Sent
 from chat_web.ports import ChatRepo, Clock, FanOut, MessageRepo, RateLimiter, UserRepo
 from chat_web.services.announcer import Announcer, publish_to
@@ -617,15 +617,16 @@ class ChatService:
     async def search_messages(
         self, me: User, query: object, limit: object = None, cursor: object = None
     ) -> SearchPage:
-        """Messages of my chats holding every word of `query` (whole words, any case), newest
-        first; pass `next_cursor` back for the next page."""
+        """Messages of my chats holding every word of `query` in any case, the last one as the
+        start of a word (domain/search.py), newest first; pass `next_cursor` back for the next
+        page."""
         text = clean_search_query(query)
         size = clean_limit(limit)
         before = decode_search_cursor(cursor)
         await self._check_search_rate(me)
-        terms = search_terms(text)
+        wanted = search_query(text)
         # Only punctuation (say `"*"`): no word to look for, so nothing matches.
-        hits = await self._messages.search(me.id, terms, size + 1, before) if terms else []
+        hits = [] if wanted.empty else await self._messages.search(me.id, wanted, size + 1, before)
         more, hits = len(hits) > size, hits[:size]
         people = {u.id: u for u in await self._users.get_many([i for h in hits for i in h.chat.member_ids])}
         results = [
@@ -635,7 +636,7 @@ class ChatService:
                 chat_title=chat_title(
                     h.chat, [people[i] for i in h.chat.member_ids if i != me.id and i in people]
                 ),
-                highlights=highlight_ranges(h.message.text, terms),
+                highlights=highlight_ranges(h.message.text, wanted),
                 # seen_at is stamped once every other member's read cursor passed it.
                 seen=h.message.seen_at is not None,
             )

@@ -71,3 +71,10 @@ async def test_excluding_me_and_paging_by_name(store, people):
     first = await ids(store, tag, 1)
     second = await ids(store, tag, 1, offset=1)
     assert first + second == [alice.id, ann.id]  # by name: "Alice …" before "<tag>Ann …"
+
+
+async def test_letters_beyond_ascii_in_any_case(store):
+    tag = "q" + uuid.uuid4().hex[:8]
+    emile = await store.users.get_or_create(f"emile.{tag}@example.com", f"Émile {tag}Øster")
+    for query in (f"émile {tag}", f"ÉMILE {tag}", f"émi {tag}", f"{tag}øst", f"{tag}ØSTER", f"Émile {tag}Ø"):
+        assert await ids(store, query) == [emile.id], query

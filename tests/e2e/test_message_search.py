@@ -1,4 +1,5 @@
-"""Message search in headless Chromium: find an older message by a word, open the chat at it."""
+"""Message search in headless Chromium: find an older message by a word (or the start of one,
+while typing), open the chat at it."""
 
 from __future__ import annotations
 
@@ -17,14 +18,23 @@ LATER = 120  # messages after the one searched for: it is far above the latest p
 def test_a_search_finds_an_older_message_and_opens_the_chat_at_it(app_server, browser, pages):
     ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
     chat_id = bob.chat_with(ada)
+    bob.api("POST", "/message", json={"chatId": chat_id, "text": "I pinned the plan"})
+    bob.api("POST", "/message", json={"chatId": chat_id, "text": "spin class at six?"})
     bob.api("POST", "/message", json={"chatId": chat_id, "text": "The <b>blue</b> Zeppelin lands at noon"})
     for n in range(1, LATER + 1):
         bob.api("POST", "/message", json={"chatId": chat_id, "text": f"later {n}"})
 
     a = open_as(pages, browser, ada)
     a.locator("#search-mode").get_by_role("radio", name="Messages").click()
-    a.locator("#message-search").fill("zeppelin")
+    box = a.locator("#message-search")
+    # While typing, the last word matches the start of a word: "pin" finds "pinned", not "spin".
+    box.press_sequentially("pin", delay=60)
     result = a.locator("[data-found]")
+    expect(result).to_have_count(1)
+    expect(result.locator("mark.hit")).to_have_text("pinned")
+    expect(result).to_contain_text("I pinned the plan")
+
+    box.fill("zeppelin")
     expect(result).to_have_count(1)
     expect(result).to_contain_text(bob.name)
     expect(result.locator("mark.hit")).to_have_text("Zeppelin")

@@ -15,7 +15,7 @@ from sqlmodel import SQLModel
 from chat_web.adapters.storage import sql_schema  # noqa: F401  (registers the tables)
 from chat_web.adapters.storage.sql import MIGRATIONS, SqlDatabase, SqlStore, search_migration
 from chat_web.domain import NewMessage
-from chat_web.domain.search import search_terms
+from chat_web.domain.search import search_query
 from tests.support.postgres import temporary_database
 
 # Each backend's own full-text index (the message_search migration) lives outside the models: the FTS5
@@ -113,18 +113,59 @@ async def test_upgrade_indexes_the_messages_already_stored(empty_database_url):
         chat, old = await store.chats.get("c1"), await store.messages.get("c1", "m1")
         # 0008 marks who has sent where: Ada had, so Bob's first message makes an exchange.
         assert await store.chats.presence_contacts(ada.id) == set()
-        assert [h.message.id for h in await store.messages.search(bob.id, search_terms("zeppelin"), 10)] == [
+        assert [h.message.id for h in await store.messages.search(bob.id, search_query("zeppelin"), 10)] == [
             old.id
         ]
         new, _ = await store.messages.append(
             NewMessage(chat_id=chat.id, sender_id=bob.id, kind="text", text="zeppelin spotted")
         )
-        hits = await store.messages.search(ada.id, search_terms("ZEPPELIN"), 10)
+        hits = await store.messages.search(ada.id, search_query("ZEPPELIN"), 10)
         assert [h.message.id for h in hits] == [new.id, old.id]
         assert await store.chats.presence_contacts(ada.id) == {bob.id}
         # And back down and up again: the downgrade leaves nothing behind that the upgrade trips on.
         await _alembic(db, command.downgrade, BEFORE_SEARCH)
         await db.migrate()
-        assert len(await store.messages.search(ada.id, search_terms("zeppelin"), 10)) == 2
+        assert len(await store.messages.search(ada.id, search_query("zeppelin"), 10)) == 2
+    finally:
+        await db.close()
+
+
+async def test_the_prefix_indexes_are_built_from_the_messages_already_stored(tmp_path):
+    """0009 creates SQLite's FTS5 table again with prefix indexes, from the stored messages."""
+    db = SqlDatabase(f"sqlite+aiosqlite:///{tmp_path / 'prefix.db'}")
+    store = SqlStore(db)
+
+    async def fts_table() -> str:
+        async with db.engine.connect() as conn:
+            return (
+                await conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'messages_fts'")
+            ).scalar()
+
+    try:
+        await _alembic(db, command.upgrade, "0008")
+        await db.migrate()  # a store of 0008 to write through; then back to before the prefixes
+        ada = await store.users.get_or_create("ada@example.com", "Ada")
+        bob = await store.users.get_or_create("bob@example.com", "Bob")
+        chat = await store.chats.get_or_create_direct(ada.id, bob.id)
+        await _alembic(db, command.downgrade, "0008")
+        assert "prefix" not in await fts_table()
+        old, _ = await store.messages.append(
+            NewMessage(chat_id=chat.id, sender_id=ada.id, kind="text", text="The Zeppelin lands")
+        )
+        await _alembic(db, command.upgrade, "0009")
+        assert "prefix='2 3'" in await fts_table()
+        for typed in ("ze", "zep", "zeppelin", "the zepp"):
+            assert [h.message.id for h in await store.messages.search(bob.id, search_query(typed), 10)] == [
+                old.id
+            ], typed
+        new, _ = await store.messages.append(
+            NewMessage(chat_id=chat.id, sender_id=bob.id, kind="text", text="zeppelins everywhere")
+        )
+        hits = await store.messages.search(ada.id, search_query("ZE"), 10)
+        assert [h.message.id for h in hits] == [new.id, old.id]
+        # Down again: the plain table, rebuilt, still answers prefixes (without an index of them).
+        await _alembic(db, command.downgrade, "0008")
+        assert "prefix" not in await fts_table()
+        assert len(await store.messages.search(ada.id, search_query("zep"), 10)) == 2
     finally:
         await db.close()

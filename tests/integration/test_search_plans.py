@@ -6,7 +6,7 @@ import pytest
 
 from chat_web.adapters.storage import sql as sql_module
 from chat_web.adapters.storage.sql import SqlDatabase, SqlStore
-from chat_web.domain.search import search_terms
+from chat_web.domain.search import SearchQuery, search_query
 from tests.contract import test_search as contract
 from tests.contract.test_storage import new_users, text
 from tests.support.postgres import temporary_database
@@ -31,7 +31,20 @@ async def test_either_plan_keeps_the_contract(store, monkeypatch, plan):
     await contract.test_finds_a_word_in_any_case(store)
     await contract.test_never_another_chats_message(store)
     await contract.test_newest_first_and_paging_without_gaps_or_repeats(store)
-    await contract.test_special_characters_are_never_operators(store, 'NOT (word OR "x") -y:*')
+    await contract.test_the_last_word_matches_the_start_of_a_word(store)
+    for place in ("last", "first"):
+        await contract.test_special_characters_are_never_operators(store, 'NOT (word OR "x") -y:*', place)
+        await contract.test_special_characters_are_never_operators(store, "ne&ar|or!(", place)
+    await contract.test_quoting_holds_for_any_string_a_backend_is_handed(store, "a\\'&|!(:*")
+
+
+def test_a_prefix_is_common_when_the_words_it_starts_are():
+    shares = {"lunch": 0.2, "lumen": 0.004, "lucky": 0.008}
+    assert sql_module._is_common(SearchQuery((), "lu"), shares)  # 0.212 together
+    assert sql_module._is_common(SearchQuery((), "lun"), shares)
+    assert not sql_module._is_common(SearchQuery((), "lum"), shares)
+    assert not sql_module._is_common(SearchQuery(("lumen",), "x"), shares)
+    assert sql_module._is_common(SearchQuery(("lunch",), "x"), shares)
 
 
 async def test_the_planner_statistics_tell_a_common_word_from_a_rare_one(store):
@@ -49,5 +62,5 @@ async def test_the_planner_statistics_tell_a_common_word_from_a_rare_one(store):
         shares = await repo._word_shares(session)
     assert shares.get(word, 0) >= sql_module.COMMON_WORD_SHARE  # in every message of this test
     assert shares.get("rare" + word, 0) < sql_module.COMMON_WORD_SHARE
-    hits = await repo.search(a.id, search_terms(f"rare{word} {word}"), 10)
+    hits = await repo.search(a.id, search_query(f"rare{word} {word}"), 10)
     assert [h.message.text for h in hits] == [f"{word} rare{word} 7"]

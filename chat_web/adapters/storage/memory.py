@@ -28,7 +28,7 @@ from chat_web.domain import (
     toggled,
 )
 from chat_web.domain.people import name_matches, people_query
-from chat_web.domain.search import SearchHit, text_words
+from chat_web.domain.search import SearchHit, SearchQuery, text_words
 from chat_web.domain.sending import (
     BLOCKED,
     NOT_A_MEMBER,
@@ -519,20 +519,19 @@ class InMemoryMessageRepo:
         return sorted(changed, key=lambda m: m.change)[:limit]
 
     async def search(
-        self, user_id: str, terms: Sequence[str], limit: int, before: str | None = None
+        self, user_id: str, query: SearchQuery, limit: int, before: str | None = None
     ) -> list[SearchHit]:
         # A plain word match over every message of my chats, in store order (newest first).
         start = _place(before)
-        wanted = set(terms)
         found = [
             (self._d.order[m.id], m, chat)
             for (chat_id, member), chat in ((k, self._d.chats[k[0]]) for k in self._d.members)
             if member == user_id
             for m in self._d.messages.get(chat_id, [])
-            if not m.deleted and self._d.order[m.id] < start and wanted <= text_words(m.text)
+            if not m.deleted and self._d.order[m.id] < start and query.matches(text_words(m.text))
         ]
         found.sort(key=lambda hit: hit[0], reverse=True)
-        return [SearchHit(m, chat, str(place)) for place, m, chat in found[:limit]] if wanted else []
+        return [SearchHit(m, chat, str(place)) for place, m, chat in found[:limit]]
 
 
 def _place(key: str | None) -> float:

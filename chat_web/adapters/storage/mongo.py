@@ -16,10 +16,11 @@ from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from pymongo import ASCENDING, DESCENDING, TEXT, AsyncMongoClient, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, ExecutionTimeout, PyMongoError
 
 from chat_web.adapters.outage import translate_outages
+from chat_web.adapters.storage.mongo_search import prepare_words, words_filter, words_of
 from chat_web.domain import (
     BadInput,
     Chat,
@@ -39,7 +40,7 @@ from chat_web.domain import (
 )
 from chat_web.domain.models import REACTIONS
 from chat_web.domain.people import people_query
-from chat_web.domain.search import SearchHit
+from chat_web.domain.search import SearchHit, SearchQuery
 from chat_web.domain.sending import (
     BLOCKED,
     NOT_A_MEMBER,
@@ -186,11 +187,8 @@ class MongoStore:
                 unique=True,
                 partialFilterExpression={"client_id": {"$type": "string"}},
             )
-            # Message search: whole words, no stemming or stop words (language "none"), like
-            # the other backends; the chat filter and the newest-first sort come after it.
-            await self.db.messages.create_index(
-                [("text", TEXT)], name="messages_text", default_language="none"
-            )
+            # Message search: a stored words field and its index (mongo_search.py).
+            await prepare_words(self.db.messages)
         except PyMongoError as exc:
             # The driver's words (hosts, reason) go to the log; callers read only the name.
             log.warning("MONGODB_URI: MongoDB cannot be reached: %s", exc)
@@ -576,6 +574,7 @@ def _message_doc(chat_oid: ObjectId, message: NewMessage, now: datetime) -> dict
         "sender_id": _oid(message.sender_id),
         "kind": message.kind,
         "text": message.text,
+        "words": words_of(message.text),
         "image": (
             {"url": image.url, "public_id": image.public_id, "width": image.width, "height": image.height}
             if image
@@ -870,13 +869,13 @@ class MongoMessageRepo:
         message = await self.get(chat_id, message_id)
         if message is None or message.deleted:
             return None
-        return await self._change(message, {"text": text, "edited_at": at})
+        return await self._change(message, {"text": text, "words": words_of(text), "edited_at": at})
 
     async def delete(self, chat_id: str, message_id: str, at: datetime) -> Message | None:
         message = await self.get(chat_id, message_id)
         if message is None or message.deleted:
             return message
-        tombstone = {"text": "", "deleted": True, "image": None, "mentions": [], "reactions": {}}
+        tombstone = {"text": "", "words": [], "deleted": True, "image": None, "mentions": [], "reactions": {}}
         return await self._change(message, tombstone) or await self.get(chat_id, message_id)
 
     async def react(self, chat_id: str, message_id: str, user_id: str, emoji: str) -> Message | None:
@@ -931,26 +930,25 @@ class MongoMessageRepo:
         return [_message(doc) async for doc in cursor.limit(limit)]
 
     async def search(
-        self, user_id: str, terms: Sequence[str], limit: int, before: str | None = None
+        self, user_id: str, query: SearchQuery, limit: int, before: str | None = None
     ) -> list[SearchHit]:
         user_oid = _oid(user_id)
-        if not terms or user_oid is None:
+        if query.empty or user_oid is None:
             return []
         chat_oids = [
             doc["chat_id"] async for doc in self._members.find({"user_id": user_oid}, {"chat_id": 1})
         ]
         if not chat_oids:
             return []
-        # Each word a quoted phrase: all of them must be there, and none is an operator (-, OR).
-        query: dict[str, Any] = {
-            "$text": {"$search": " ".join(f'"{term}"' for term in terms)},
+        found: dict[str, Any] = {
+            **words_filter(query),
             "chat_id": {"$in": chat_oids},
             "deleted": {"$ne": True},
         }
         if before is not None:
             at, message_oid = _search_key(before)
-            query["$or"] = [{"created_at": {"$lt": at}}, {"created_at": at, "_id": {"$lt": message_oid}}]
-        cursor = self._messages.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)])
+            found["$or"] = [{"created_at": {"$lt": at}}, {"created_at": at, "_id": {"$lt": message_oid}}]
+        cursor = self._messages.find(found).sort([("created_at", DESCENDING), ("_id", DESCENDING)])
         docs = [doc async for doc in cursor.limit(limit)]
         chats = {
             doc["_id"]: _chat(doc)

@@ -80,7 +80,7 @@ from chat_web.domain import (
     toggled,
 )
 from chat_web.domain.people import people_query
-from chat_web.domain.search import SearchHit
+from chat_web.domain.search import SearchHit, SearchQuery, text_words
 from chat_web.domain.sending import (
     BLOCKED,
     NOT_A_MEMBER,
@@ -161,6 +161,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # so that a write seldom pays for copying the WAL back into the database.
     cursor.execute(f"PRAGMA wal_autocheckpoint={_AUTOCHECKPOINT_PAGES}")
     cursor.close()
+    # SQLite's own lower() folds ASCII letters only ("Émile" stays "Émile"): people search
+    # folds names as Python does, like the other backends and the query itself.
+    dbapi_connection.create_function("unicode_lower", 1, _unicode_lower, deterministic=True)
+    dbapi_connection.create_function("starts_a_word", 2, _starts_a_word, deterministic=True)
+
+
+def _unicode_lower(value: str | None) -> str | None:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _starts_a_word(text: str | None, prefix: str) -> bool:
+    # Message search's rule for a start longer than FTS5's prefix indexes (_sqlite_search).
+    return isinstance(text, str) and SearchQuery(prefix=prefix).matches(text_words(text))
 
 
 # SQLSTATE classes of a server that is away, starting, stopping or full: connection
@@ -467,12 +480,13 @@ class SqlUserRepo:
         wanted = people_query(query)
         if wanted.empty:
             return []
+        lower = func.unicode_lower if self._db.backend == "sqlite" else func.lower  # _sqlite_pragmas
         if wanted.email:
             # Stored addresses are normalized (lower-case): the unique index answers.
             found = select(UserRow).where(UserRow.email == wanted.email)
         else:
             # Each word starts the name or follows a space in it.
-            name = func.lower(UserRow.name)
+            name = lower(UserRow.name)
             found = select(UserRow).where(
                 *(
                     or_(name.like(f"{_like(w)}%", escape="\\"), name.like(f"% {_like(w)}%", escape="\\"))
@@ -483,7 +497,7 @@ class SqlUserRepo:
             # The one searching, and whoever blocked them, are not found.
             blockers = select(BlockRow.blocker_id).where(BlockRow.blocked_id == exclude_id)
             found = found.where(UserRow.id != exclude_id, col(UserRow.id).not_in(blockers))
-        found = found.order_by(func.lower(UserRow.name), UserRow.id).offset(offset).limit(limit)
+        found = found.order_by(lower(UserRow.name), UserRow.id).offset(offset).limit(limit)
         async with self._db.reads() as session:
             return [to_user(row) for row in await session.exec(found)]
 
@@ -1433,9 +1447,9 @@ class SqlMessageRepo:
             return [to_message(row) for row in found]
 
     async def search(
-        self, user_id: str, terms: Sequence[str], limit: int, before: str | None = None
+        self, user_id: str, query: SearchQuery, limit: int, before: str | None = None
     ) -> list[SearchHit]:
-        if not terms:
+        if query.empty:
             return []
         async with self._db.reads() as session:
             if self._db.backend == "sqlite":
@@ -1444,11 +1458,10 @@ class SqlMessageRepo:
                 ).all()
                 if not mine:
                     return []
-                statement, params = _sqlite_search(terms, mine, before)
+                statement, params = _sqlite_search(query, mine, before)
             else:
-                shares = await self._word_shares(session)
-                common = any(shares.get(term, 0.0) >= COMMON_WORD_SHARE for term in terms)
-                statement, params = _postgres_search(terms, before, common)
+                common = _is_common(query, await self._word_shares(session))
+                statement, params = _postgres_search(query, before, common)
             rows = (await session.exec(statement, params={**params, "user": user_id, "limit": limit})).all()
             if not rows:
                 return []
@@ -1485,7 +1498,7 @@ _MY_CHATS = "m.chat_id IN (SELECT chat_id FROM members WHERE user_id = :user)"
 _SQLITE_SEARCH = f"""
 SELECT {_SELECT_MESSAGE}, f.rowid AS search_key
 FROM messages_fts AS f JOIN messages AS m ON m.rowid = f.rowid
-WHERE messages_fts MATCH :match AND f.rowid < :before AND NOT m.deleted AND {_MY_CHATS}
+WHERE messages_fts MATCH :match AND f.rowid < :before AND NOT m.deleted AND {_MY_CHATS}{{longer}}
 ORDER BY f.rowid DESC
 LIMIT :limit
 """
@@ -1534,8 +1547,42 @@ def _fts_string(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
-def _sqlite_search(terms: Sequence[str], chat_ids: Sequence[str], before: str | None):
-    words = " ".join(_fts_string(term) for term in terms)
+# The starts FTS5 keeps of every word (migration 0009). It answers a start of that length from
+# its index, read newest first and stopped after a page; a longer one, by merging the lists of
+# every word it starts, all of them, before the first row (15 ms for "lunc" among a million
+# messages, growing with the table). So a longer start asks FTS5 for its first 3 characters
+# and checks the rest on each row found (starts_a_word): the rows read are my chats' messages
+# with a word starting so, newest first, until a page is full.
+_FTS_PREFIX_MAX = 3
+
+
+def _fts_words(query: SearchQuery) -> str:
+    # Whole words as quoted strings; the prefix a quoted string with FTS5's `*` after it.
+    start = query.prefix[:_FTS_PREFIX_MAX]
+    prefix = [f"{_fts_string(start)} *"] if start else []
+    return " ".join([*(_fts_string(word) for word in query.words), *prefix])
+
+
+def _tsquery(query: SearchQuery) -> str:
+    # Each word a quoted tsquery lexeme (never an operator: & | ! ( ) : * <->), the prefix
+    # with `:*` after it; all of them joined by `&`.
+    def quoted(word: str) -> str:
+        return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+    prefix = [f"{quoted(query.prefix)}:*"] if query.prefix else []
+    return " & ".join([*(quoted(word) for word in query.words), *prefix])
+
+
+def _is_common(query: SearchQuery, shares: dict[str, float]) -> bool:
+    # A prefix counts with the words it starts that the statistics know (a lower bound).
+    if any(shares.get(word, 0.0) >= COMMON_WORD_SHARE for word in query.words):
+        return True
+    starts = sum(share for word, share in shares.items() if query.prefix and word.startswith(query.prefix))
+    return starts >= COMMON_WORD_SHARE
+
+
+def _sqlite_search(query: SearchQuery, chat_ids: Sequence[str], before: str | None):
+    words = _fts_words(query)
     chats = " OR ".join(_fts_string(chat_id) for chat_id in chat_ids)
     match = f"text : ({words}) AND chat_id : ({chats})"
     if before is None:
@@ -1544,16 +1591,20 @@ def _sqlite_search(terms: Sequence[str], chat_ids: Sequence[str], before: str | 
         start = int(before)
     else:
         raise BadInput(_BAD_CURSOR)
-    return _columns(_SQLITE_SEARCH, column("search_key", Integer)), {"match": match, "before": start}
+    params = {"match": match, "before": start}
+    longer = ""
+    if len(query.prefix) > _FTS_PREFIX_MAX:
+        longer, params["prefix"] = " AND starts_a_word(m.text, :prefix)", query.prefix
+    statement = _SQLITE_SEARCH.replace("{longer}", longer)
+    return _columns(statement, column("search_key", Integer)), params
 
 
-def _postgres_search(terms: Sequence[str], before: str | None, common: bool):
-    # Words are letters and digits only (domain.search), so none is tsquery syntax. The
-    # words, the user and the limit go into the statement as quoted literals, not bound
+def _postgres_search(query: SearchQuery, before: str | None, common: bool):
+    # The words, the user and the limit go into the statement as quoted literals, not bound
     # parameters: then the planner sees them every time and picks per query (a common word:
     # read my chats newest first; a rare one: the GIN index), where the generic plan that a
     # prepared statement falls back to after five runs picked one plan for every word.
-    params: dict = {"match": " & ".join(terms)}
+    params: dict = {"match": _tsquery(query)}
     after = ""
     if before is not None:
         at, _, message_id = before.partition("~")
