@@ -90,7 +90,9 @@ def test_every_tab_of_a_user_follows_along(app_server, browser, pages):
     # Signing out in one tab signs the other out too (same browser, same session).
     first.locator("#sign-out").click()
     expect(first).to_have_url(re.compile(r"/login$"))
-    expect(second).to_have_url(re.compile(r"/login$"))
+    # ... and says why it left.
+    expect(second).to_have_url(re.compile(r"/login\?ended=1$"))
+    expect(second.locator("#ended-notice")).to_be_visible()
 
 
 def test_a_message_sent_through_the_api_appears_in_the_browser(app_server, browser, pages):
