@@ -330,13 +330,72 @@
   const newClientId = () =>
     window.crypto && crypto.randomUUID ? crypto.randomUUID() : `img-${Date.now()}-${Math.random()}`;
 
-  function openPreview(file) {
-    const el = list();
-    if (!file || !el || !el.dataset.chat) return;
-    if (file.size > maxBytes()) {
-      notSent(`Images up to ${maxBytes() / (1024 * 1024)} MB`);
-      return;
+  // --- what may be sent, and a photo over the limit made smaller first ------------------------
+  const SENDABLE = ["image/jpeg", "image/png", "image/gif", "image/webp"];
+  const MAX_EDGE = 2560; // px: a scaled-down photo's longer side (still sharp full screen)
+  const isHeic = (file) => /^image\/hei[cf]/.test(file.type) || /\.hei[cf]$/i.test(file.name || "");
+
+  async function decode(file) {
+    // "from-image": the photo's EXIF orientation is applied, so a portrait stays upright.
+    try {
+      return await createImageBitmap(file, { imageOrientation: "from-image" });
+    } catch (e) {
+      return null;
     }
+  }
+
+  async function shrink(file, limit) {
+    // A JPEG no larger than `limit`: the longer side down to MAX_EDGE (then smaller), the
+    // quality down step by step. The re-encoding also drops the photo's metadata.
+    const bitmap = await decode(file);
+    if (!bitmap) return null;
+    let edge = Math.min(MAX_EDGE, Math.max(bitmap.width, bitmap.height));
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const scale = edge / Math.max(bitmap.width, bitmap.height);
+      const canvas = document.createElement("canvas");
+      canvas.width = Math.max(1, Math.round(bitmap.width * scale));
+      canvas.height = Math.max(1, Math.round(bitmap.height * scale));
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      for (const quality of [0.85, 0.72]) {
+        const blob = await new Promise((done) => canvas.toBlob(done, "image/jpeg", quality));
+        if (blob && blob.size <= limit) {
+          const name = (file.name || "photo").replace(/\.[^.]*$/, "") + ".jpg";
+          return new File([blob], name, { type: "image/jpeg" });
+        }
+      }
+      edge = Math.round(edge * 0.75);
+    }
+    return null;
+  }
+
+  async function prepared(file) {
+    // The file to preview and upload, or null once the reason is shown (before any preview).
+    if (isHeic(file)) {
+      const converted = await shrink(file, maxBytes());
+      if (!converted) notSent("This browser cannot read HEIC photos: share it as JPEG (Most Compatible) instead.");
+      return converted;
+    }
+    const bitmap = SENDABLE.includes(file.type) ? await decode(file) : null;
+    if (!bitmap) {
+      notSent("That file is not an image: JPEG, PNG, GIF or WebP can be sent.");
+      return null;
+    }
+    bitmap.close();
+    if (file.size <= maxBytes()) return file;
+    if (file.type === "image/gif") {
+      notSent(`Animated images up to ${maxBytes() / (1024 * 1024)} MB`);
+      return null;
+    }
+    const smaller = await shrink(file, maxBytes());
+    if (!smaller) notSent(`Images up to ${maxBytes() / (1024 * 1024)} MB`);
+    return smaller;
+  }
+
+  async function openPreview(picked) {
+    const el = list();
+    if (!picked || !el || !el.dataset.chat) return;
+    const file = await prepared(picked);
+    if (!file || list() !== el) return;
     closePreview();
     const panel = document.createElement("div");
     panel.id = "image-preview";

@@ -105,7 +105,36 @@ def test_paste_and_drop_open_the_preview_and_a_bad_file_gets_a_toast(app_server,
         zone.dispatchEvent(new DragEvent("drop", {dataTransfer: data, bubbles: true, cancelable: true}));
     }"""
     )
-    a.locator("#image-send").click()
+    # The page reads it first: refused before any preview (the server would refuse it too).
     expect(a.get_by_text("That file is not an image").first).to_be_visible()
-    expect(a.locator("#image-preview")).to_have_attribute("data-state", "failed")
+    expect(a.locator("#image-preview")).to_have_count(0)
     expect(a.locator("#messages .msg.mine a.msg-image")).to_have_count(1)  # nothing more was sent
+
+
+def test_a_photo_over_the_limit_is_scaled_down_in_the_browser_and_a_non_image_refused(
+    app_server, browser, pages, tmp_path
+):
+    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
+    chat_id = ada.chat_with(bob)
+    a = open_as(pages, browser, ada, f"/chat/{chat_id}")
+    expect(a.locator("#messages")).to_have_attribute("data-chat", chat_id)
+    limit = int(a.locator("#image-input").get_attribute("data-max-bytes"))
+
+    # A phone photo bigger than the server takes: the page makes a smaller JPEG of it first.
+    big = tmp_path / "IMG_0001.jpg"
+    big.write_bytes(images.noise_jpeg(int(limit * 1.6)))
+    assert big.stat().st_size > limit
+    a.locator("#image-input").set_input_files(str(big))
+    expect(a.locator("#image-preview img")).to_be_visible(timeout=20_000)
+    a.locator("#image-send").click()
+    expect(a.locator("#image-preview")).to_have_count(0, timeout=30_000)
+    stored = ada.api("GET", f"/message/{chat_id}").json()["messages"][-1]
+    assert stored["kind"] == "image"
+    assert max(stored["image"]["width"], stored["image"]["height"]) <= 2560
+
+    # Not an image at all: a toast, and no preview.
+    notes = tmp_path / "notes.txt"
+    notes.write_text("just words")
+    a.locator("#image-input").set_input_files(str(notes))
+    expect(a.get_by_text("That file is not an image").first).to_be_visible()
+    expect(a.locator("#image-preview")).to_have_count(0)
