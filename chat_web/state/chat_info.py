@@ -19,9 +19,10 @@ from datetime import UTC, datetime
 import reflex as rx
 
 from chat_web import container
-from chat_web.domain import ChatError, Forbidden, Unauthorized, User
+from chat_web.domain import ChatError, Forbidden, User
 from chat_web.services.validation import clean_query
 from chat_web.state import rows as R
+from chat_web.state.people import found_people
 from chat_web.state.rows import Person
 from chat_web.state.session import SessionState
 
@@ -54,12 +55,6 @@ class ChatInfoState(SessionState):
     confirm_leave: bool = False
     busy: bool = False
     error: str = ""  # the last refusal, shown in the panel until the next action
-
-    async def _user(self) -> User:
-        me = await self._signed_in_user()
-        if me is None:
-            raise Unauthorized("Your session has ended; sign in again.")
-        return me
 
     async def _chat_state(self):
         from chat_web.state.chat import ChatState  # ChatState calls back into this module
@@ -132,7 +127,7 @@ class ChatInfoState(SessionState):
             return
         self.open = True
         try:
-            await self._load(await self._user(), chat.open_id)
+            await self._load(await self._require(), chat.open_id)
         except ChatError as exc:
             self.error = exc.message
 
@@ -150,7 +145,7 @@ class ChatInfoState(SessionState):
     async def _run(self, action) -> bool:
         """Run a change; a refusal shows in the panel (what was typed stays)."""
         try:
-            me = await self._user()
+            me = await self._require()
             await action(me)
             await self._load(me, self.chat_id)
         except ChatError as exc:
@@ -198,7 +193,7 @@ class ChatInfoState(SessionState):
     @rx.event
     async def search(self, value: str):
         try:
-            me = await self._user()
+            me = await self._require()
             query = clean_query(value)
         except ChatError as exc:
             self.error = exc.message
@@ -208,14 +203,12 @@ class ChatInfoState(SessionState):
             self.found = []
             return
         try:
-            people = await container.current().chats.search_users(me, query, FOUND_MAX)
+            people = await found_people(me, query, FOUND_MAX)
         except ChatError as exc:
             self.error = exc.message
             return
         members = {m.id for m in self.members}
-        self.found = [
-            Person(id=u.id, name=u.name, initial=R.initial_of(u.name)) for u in people if u.id not in members
-        ]
+        self.found = [p for p in people if p.id not in members]
 
     @rx.event
     async def add(self, user_id: str):
@@ -250,7 +243,7 @@ class ChatInfoState(SessionState):
             return
         yield
         try:
-            await container.current().chats.leave_group(await self._user(), self.chat_id)
+            await container.current().chats.leave_group(await self._require(), self.chat_id)
         except ChatError as exc:
             self.error, self.busy = exc.message, False
             return

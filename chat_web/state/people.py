@@ -5,13 +5,19 @@ from __future__ import annotations
 import reflex as rx
 
 from chat_web import container
-from chat_web.domain import ChatError, Unauthorized, User
+from chat_web.domain import ChatError, User
 from chat_web.services.validation import TITLE_MAX, clean_query
 from chat_web.state import rows as R
 from chat_web.state.rows import Person
 from chat_web.state.session import SessionState, error_toast
 
 PEOPLE_MAX = 8
+
+
+async def found_people(me: User, query: str, limit: int = PEOPLE_MAX) -> list[Person]:
+    """The people a search finds for `me`, as the page lists them."""
+    found = await container.current().chats.search_users(me, query, limit)
+    return [Person(id=u.id, name=u.name, initial=R.initial_of(u.name)) for u in found]
 
 
 class PeopleState(SessionState):
@@ -24,15 +30,8 @@ class PeopleState(SessionState):
     group_picked: list[Person] = []
     group_saving: bool = False
 
-    async def _require(self) -> User:
-        me = await self._signed_in_user()
-        if me is None:
-            raise Unauthorized("Your session has ended; sign in again.")
-        return me
-
     async def _find(self, query: str, me: User | None = None) -> list[Person]:
-        found = await container.current().chats.search_users(me or await self._require(), query, PEOPLE_MAX)
-        return [Person(id=u.id, name=u.name, initial=R.initial_of(u.name)) for u in found]
+        return await found_people(me or await self._require(), query)
 
     @rx.event
     async def search_people(self, value: str):

@@ -17,11 +17,7 @@ class ProfileState(SessionState):
     async def open_profile(self):
         """on_load of /profile: the signed-out go to /login; `?welcome=1` greets a newcomer."""
         self.welcome = self.router.url.query_parameters.get("welcome") == "1"
-        try:
-            if await self._signed_in_user() is None:
-                return rx.redirect("/login", replace=True)
-        except ChatError as exc:
-            return error_toast(exc)
+        return await self._to_login_unless_signed_in()
 
     @rx.event
     async def save_name(self, form_data: dict):

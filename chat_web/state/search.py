@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import reflex as rx
 
 from chat_web import container
-from chat_web.domain import ChatError, Unauthorized, User
+from chat_web.domain import ChatError, User
 from chat_web.domain.models import IMAGE_PREVIEW
 from chat_web.services.chats import SearchResult
 from chat_web.services.validation import SEARCH_QUERY_MAX, storable
@@ -31,12 +31,6 @@ class MessageSearchState(SessionState):
     cursor: str = ""  # the next page; "" when there is none
     searched: bool = False  # a search has answered (so "nothing found" may show)
     searching: bool = False
-
-    async def _require(self) -> User:
-        me = await self._signed_in_user()
-        if me is None:
-            raise Unauthorized("Your session has ended; sign in again.")
-        return me
 
     @rx.event
     async def set_mode(self, mode: str | list[str]):

@@ -57,9 +57,15 @@ class SessionState(rx.State):
         self._show(user)
         return user
 
-    @rx.event
-    async def require_user(self):
-        """on_load of every private page: the signed-out go to /login."""
+    async def _require(self) -> User:
+        """The signed-in user of a browser action; Unauthorized if the session is gone."""
+        me = await self._signed_in_user()
+        if me is None:
+            raise Unauthorized("Your session has ended; sign in again.")
+        return me
+
+    async def _to_login_unless_signed_in(self):
+        """What the on_load of a private page answers: the signed-out go to /login."""
         try:
             if await self._signed_in_user() is None:
                 return rx.redirect("/login", replace=True)
