@@ -331,7 +331,8 @@
     window.crypto && crypto.randomUUID ? crypto.randomUUID() : `img-${Date.now()}-${Math.random()}`;
 
   // --- what may be sent, and a photo over the limit made smaller first ------------------------
-  const SENDABLE = ["image/jpeg", "image/png", "image/gif", "image/webp"];
+  // The types the server takes: the file input's `accept` (conversation.py IMAGE_TYPES).
+  const sendableTypes = () => ((byId("image-input") || {}).accept || "").split(",");
   const MAX_EDGE = 2560; // px: a scaled-down photo's longer side (still sharp full screen)
   const isHeic = (file) => /^image\/hei[cf]/.test(file.type) || /\.hei[cf]$/i.test(file.name || "");
 
@@ -344,11 +345,9 @@
     }
   }
 
-  async function shrink(file, limit) {
+  async function shrink(bitmap, name, limit) {
     // A JPEG no larger than `limit`: the longer side down to MAX_EDGE (then smaller), the
     // quality down step by step. The re-encoding also drops the photo's metadata.
-    const bitmap = await decode(file);
-    if (!bitmap) return null;
     let edge = Math.min(MAX_EDGE, Math.max(bitmap.width, bitmap.height));
     for (let attempt = 0; attempt < 6; attempt++) {
       const scale = edge / Math.max(bitmap.width, bitmap.height);
@@ -359,8 +358,7 @@
       for (const quality of [0.85, 0.72]) {
         const blob = await new Promise((done) => canvas.toBlob(done, "image/jpeg", quality));
         if (blob && blob.size <= limit) {
-          const name = (file.name || "photo").replace(/\.[^.]*$/, "") + ".jpg";
-          return new File([blob], name, { type: "image/jpeg" });
+          return new File([blob], (name || "photo").replace(/\.[^.]*$/, "") + ".jpg", { type: "image/jpeg" });
         }
       }
       edge = Math.round(edge * 0.75);
@@ -370,25 +368,29 @@
 
   async function prepared(file) {
     // The file to preview and upload, or null once the reason is shown (before any preview).
-    if (isHeic(file)) {
-      const converted = await shrink(file, maxBytes());
-      if (!converted) notSent("This browser cannot read HEIC photos: share it as JPEG (Most Compatible) instead.");
-      return converted;
-    }
-    const bitmap = SENDABLE.includes(file.type) ? await decode(file) : null;
+    // It is decoded once: that proves it an image, and a photo over the limit is drawn from it.
+    const heic = isHeic(file);
+    const bitmap = heic || sendableTypes().includes(file.type) ? await decode(file) : null;
     if (!bitmap) {
-      notSent("That file is not an image: JPEG, PNG, GIF or WebP can be sent.");
+      notSent(
+        heic
+          ? "This browser cannot read HEIC photos: share it as JPEG (Most Compatible) instead."
+          : "That file is not an image: JPEG, PNG, GIF or WebP can be sent.",
+      );
       return null;
     }
-    bitmap.close();
-    if (file.size <= maxBytes()) return file;
-    if (file.type === "image/gif") {
-      notSent(`Animated images up to ${maxBytes() / (1024 * 1024)} MB`);
-      return null;
+    try {
+      if (!heic && file.size <= maxBytes()) return file;
+      if (file.type === "image/gif") {
+        notSent(`Animated images up to ${maxBytes() / (1024 * 1024)} MB`);
+        return null;
+      }
+      const smaller = await shrink(bitmap, file.name, maxBytes());
+      if (!smaller) notSent(`Images up to ${maxBytes() / (1024 * 1024)} MB`);
+      return smaller;
+    } finally {
+      bitmap.close();
     }
-    const smaller = await shrink(file, maxBytes());
-    if (!smaller) notSent(`Images up to ${maxBytes() / (1024 * 1024)} MB`);
-    return smaller;
   }
 
   async function openPreview(picked) {

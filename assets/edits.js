@@ -44,7 +44,8 @@
     (event) => {
       const box = event.target;
       if (!(box instanceof HTMLTextAreaElement) || box.id !== "composer" || event.key !== "Escape") return;
-      const cancel = byId("cancel-edit");
+      // An edit first; else a reply being written is dropped.
+      const cancel = byId("cancel-edit") || byId("cancel-reply");
       if (cancel) {
         event.preventDefault();
         cancel.click();

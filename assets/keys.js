@@ -1,7 +1,7 @@
 // Keyboard shortcuts of the chat page (the README lists them):
 //   Ctrl/Cmd+K  focuses the search box of the chat list;
 //   Up          in an empty composer, edits my last message;
-//   Escape      in the composer, drops the reply being written (edits.js cancels an edit);
+//   Escape      in the composer cancels an edit or drops a reply (edits.js);
 // and a chat opened with a keyboard or a mouse puts the focus in its composer (not on a
 // touch screen, where it would pop the keyboard up over the conversation).
 (function () {
@@ -23,14 +23,11 @@
     const box = event.target;
     if (!(box instanceof HTMLTextAreaElement) || box.id !== "composer") return;
     if (event.key === "ArrowUp" && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey) {
-      const menuOpen = byId("mention-list") && !byId("mention-list").hidden;
-      if (!box.value && !menuOpen && byId("edit-last")) {
+      // (With the @ list open, mentions.js takes the arrows before this sees them.)
+      if (!box.value && byId("edit-last")) {
         event.preventDefault();
         byId("edit-last").click();
       }
-    } else if (event.key === "Escape" && !byId("cancel-edit") && byId("cancel-reply")) {
-      event.preventDefault();
-      byId("cancel-reply").click();
     }
   });
 
