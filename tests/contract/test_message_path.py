@@ -61,6 +61,14 @@ async def test_send_refuses_outsiders_missing_and_deleted_originals(store):
     assert (await store.chats.get(chat.id)).last_seq == 1  # nothing refused took a seq
 
 
+async def test_a_send_to_a_chat_id_no_store_could_hold_is_refused_as_an_outsiders(store):
+    # The API takes ids up to ID_MAX (64) characters; a SQL chat id is 32 (the fuzzer found
+    # a 37-character one made PostgreSQL's one-statement send fail instead of refusing).
+    (ann,) = await new_users(store, 1)
+    with pytest.raises(Forbidden):
+        await store.messages.send(NewMessage("x" * 64, ann.id, "text", text="hello?", client_id="long-1"))
+
+
 async def test_send_marks_the_mentioned_members_of_a_group(store):
     ann, bob, cy = await new_users(store, 3)
     group = await store.chats.create_group(ann.id, "Team", [bob.id, cy.id])

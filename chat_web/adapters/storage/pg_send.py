@@ -63,12 +63,14 @@ WITH ctx AS (
 ), bump AS (
     UPDATE chats SET last_seq = last_seq + 1, updated_at = $5, preview = $6, preview_sender_id = $2
     WHERE id = $1 AND EXISTS (SELECT 1 FROM go)
-    RETURNING last_seq
+    RETURNING id, last_seq
 ), ins AS (
     INSERT INTO messages (id, chat_id, seq, sender_id, kind, text, image_url, image_public_id,
                           image_width, image_height, client_id, created_at, deleted, seen_at,
                           change, reply_to, reactions, mentions, announced)
-    SELECT $7, $1, bump.last_seq, $2, $8, $9, $10, $11, $12, $13, $3, $5, false,
+    -- bump.id, not $1: a chat id longer than the column (no chat of ours) would fail the
+    -- constant's cast to varchar(32) at plan time, even with nothing to insert
+    SELECT $7, bump.id, bump.last_seq, $2, $8, $9, $10, $11, $12, $13, $3, $5, false,
            -- read by every other member at once when there is none
            CASE WHEN EXISTS (SELECT 1 FROM ctx WHERE user_id <> $2) THEN NULL ELSE $5::timestamptz END,
            0, $4::int, '', $14, false
