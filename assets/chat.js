@@ -10,7 +10,7 @@
 // - a chat opened at one message (a search result, a clicked quote): scroll to it and
 //   flash it, page in newer messages as the reader scrolls down, until the live end.
 // It talks to the server only by clicking the page's hidden buttons (#load-older,
-// #load-newer, #attn-on, #attn-off, #jump-latest, #image-not-sent), and for images through
+// #load-newer, #attn-on, #attn-off, #jump-latest, #not-sent), and for images through
 // the API. Listeners sit on the document, so they survive
 // client-side page changes.
 (function () {
@@ -153,8 +153,8 @@
     return length > 0 && length <= limit();
   }
 
-  // While the connection is down the app shows #offline-banner; a send then waits in
-  // the box (and in the saved draft) instead of in a queue that a closed tab would lose.
+  // While the connection is down the app shows #offline-banner; an edit then waits in the
+  // box (a new message is drawn and kept by sends.js until it is stored).
   const offline = () => byId("offline-banner") !== null;
 
   // --- the message list changed (a new chat, new messages, an older page) ------------------
@@ -248,15 +248,6 @@
       pill(false);
       return;
     }
-    const discard = target.closest(".discard-failed");
-    const box = byId("composer");
-    if (discard && box && !box.value) {
-      // A message that could not be sent goes back to the box for editing.
-      box.value = discard.dataset.text || "";
-      saveDraft(box);
-      updateCount(box);
-      box.focus();
-    }
   });
 
   // --- the composer --------------------------------------------------------------------------
@@ -276,14 +267,16 @@
     updateCount(box);
   });
 
-  // Capture phase on window, before the app's handler (React listens on the document):
-  // an empty or over-long message, or any message while offline, never reaches it; the
-  // text stays where it is.
+  // Capture phase on window, before the app's handler (React listens on the document). A new
+  // message is sends.js's (it never reaches the app's handler); an edit goes to the server
+  // over the page's connection: an empty or over-long one, or any while offline, never
+  // reaches it, and the text stays where it is.
   window.addEventListener(
     "submit",
     (event) => {
       const form = event.target;
       if (!(form instanceof HTMLFormElement) || form.id !== "composer-form") return;
+      if (!byId("edit-banner")) return;
       const box = byId("composer");
       if (!box || !sendable(box) || offline()) {
         event.preventDefault();
@@ -295,8 +288,8 @@
     true,
   );
 
-  // Bubble phase on window, after the app's handler has read the form: empty the box at
-  // once, so the next keystroke or a second Enter starts a new message.
+  // Bubble phase on window, after the app's handler has read the form (an edit): empty the
+  // box at once, so the next keystroke or a second Enter starts anew.
   window.addEventListener("submit", (event) => {
     const form = event.target;
     if (!(form instanceof HTMLFormElement) || form.id !== "composer-form") return;
@@ -320,9 +313,9 @@
   }
 
   function notSent(reason) {
-    // The server shows it as a toast (ChatState.image_not_sent), like every other refusal.
-    window.chatImageError = reason;
-    click("image-not-sent");
+    // The server shows it as a toast (ChatState.not_sent), like every other refusal.
+    window.chatNotSent = reason;
+    click("not-sent");
   }
 
   const maxBytes = () => Number((byId("image-input") || {}).dataset?.maxBytes || 5 * 1024 * 1024);

@@ -7,9 +7,10 @@
 For each world size (history of the load chats, chats per user) it seeds a fresh
 PostgreSQL database, starts the app in production mode with Redis (`reflex run --env
 prod --backend-only`), connects the clients to `/chat/<their chat>` (100 direct chats,
-one per pair of clients), and sends 50 messages a second in total through the page's
-own `send` event. It measures send -> recipient latency (the recipient's delta that
-shows the message), lost and duplicated messages, bytes on the wire per delivered
+one per pair of clients), and sends 50 messages a second in total the way the page does
+(assets/sends.js: POST /api/v1/message with the session's token and a clientId; the stored
+message comes back to every tab over the websocket). It measures send -> recipient latency
+(the recipient's delta that shows the message), lost and duplicated messages, bytes on the wire per delivered
 message, and the app's resident memory per connected client. In the same run, the same
 clients and load go through two floors: a bare python-socketio relay (benchmarks/relay.py),
 and the lean floor of the same work (benchmarks/live_floor.py: python-socketio with its Redis
@@ -36,9 +37,10 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import socketio
 
-from benchmarks.common import percentile, table
+from benchmarks.common import percentile, process_tree_cpu_seconds, table
 from benchmarks.world import (
     REDIS,
     SECRET,
@@ -49,6 +51,7 @@ from benchmarks.world import (
     seeded,
     wait_quiet,
 )
+from chat_web.state.rows import WINDOW_PARTS
 from tests.support.processes import resident_kb, serve
 
 SIZES = {"small": (100, 20), "large": (5000, 200)}  # (history per load chat, chats per user)
@@ -111,11 +114,11 @@ class CountingClient(socketio.AsyncClient):
 class ReflexClient:
     """One browser tab on /chat/<chat>, over Reflex's Socket.IO protocol."""
 
-    def __init__(self, url: str, token: str, chat: str, tally: Tally):
+    def __init__(self, url: str, token: str, chat: str, tally: Tally, http: httpx.AsyncClient):
         from chat_web.state.chat import ChatState
         from chat_web.state.session import SessionState
 
-        self.url, self.token, self.chat, self.tally = url, token, chat, tally
+        self.url, self.token, self.chat, self.tally, self.http = url, token, chat, tally, http
         self.tab = str(uuid.uuid4())
         self.state = ChatState.get_full_name()
         self.session_var = f"{SessionState.get_full_name()}.token_rx_state_"
@@ -151,16 +154,20 @@ class ReflexClient:
         )
 
     async def send(self, text: str) -> None:
+        """As the page script sends: the API, not the websocket (the socket only brings it back)."""
         self.tally.sent_at[text] = time.perf_counter()
-        await self.sio.emit(
-            "event",
-            {
-                "name": f"{self.state}.send",
-                "payload": {"form_data": {"text": text}},
-                "router_data": self._router(),
-            },
-            namespace="/_event",
-        )
+        asyncio.create_task(self._post(text))
+
+    async def _post(self, text: str) -> None:
+        try:
+            answer = await self.http.post(
+                f"{self.url}/api/v1/message",
+                json={"chatId": self.chat, "text": text, "clientId": uuid.uuid4().hex},
+                headers={"Authorization": f"Bearer {self.token}"},
+            )
+        except httpx.HTTPError:
+            return  # no answer: counted as such if it is lost
+        (self.tally.stored if answer.status_code in (200, 201) else self.tally.refused).add(text)
 
     async def _on_event(self, update: dict) -> None:
         now = time.perf_counter()
@@ -168,13 +175,8 @@ class ReflexClient:
         mine = delta.get(self.state) or {}
         if mine.get("open_id_rx_state_") == self.chat:
             self.hydrated.set()
-        for row in mine.get("pending_rx_state_") or ():
-            if row.get("seq"):
-                self.tally.stored.add(row.get("text"))
-            elif row.get("state") == "failed":
-                self.tally.refused.add(row.get("text"))
-        # The window is `older` + the short `recent` tail: a message may first show in either.
-        rows = (mine.get("older_rx_state_") or []) + (mine.get("recent_rx_state_") or [])
+        # The window is `older` + short tail blocks: a message may first show in any of them.
+        rows = [row for name in WINDOW_PARTS for row in mine.get(f"{name}_rx_state_") or ()]
         if not rows:
             return
         seqs = [row["seq"] for row in rows]
@@ -233,7 +235,7 @@ class RelayClient:
 class LeanClient(RelayClient):
     """The same client against the lean floor: a session token, `send` into its chat."""
 
-    def __init__(self, url: str, token: str, chat: str, tally: Tally):
+    def __init__(self, url: str, token: str, chat: str, tally: Tally, http: httpx.AsyncClient):
         super().__init__(url, token, "", tally)
         self.chat = chat
 
@@ -304,6 +306,13 @@ class Result:
     memory_per_client_kb: float | None = None
     redis_per_client_kb: float | None = None
     rate: float = 0.0
+    cpu_seconds: float | None = None  # the server's (all workers) while this load ran
+
+    @property
+    def cpu_ms_per_delivered(self) -> float | None:
+        if self.cpu_seconds is None:
+            return None
+        return 1000 * self.cpu_seconds / max(len(self.tally.delivered), 1)
 
     @property
     def lost(self) -> int:
@@ -336,9 +345,10 @@ async def sweep(
         tally = Tally()
         retally(clients, tally)
         print(f"{label}: {rate:g} messages/s for {seconds:.0f} s", file=sys.stderr, flush=True)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), process_tree_cpu_seconds(pid)
         sent = await drive(clients, tally, rate, seconds, drain=drain, tag=f"r{i}-")
-        results.append(Result(label, sent, tally, time.perf_counter() - started, rate=rate))
+        elapsed, cpu = time.perf_counter() - started, process_tree_cpu_seconds(pid) - cpu
+        results.append(Result(label, sent, tally, elapsed, rate=rate, cpu_seconds=cpu))
     return results
 
 
@@ -356,8 +366,11 @@ async def run_app(args, size: str, workdir: Path, rates: list[float]) -> list[Re
             await asyncio.sleep(1.0)
             redis_before = await redis_used_kb()
             tally = Tally()
+            http = httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=100))
             clients = [
-                ReflexClient(f"http://127.0.0.1:{app.port}", world.tokens[i], world.chats[i // 2], tally)
+                ReflexClient(
+                    f"http://127.0.0.1:{app.port}", world.tokens[i], world.chats[i // 2], tally, http
+                )
                 for i in range(args.clients)
             ]
             settled, memory_per_client = await connect_measured(clients, app.process.pid)
@@ -370,6 +383,7 @@ async def run_app(args, size: str, workdir: Path, rates: list[float]) -> list[Re
             label = f"app, {size} ({history} msgs, {chats_per_user} chats)"
             results = await sweep(label, clients, app.process.pid, rates, args.seconds, args.drain)
             await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+            await http.aclose()
     for r in results:
         r.memory_per_client_kb = memory_per_client
         r.redis_per_client_kb = (redis_after - redis_before) / len(clients)
@@ -427,9 +441,9 @@ async def run_relay(args, workdir: Path) -> Result:
             for i in range(args.clients)
         ]
         _, memory_per_client = await connect_measured(clients, relay.process.pid)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), process_tree_cpu_seconds(relay.process.pid)
         sent = await drive(clients, tally, args.rate, args.seconds, drain=args.drain)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, process_tree_cpu_seconds(relay.process.pid) - cpu
         await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
     return Result(
         "floor: bare python-socketio relay",
@@ -438,6 +452,7 @@ async def run_relay(args, workdir: Path) -> Result:
         elapsed,
         memory_per_client,
         rate=args.rate,
+        cpu_seconds=cpu,
     )
 
 
@@ -466,6 +481,7 @@ def report_rows(results: list[Result], relay: Result | None, lean: Result | None
                 f"{r.lost}",
                 f"{r.tally.duplicated}",
                 f"{r.tally.bytes_in / max(delivered, 1) / 1024:.1f}",
+                "" if r.cpu_ms_per_delivered is None else f"{r.cpu_ms_per_delivered:.2f}",
                 "" if r.memory_per_client_kb is None else f"{r.memory_per_client_kb:.0f}",
                 "" if r.redis_per_client_kb is None else f"{r.redis_per_client_kb:.0f}",
                 versus(relay),
@@ -476,6 +492,7 @@ def report_rows(results: list[Result], relay: Result | None, lean: Result | None
 
 
 HEADERS = ["run", "msg/s", "sent", "p50 ms", "p99 ms", "max ms", "lost", "dup", "KB in / delivered msg"]
+HEADERS += ["server CPU ms / delivered msg"]
 HEADERS += ["server KB / client", "Redis KB / client", "p50 / p99 vs relay", "p50 / p99 vs lean floor"]
 
 

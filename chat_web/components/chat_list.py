@@ -21,7 +21,13 @@ def avatar(initial: rx.Var, online: rx.Var | bool = False, size: str = "3") -> r
     )
 
 
-def _chat_row(row: rx.Var) -> rx.Component:
+def _chat_row(row: rx.Var, index: rx.Var) -> rx.Component:
+    # The top row's changing part comes from ChatState's top_* vars (see ChatState.rows).
+    top = index == 0
+    preview = rx.cond(top, ChatState.top_preview, row.preview)
+    when = rx.cond(top, ChatState.top_when, row.when)
+    badge = rx.cond(top, ChatState.top_badge, row.badge)
+    mentioned = rx.cond(top, ChatState.top_mentioned, row.mentioned)
     typing = ChatState.typing_label.contains(row.id)
     return rx.link(
         rx.hstack(
@@ -30,7 +36,7 @@ def _chat_row(row: rx.Var) -> rx.Component:
                 rx.hstack(
                     rx.text(row.title, weight="medium", class_name="row-title"),
                     rx.spacer(),
-                    rx.text(row.when, size="1", color_scheme="gray", class_name="row-when"),
+                    rx.text(when, size="1", color_scheme="gray", class_name="row-when"),
                     width="100%",
                     align="center",
                 ),
@@ -40,7 +46,7 @@ def _chat_row(row: rx.Var) -> rx.Component:
                             typing,
                             rx.fragment(
                                 rx.text(
-                                    row.preview,
+                                    preview,
                                     key="p" + ChatState.typing_key[row.id],
                                     size="2",
                                     color_scheme="gray",
@@ -53,7 +59,7 @@ def _chat_row(row: rx.Var) -> rx.Component:
                                     class_name="typing-flash",
                                 ),
                             ),
-                            rx.text(row.preview, size="2", color_scheme="gray", class_name="row-preview"),
+                            rx.text(preview, size="2", color_scheme="gray", class_name="row-preview"),
                         ),
                         class_name="row-preview-box",
                     ),
@@ -61,15 +67,15 @@ def _chat_row(row: rx.Var) -> rx.Component:
                         row.muted, rx.icon("bell-off", size=14, class_name="muted-icon", aria_label="Muted")
                     ),
                     rx.cond(
-                        row.mentioned,
+                        mentioned,
                         rx.badge(
                             "@", radius="full", variant="solid", class_name="mention-badge", title="Mentioned"
                         ),
                     ),
                     rx.cond(
-                        row.badge != "",
+                        badge != "",
                         rx.badge(
-                            row.badge,
+                            badge,
                             radius="full",
                             variant="solid",
                             class_name=rx.cond(row.muted, "unread-badge muted", "unread-badge"),

@@ -14,7 +14,7 @@ from chat_web.domain.models import REACTIONS
 from chat_web.services.validation import TEXT_MAX
 from chat_web.state.chat import ChatState
 from chat_web.state.chat_edits import DELETED_TEXT
-from chat_web.state.rows import Chip, MsgRow, TextPiece
+from chat_web.state.rows import TAILS, Chip, MsgRow, TextPiece
 
 # Where the API is, as the browser reaches it: Reflex's own backend URL (the page's origin in
 # production; the backend port in development). Image paths of the local store hang off it.
@@ -269,53 +269,6 @@ def _stored(message: MsgRow) -> rx.Component:
     )
 
 
-def _pending(message: MsgRow) -> rx.Component:
-    # My sends: stored ones (state "") wait here, with their tick, until the window takes them.
-    return rx.cond(message.state == "", _stored(message), _unsent(message))
-
-
-def _unsent(message: MsgRow) -> rx.Component:
-    failed = message.state == "failed"
-    return _bubble(
-        message,
-        rx.hstack(
-            rx.cond(
-                failed,
-                rx.hstack(
-                    rx.text("Not sent", size="1", color_scheme="red"),
-                    rx.button(
-                        "Retry",
-                        size="1",
-                        variant="soft",
-                        color_scheme="red",
-                        on_click=ChatState.retry(message.key),
-                        class_name="retry",
-                    ),
-                    rx.icon_button(
-                        rx.icon("x", size=12),
-                        size="1",
-                        variant="ghost",
-                        color_scheme="gray",
-                        on_click=ChatState.discard(message.key),
-                        title="Discard (the text goes back to the box)",
-                        class_name="discard-failed",
-                        custom_attrs={"data-text": message.text},
-                    ),
-                    spacing="2",
-                    align="center",
-                ),
-                rx.hstack(
-                    rx.text(message.time, size="1"),
-                    rx.icon("clock", size=12, class_name="tick", aria_label="Sending"),
-                    spacing="1",
-                    align="center",
-                ),
-            ),
-            class_name="msg-meta",
-        ),
-    )
-
-
 def _messages() -> rx.Component:
     return rx.box(
         rx.cond(
@@ -326,8 +279,11 @@ def _messages() -> rx.Component:
             ),
         ),
         rx.foreach(ChatState.older, _stored),
-        rx.foreach(ChatState.recent, _stored),
-        rx.foreach(ChatState.pending, _pending),
+        # The newest messages, in short blocks (ChatState._show_window): in order, one after another.
+        *[rx.foreach(getattr(ChatState, name), _stored) for name in TAILS],
+        # My sends not back from the server yet: drawn by the page script (assets/sends.js),
+        # which keeps them until they are stored. React renders this empty and leaves it be.
+        rx.el.div(id="unsent", class_name="unsent"),
         rx.cond(ChatState.newer_waiting, rx.center(rx.spinner(size="2"), class_name="newer-loader")),
         id="messages",
         class_name="messages",
@@ -390,6 +346,12 @@ def _reply_banner() -> rx.Component:
                 aria_label="Cancel the reply",
             ),
             id="reply-banner",
+            # What the page script's bubble quotes while the reply is on its way.
+            custom_attrs={
+                "data-seq": ChatState.replying_seq,
+                "data-sender": ChatState.replying_sender,
+                "data-text": ChatState.replying_text,
+            },
             align="center",
             spacing="2",
             width="100%",
@@ -467,7 +429,9 @@ def _composer() -> rx.Component:
             hidden=True,
             custom_attrs={"data-names": ChatState.mention_names},
         ),
-        on_submit=ChatState.send,
+        # A new message goes through the API from the page script (assets/sends.js); the
+        # form's own submit reaches the server only while a message is being edited.
+        on_submit=ChatState.save_edit,
         id="composer-form",
         class_name="composer",
     )
@@ -489,10 +453,10 @@ def _hidden_triggers() -> rx.Component:
             hidden=True,
             custom_attrs={"data-max-bytes": str(get_settings().max_image_bytes)},
         ),
-        # An upload the API refused: chat.js leaves the reason in window.chatImageError first.
+        # A send the API refused: chat.js or sends.js leaves the reason in window.chatNotSent first.
         rx.el.button(
-            id="image-not-sent",
-            on_click=ChatState.image_not_sent(rx.Var("String(window.chatImageError ?? '')").to(str)),
+            id="not-sent",
+            on_click=ChatState.not_sent(rx.Var("String(window.chatNotSent ?? '')").to(str)),
             hidden=True,
             type="button",
         ),

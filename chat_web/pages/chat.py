@@ -1,7 +1,7 @@
 import reflex as rx
 
 from chat_web.components.chat_list import chat_list
-from chat_web.components.conversation import conversation
+from chat_web.components.conversation import API_ORIGIN, conversation
 from chat_web.state.chat import ChatState
 
 
@@ -18,6 +18,8 @@ def chat_page() -> rx.Component:
         rx.script(src="/mentions.js"),
         rx.script(src="/edits.js"),
         rx.script(src="/keys.js"),
+        # New messages: drawn at once, kept in the browser until stored, sent through the API.
+        rx.script(src="/sends.js"),
         chat_list(),
         conversation(),
         # Signed out elsewhere: the page script sees this and goes to /login.
@@ -34,5 +36,11 @@ def chat_page() -> rx.Component:
             },
         ),
         class_name="chat-shell",
-        custom_attrs={"data-open": (ChatState.open_id != "").to_string()},
+        # data-me and data-api: whose unsent messages the page script keeps, and where it sends
+        # them (assets/sends.js).
+        custom_attrs={
+            "data-open": (ChatState.open_id != "").to_string(),
+            "data-me": ChatState.user_id,
+            "data-api": API_ORIGIN,
+        },
     )

@@ -24,18 +24,16 @@ from chat_web.domain import (
     Forbidden,
     Message,
     RateLimited,
-    ServiceUnavailable,
     Unauthorized,
     User,
 )
 from chat_web.domain.models import Quote, quote_label, quote_line
 from chat_web.services.chats import ChatSummary, HistoryPage
-from chat_web.services.live import message_echo
 from chat_web.services.validation import clean_text
 from chat_web.state import rows as R
 from chat_web.state.chat_edits import MessageChanges
 from chat_web.state.chat_live import LiveEvents
-from chat_web.state.rows import ChatRow, MsgRow
+from chat_web.state.rows import TAIL_BLOCK, TAILS, WINDOW_PARTS, ChatRow, MsgRow
 from chat_web.state.session import SessionState, error_toast
 
 log = logging.getLogger(__name__)
@@ -44,25 +42,12 @@ CHAT_PAGE = 20
 MESSAGE_PAGE = 30
 WINDOW_KEEP = 30  # at the bottom, the live window is trimmed back to this many messages
 WINDOW_MAX = 50  # ... once it holds more than this
-TAIL_MAX = 10  # new messages join `recent`, a short list; past this they fold into `older`
 JUMP_PAGES = 40  # a quote's click pages back at most this many pages to its message
 WINDOW_HARD = 150  # scrolled up: past this, newer messages wait behind "jump to latest"
 AROUND = 15  # opened at a message (a search result): this many on each side of it
 TYPING_EVERY = 1.5  # the browser asks at most every 2 s; the server drops anything faster
-IMAGE_REASON_MAX = 200
-PENDING_MAX = 20  # my sends on their way or failed, per tab
-PENDING_BYTES_MAX = 100 * 1024  # ... and their texts together (each send re-sends the list)
+REASON_MAX = 200
 RECHECK_SECONDS = 60.0  # how long a tab's checked session is trusted before storage is asked again
-
-
-def _back_to_composer(text: str):
-    """Put a refused message back in an empty composer (the text was checked: at most
-    TEXT_MAX characters), so nothing the user wrote is lost."""
-    return rx.call_script(
-        "(t => { const b = document.getElementById('composer');"
-        " if (b && !b.value) { b.value = t; b.dispatchEvent(new Event('input', {bubbles: true})); } })"
-        f"({json.dumps(text)})"
-    )
 
 
 def _chat_id_from(path: str) -> str:
@@ -75,7 +60,15 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
     tz: str = rx.Cookie("", name="chat_tz", max_age=365 * 24 * 3600, same_site="strict")
 
     # --- sidebar --------------------------------------------------------------------------------
+    # My chats, top first. The top one's changing part (preview, time, badge, mention) is held
+    # apart, in the top_* vars: Reflex re-sends a changed list whole, and a conversation's
+    # messages change only its own row, nearly always the top one (profiled: the list was a
+    # third of the bytes of a delivered message). `_all_rows()` reads them whole.
     rows: list[ChatRow] = []
+    top_preview: str = ""
+    top_when: str = ""
+    top_badge: str = ""
+    top_mentioned: bool = False
     chats_cursor: str = ""  # the next page of chats; "" when there is none
     online_ids: list[str] = []
     typing_label: dict[str, str] = {}  # chat id -> "typing…" / "Ada is typing…"
@@ -88,8 +81,12 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
     open_peer: str = ""  # a direct chat's other user
     open_subtitle: str = ""  # "3 members" / "last seen today at 14:05"
     older: list[MsgRow] = []  # pages the reader scrolled up for
-    recent: list[MsgRow] = []  # the live window
-    pending: list[MsgRow] = []  # my sends not stored yet (or failed)
+    # The live window's newest messages, in blocks (TAIL_BLOCK): Reflex sends a changed list
+    # whole, so a new message re-sends its short block, not the window (see _show_window).
+    tail0: list[MsgRow] = []
+    tail1: list[MsgRow] = []
+    tail2: list[MsgRow] = []
+    tail3: list[MsgRow] = []
     has_older: bool = False
     newer_waiting: bool = False  # more messages below than the window holds
     focus: str = ""  # "seq:nonce" of a message to scroll to and flash (a search result, a quote)
@@ -147,30 +144,39 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         return User(id=self.user_id, email=self.user_email, name=self.user_name, created_at=self._now())
 
     def _held_seqs(self) -> list[int]:
-        """Seqs on screen: older pages, the live window, and my stored sends (still in `pending`)."""
-        return sorted(row.seq for row in self._window() + self.get_value("pending") if row.seq)
+        """Seqs on screen: older pages and the live window."""
+        return [row.seq for row in self._window()]
 
     def _window(self) -> list[MsgRow]:
-        """The stored messages on screen, in order (`older` then `recent`), unproxied."""
-        return self.get_value("older") + self.get_value("recent")
+        """The stored messages on screen, in order (`older` then the tail blocks), unproxied."""
+        return [row for part in WINDOW_PARTS for row in self.get_value(part)]
 
     def _show_window(self, window: list[MsgRow]) -> None:
-        """Show these rows (relabelled, in order) as `older` + `recent`. Reflex sends a changed
-        list whole, so a new message must not change a long one: while `older` still leads the
-        window unchanged it stays as it is and only the short `recent` tail changes; past
-        TAIL_MAX rows the tail folds into `older`, one larger update every TAIL_MAX messages
-        instead of the whole window with each."""
+        """Show these rows (relabelled, in order). Reflex sends a changed list whole, so a new
+        message must not change a long one: while `older` still leads the window unchanged it
+        stays as it is, and the rows after it go in blocks of TAIL_BLOCK, of which only the
+        last changes with a new message. Past the last block, all folds into `older`: one
+        larger update every TAIL_BLOCK * len(TAILS) messages, when the reader is not at the
+        bottom (there, the window is trimmed back before that)."""
         older = self.get_value("older")
-        kept = len(older)
-        if not (kept and len(window) >= kept and all(a is b for a, b in zip(older, window, strict=False))):
-            kept = 0
-        tail = window[kept:]
-        if len(tail) > TAIL_MAX:
-            self.older, self.recent = window, []
+        if older and not _leads(older, window):
+            self._lay_out(window, [])
             return
-        if not kept and older:
-            self.older = []
-        self.recent = tail
+        rest = window[len(older) :]
+        blocks = [rest[i : i + TAIL_BLOCK] for i in range(0, len(rest), TAIL_BLOCK)]
+        if len(blocks) > len(TAILS):
+            self._lay_out(window, [])
+        else:
+            self._lay_out(older, blocks)
+
+    def _lay_out(self, older: list[MsgRow], blocks: list[list[MsgRow]]) -> None:
+        """Set `older` and the tail blocks, each only if it changed (a change is re-sent)."""
+        for name, rows in zip(
+            WINDOW_PARTS, [older, *blocks, *[[]] * (len(TAILS) - len(blocks))], strict=True
+        ):
+            held = self.get_value(name)
+            if len(held) != len(rows) or not _leads(held, rows):
+                setattr(self, name, rows)
 
     def _last_held(self) -> int:
         held = self._held_seqs()
@@ -187,17 +193,13 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         return end
 
     def _last_loaded(self) -> int:
-        """The newest stored message of the window (my sends waiting in `pending` aside)."""
-        for window in (self.recent, self.older):
-            if window:
-                return window[-1].seq
-        return 0
+        """The newest message of the window."""
+        window = self._window()
+        return window[-1].seq if window else 0
 
     def _first_held(self) -> int:
-        for window in (self.older, self.recent):
-            if window:
-                return window[0].seq
-        return 0
+        window = self._window()
+        return window[0].seq if window else 0
 
     def _seen_floor(self) -> int:
         others = [seq for user, seq in self._cursors.items() if user != self.user_id]
@@ -253,7 +255,7 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
 
     async def _load_chats(self, me: User) -> None:
         page = await container.current().chats.list_chats(me, CHAT_PAGE)
-        self.rows = []
+        self._set_rows([])
         self._reads, self._lasts, self._mentions = {}, {}, {}
         self._add_rows(page.items)
         self.chats_cursor = page.next_cursor or ""
@@ -267,16 +269,43 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         self._unread_elsewhere = await container.current().chats.unread_total(me, listed)
         self._recount_unread()
 
-    def _plain_rows(self) -> list[ChatRow]:
-        # Read without Reflex's change-tracking proxy: walking the list through it wrapped
-        # every row and field, the busiest thing a delivered message did (profiled).
-        return self.get_value("rows")
+    def _all_rows(self) -> list[ChatRow]:
+        """My chats as shown, the top one whole again. Read without Reflex's change-tracking
+        proxy: walking the list through it wrapped every row and field (profiled)."""
+        rows = self.get_value("rows")
+        if not rows:
+            return rows
+        top = dataclasses.replace(
+            rows[0],
+            preview=self.top_preview,
+            when=self.top_when,
+            badge=self.top_badge,
+            mentioned=self.top_mentioned,
+        )
+        return [top, *rows[1:]]
+
+    def _set_rows(self, rows: list[ChatRow]) -> None:
+        """Show these chats: `rows` changes (and is re-sent) only when more than the top
+        one's changing part did."""
+        if rows:
+            top = rows[0]
+            for name, value in (
+                ("top_preview", top.preview),
+                ("top_when", top.when),
+                ("top_badge", top.badge),
+                ("top_mentioned", top.mentioned),
+            ):
+                if self.get_value(name) != value:
+                    setattr(self, name, value)
+            rows = [dataclasses.replace(top, preview="", when="", badge="", mentioned=False), *rows[1:]]
+        if rows != self.get_value("rows"):
+            self.rows = rows
 
     def _recount_unread(self) -> None:
         # The dicts read once, unproxied: through `self` each lookup wrapped them anew (profiled).
         lasts, reads = self.get_value("_lasts"), self.get_value("_reads")
         listed = sum(
-            max(0, lasts.get(row.id, 0) - reads.get(row.id, 0)) for row in self._plain_rows() if not row.muted
+            max(0, lasts.get(row.id, 0) - reads.get(row.id, 0)) for row in self._all_rows() if not row.muted
         )
         total = self._unread_elsewhere + listed
         if total != self.unread_total:
@@ -306,8 +335,9 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         )
 
     def _add_rows(self, summaries: list[ChatSummary]) -> None:
-        known = {row.id for row in self.rows}
-        self.rows = self.rows + [self._row_of(s) for s in summaries if s.chat.id not in known]
+        rows = self._all_rows()
+        known = {row.id for row in rows}
+        self._set_rows(rows + [self._row_of(s) for s in summaries if s.chat.id not in known])
         self._track_peers()
 
     def _track_peers(self) -> None:
@@ -371,7 +401,7 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
 
     def _close_chat(self) -> None:
         self.open_id = self.open_title = self.open_initial = self.open_peer = self.open_subtitle = ""
-        self.older, self.recent, self.pending = [], [], []
+        self._lay_out([], [])
         self.has_older = self.newer_waiting = self.loading_newer = self.open_muted = False
         self.focus = ""
         self.seen_upto = self.editing_seq = self.deleting_seq = self._change_seen = 0
@@ -387,8 +417,7 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         page = await container.current().chats.history(me, chat_id, limit=MESSAGE_PAGE)
         self.open_id = chat_id
         self._take_members(page)
-        self.older = []
-        self.recent = R.relabel(self._message_rows(page.plain_messages))
+        self._lay_out(R.relabel(self._message_rows(page.plain_messages)), [])
         self.has_older = page.has_more
         self.open_muted = page.muted
         self._change_seen = page.last_change
@@ -407,7 +436,7 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         after = await chats.history(me, chat_id, after_seq=seq, limit=AROUND)
         self.open_id = chat_id
         self._take_members(after)
-        self.recent = R.relabel(self._message_rows(before.plain_messages + after.plain_messages))
+        self._lay_out(R.relabel(self._message_rows(before.plain_messages + after.plain_messages)), [])
         self.has_older = before.has_more
         self.newer_waiting = after.has_more
         self.focus = f"{seq}:{uuid.uuid4().hex[:8]}"
@@ -449,11 +478,11 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         except ChatError as exc:
             self.loading_newer = False
             return error_toast(exc)
-        window = self.older + self.recent + self._message_rows(page.plain_messages)
+        window = self._window() + self._message_rows(page.plain_messages)
         if len(window) > WINDOW_HARD:
             window = window[-WINDOW_HARD:]
             self.has_older = True
-        self.older, self.recent = [], R.relabel(window)
+        self._lay_out(R.relabel(window), [])
         self.newer_waiting = page.has_more
         self.loading_newer = False
 
@@ -489,8 +518,7 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
 
     def _append(self, messages: list[Message]) -> None:
         """Merge stored messages into the live window by seq: each once, in order, late ones
-        in their place. My stored sends wait in `pending` until something else arrives, so
-        a send re-sends only that short list, not the window."""
+        in their place (my own sends too: the page script shows them until they come back)."""
         held = set(self._held_seqs())
         window = self._window()
         start = window[0].seq if window else 0
@@ -501,12 +529,7 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
             # The reader is far up the history: newer messages wait behind "jump to latest".
             self.newer_waiting = True
             return
-        taken = {m.client_id for m in fresh.values() if m.client_id and m.sender_id == self.user_id}
-        pending = self.get_value("pending")
-        settled = [p for p in pending if p.seq]
-        if settled or taken:
-            self.pending = [p for p in pending if not p.seq and p.key not in taken]
-        rows = window + settled + self._message_rows(list(fresh.values()))
+        rows = window + self._message_rows(list(fresh.values()))
         rows.sort(key=lambda row: row.seq)
         self._show_trimmed(rows)
 
@@ -559,9 +582,13 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         except ChatError as exc:
             return error_toast(exc)
         rows = self._message_rows(page.plain_messages)
-        joined = R.relabel(rows + self.older + self.recent)
-        self.older = joined[: len(rows) + len(self.older)]
-        self.recent = joined[len(self.older) :]
+        # Above the window: `older` grows; the tail blocks keep their rows (the same objects,
+        # unless the first of them is labelled anew), so they are not re-sent.
+        older = self.get_value("older")
+        joined = R.relabel(rows + self._window())
+        rest = joined[len(rows) + len(older) :]
+        blocks = [rest[i : i + TAIL_BLOCK] for i in range(0, len(rest), TAIL_BLOCK)]
+        self._lay_out(joined[: len(rows) + len(older)], blocks)
         self.has_older = page.has_more
 
     @rx.event
@@ -615,9 +642,16 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         )
         unread = lasts.get(chat_id, 0) - reads.get(chat_id, 0)
         mentioned = mentions.get(chat_id, 0) > reads.get(chat_id, 0)
-        for i, row in enumerate(self._plain_rows()):
+        rows = self._all_rows()
+        for i, row in enumerate(rows):
             if row.id == chat_id and (row.badge, row.mentioned) != (R.badge(unread), mentioned):
-                self.rows[i] = dataclasses.replace(row, badge=R.badge(unread), mentioned=mentioned)
+                self._set_rows(
+                    [
+                        *rows[:i],
+                        dataclasses.replace(row, badge=R.badge(unread), mentioned=mentioned),
+                        *rows[i + 1 :],
+                    ]
+                )
         self._recount_unread()
 
     @rx.event
@@ -631,116 +665,30 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         except ChatError as exc:
             return error_toast(exc)
         self.open_muted = member.muted
-        self.rows = [
-            dataclasses.replace(r, muted=member.muted) if r.id == self.open_id else r for r in self.rows
-        ]
+        self._set_rows(
+            [
+                dataclasses.replace(r, muted=member.muted) if r.id == self.open_id else r
+                for r in self._all_rows()
+            ]
+        )
         self._recount_unread()
 
     # ============================================================================ sending
 
     @rx.event
-    async def send(self, form_data: dict):
+    async def save_edit(self, form_data: dict):
+        """The composer's form, while it edits one of my messages. A new message does not come
+        here: the page script sends it through the API (assets/sends.js), so it is shown and
+        kept in the browser whatever the connection does, and stored once by its clientId."""
         raw = form_data.get("text", "") if isinstance(form_data, dict) else ""
-        if not self.open_id or not isinstance(raw, str) or not raw.strip():
-            return
-        try:
-            me = await self._require()  # the session first: nothing is kept for a signed-out tab
-            text = clean_text(raw)  # over-long or unstorable: refused here, never kept
-        except ChatError as exc:
-            yield error_toast(exc)
-            return
-        if self.editing_seq:
-            yield await self._save_edit(text)
-            return
-        if not self._pending_has_room(text):
-            self._fold_settled()  # my stored sends move into the window: room for more
-        if not self._pending_has_room(text):
-            yield rx.toast.error(
-                "Too many messages are waiting to be sent; retry or discard the failed ones first.",
-                duration=6000,
-            )
-            yield _back_to_composer(text)
-            return
-        key = uuid.uuid4().hex
-        window = self._window()
-        before = self.pending[-1] if self.pending else (window[-1] if window else None)
-        reply = (self.replying_seq, self.replying_sender, self.replying_text)
-        self.replying_seq, self.replying_sender, self.replying_text = 0, "", ""
-        pieces = R.text_pieces(text, self.user_id, self._names if self._group else {}, self.user_id)
-        row = R.pending_row(key, text, self._now(), self._zone(), self._now(), reply, pieces)
-        self.pending = self.pending + R.relabel([row], before)
-        self._typing_sent = 0.0
-        yield
-        yield await self._deliver(key, me)
-
-    def _fold_settled(self) -> None:
-        """Move my stored sends from `pending` into the window, as a message from someone
-        else would (only when `pending` is full: otherwise each send re-sends the window)."""
-        settled = [p for p in self.pending if p.seq]
-        if not settled or self.newer_waiting:
-            return
-        self.pending = [p for p in self.pending if not p.seq]
-        self._show_trimmed(sorted(self._window() + settled, key=lambda row: row.seq))
-        window = self._window()
-        self.pending = R.relabel(self.pending, window[-1] if window else None)
-
-    def _pending_has_room(self, text: str) -> bool:
-        """`pending` holds at most PENDING_MAX sends of PENDING_BYTES_MAX in all: every send
-        re-sends the whole list to the browser."""
-        held = sum(len(p.text.encode()) + len(p.reply_text.encode()) for p in self.pending)
-        return len(self.pending) < PENDING_MAX and held + len(text.encode()) <= PENDING_BYTES_MAX
-
-    @rx.event
-    async def retry(self, key: str):
-        if not any(p.key == key and p.state == "failed" for p in self.pending):
-            return
-        self._set_pending_state(key, "pending")
-        yield
-        yield await self._deliver(key)
-
-    @rx.event
-    def discard(self, key: str):
-        """Drop a failed message (its text goes back to the composer in the browser)."""
-        self.pending = [p for p in self.pending if not (p.key == key and p.state == "failed")]
-
-    def _set_pending_state(self, key: str, state: str) -> None:
-        self.pending = [dataclasses.replace(p, state=state) if p.key == key else p for p in self.pending]
-
-    async def _deliver(self, key: str, me: User | None = None):
-        row = next((p for p in self.pending if p.key == key), None)
-        if row is None:
+        if not self.open_id or not self.editing_seq or not isinstance(raw, str) or not raw.strip():
             return None
         try:
-            me = me or await self._require()
-            # This tab applies the stored message itself: its echo need not wake the state.
-            container.current().live.expect_echo(self._tab, message_echo(self.open_id, me.id, key))
-            message, _ = await container.current().chats.send_text(
-                me, self.open_id, row.text, key, row.reply_seq or None
-            )
-        except ServiceUnavailable as exc:
-            # A store that does not answer: the text stays on screen with "retry".
-            self._set_pending_state(key, "failed")
-            return error_toast(exc)
+            await self._require()  # the session first: nothing is kept for a signed-out tab
+            text = clean_text(raw)  # over-long or unstorable: refused here, never kept
         except ChatError as exc:
-            # Refused (rate-limited, not allowed, not valid): never kept, so a client that
-            # keeps sending what is refused cannot grow the list; the text goes back to the box.
-            self.pending = [p for p in self.pending if p.key != key]
-            return [error_toast(exc), _back_to_composer(row.text)]
-        self._settle(key, message)
-        self._lasts[message.chat_id] = max(self._lasts.get(message.chat_id, 0), message.seq)
-        self._mark_row_read(message.chat_id, message.seq)
-        self._bump_row(message)
-        if self.newer_waiting:
-            # Sent from far up the history (say, opened at a search result): show the end,
-            # where the message now is.
-            failed = [p for p in self.pending if p.state == "failed"]
-            try:
-                await self._open(me, self.open_id)
-            except ChatError as exc:
-                return error_toast(exc)
-            window = self._window()
-            self.pending = R.relabel(failed, window[-1] if window else None)
-        return None
+            return error_toast(exc)
+        return await self._save_edit(text)
 
     # ============================================================================ edit, delete
 
@@ -755,8 +703,8 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
     @rx.event
     def edit_last(self):
         """Up in an empty composer: edit my latest message still on screen (stored, not deleted)."""
-        for row in reversed(self._window() + self.get_value("pending")):
-            if row.mine and row.seq and row.id and not row.deleted:
+        for row in reversed(self._window()):
+            if row.mine and row.id and not row.deleted:
                 self.start_edit(row.seq)
                 return
 
@@ -857,26 +805,14 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
             return error_toast(exc)
         self._apply_change(message)
 
-    def _settle(self, key: str, message: Message) -> None:
-        """My send is stored: its row stays where it is, now with its seq and a tick."""
-        if message.seq in set(self._held_seqs()):
-            self.pending = [p for p in self.pending if p.key != key]
-            return
-        stored = R.message_row(message, self.user_id, self._names, self._zone(), self._now(), self._group)
-        self.pending = [
-            dataclasses.replace(p, seq=stored.seq, time=stored.time, state="", id=stored.id)
-            if p.key == key
-            else p
-            for p in self.pending
-        ]
-
     @rx.event
-    def image_not_sent(self, reason: str):
-        """The page's upload (assets/chat.js posts images to the API) was refused: say why.
+    def not_sent(self, reason: str):
+        """A send the page script made through the API (an image, assets/chat.js; a message,
+        assets/sends.js) was refused: say why.
 
         The reason is the API's own `detail`, shown as text; nothing else happens here."""
         if isinstance(reason, str) and reason.strip():
-            return rx.toast.error(reason.strip()[:IMAGE_REASON_MAX], duration=6000)
+            return rx.toast.error(reason.strip()[:REASON_MAX], duration=6000)
         return None
 
     # ============================================================================ typing
@@ -893,3 +829,8 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
             await container.current().chats.typing(await self._require(), self.open_id)
         except ChatError as exc:
             log.info("typing not sent: %s", exc.message)
+
+
+def _leads(rows: list[MsgRow], window: list[MsgRow]) -> bool:
+    """Whether these very rows (the same objects) start the window."""
+    return len(window) >= len(rows) and all(a is b for a, b in zip(rows, window, strict=False))

@@ -11,7 +11,7 @@ import dataclasses
 
 from chat_web.domain import Message, preview_of, quote_of
 from chat_web.domain.models import quote_label
-from chat_web.state.rows import MsgRow, chips, text_pieces
+from chat_web.state.rows import WINDOW_PARTS, MsgRow, chips, text_pieces
 
 DELETED_TEXT = "Message deleted"
 
@@ -45,7 +45,7 @@ class MessageChanges:
     def _apply_change(self, message: Message) -> None:
         """Show an edited or deleted message wherever this tab shows it."""
         if message.chat_id == self.open_id:
-            for name in ("older", "recent", "pending"):
+            for name in WINDOW_PARTS:
                 rows = getattr(self, name)
                 if any(row.seq == message.seq for row in rows):
                     setattr(
@@ -63,15 +63,17 @@ class MessageChanges:
             if message.deleted and self.editing_seq == message.seq:
                 self.editing_seq, self.editing_text = 0, ""
         if message.seq == self._lasts.get(message.chat_id):
-            self.rows = [
-                dataclasses.replace(r, preview=preview_of(message)) if r.id == message.chat_id else r
-                for r in self.rows
-            ]
+            self._set_rows(
+                [
+                    dataclasses.replace(r, preview=preview_of(message)) if r.id == message.chat_id else r
+                    for r in self._all_rows()
+                ]
+            )
 
     def _requote(self, message: Message) -> None:
         """Replies to a changed message show its new first line, or that it was deleted."""
         text = quote_label(quote_of(message))
-        for name in ("older", "recent", "pending"):
+        for name in WINDOW_PARTS:
             rows = getattr(self, name)
             if any(r.reply_seq == message.seq and r.reply_text != text for r in rows):
                 setattr(
@@ -86,7 +88,7 @@ class MessageChanges:
             self.replying_seq, self.replying_sender, self.replying_text = 0, "", ""
 
     def _held_row(self, seq: int) -> MsgRow | None:
-        for row in (*self.older, *self.recent, *self.pending):
+        for row in self._window():
             if row.seq == seq:
                 return row
         return None

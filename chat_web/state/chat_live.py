@@ -115,8 +115,8 @@ class LiveEvents:
         if message.sender_id == self.user_id:
             self._mark_row_read(message.chat_id, message.seq)
         if message.chat_id == self.open_id:
-            if self._held_seqs() and message.seq > self._contiguous_end() + 1 and not self.newer_waiting:
-                await self._catch_up(me)  # a hole before this one: storage has it
+            if message.seq > self._contiguous_end() + 1 and not self.newer_waiting:
+                await self._catch_up(me)  # a hole before this one (even in an empty chat): storage has it
             else:
                 self._append([message])
                 self._read_soon()
@@ -125,7 +125,7 @@ class LiveEvents:
         if not self._bump_row(message):
             # A chat not on my first page (or new to me): fetch how my list shows it.
             summary = await container.current().chats.summary_of(me, message.chat_id)
-            self.rows = [self._row_of(summary)] + [r for r in self.rows if r.id != message.chat_id]
+            self._set_rows([self._row_of(summary)] + [r for r in self._all_rows() if r.id != message.chat_id])
             self._track_peers()
             await self._count_unread_elsewhere(me)
             await self._refresh_presence()
@@ -137,7 +137,7 @@ class LiveEvents:
         mute; the page script shows it only while the tab is hidden."""
         if message.sender_id == self.user_id:
             return
-        row = next((r for r in self.rows if r.id == message.chat_id), None)
+        row = next((r for r in self.get_value("rows") if r.id == message.chat_id), None)
         if row is None or row.muted:
             return
         body = preview_of(message)
@@ -165,10 +165,11 @@ class LiveEvents:
 
     def _bump_row(self, message: Message) -> bool:
         """Move the chat to the top with this message as its preview; False if it is not listed."""
-        index = next((i for i, r in enumerate(self.rows) if r.id == message.chat_id), None)
+        rows = self._all_rows()
+        index = next((i for i, r in enumerate(rows) if r.id == message.chat_id), None)
         if index is None:
             return False
-        row = self.rows[index]
+        row = rows[index]
         updated = dataclasses.replace(
             row,
             preview=preview_of(message),
@@ -176,7 +177,7 @@ class LiveEvents:
             badge=R.badge(self._lasts.get(row.id, 0) - self._reads.get(row.id, 0)),
         )
         if index != 0 or updated != row:
-            self.rows = [updated] + self.rows[:index] + self.rows[index + 1 :]
+            self._set_rows([updated] + rows[:index] + rows[index + 1 :])
         return True
 
     async def _on_read(self, me: User, event: dict) -> None:

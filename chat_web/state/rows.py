@@ -79,6 +79,13 @@ class MsgRow:
     pieces: list[TextPiece] = dataclasses.field(default_factory=list)
 
 
+# The open conversation's window as ChatState holds it: `older`, then the newest messages in
+# short blocks, each its own var (Reflex re-sends a changed list whole; see ChatState._show_window).
+TAIL_BLOCK = 5  # rows per block: a new message re-sends its block
+TAILS = ("tail0", "tail1", "tail2", "tail3")  # past these blocks, all folds into `older`
+WINDOW_PARTS = ("older", *TAILS)  # top to bottom
+
+
 @dataclasses.dataclass
 class Person:
     id: str

@@ -32,7 +32,7 @@ async def _signed_in_tab_with_a_chat(world):  # noqa: F811
     await world.send(bob, chat.id, "private words")
     state = world.tab(ann, f"/chat/{chat.id}")
     await open_page(state)
-    assert state.rows and state.recent and state.user_id
+    assert state.rows and state._window() and state.user_id
     return state
 
 
@@ -41,7 +41,7 @@ async def test_sign_out_clears_the_tabs_states_on_the_server(world):  # noqa: F8
     people = state.parent_state.substates[PeopleState.get_name()]
     people.query = "someone"
     await run(SessionState.sign_out, state)
-    assert (state.rows, state.recent, state.open_id, state._reads, state._names) == ([], [], "", {}, {})
+    assert (state.rows, state._window(), state.open_id, state._reads, state._names) == ([], [], "", {}, {})
     assert (state.user_id, state.token, people.query) == ("", "", "")
 
 
@@ -50,14 +50,14 @@ async def test_a_hydrate_without_the_cookie_gets_none_of_the_previous_users_stat
     guard = SocketGuard()
     hydrate = event(f"{State.get_full_name()}.hydrate_and_load", vars={})
     assert await guard.preprocess(None, root_of(state), hydrate) is None  # the hydrate runs, on empty states
-    assert (state.rows, state.recent, state.user_id) == ([], [], "")
+    assert (state.rows, state._window(), state.user_id) == ([], [], "")
 
 
 async def test_a_hydrate_with_the_same_cookie_keeps_the_tab(world):  # noqa: F811
     state = await _signed_in_tab_with_a_chat(world)
     hydrate = event(f"{State.get_full_name()}.hydrate_and_load", vars={TOKEN_VAR: state.token})
     await SocketGuard().preprocess(None, root_of(state), hydrate)
-    assert state.rows and state.recent
+    assert state.rows and state._window()
 
 
 async def test_client_storage_values_are_capped_and_unknown_keys_dropped(world):  # noqa: F811
@@ -76,7 +76,7 @@ async def test_a_signed_out_tab_runs_only_the_sign_in_pages_handlers(world):  # 
     state = world.tab(ann)
     state.token = ""
     guard, root = SocketGuard(), root_of(state)
-    for name in ("send", "jump_to", "setvar", "set_attentive"):
+    for name in ("save_edit", "jump_to", "setvar", "set_attentive"):
         dropped = await guard.preprocess(None, root, event(f"{ChatState.get_full_name()}.{name}"))
         assert isinstance(dropped, StateUpdate)
     people = f"{PeopleState.get_full_name()}.search_people"

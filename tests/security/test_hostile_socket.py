@@ -10,7 +10,7 @@ import sys
 import httpx
 import pytest
 
-from chat_web.state.chat import PENDING_BYTES_MAX, PENDING_MAX, ChatState
+from chat_web.state.chat import ChatState
 from chat_web.state.people import PeopleState
 from chat_web.state.search import MessageSearchState
 from chat_web.state.session import SessionState
@@ -104,24 +104,25 @@ async def test_an_unknown_handler_logs_no_token_no_cookie_no_payload(app):
     assert "\n2026-01-01 INFO chat_web: forged" not in text
 
 
-async def test_pending_stays_bounded_and_over_long_sends_are_not_kept(app):
+async def test_the_socket_keeps_and_stores_nothing_a_client_submits_outside_an_edit(app):
+    """New messages go through the API; the socket's form handler only saves an edit. A client
+    that submits to it anyway (many times, over-long) grows no list and stores nothing."""
     path = f"/chat/{chat_id(app)}"
     tab = HostileTab(app["base"], path=path, cookie=app["ann"]["token"])
     await tab.connect()
     await until(lambda: tab.var(CHAT, "open_id") == chat_id(app))
-    for i in range(PENDING_MAX + 10):
-        await tab.send(f"{CHAT}.send", form_data={"text": f"{i} " + "z" * 3990})
-        await tab.send(f"{CHAT}.send", form_data={"text": LARGE})  # over TEXT_MAX: refused
-    last = f"{PENDING_MAX + 9} "
-    await until(lambda: any(row["text"].startswith(last) for row in tab.var(CHAT, "pending") or []))
-    sizes = [
-        (len(rows), sum(len(r["text"].encode()) for r in rows))
-        for delta in tab.deltas
-        if (rows := (delta.get(CHAT) or {}).get("pending_rx_state_")) is not None
-    ]
-    assert max(count for count, _ in sizes) <= PENDING_MAX
-    assert max(size for _, size in sizes) <= PENDING_BYTES_MAX
-    assert all(not r["text"].startswith("yyy") for r in tab.var(CHAT, "pending"))
+    for i in range(30):
+        await tab.send(f"{CHAT}.save_edit", form_data={"text": f"{i} " + "z" * 3990})
+        await tab.send(f"{CHAT}.save_edit", form_data={"text": LARGE})
+    await tab.send(f"{CHAT}.toggle_mute")  # handled after all of the above: its delta says so
+    await until(lambda: tab.var(CHAT, "open_muted") is True)
+    await tab.send(f"{CHAT}.toggle_mute")
+    await until(lambda: tab.var(CHAT, "open_muted") is False)
+    assert not any(tab.var(CHAT, name) for name in ("older", "tail0", "tail1", "editing_text"))
+    headers = {"Authorization": f"Bearer {app['ann']['token']}"}
+    async with httpx.AsyncClient(base_url=f"{app['base']}/api/v1", headers=headers) as api:
+        history = (await api.get(f"/message/{chat_id(app)}")).json()
+    assert history["messages"] == []
     await tab.close()
 
 

@@ -12,11 +12,11 @@ from datetime import timedelta
 import pytest
 
 from chat_web.adapters.auth.memory import InMemoryRateLimiter
-from chat_web.domain import RateLimited, ServiceUnavailable
+from chat_web.domain import RateLimited
 from chat_web.services.limits import Limit, TabLimits
 from chat_web.services.validation import QUERY_MAX, SEARCH_QUERY_MAX, TEXT_MAX, TITLE_MAX
 from chat_web.state import rows as R
-from chat_web.state.chat import JUMP_PAGES, PENDING_BYTES_MAX, PENDING_MAX, ChatState
+from chat_web.state.chat import JUMP_PAGES, ChatState
 from chat_web.state.people import PeopleState
 from chat_web.state.search import MessageSearchState
 from tests.unit.test_chat_state import open_page, run, world  # noqa: F401 (a fixture)
@@ -53,7 +53,7 @@ async def test_the_chat_page_loads_its_chats_under_a_folder_name_zone_cookie(wor
     state.tz = "America"  # a folder of the zone database: ZoneInfo raises IsADirectoryError
     await open_page(state)
     assert [row.id for row in state.rows] == [chat.id]
-    assert [row.text for row in state.recent] == ["hello"]
+    assert [row.text for row in state._window()] == ["hello"]
 
 
 # --- signed out: nothing is kept ---------------------------------------------------------------
@@ -71,14 +71,14 @@ async def test_signed_out_handlers_keep_none_of_their_arguments(world):  # noqa:
     await run(MessageSearchState.search, search, HUGE)
     await run(MessageSearchState.set_mode, search, "messages")
     await run(ChatState.set_timezone, chat_state, "Asia/Tokyo")
-    chat_state.open_id = "some-chat"  # even with a chat open, a signed-out send keeps nothing
-    await run(ChatState.send, chat_state, {"text": HUGE})
-    await run(ChatState.send, chat_state, {"text": "short"})
+    chat_state.open_id, chat_state.editing_seq = "some-chat", 1  # even editing, keeps nothing
+    await run(ChatState.save_edit, chat_state, {"text": HUGE})
+    await run(ChatState.save_edit, chat_state, {"text": "short"})
 
     assert (people.query, people.group_title, people.group_open) == ("", "", False)
     assert (search.query, search.mode) == ("", "people")
     assert chat_state.tz == "Europe/Paris"  # set_timezone checked the session first
-    assert chat_state.pending == []
+    assert chat_state.editing_text == ""
 
 
 async def test_signed_in_strings_are_capped_at_the_service_limits(world):  # noqa: F811
@@ -99,7 +99,8 @@ async def test_signed_in_strings_are_capped_at_the_service_limits(world):  # noq
     assert len(search.query) == SEARCH_QUERY_MAX
 
 
-# --- pending --------------------------------------------------------------------------------------
+# --- the composer's form -----------------------------------------------------------------------
+# New messages go through the API (assets/sends.js); the form's handler only saves an edit.
 
 
 async def _open_chat(world):  # noqa: F811
@@ -110,59 +111,27 @@ async def _open_chat(world):  # noqa: F811
     return state
 
 
-async def test_an_over_long_send_is_refused_and_never_kept(world):  # noqa: F811
+async def test_the_form_stores_and_keeps_nothing_outside_an_edit(world):  # noqa: F811
     state = await _open_chat(world)
-    for _ in range(30):
-        await run(ChatState.send, state, {"text": HUGE})
-    await run(ChatState.send, state, {"text": "y" * (TEXT_MAX + 1)})
-    assert state.pending == []
-    assert state.recent == []
+    for i in range(30):
+        await run(ChatState.save_edit, state, {"text": f"not an edit {i}"})
+        await run(ChatState.save_edit, state, {"text": HUGE})
+    assert await world.store.messages.page_before(state.open_id, None, 100) == []
+    assert state._window() == [] and state.editing_text == ""
 
 
-async def test_a_long_run_of_my_own_sends_is_never_refused_for_room(world):  # noqa: F811
-    state = await _open_chat(world)
-    for i in range(3 * PENDING_MAX):
-        await run(ChatState.send, state, {"text": f"mine {i} " + "w" * 3000})
-        assert len(state.pending) <= PENDING_MAX
-        assert sum(len(p.text.encode()) for p in state.pending) <= PENDING_BYTES_MAX
-    stored = await world.store.messages.page_before(state.open_id, None, 100)
-    assert len(stored) == 3 * PENDING_MAX
-    assert [row.text.split()[1] for row in state.older + state.recent + state.pending][-3:] == [
-        "57",
-        "58",
-        "59",
-    ]
-
-
-async def test_a_refused_send_is_never_kept(world, monkeypatch):  # noqa: F811
-    state = await _open_chat(world)
-
-    async def refused(*args, **kwargs):
-        raise RateLimited("You are sending messages too fast; try again in 5 s.", 5)
-
-    monkeypatch.setattr(world.chats, "send_text", refused)
-    for i in range(50):
-        await run(ChatState.send, state, {"text": f"spam {i}"})
-    assert state.pending == []
-
-
-async def test_pending_stays_within_its_count_and_size_while_the_store_is_down(world, monkeypatch):  # noqa: F811
-    state = await _open_chat(world)
-
-    async def down(*args, **kwargs):
-        raise ServiceUnavailable("The database (sqlite) cannot be reached.")
-
-    monkeypatch.setattr(world.chats, "send_text", down)
-    for i in range(60):
-        await run(ChatState.send, state, {"text": f"{i} " + "z" * (TEXT_MAX - 10)})
-    held = sum(len(p.text.encode()) for p in state.pending)
-    assert 0 < len(state.pending) <= PENDING_MAX
-    assert held <= PENDING_BYTES_MAX
-    assert all(p.state == "failed" for p in state.pending)  # kept for "retry": an outage, not a refusal
-
-    for i in range(60):  # short ones: the count is the bound
-        await run(ChatState.send, state, {"text": f"short {i}"})
-    assert len(state.pending) == PENDING_MAX
+async def test_an_over_long_edit_is_refused_and_never_kept(world):  # noqa: F811
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    await world.chats.send_text(ann, chat.id, "first", "c-1")
+    state = world.tab(ann, f"/chat/{chat.id}")
+    await open_page(state)
+    await run(ChatState.start_edit, state, 1)
+    for text in (HUGE, "y" * (TEXT_MAX + 1)):
+        await run(ChatState.save_edit, state, {"text": text})
+    assert state.editing_seq == 1 and state.editing_text == "first"  # still editing, as it was
+    (stored,) = await world.store.messages.page_before(state.open_id, None, 100)
+    assert stored.text == "first" and stored.edited_at is None
 
 
 # --- paging and jumping ------------------------------------------------------------------------

@@ -115,7 +115,7 @@ async def test_a_read_storage_refuses_is_retried_then_unshown_with_a_toast(world
 
     assert attempts == [1] * (1 + len(READ_RETRIES))
     assert pauses.taken == [READ_DELAY, *READ_RETRIES]
-    assert state.rows[0].badge == "1"  # not shown read: storage does not have it
+    assert state._all_rows()[0].badge == "1"  # not shown read: storage does not have it
     ((token, update),) = app.event_namespace.sent
     assert token == "tab-1"
     assert "could not be marked as read" in str(update.events) and "toast" in str(update.events)
@@ -143,5 +143,5 @@ async def test_a_read_stored_on_a_retry_stays_read_without_a_toast(world, monkey
     await deliver_and_store_read(tabs, ann, one)
 
     assert stored == [None, 1]
-    assert state.rows[0].badge == ""
+    assert state._all_rows()[0].badge == ""
     assert app.event_namespace.sent == []

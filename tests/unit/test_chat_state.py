@@ -23,7 +23,6 @@ from chat_web.adapters.media.memory import InMemoryMediaStore
 from chat_web.adapters.presence.memory import InMemoryPresence
 from chat_web.adapters.storage.memory import InMemoryStore
 from chat_web.config import Settings
-from chat_web.domain import ServiceUnavailable
 from chat_web.domain.events import chat_read, message_new, user_typing
 from chat_web.services.auth import AuthService
 from chat_web.services.chats import ChatService
@@ -35,6 +34,7 @@ from chat_web.services.sync import SyncService
 from chat_web.services.tokens import TokenService
 from chat_web.state import chat as chat_module
 from chat_web.state.chat import WINDOW_HARD, WINDOW_MAX, ChatState
+from chat_web.state.rows import TAIL_BLOCK, WINDOW_PARTS
 from tests.support import images
 
 
@@ -126,8 +126,9 @@ async def run(handler, state, *args):
 
 
 def screen(state):
-    """What the conversation shows, top to bottom: older pages, the window, my sends."""
-    return state.older + state.recent + state.pending
+    """What the conversation shows, top to bottom: older pages and the window (my sends not
+    stored yet are the page script's, assets/sends.js)."""
+    return state._window()
 
 
 def texts(state):
@@ -135,8 +136,8 @@ def texts(state):
 
 
 def shown(state):
-    """The stored messages on screen: `older` and the short `recent` tail, as one list."""
-    return state.older + state.recent
+    """The stored messages on screen: `older` and the short tail blocks, as one list."""
+    return state._window()
 
 
 async def test_opening_a_chat_shows_its_latest_page_marks_it_read_and_pages_back(world):
@@ -146,18 +147,18 @@ async def test_opening_a_chat_shows_its_latest_page_marks_it_read_and_pages_back
         await world.send(bob, chat.id, f"m{n}")
     state = world.tab(ann)
     await open_page(state)
-    assert [r.title for r in state.rows] == ["bob"] and state.rows[0].badge == "45"
+    assert [r.title for r in state._all_rows()] == ["bob"] and state._all_rows()[0].badge == "45"
 
     await open_page(state, f"/chat/{chat.id}")
     assert state.open_title == "bob" and state.open_peer == bob.id
     assert texts(state) == [f"m{n}" for n in range(15, 45)]
-    assert state.has_older and state.rows[0].badge == ""
-    assert state.recent[0].new_day and not state.recent[1].new_day  # one day separator
+    assert state.has_older and state._all_rows()[0].badge == ""
+    assert shown(state)[0].new_day and not shown(state)[1].new_day  # one day separator
 
     await run(ChatState.load_older, state)
     assert texts(state) == [f"m{n}" for n in range(45)]
     assert not state.has_older
-    assert sum(row.new_day for row in state.older + state.recent) == 1
+    assert sum(row.new_day for row in shown(state)) == 1
 
 
 async def test_live_messages_arrive_once_in_order_and_a_gap_is_filled_from_storage(world):
@@ -183,7 +184,8 @@ async def test_my_stored_sends_and_late_messages_end_up_in_seq_order(world):
     state = world.tab(ann, f"/chat/{chat.id}")
     await open_page(state)
     early = await world.send(bob, chat.id, "bob's, stored first")  # its event is still on its way
-    await run(ChatState.send, state, {"text": "mine, stored second"})
+    mine = await world.send(ann, chat.id, "mine, stored second")  # through the API, as the page does
+    await state._apply_events([message_new(mine)])  # my send comes back to my tab
     await state._apply_events([message_new(early)])  # arrives late: goes in its place
     later = await world.send(bob, chat.id, "bob again")
     await state._apply_events([message_new(later)])
@@ -192,7 +194,7 @@ async def test_my_stored_sends_and_late_messages_end_up_in_seq_order(world):
         (2, "mine, stored second"),
         (3, "bob again"),
     ]
-    assert state.pending == []  # my send joined the window with the next arrival
+    assert [r.mine for r in screen(state)] == [False, True, False]
 
 
 async def test_a_message_in_another_chat_raises_its_badge_and_moves_it_up(world):
@@ -202,13 +204,13 @@ async def test_a_message_in_another_chat_raises_its_badge_and_moves_it_up(world)
     with_cyd = await world.chats.open_direct(ann, cyd.id)
     state = world.tab(ann, f"/chat/{with_cyd.id}")
     await open_page(state)
-    assert [r.title for r in state.rows] == ["cyd", "bob"]
+    assert [r.title for r in state._all_rows()] == ["cyd", "bob"]
     for n in range(101):
         world.clock.advance(seconds=1)
         message = await world.send(bob, with_bob.id, f"hi {n}")
         await state._apply_events([message_new(message)])
-    assert [r.title for r in state.rows] == ["bob", "cyd"]
-    assert state.rows[0].badge == "99+" and state.rows[0].preview == "hi 100"
+    assert [r.title for r in state._all_rows()] == ["bob", "cyd"]
+    assert state._all_rows()[0].badge == "99+" and state._all_rows()[0].preview == "hi 100"
     assert texts(state) == []  # the open chat is another one
 
 
@@ -217,40 +219,14 @@ async def test_read_ticks_follow_the_other_members_cursor(world):
     chat = await world.chats.open_direct(ann, bob.id)
     state = world.tab(ann, f"/chat/{chat.id}")
     await open_page(state)
-    await run(ChatState.send, state, {"text": "first"})
-    await run(ChatState.send, state, {"text": "second"})
-    # Stored sends keep their place (and get their seq and a tick) without re-sending the window.
-    assert [(r.text, r.seq, r.state) for r in screen(state)] == [("first", 1, ""), ("second", 2, "")]
-    assert state.recent == [] and state.seen_upto == 0
+    for text in ("first", "second"):
+        await state._apply_events([message_new(await world.send(ann, chat.id, text))])
+    assert [(r.text, r.seq, r.mine) for r in screen(state)] == [("first", 1, True), ("second", 2, True)]
+    assert state.seen_upto == 0
     await state._apply_events([chat_read(chat.id, bob.id, 1)])
     assert state.seen_upto == 1
     await state._apply_events([chat_read(chat.id, bob.id, 2)])
     assert state.seen_upto == 2
-
-
-async def test_a_failed_send_keeps_the_text_and_a_retry_stores_it_once(world, monkeypatch):
-    ann, bob = await world.user("ann"), await world.user("bob")
-    chat = await world.chats.open_direct(ann, bob.id)
-    state = world.tab(ann, f"/chat/{chat.id}")
-    await open_page(state)
-
-    original = world.chats.send_text
-
-    async def database_down(*args, **kwargs):
-        raise ServiceUnavailable("The database (sqlite) cannot be reached.")
-
-    monkeypatch.setattr(world.chats, "send_text", database_down)
-    toast = await run(ChatState.send, state, {"text": "  don't lose me  "})
-    assert "cannot be reached" in json.dumps(toast.to_spec() if hasattr(toast, "to_spec") else str(toast))
-    assert [(p.text, p.state) for p in state.pending] == [("don't lose me", "failed")]
-
-    monkeypatch.setattr(world.chats, "send_text", original)
-    key = state.pending[0].key
-    await run(ChatState.retry, state, key)
-    await run(ChatState.retry, state, key)  # a second click finds nothing left to retry
-    assert [(p.text, p.state) for p in state.pending] == [("don't lose me", "")]
-    stored = await world.store.messages.page_before(chat.id, None, 10)
-    assert [(m.text, m.client_id) for m in stored] == [("don't lose me", key)]
 
 
 async def test_typing_shows_for_the_chat_and_a_message_from_the_typist_clears_it(world):
@@ -282,7 +258,7 @@ async def test_the_live_window_stays_bounded_however_long_the_chat(world):
     assert len(shown(state)) <= WINDOW_MAX and shown(state)[-1].text == "live message 0399"
     # What the window holds does not grow with the history (seqs gain a digit: 5%).
     assert max(sizes[200:]) <= 1.05 * max(sizes[:100])
-    assert state.rows[0].badge == ""  # read as it arrived: the reader is at the bottom
+    assert state._all_rows()[0].badge == ""  # read as it arrived: the reader is at the bottom
 
 
 async def test_a_live_message_re_sends_a_short_tail_not_the_whole_window(world):
@@ -294,7 +270,7 @@ async def test_a_live_message_re_sends_a_short_tail_not_the_whole_window(world):
     await open_page(state)
     resent = []  # rows of the message lists that changed (Reflex sends a changed list whole)
     for n in range(100):
-        before = {name: state.get_value(name) for name in ("older", "recent")}
+        before = {name: state.get_value(name) for name in WINDOW_PARTS}
         message = await world.send(bob, chat.id, f"live {n}")
         await state._apply_events([message_new(message)])
         resent.append(
@@ -302,9 +278,31 @@ async def test_a_live_message_re_sends_a_short_tail_not_the_whole_window(world):
         )
         assert texts(state)[-1] == f"live {n}"
     assert max(resent) <= WINDOW_MAX + 1  # a fold or a trim: the window, once in a while
-    assert sum(resent) / len(resent) <= 2 * chat_module.TAIL_MAX  # not the window each time
+    assert sum(resent) / len(resent) <= 2 * TAIL_BLOCK  # not the window each time
     assert [row.text for row in shown(state)][-3:] == ["live 97", "live 98", "live 99"]
     assert sum(row.new_day for row in shown(state)) == 1  # labels still right across the fold
+
+
+async def test_a_message_in_the_top_chat_re_sends_its_row_not_the_list(world):
+    ann = await world.user("ann")
+    friends = [await world.user(f"friend{n}") for n in range(10)]
+    chats = []
+    for friend in friends:
+        chats.append(await world.chats.open_direct(ann, friend.id))
+        world.clock.advance(seconds=1)
+    state = world.tab(ann, f"/chat/{chats[0].id}")
+    await open_page(state)
+    top_chat, top_friend = chats[-1], friends[-1]  # the newest chat is on top
+    listed = state.get_value("rows")
+    for n in range(3):
+        await state._apply_events([message_new(await world.send(top_friend, top_chat.id, f"hi {n}"))])
+    assert state.get_value("rows") is listed  # only the top_* vars changed: the list is not re-sent
+    assert (state._all_rows()[0].preview, state._all_rows()[0].badge) == ("hi 2", "3")
+
+    await state._apply_events([message_new(await world.send(friends[0], chats[0].id, "me first"))])
+    assert state.get_value("rows") is not listed  # the order changed: the list goes again
+    assert [r.title for r in state._all_rows()][:2] == ["friend0", "friend9"]
+    assert [(r.preview, r.badge) for r in state._all_rows()[:2]] == [("me first", ""), ("hi 2", "3")]
 
 
 async def test_a_reader_far_up_the_history_gets_jump_to_latest_instead_of_an_endless_list(world):
@@ -317,7 +315,7 @@ async def test_a_reader_far_up_the_history_gets_jump_to_latest_instead_of_an_end
         message = await world.send(bob, chat.id, f"m{n}")
         await state._apply_events([message_new(message)])
     assert len(shown(state)) <= WINDOW_HARD and state.newer_waiting
-    assert state.rows[0].badge == str(WINDOW_HARD + 20) or state.rows[0].badge == "99+"
+    assert state._all_rows()[0].badge == str(WINDOW_HARD + 20) or state._all_rows()[0].badge == "99+"
     await run(ChatState.jump_to_latest, state)
     assert not state.newer_waiting and texts(state)[-1] == f"m{WINDOW_HARD + 19}"
 
@@ -329,9 +327,9 @@ async def test_times_are_shown_in_the_readers_zone(world):
     state = world.tab(ann, f"/chat/{chat.id}")
     state.tz = ""
     await open_page(state)
-    assert state.recent[0].time == "12:00"
+    assert state._window()[0].time == "12:00"
     await run(ChatState.set_timezone, state, "America/New_York")
-    assert state.tz == "America/New_York" and state.recent[0].time == "07:00"
+    assert state.tz == "America/New_York" and state._window()[0].time == "07:00"
     await run(ChatState.set_timezone, state, "Not/AZone")  # ignored
     assert state.tz == "America/New_York"
 
@@ -356,11 +354,11 @@ async def test_the_chat_list_loads_a_page_at_a_time(world):
         await world.chats.open_direct(ann, (await world.user(f"friend{n:02d}")).id)
     state = world.tab(ann)
     await open_page(state)
-    assert len(state.rows) == chat_module.CHAT_PAGE and state.chats_cursor
-    assert state.rows[0].title == f"friend{chat_module.CHAT_PAGE + 4:02d}"  # the newest first
+    assert len(state._all_rows()) == chat_module.CHAT_PAGE and state.chats_cursor
+    assert state._all_rows()[0].title == f"friend{chat_module.CHAT_PAGE + 4:02d}"  # the newest first
     await run(ChatState.load_more_chats, state)
-    assert len(state.rows) == chat_module.CHAT_PAGE + 5 and not state.chats_cursor
-    assert len({row.id for row in state.rows}) == len(state.rows)
+    assert len(state._all_rows()) == chat_module.CHAT_PAGE + 5 and not state.chats_cursor
+    assert len({row.id for row in state._all_rows()}) == len(state._all_rows())
 
 
 async def test_a_reply_reads_what_came_before_so_my_ticks_double(world):
@@ -368,7 +366,7 @@ async def test_a_reply_reads_what_came_before_so_my_ticks_double(world):
     chat = await world.chats.open_direct(ann, bob.id)
     state = world.tab(ann, f"/chat/{chat.id}")
     await open_page(state)
-    await run(ChatState.send, state, {"text": "question"})
+    await run(ChatState.save_edit, state, {"text": "question"})
     assert state.seen_upto == 0
     reply = await world.send(bob, chat.id, "answer")  # e.g. through the REST API
     await state._apply_events([message_new(reply)])
@@ -379,13 +377,13 @@ async def test_a_chat_new_to_my_list_shows_whether_its_person_is_online_once_we_
     ann, bob, cat = await world.user("ann"), await world.user("bob"), await world.user("cat")
     state = world.tab(ann)
     await open_page(state)
-    assert state.rows == []
+    assert state._all_rows() == []
     await world.live.attach("bob-tab", bob.id)  # Bob and Cat are online
     await world.live.attach("cat-tab", cat.id)
     chat = await world.chats.open_direct(bob, ann.id)
     first = await world.send(bob, chat.id, "hi Ann")
     await state._apply_events([message_new(first)])
-    assert [r.title for r in state.rows] == ["bob"] and state.rows[0].badge == "1"
+    assert [r.title for r in state._all_rows()] == ["bob"] and state._all_rows()[0].badge == "1"
     assert state.online_ids == []  # only Bob has written: his presence is not mine to see
     mine = await world.chats.open_direct(ann, cat.id)
     await world.send(ann, mine.id, "hi Cat")
@@ -441,7 +439,7 @@ async def test_the_unread_total_counts_every_chat_once_and_leaves_muted_ones_out
     await open_page(state, f"/chat/{newest_chat.id}")  # reading it takes its message off
     assert state.unread_total == 3
     await run(ChatState.toggle_mute, state)
-    assert state.open_muted and [r.muted for r in state.rows if r.id == newest_chat.id] == [True]
+    assert state.open_muted and [r.muted for r in state._all_rows() if r.id == newest_chat.id] == [True]
     muted_message = await world.send(newest, newest_chat.id, "muted")
     state._attentive = False  # the reader looks elsewhere: it stays unread, but not counted
     await state._apply_events([message_new(muted_message)])
@@ -450,7 +448,7 @@ async def test_the_unread_total_counts_every_chat_once_and_leaves_muted_ones_out
     # Read in another tab of mine, in a chat this tab does not list: storage is asked again.
     unlisted = friends[3][1]
     await world.send(friends[3][0], unlisted.id, "elsewhere")
-    state.rows = [r for r in state.rows if r.id != unlisted.id]
+    state._set_rows([r for r in state._all_rows() if r.id != unlisted.id])
     await state._count_unread_elsewhere(await world.store.users.get(ann.id))
     assert state.unread_total == 4
     await world.chats.mark_read(ann, unlisted.id, 1)
@@ -492,17 +490,17 @@ async def test_a_mention_marks_the_row_until_read_and_the_notification_says_so(w
     named = await world.send(bob, group.id, "@Ann can you check?")
     await state._apply_events([message_new(named)])
     assert named.mention_ids == (ann.id,)
-    assert [(r.mentioned, r.badge) for r in state.rows] == [(True, "1")]
+    assert [(r.mentioned, r.badge) for r in state._all_rows()] == [(True, "1")]
     assert state.notify["body"] == "bob mentioned you: @Ann can you check?"
     other = await world.send(cyd, group.id, "@bob too")
     await state._apply_events([message_new(other)])
-    assert state.rows[0].mentioned and state.notify["body"] == "@bob too"  # not me
+    assert state._all_rows()[0].mentioned and state.notify["body"] == "@bob too"  # not me
 
     reloaded = world.tab(ann, tab_id="tab-2")
     await open_page(reloaded)
-    assert reloaded.rows[0].mentioned  # kept in storage
+    assert reloaded._all_rows()[0].mentioned  # kept in storage
     await open_page(state, f"/chat/{group.id}")
-    assert not state.rows[0].mentioned and state.rows[0].badge == ""
+    assert not state._all_rows()[0].mentioned and state._all_rows()[0].badge == ""
     assert json.loads(state.mention_names) == ["bob", "cyd"]
 
 
@@ -520,22 +518,29 @@ async def test_edits_and_deletions_show_live_and_after_a_catch_up(world):
     # Ann edits from her tab: her rows change at once, Bob's when the event comes.
     await run(ChatState.start_edit, writer, 1)
     assert (writer.editing_seq, writer.editing_text) == (1, "m0")
-    await run(ChatState.send, writer, {"text": "m0, fixed"})
-    assert writer.editing_seq == 0 and (writer.recent[0].text, writer.recent[0].edited) == ("m0, fixed", True)
+    await run(ChatState.save_edit, writer, {"text": "m0, fixed"})
+    assert writer.editing_seq == 0 and (writer._window()[0].text, writer._window()[0].edited) == (
+        "m0, fixed",
+        True,
+    )
     edited = await world.store.messages.get(chat.id, sent[0].id)
     await reader._apply_events([message_edited(edited)])
-    assert [(r.text, r.edited) for r in reader.recent] == [("m0, fixed", True), ("m1", False), ("m2", False)]
+    assert [(r.text, r.edited) for r in reader._window()] == [
+        ("m0, fixed", True),
+        ("m1", False),
+        ("m2", False),
+    ]
 
     # Deleting the latest message turns it into a tombstone and the chat's preview follows.
     await run(ChatState.ask_delete, writer, 3)
     await run(ChatState.confirm_delete, writer)
-    assert writer.recent[2].deleted and writer.rows[0].preview == "Message deleted"
+    assert writer._window()[2].deleted and writer._all_rows()[0].preview == "Message deleted"
 
     # Bob missed that event: the next one (or a reconnect) finds the gap and catches up.
     gone_too = await world.chats.delete_message(ann, chat.id, sent[1].id)
     await reader._apply_events([message_deleted(gone_too)])
-    assert [(r.text, r.deleted) for r in reader.recent] == [("m0, fixed", False), ("", True), ("", True)]
-    assert reader.rows[0].preview == "Message deleted"
+    assert [(r.text, r.deleted) for r in reader._window()] == [("m0, fixed", False), ("", True), ("", True)]
+    assert reader._all_rows()[0].preview == "Message deleted"
 
     # Bob cannot edit or delete Ann's messages; a deleted one cannot be edited.
     await run(ChatState.start_edit, reader, 1)
@@ -555,9 +560,9 @@ async def test_an_edit_refused_keeps_the_text_in_the_box(world):
     await run(ChatState.start_edit, state, 1)
     nonce = state.editing_nonce
     world.clock.advance(minutes=16)
-    await run(ChatState.send, state, {"text": "too late"})
+    await run(ChatState.save_edit, state, {"text": "too late"})
     assert state.editing_seq == 1 and state.editing_text == "too late" and state.editing_nonce != nonce
-    assert state.recent[0].text == "first"
+    assert state._window()[0].text == "first"
     await run(ChatState.cancel_edit, state)
     assert state.editing_seq == 0
 
@@ -573,14 +578,16 @@ async def test_reactions_show_as_chips_with_who_and_mine(world):
     bob_tab = world.tab(bob, f"/chat/{chat.id}", tab_id="tab-bob")
     await open_page(bob_tab)
     await run(ChatState.react, bob_tab, 1, "❤️")
-    assert [(c.emoji, c.count, c.mine, c.who) for c in bob_tab.recent[0].reactions] == [("❤️", 1, True, "bob")]
+    assert [(c.emoji, c.count, c.mine, c.who) for c in bob_tab._window()[0].reactions] == [
+        ("❤️", 1, True, "bob")
+    ]
     reacted = await world.store.messages.get(chat.id, sent.id)
     await ann_tab._apply_events([message_reacted(reacted)])
-    assert [(c.emoji, c.count, c.mine, c.who) for c in ann_tab.recent[0].reactions] == [
+    assert [(c.emoji, c.count, c.mine, c.who) for c in ann_tab._window()[0].reactions] == [
         ("❤️", 1, False, "bob")
     ]
     await run(ChatState.react, ann_tab, 1, "❤️")
-    assert [(c.count, c.mine, c.who) for c in ann_tab.recent[0].reactions] == [(2, True, "bob, ann")]
+    assert [(c.count, c.mine, c.who) for c in ann_tab._window()[0].reactions] == [(2, True, "bob, ann")]
 
 
 async def test_a_reply_shows_its_quote_and_a_click_pages_back_to_the_original(world):
@@ -595,9 +602,9 @@ async def test_a_reply_shows_its_quote_and_a_click_pages_back_to_the_original(wo
     await open_page(state)
     await run(ChatState.start_reply, state, 81)
     assert (state.replying_seq, state.replying_sender, state.replying_text) == (81, "bob", "m79")
-    await run(ChatState.send, state, {"text": "sure"})
-    assert state.replying_seq == 0
-    mine = state.pending[-1]
+    sent, _ = await world.chats.send_text(ann, chat.id, "sure", "s1", reply_to=state.replying_seq)
+    await state._apply_events([message_new(sent)])
+    mine = shown(state)[-1]
     assert (mine.seq, mine.reply_seq, mine.reply_sender, mine.reply_text) == (82, 81, "bob", "m79")
 
     reply, _ = await world.chats.send_text(bob, chat.id, "remember this?", "r1", reply_to=1)
@@ -625,7 +632,7 @@ async def test_an_image_arrives_live_with_a_thumbnail_sized_before_it_loads(worl
     assert row.text == "look"
     assert row.image == sent.image.url and row.thumb == sent.image.url + "/thumb"
     assert (row.thumb_w, row.thumb_h) == (320, 200)
-    assert state.rows[0].preview == "📷 Image"
+    assert state._all_rows()[0].preview == "📷 Image"
     # Reopened from storage, the row is the same.
     await open_page(state, "/chat")
     await open_page(state, f"/chat/{chat.id}")
@@ -635,10 +642,10 @@ async def test_an_image_arrives_live_with_a_thumbnail_sized_before_it_loads(worl
 async def test_a_refused_upload_becomes_a_toast_and_nothing_else(world):
     ann = await world.user("ann")
     state = world.tab(ann)
-    toast = ChatState.image_not_sent.fn(state, "That file is not an image")
+    toast = ChatState.not_sent.fn(state, "That file is not an image")
     assert "That file is not an image" in str(toast)
-    assert ChatState.image_not_sent.fn(state, "") is None
-    assert ChatState.image_not_sent.fn(state, None) is None
+    assert ChatState.not_sent.fn(state, "") is None
+    assert ChatState.not_sent.fn(state, None) is None
 
 
 async def test_a_search_result_opens_its_chat_at_the_message_and_pages_both_ways(world):
@@ -654,7 +661,7 @@ async def test_a_search_result_opens_its_chat_at_the_message_and_pages_both_ways
     held = [row.seq for row in screen(state)]
     assert 100 in held and held == list(range(held[0], held[-1] + 1))
     assert held[0] < 100 < held[-1] and state.has_older and state.newer_waiting
-    assert state.rows[0].badge == "99+"  # looking at an old message reads nothing
+    assert state._all_rows()[0].badge == "99+"  # looking at an old message reads nothing
 
     # A live message while the window stops short of the end waits (scrolling down fetches it).
     late = await world.send(bob, chat.id, "m301")
@@ -689,7 +696,7 @@ async def test_opening_at_a_message_of_a_chat_i_am_not_in_is_refused(world):
     assert state.open_id == "" and screen(state) == []
 
 
-async def test_sending_from_far_up_the_history_shows_the_end(world):
+async def test_my_send_from_far_up_the_history_waits_below_until_the_page_jumps_to_it(world):
     ann, bob = await world.user("ann"), await world.user("bob")
     chat = await world.chats.open_direct(ann, bob.id)
     for n in range(1, 101):
@@ -699,7 +706,9 @@ async def test_sending_from_far_up_the_history_shows_the_end(world):
     await run(ChatState.open_at, state, chat.id, 10)
     await open_page(state, f"/chat/{chat.id}")
     assert state.newer_waiting
-    await run(ChatState.send, state, {"text": "answer"})
+    await state._apply_events([message_new(await world.send(ann, chat.id, "answer"))])
+    assert state.newer_waiting and "answer" not in texts(state)  # it waits below, with the rest
+    await run(ChatState.jump_to_latest, state)  # what the page script asks after a send from up there
     assert not state.newer_waiting and texts(state)[-1] == "answer" and "m100" in texts(state)
 
 

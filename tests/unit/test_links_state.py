@@ -40,9 +40,10 @@ async def test_a_reply_to_a_captioned_image_quotes_the_caption_for_everyone(worl
 
     await run(ChatState.start_reply, ann_tab, 1)
     assert ann_tab.replying_text == "📷 The view from the top"  # the banner
-    await run(ChatState.send, ann_tab, {"text": "Wow"})
+    wow, _ = await world.chats.send_text(ann, chat.id, "Wow", "r1", reply_to=ann_tab.replying_seq)
+    await ann_tab._apply_events([message_new(wow)])
     # The sender's row, once stored, and the other's, live and read back from storage, agree.
-    (mine,) = [r for r in ann_tab.pending if r.text == "Wow"]
+    (mine,) = [r for r in screen(ann_tab) if r.text == "Wow"]
     assert (mine.seq, mine.reply_text) == (3, "📷 The view from the top")
     sent, _ = await world.chats.send_text(ann, chat.id, "and this one?", "r2", reply_to=2)
     await bob_tab._apply_events([message_new(sent)])
@@ -62,9 +63,10 @@ async def test_group_rows_carry_links_and_mentions_and_plain_rows_carry_no_piece
     group = await world.chats.create_group(ann, "Lunch club", [bob.id, cyd.id])
     ann_tab = world.tab(ann, f"/chat/{group.id}")
     await open_page(ann_tab)
-    await run(ChatState.send, ann_tab, {"text": "@bob look at www.example.com (menu)"})
-    await run(ChatState.send, ann_tab, {"text": "plain words"})
-    with_link, plain = ann_tab.pending
+    for n, text in enumerate(("@bob look at www.example.com (menu)", "plain words")):
+        sent, _ = await world.chats.send_text(ann, group.id, text, f"c{n}")
+        await ann_tab._apply_events([message_new(sent)])
+    with_link, plain = screen(ann_tab)
     assert marked(with_link) == [("@bob", "", "mention"), ("www.example.com", "https://www.example.com", "")]
     assert plain.pieces == []
 
