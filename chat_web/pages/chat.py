@@ -18,6 +18,8 @@ def chat_page() -> rx.Component:
         rx.script(src="/mentions.js"),
         rx.script(src="/edits.js"),
         rx.script(src="/keys.js"),
+        # The message list from the keyboard: one Tab stop, arrows, Enter for a message's menu.
+        rx.script(src="/msgkeys.js"),
         chat_list(),
         conversation(),
         # Signed out elsewhere: the page script sees this and goes to /login.
