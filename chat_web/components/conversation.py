@@ -515,6 +515,13 @@ def _hidden_triggers() -> rx.Component:
             type="button",
         ),
         rx.el.button(id="load-newer", on_click=ChatState.load_newer, hidden=True, type="button"),
+        # A swipe right on a message (assets/touch.js): a reply to window.chatReplySeq.
+        rx.el.button(
+            id="reply-swiped",
+            on_click=ChatState.start_reply(rx.Var("Number(window.chatReplySeq ?? 0)").to(int)),
+            hidden=True,
+            type="button",
+        ),
     )
 
 

@@ -18,8 +18,9 @@ def chat_page() -> rx.Component:
         rx.script(src="/mentions.js"),
         rx.script(src="/edits.js"),
         rx.script(src="/keys.js"),
-        # The message list from the keyboard: one Tab stop, arrows, Enter for a message's menu.
+        # The message list from the keyboard (one Tab stop, arrows) and on touch (long press, swipe).
         rx.script(src="/msgkeys.js"),
+        rx.script(src="/touch.js"),
         chat_list(),
         conversation(),
         # Signed out elsewhere: the page script sees this and goes to /login.

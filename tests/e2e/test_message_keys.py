@@ -2,6 +2,7 @@
 
 The keyboard: the list is one Tab stop (a roving tabindex), arrows and Home/End move between
 messages, Enter opens a message's menu and Escape brings the focus back (assets/msgkeys.js).
+Touch: a long press opens the menu, a swipe right starts a reply (assets/touch.js).
 Browser-side behaviour only: one app on embedded defaults is enough.
 """
 
@@ -158,3 +159,69 @@ def test_older_messages_keep_the_focus_and_a_message_without_a_menu_opens_none(a
     a.keyboard.press("ArrowDown")
     expect(focused_message(a)).to_have_text("filler 0")
     expect(a.locator(".msg-menu")).to_have_count(0)
+
+
+# --- touch -------------------------------------------------------------------------------------
+
+
+class Finger:
+    """Real touch events in Chromium, through the DevTools protocol."""
+
+    def __init__(self, page):
+        self.page = page
+        self.cdp = page.context.new_cdp_session(page)
+
+    def _touch(self, kind: str, points: list[tuple[float, float]]) -> None:
+        touch_points = [{"x": x, "y": y} for x, y in points]
+        self.cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": touch_points})
+
+    def long_press(self, x: float, y: float) -> None:
+        self._touch("touchStart", [(x, y)])
+        self.page.wait_for_timeout(800)  # a press held past the 500 ms the page waits for
+        self._touch("touchEnd", [])
+
+    def drag(self, x: float, y: float, dx: float, dy: float, steps: int = 8) -> None:
+        self._touch("touchStart", [(x, y)])
+        for step in range(1, steps + 1):
+            self._touch("touchMove", [(x + dx * step / steps, y + dy * step / steps)])
+        self._touch("touchEnd", [])
+
+
+def centre(locator) -> tuple[float, float]:
+    box = locator.bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def test_on_a_touch_screen_a_long_press_opens_the_menu_and_a_swipe_right_replies(app_server, browser, pages):
+    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
+    chat_id = ada.chat_with(bob)
+    for text in ("Lunch at noon?", "Or one o'clock", "Your call"):
+        say(bob, chat_id, text)
+    a = open_as(
+        pages,
+        browser,
+        ada,
+        f"/chat/{chat_id}",
+        viewport={"width": 360, "height": 740},
+        has_touch=True,
+        is_mobile=True,
+    )
+    expect(bubbles(a)).to_have_text(["Lunch at noon?", "Or one o'clock", "Your call"])
+    finger = Finger(a)
+
+    # No "⋯" beside the bubbles; a long press opens the message's menu.
+    actions = a.locator(".msg-line", has_text="Or one o'clock").locator(".msg-actions")
+    assert actions.evaluate("el => getComputedStyle(el).opacity") == "0"
+    finger.long_press(*centre(a.locator(".msg", has_text="Or one o'clock")))
+    expect(a.locator(".msg-menu")).to_be_visible()
+    a.get_by_role("menuitem", name="React 👍").click()
+    expect(a.locator(".msg-line", has_text="Or one o'clock").locator(".chip")).to_have_text("👍1")
+
+    # A drag up and down the list is no swipe; a swipe right on a bubble starts a reply to it.
+    x, y = centre(a.locator(".msg", has_text="Your call"))
+    finger.drag(x, y, 10, -120)
+    finger.drag(x, y, 110, 8)
+    expect(a.locator("#reply-banner")).to_contain_text("Your call")
+    expect(a.locator("#composer")).to_be_focused()
+    # The bubble springs back to its place.
+    expect(a.locator(".msg", has_text="Your call")).to_have_attribute("style", "")
