@@ -120,6 +120,11 @@ def test_the_message_list_is_one_tab_stop_with_arrow_keys_and_a_menu_on_enter(
     expect(a.locator(".msg-menu")).to_have_count(0)
     expect(focused_message(a)).to_have_text(f"message {MESSAGES - 2}")
 
+    a.keyboard.press(" ")  # Space opens it too
+    expect(a.get_by_role("menuitem", name="React 👍")).to_be_focused()
+    a.keyboard.press("Escape")
+    expect(focused_message(a)).to_have_text(f"message {MESSAGES - 2}")
+
     # Enter, End (Reply is the last item on someone else's message), Enter: a reply to it.
     a.keyboard.press("Enter")
     expect(a.get_by_role("menuitem", name="React 👍")).to_be_focused()
@@ -180,11 +185,33 @@ class Finger:
         self.page.wait_for_timeout(800)  # a press held past the 500 ms the page waits for
         self._touch("touchEnd", [])
 
-    def drag(self, x: float, y: float, dx: float, dy: float, steps: int = 8) -> None:
-        self._touch("touchStart", [(x, y)])
+    def down(self, x: float, y: float) -> None:
+        self.at = (x, y)
+        self._touch("touchStart", [self.at])
+
+    def move_by(self, dx: float, dy: float, steps: int = 8) -> None:
+        x, y = self.at
         for step in range(1, steps + 1):
             self._touch("touchMove", [(x + dx * step / steps, y + dy * step / steps)])
+        self.at = (x + dx, y + dy)
+
+    def up(self) -> None:
         self._touch("touchEnd", [])
+
+    def drag(self, x: float, y: float, dx: float, dy: float) -> None:
+        self.down(x, y)
+        self.move_by(dx, dy)
+        self.up()
+
+
+# The seq of every reply a swipe asked for (the click on #reply-swiped, in the touch's own
+# handler): by the time the DevTools call returns, a swipe that would reply has.
+RECORD_SWIPES = """() => {
+  window.__swipes = [];
+  document.addEventListener('click', (e) => {
+    if (e.target.id === 'reply-swiped') window.__swipes.push(window.chatReplySeq);
+  }, true);
+}"""
 
 
 def centre(locator) -> tuple[float, float]:
@@ -217,11 +244,24 @@ def test_on_a_touch_screen_a_long_press_opens_the_menu_and_a_swipe_right_replies
     a.get_by_role("menuitem", name="React 👍").click()
     expect(a.locator(".msg-line", has_text="Or one o'clock").locator(".chip")).to_have_text("👍1")
 
-    # A drag up and down the list is no swipe; a swipe right on a bubble starts a reply to it.
-    x, y = centre(a.locator(".msg", has_text="Your call"))
+    # Drags up, to the left, or not far enough to the right are no swipe.
+    a.evaluate(RECORD_SWIPES)
+    bubble = a.locator(".msg", has_text="Your call")
+    x, y = centre(bubble)
     finger.drag(x, y, 10, -120)
-    finger.drag(x, y, 110, 8)
+    finger.drag(x, y, -110, 0)
+    finger.drag(x, y, 40, 0)
+    finger.drag(x, y, 90, 90)  # diagonal: the list's
+    assert a.evaluate("window.__swipes") == []
+    expect(a.locator("#reply-banner")).to_have_count(0)
+
+    # A swipe right: the bubble follows the finger, springs back, and a reply to it starts.
+    finger.down(x, y)
+    finger.move_by(110, 8)
+    assert bubble.evaluate("el => new DOMMatrix(getComputedStyle(el).transform).m41") > 30
+    finger.up()
+    seq = int(a.locator(".msg-line", has_text="Your call").get_attribute("data-seq"))
+    assert a.evaluate("window.__swipes") == [seq]
     expect(a.locator("#reply-banner")).to_contain_text("Your call")
     expect(a.locator("#composer")).to_be_focused()
-    # The bubble springs back to its place.
-    expect(a.locator(".msg", has_text="Your call")).to_have_attribute("style", "")
+    expect(bubble).to_have_attribute("style", "")
