@@ -14,6 +14,7 @@
   const FOLLOW = 0.6; // how much of the finger's way the bubble goes, at most MAX_SHIFT
   const MAX_SHIFT = 72;
 
+  const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
   let touch = null; // {row, bubble, x, y, dx, mode: "undecided" | "swipe" | "scroll", timer}
   let menuOpenedAt = 0; // a long press that opened a menu: its contextmenu and click are dropped
 
@@ -76,6 +77,10 @@
   }
 
   function springBack(bubble) {
+    if (reducedMotion.matches) {
+      bubble.style.transition = bubble.style.transform = "";
+      return;
+    }
     bubble.style.transition = "transform 0.2s ease-out";
     bubble.style.transform = "";
     bubble.addEventListener("transitionend", () => (bubble.style.transition = ""), { once: true });

@@ -168,13 +168,11 @@ def _bubble(message: MsgRow, meta: rx.Component) -> rx.Component:
 
 
 def _spoken(message: MsgRow) -> rx.Var:
-    """What a screen reader says for a focused message, e.g. "Bob: See you at 5, 10:42"."""
+    """What a screen reader says for a focused message, e.g. "Bob: See you at 5, 10:42" or
+    "You: Image, The view from the top, 10:43"."""
     who = rx.cond(message.mine, "You", rx.cond(message.sender != "", message.sender, ChatState.open_title))
-    what = rx.cond(
-        message.deleted,
-        DELETED_TEXT,
-        rx.cond(message.text != "", message.text, rx.cond(message.image != "", "Image", "")),
-    )
+    picture = rx.cond(message.image != "", rx.cond(message.text != "", "Image, ", "Image"), "")
+    what = rx.cond(message.deleted, DELETED_TEXT, picture.to(str) + message.text)
     return who.to(str) + ": " + what.to(str) + ", " + message.time
 
 

@@ -8,6 +8,7 @@ Browser-side behaviour only: one app on embedded defaults is enough.
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -90,7 +91,10 @@ def test_the_message_list_is_one_tab_stop_with_arrow_keys_and_a_menu_on_enter(
     a.keyboard.press("Shift+Tab")  # back into the list, at the same message
     expect(focused_message(a)).to_have_text(f"message {MESSAGES - 1}")
 
-    # A clear ring on the focused message, 3:1 or more on the page.
+    # A screen reader hears who wrote it, what, and when; a clear ring shows it, 3:1 or more.
+    name = rf"^{re.escape(bob.name)}: message {MESSAGES - 1}, \d\d?:\d\d"
+    expect(a.locator(".msg-line:focus")).to_have_accessible_name(re.compile(name))
+    expect(a.locator(".msg-line:focus")).to_have_role("article")
     ring = a.evaluate(RING)
     assert ring["style"] == "solid" and ring["width"] >= 2 and ring["contrast"] >= 3, ring
 
