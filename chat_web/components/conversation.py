@@ -158,8 +158,22 @@ def _bubble(message: MsgRow, meta: rx.Component) -> rx.Component:
             class_name=rx.cond(message.mine, "msg mine", "msg theirs"),
         ),
         class_name="msg-line",
+        # Focusable from the script (assets/msgkeys.js gives one row the list's tab stop), and
+        # heard as one message: who, what, when.
+        tab_index=-1,
+        role="article",
+        aria_label=_spoken(message),
         custom_attrs={"data-key": message.key, "data-seq": message.seq, "data-mine": message.mine},
     )
+
+
+def _spoken(message: MsgRow) -> rx.Var:
+    """What a screen reader says for a focused message, e.g. "Bob: See you at 5, 10:42" or
+    "You: Image, The view from the top, 10:43"."""
+    who = rx.cond(message.mine, "You", rx.cond(message.sender != "", message.sender, ChatState.open_title))
+    picture = rx.cond(message.image != "", rx.cond(message.text != "", "Image, ", "Image"), "")
+    what = rx.cond(message.deleted, DELETED_TEXT, picture.to(str) + message.text)
+    return who.to(str) + ": " + what.to(str) + ", " + message.time
 
 
 def _text(message: MsgRow) -> rx.Component:
@@ -218,6 +232,8 @@ def _actions(message: MsgRow) -> rx.Component:
                 color_scheme="gray",
                 class_name="msg-actions",
                 aria_label="Message actions",
+                # Not a Tab stop of its own: the message is (Enter opens this menu; msgkeys.js).
+                tab_index=-1,
             ),
         ),
         rx.dropdown_menu.content(
@@ -461,6 +477,13 @@ def _hidden_triggers() -> rx.Component:
             type="button",
         ),
         rx.el.button(id="load-newer", on_click=ChatState.load_newer, hidden=True, type="button"),
+        # A swipe right on a message (assets/touch.js): a reply to window.chatReplySeq.
+        rx.el.button(
+            id="reply-swiped",
+            on_click=ChatState.start_reply(rx.Var("Number(window.chatReplySeq ?? 0)").to(int)),
+            hidden=True,
+            type="button",
+        ),
     )
 
 

@@ -20,6 +20,9 @@ def chat_page() -> rx.Component:
         rx.script(src="/keys.js"),
         # New messages: drawn at once, kept in the browser until stored, sent through the API.
         rx.script(src="/sends.js"),
+        # The message list from the keyboard (one Tab stop, arrows) and on touch (long press, swipe).
+        rx.script(src="/msgkeys.js"),
+        rx.script(src="/touch.js"),
         chat_list(),
         conversation(),
         # Signed out elsewhere: the page script sees this and goes to /login.
