@@ -12,7 +12,7 @@ VENV="$ROOT/.venv"
 TOOLS="$ROOT/.tools"
 BUN_VERSION="1.4.4"
 AXE_VERSION="4.14.1"
-EMOJI_FONT_VERSION="5.3.2" # @fontsource/noto-color-emoji, SIL Open Font License 1.1
+EMOJI_FONT_VERSION="0.2.0" # @infolektuell/noto-color-emoji: Noto Color Emoji as COLRv1, OFL 1.1
 PYTHON="${PYTHON:-python3}"
 
 if [ ! -x "$VENV/bin/python" ]; then
@@ -43,14 +43,14 @@ fi
 # woff2 subsets and writes their @font-face sheet into assets/fonts/emoji (gitignored), which
 # Reflex serves at /fonts/emoji/ in development and copies into the production build. The
 # runtime image needs it too, so this runs for every REQUIREMENTS.
-EMOJI_PACKAGE="$TOOLS/emoji/node_modules/@fontsource/noto-color-emoji"
+EMOJI_PACKAGE="$TOOLS/emoji/node_modules/@infolektuell/noto-color-emoji"
 emoji_have="$(node -p "require('$EMOJI_PACKAGE/package.json').version" 2>/dev/null || true)"
 if [ "$emoji_have" != "$EMOJI_FONT_VERSION" ]; then
   command -v npm >/dev/null || { echo "setup: npm is needed to install the emoji font (apt-get install nodejs npm)" >&2; exit 1; }
-  echo "setup: installing @fontsource/noto-color-emoji $EMOJI_FONT_VERSION from the npm registry into .tools/emoji"
+  echo "setup: installing @infolektuell/noto-color-emoji $EMOJI_FONT_VERSION from the npm registry into .tools/emoji"
   mkdir -p "$TOOLS/emoji"
   npm install --silent --no-audit --no-fund --save-exact --prefix "$TOOLS/emoji" \
-    "@fontsource/noto-color-emoji@$EMOJI_FONT_VERSION" >/dev/null
+    "@infolektuell/noto-color-emoji@$EMOJI_FONT_VERSION" >/dev/null
 fi
 "$VENV/bin/python" "$ROOT/scripts/emoji_font.py" "$EMOJI_PACKAGE" "$ROOT/assets/fonts/emoji"
 
