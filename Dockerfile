@@ -15,7 +15,8 @@ WORKDIR /app
 ENV REQUIREMENTS=requirements-app.txt REFLEX_TELEMETRY_ENABLED=false
 # Packages first: this layer is rebuilt only when the requirements change.
 COPY requirements.txt requirements-app.txt ./
-COPY scripts/setup.sh scripts/
+# setup.sh also installs the emoji font from the npm registry; emoji_font.py puts it in assets/.
+COPY scripts/setup.sh scripts/emoji_font.py scripts/
 RUN bash -c '. scripts/setup.sh'
 COPY . .
 RUN bash scripts/build.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepare everything the app and its tests need, idempotently: a virtualenv with the
-# pinned packages and bun (Reflex's JS runtime) from the npm registry.
+# pinned packages and bun (Reflex's JS runtime) from the npm registry, and the colour emoji
+# font the pages fall back to (npm too), put where the app serves it.
 # For the tests (not the runtime image) it also brings axe-core, the accessibility checker the
 # browser tests inject into pages. Source it (`. scripts/setup.sh`) to get REFLEX_BUN_PATH,
 # AXE_CORE_JS and the venv on PATH.
@@ -11,6 +12,7 @@ VENV="$ROOT/.venv"
 TOOLS="$ROOT/.tools"
 BUN_VERSION="1.4.4"
 AXE_VERSION="4.14.1"
+EMOJI_FONT_VERSION="0.2.0" # @infolektuell/noto-color-emoji: Noto Color Emoji as COLRv1, OFL 1.1
 PYTHON="${PYTHON:-python3}"
 
 if [ ! -x "$VENV/bin/python" ]; then
@@ -36,6 +38,21 @@ if [ ! -x "$BUN" ] || [ "$("$BUN" --version 2>/dev/null)" != "$BUN_VERSION" ]; t
   mkdir -p "$TOOLS"
   npm install --silent --no-audit --no-fund --prefix "$TOOLS" "bun@$BUN_VERSION" >/dev/null
 fi
+
+# The emoji font, in a prefix of its own like axe-core below; scripts/emoji_font.py copies its
+# woff2 subsets and writes their @font-face sheet into assets/fonts/emoji (gitignored), which
+# Reflex serves at /fonts/emoji/ in development and copies into the production build. The
+# runtime image needs it too, so this runs for every REQUIREMENTS.
+EMOJI_PACKAGE="$TOOLS/emoji/node_modules/@infolektuell/noto-color-emoji"
+emoji_have="$(node -p "require('$EMOJI_PACKAGE/package.json').version" 2>/dev/null || true)"
+if [ "$emoji_have" != "$EMOJI_FONT_VERSION" ]; then
+  command -v npm >/dev/null || { echo "setup: npm is needed to install the emoji font (apt-get install nodejs npm)" >&2; exit 1; }
+  echo "setup: installing @infolektuell/noto-color-emoji $EMOJI_FONT_VERSION from the npm registry into .tools/emoji"
+  mkdir -p "$TOOLS/emoji"
+  npm install --silent --no-audit --no-fund --save-exact --prefix "$TOOLS/emoji" \
+    "@infolektuell/noto-color-emoji@$EMOJI_FONT_VERSION" >/dev/null
+fi
+"$VENV/bin/python" "$ROOT/scripts/emoji_font.py" "$EMOJI_PACKAGE" "$ROOT/assets/fonts/emoji"
 
 # axe-core in a prefix of its own, so installing it never rewrites bun's tree. Only with the
 # test requirements: the runtime image (REQUIREMENTS=requirements-app.txt) has no use for it.

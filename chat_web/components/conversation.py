@@ -417,6 +417,23 @@ def _composer() -> rx.Component:
                 aria_label="Message",
                 class_name="composer-input",
             ),
+            # The emoji picker (assets/emoji.js draws the panel and opens it; no server events).
+            rx.icon_button(
+                rx.icon("smile-plus", size=18),
+                type="button",
+                id="emoji-button",
+                size="3",
+                variant="soft",
+                aria_label="Insert an emoji",
+                title="Insert an emoji",
+                custom_attrs={
+                    "aria-haspopup": "dialog",
+                    "aria-expanded": "false",
+                    "aria-controls": "emoji-panel",
+                },
+            ),
+            # Next to its button, so Tab goes from the button into the open panel.
+            rx.el.div(id="emoji-panel", role="dialog", aria_label="Emoji", hidden=True),
             rx.icon_button(
                 rx.icon("image-plus", size=18),
                 type="button",

@@ -16,6 +16,8 @@ def chat_page() -> rx.Component:
         # The unread count in the title and notifications while the tab is hidden.
         rx.script(src="/notify.js"),
         rx.script(src="/mentions.js"),
+        # The composer's emoji picker, and the bundled emoji font's sheet.
+        rx.script(src="/emoji.js"),
         rx.script(src="/edits.js"),
         rx.script(src="/keys.js"),
         # New messages: drawn at once, kept in the browser until stored, sent through the API.
