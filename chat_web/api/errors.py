@@ -27,6 +27,10 @@ async def _chat_error(_: Request, exc: ChatError) -> JSONResponse:
         headers["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, ServiceUnavailable):
         headers["Retry-After"] = str(SERVICE_RETRY_AFTER)
+    if "Retry-After" in headers:
+        # A page on another origin (the development frontend, CORS_ORIGINS) may read it: the
+        # chat page's sends wait for it (assets/sends.js). CORS hides any other header.
+        headers["Access-Control-Expose-Headers"] = "Retry-After"
     if exc.status_code == 401:
         headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)

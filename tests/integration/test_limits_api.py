@@ -45,6 +45,7 @@ async def tight(request, tmp_path):
 def assert_429(response, words: str) -> None:
     assert response.status_code == 429, response.text
     assert 0 < int(response.headers["Retry-After"]) <= 60
+    assert response.headers["Access-Control-Expose-Headers"] == "Retry-After"  # a page may read it
     assert words in response.json()["detail"]
 
 
