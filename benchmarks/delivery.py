@@ -1,0 +1,112 @@
+"""What one delivered message costs a tab's page state, in-process: the bytes of the delta
+Reflex would send, and the CPU to apply the event, compute that delta and encode it.
+
+    python -m benchmarks.delivery                 # 20 chats, 400 messages
+    python -m benchmarks.delivery --chats 50 --messages 1000
+
+One user's tab lists --chats direct chats and has the oldest open, 40 messages in; messages
+then arrive in the open chat, which nearly always is the one being talked in, and every
+tenth in another chat (it moves to the top of the list). No socket, no Redis, no storage
+round trip (the in-memory adapters of the unit tests): this is the page state's own share of
+a delivery, the part that `ReflexTabs.deliver` spends inside the tab's lock, apart from the
+load and save of the state. The floor in the same run: the message's own JSON, what a
+lean server (benchmarks/live_floor.py) encodes and sends per message.
+It runs against whatever revision is checked out, so the same command measures a before
+and an after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+
+from benchmarks.common import percentile, table
+
+
+async def measure(chats: int, messages: int) -> list[list[str]]:
+    from unittest import mock
+
+    from chat_web import container
+    from chat_web.domain.events import message_new
+    from chat_web.domain.wire import message_json
+    from chat_web.state.chat import ChatState
+    from tests.conftest import FakeClock
+    from tests.unit.test_chat_state import World, open_page
+
+    clock = FakeClock()
+    world = World(clock)
+    with (
+        mock.patch.object(container, "_current", world.container),
+        mock.patch.object(ChatState, "_now", lambda self: clock.now()),
+    ):
+        me = await world.user("reader")
+        friends, listed = [], []
+        for n in range(chats):
+            friends.append(await world.user(f"friend{n:03d}"))
+            listed.append(await world.chats.open_direct(me, friends[-1].id))
+            clock.advance(seconds=1)
+        talking, partner = listed[0], friends[0]
+        for n in range(40):
+            await world.chats.send_text(partner, talking.id, f"earlier {n}", f"e{n}")
+        state = world.tab(me, f"/chat/{talking.id}")
+        await open_page(state)
+        root = state.parent_state.parent_state
+        app_bytes, app_cpu, floor_bytes, floor_cpu = [], [], [], []
+        for n in range(messages):
+            clock.advance(seconds=1)
+            elsewhere = n % 10 == 9
+            chat, sender = (
+                (listed[1 + n % (chats - 1)], friends[1 + n % (chats - 1)])
+                if elsewhere
+                else (
+                    talking,
+                    partner,
+                )
+            )
+            text = f"message {n} about the plan for today"
+            message, _ = await world.chats.send_text(sender, chat.id, text, f"m{n}")
+            root._clean()
+            started = time.process_time()
+            await state._apply_events([message_new(message)])
+            delta = await root._get_resolved_delta()
+            encoded = json.dumps(delta, default=str)
+            app_cpu.append(1000 * (time.process_time() - started))
+            app_bytes.append(len(encoded.encode()))
+            started = time.process_time()
+            floor = json.dumps(message_json(message))
+            floor_cpu.append(1000 * (time.process_time() - started))
+            floor_bytes.append(len(floor.encode()))
+        await world.live.close()
+
+    def row(label, sizes, cpu):
+        return [
+            label,
+            f"{sum(sizes) / len(sizes) / 1024:.2f}",
+            f"{percentile(sizes, 50) / 1024:.2f}",
+            f"{max(sizes) / 1024:.1f}",
+            f"{sum(cpu) / len(cpu):.3f}",
+            f"{percentile(cpu, 99):.3f}",
+        ]
+
+    return [
+        row(f"page state ({chats} chats)", app_bytes, app_cpu),
+        row("floor: the message's JSON", floor_bytes, floor_cpu),
+    ]
+
+
+HEADERS = ["run", "KB / message (mean)", "KB p50", "KB max", "CPU ms / message (mean)", "CPU ms p99"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--chats", type=int, default=20)
+    parser.add_argument("--messages", type=int, default=400)
+    args = parser.parse_args()
+    rows = asyncio.run(measure(max(2, args.chats), args.messages))
+    print(table(HEADERS, rows))
+
+
+if __name__ == "__main__":
+    main()
