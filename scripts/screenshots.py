@@ -4,7 +4,9 @@
     python -m scripts.screenshots --frontend http://localhost:3000 --backend http://localhost:8000 --data data
 
 It signs in three people through the API (codes from the development outbox), gives
-them a short conversation and a group, and writes docs/chat-*.png.
+them a short conversation (with a link and a reply) and a group, and writes docs/chat-*.png
+(1100 px light and dark, the phone's list and conversation at 360 px) and
+docs/group-panel.png (the group's info panel).
 """
 
 from __future__ import annotations
@@ -63,15 +65,18 @@ def main() -> None:
     group = post(ada, "/chat/group", {"title": "Weekend trip", "memberIds": [bob["id"], cyd["id"]]})["id"]
     post(cyd, "/message", {"chatId": group, "text": "Train or car?", "clientId": f"g1{tag}"})
     chat = post(ada, "/chat/new", {"otherUserId": bob["id"]})["chatId"]
-    lines = [
-        (bob, "Morning! Did you see the draft I sent yesterday?"),
-        (ada, "Yes, it looks great. Two small notes:\n• the header is a bit tall\n• check dark mode"),
-        (bob, "Good catch, fixing both now."),
-        (bob, "Pushed. Have a look when you can"),
-        (ada, "On it!"),
+    lines = [  # (who, text, the seq it answers)
+        (bob, "Morning! Did you see the draft I sent yesterday?", None),
+        (ada, "Yes, it looks great. Two small notes:\n• the header is a bit tall\n• check dark mode", None),
+        (bob, "Good catch, fixing both now.", None),
+        (bob, "Pushed to www.example.com/draft-2 👀 Have a look when you can", None),
+        (ada, "On it! The header is much better 👍", 4),
     ]
-    for n, (who, text) in enumerate(lines):
-        post(who, "/message", {"chatId": chat, "text": text, "clientId": f"c{n}{tag}"})
+    for n, (who, text, answers) in enumerate(lines):
+        body = {"chatId": chat, "text": text, "clientId": f"c{n}{tag}"}
+        if answers:
+            body["replyTo"] = answers
+        post(who, "/message", body)
 
     args.out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
@@ -84,6 +89,7 @@ def main() -> None:
             ("chat-dark.png", {"width": 1100, "height": 640}, "dark", f"/chat/{chat}"),
             ("chat-360-list.png", {"width": 360, "height": 700}, "light", "/chat"),
             ("chat-360.png", {"width": 360, "height": 700}, "dark", f"/chat/{chat}"),
+            ("group-panel.png", {"width": 1280, "height": 640}, "light", f"/chat/{group}"),
         ]
         for name, viewport, scheme, path in shots:
             context = browser.new_context(viewport=viewport, color_scheme=scheme, device_scale_factor=1)
@@ -93,6 +99,10 @@ def main() -> None:
             # Wait for the signed-in page (a cold first load takes longer than a fixed pause).
             page.wait_for_function("document.getElementById('signed-in-name')?.textContent", timeout=30_000)
             page.wait_for_timeout(1500)
+            if name == "group-panel.png":
+                page.click("#chat-info-open")
+                page.wait_for_selector("#chat-info .info-member", timeout=10_000)
+                page.wait_for_timeout(800)
             page.screenshot(path=str(args.out / name))
             context.close()
             print(f"wrote {args.out / name}")
