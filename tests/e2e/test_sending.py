@@ -19,15 +19,24 @@ UNSENT = "#unsent .msg-line"
 KEPT = "Object.entries(localStorage).filter(([k]) => k.startsWith('chat-unsent:')).map(([, v]) => v).join('')"
 
 
+def ada_and_bob(app_server, browser, pages):
+    """Ada, her chat with Bob, and both their pages open on it."""
+    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
+    chat_id = ada.chat_with(bob)
+    return (
+        ada,
+        chat_id,
+        open_as(pages, browser, ada, f"/chat/{chat_id}"),
+        open_as(pages, browser, bob, f"/chat/{chat_id}"),
+    )
+
+
 def stored_texts(person: Person, chat_id: str) -> list[str]:
     return [m["text"] for m in person.api("GET", f"/message/{chat_id}").json()["messages"]]
 
 
 def test_a_message_sent_during_a_silent_drop_shows_at_once_and_arrives_once(app_server, browser, pages):
-    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
-    chat_id = ada.chat_with(bob)
-    a = open_as(pages, browser, ada, f"/chat/{chat_id}")
-    b = open_as(pages, browser, bob, f"/chat/{chat_id}")
+    ada, chat_id, a, b = ada_and_bob(app_server, browser, pages)
     send(a, "before the drop")
     expect(bubbles(b)).to_have_text(["before the drop"])
 
@@ -51,10 +60,7 @@ def test_a_message_sent_during_a_silent_drop_shows_at_once_and_arrives_once(app_
 
 
 def test_an_unsent_message_survives_a_reload_and_is_stored_once(app_server, browser, pages):
-    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
-    chat_id = ada.chat_with(bob)
-    a = open_as(pages, browser, ada, f"/chat/{chat_id}")
-    b = open_as(pages, browser, bob, f"/chat/{chat_id}")
+    ada, chat_id, a, b = ada_and_bob(app_server, browser, pages)
     # The send's request fails as a dead network fails it (the page itself stays connected).
     a.context.route("**/api/v1/message", lambda route: route.abort("internetdisconnected"))
     send(a, "keep me")
@@ -74,10 +80,7 @@ def test_an_unsent_message_survives_a_reload_and_is_stored_once(app_server, brow
 
 
 def test_a_late_original_and_its_resend_are_stored_once(app_server, browser, pages):
-    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
-    chat_id = ada.chat_with(bob)
-    a = open_as(pages, browser, ada, f"/chat/{chat_id}")
-    b = open_as(pages, browser, bob, f"/chat/{chat_id}")
+    ada, chat_id, a, b = ada_and_bob(app_server, browser, pages)
     # The first request reaches the server, but its answer is lost: the page sends it again.
     answers = []
 
@@ -98,10 +101,7 @@ def test_a_late_original_and_its_resend_are_stored_once(app_server, browser, pag
 
 
 def test_a_refused_message_comes_back_to_the_box_and_a_busy_server_is_asked_again(app_server, browser, pages):
-    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
-    chat_id = ada.chat_with(bob)
-    a = open_as(pages, browser, ada, f"/chat/{chat_id}")
-    b = open_as(pages, browser, bob, f"/chat/{chat_id}")
+    ada, chat_id, a, b = ada_and_bob(app_server, browser, pages)
 
     refusal = json.dumps({"detail": "That message cannot be sent here."})
     a.context.route(
@@ -138,10 +138,7 @@ def test_a_refused_message_comes_back_to_the_box_and_a_busy_server_is_asked_agai
 
 
 def test_a_reply_sent_offline_keeps_its_quote(app_server, browser, pages):
-    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
-    chat_id = ada.chat_with(bob)
-    a = open_as(pages, browser, ada, f"/chat/{chat_id}")
-    b = open_as(pages, browser, bob, f"/chat/{chat_id}")
+    ada, chat_id, a, b = ada_and_bob(app_server, browser, pages)
     send(b, "lunch at noon?")
     expect(bubbles(a)).to_have_text(["lunch at noon?"])
     a.locator(".msg-line").first.hover()
