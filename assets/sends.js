@@ -37,10 +37,16 @@
     }
   }
 
+  // False if the browser would not keep it (storage full or turned off).
   function keep(items, user = me()) {
-    if (!user) return;
-    if (items.length) localStorage.setItem(storeKey(user), JSON.stringify(items));
-    else localStorage.removeItem(storeKey(user));
+    if (!user) return false;
+    try {
+      if (items.length) localStorage.setItem(storeKey(user), JSON.stringify(items));
+      else localStorage.removeItem(storeKey(user));
+      return true;
+    } catch (e) {
+      return false;
+    }
   }
 
   function forget(id, user = me()) {
@@ -111,12 +117,13 @@
         if (!item) break;
         setStatus(item.id, "sending");
         await paced();
+        if (me() !== user) break; // signed out (or in as someone else) meanwhile: not theirs to send
         const answer = await post(item);
         if (!(await settle(item, answer, user))) break;
       }
     } finally {
       flushing = false;
-      const next = queued().map((i) => (status.get(i.id) || {}).due || 0).filter(Boolean);
+      const next = queued(me()).map((i) => (status.get(i.id) || {}).due || 0).filter(Boolean);
       if (next.length) later(Math.max(0, Math.min(...next) - Date.now()));
       render();
     }
@@ -126,7 +133,7 @@
   function nextDue(items) {
     const held = new Set();
     for (const item of items) {
-      if (held.has(item.chat)) continue;
+      if (held.has(item.chat) || statusOf(item.id) === "refused") continue;
       const due = (status.get(item.id) || {}).due || 0;
       if (due <= Date.now()) return item;
       held.add(item.chat);
@@ -142,9 +149,6 @@
       status.delete(item.id);
       stored.set(item.id, { ...item, storedAt: Date.now() });
       render();
-      const el = list();
-      // Sent from far up the history (opened at a search result): the end is where it is now.
-      if (el && el.dataset.chat === item.chat && el.dataset.newerWaiting === "true") click("jump-latest");
       return true;
     }
     if (code === 401) {
@@ -155,19 +159,26 @@
     }
     if (code === 429 || code === 503 || code === 0 || code >= 500) {
       const wait = after > 0 ? Math.min(after, 300) * 1000 : RETRY_MS;
-      // Offline, a message simply waits (the clock); a server that failed says "Not sent".
-      setStatus(item.id, code === 429 || (code === 0 && offline()) ? "waiting" : "failed", Date.now() + wait);
+      // Offline, or a busy server, a message simply waits (the clock); one that failed says
+      // "Not sent" (and is tried again all the same).
+      const state = code === 429 || code === 503 ? "busy" : code === 0 && offline() ? "waiting" : "failed";
+      setStatus(item.id, state, Date.now() + wait);
+      if (state === "failed") announce("A message was not sent. It will be tried again.");
       for (const other of queued(user)) {
         if (other.id !== item.id && other.chat === item.chat) setStatus(other.id, statusOf(item.id), Date.now() + wait);
       }
       return false;
     }
-    // Refused (not valid, not a member, ...): said, never sent again; the text goes back.
-    forget(item.id, user);
-    status.delete(item.id);
-    render();
-    backToComposer(item);
+    // Refused (not valid, not a member, ...): said, never sent again; the text goes back to
+    // the box, or, if the box has no room for it, stays on screen as "Not sent" until discarded.
     notSent(detail || "The message was not sent.");
+    if (backToComposer(item)) {
+      forget(item.id, user);
+      status.delete(item.id);
+    } else {
+      setStatus(item.id, "refused", Infinity);
+    }
+    render();
     return true;
   }
 
@@ -184,7 +195,7 @@
   }
 
   function retryNow() {
-    for (const [id, s] of status) status.set(id, { state: s.state, due: 0 });
+    for (const [id, s] of status) if (s.state !== "refused") status.set(id, { state: s.state, due: 0 });
     flush();
   }
 
@@ -198,15 +209,40 @@
     click("not-sent");
   }
 
+  // The text back where it was written, before whatever is there now (the open chat's box, or
+  // that chat's saved draft); false when the two would not fit within the limit together.
   function backToComposer(item) {
+    const join = (draft) => (draft.trim() ? `${item.text}\n${draft}` : item.text);
     const el = list();
     const box = byId("composer");
-    if (el && box && el.dataset.chat === item.chat && !box.value) {
-      box.value = item.text;
+    if (el && box && el.dataset.chat === item.chat) {
+      if (chars(join(box.value).trim()) > limit()) return false;
+      box.value = join(box.value);
       box.dispatchEvent(new Event("input", { bubbles: true })); // the draft and the counter
-    } else if (!localStorage.getItem(`chat-draft:${item.chat}`)) {
-      localStorage.setItem(`chat-draft:${item.chat}`, item.text); // there when that chat opens
+      return true;
     }
+    const key = `chat-draft:${item.chat}`;
+    const draft = join(localStorage.getItem(key) || "");
+    if (chars(draft.trim()) > limit()) return false;
+    try {
+      localStorage.setItem(key, draft); // there when that chat opens
+      return true;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  // Said to a screen reader (the page's toasts are the server's; this works offline too).
+  function announce(text) {
+    let region = byId("send-status");
+    if (!region) {
+      region = element("div", "sr-only");
+      region.id = "send-status";
+      region.setAttribute("role", "status");
+      document.body.append(region);
+    }
+    region.textContent = "";
+    setTimeout(() => (region.textContent = text), 50); // a change, even for the same words
   }
 
   // --- the composer ------------------------------------------------------------------------------
@@ -235,7 +271,12 @@
       const text = box ? box.value.trim() : "";
       if (!box || !el || !el.dataset.chat || !user || !text || chars(text) > limit()) return;
       const item = { id: newClientId(), chat: el.dataset.chat, text, reply: replyOf(), at: Date.now() };
-      keep([...queued(user), item], user);
+      if (!keep([...queued(user), item], user)) {
+        notSent("This browser would not keep the message (its storage is full or turned off); it was not sent.");
+        return;
+      }
+      // Sent from far up the history (opened at a search result): go to the end, where it goes.
+      if (el.dataset.newerWaiting === "true") click("jump-latest");
       status.set(item.id, { state: offline() ? "waiting" : "sending", due: 0 });
       if (item.reply) {
         click("cancel-reply");
@@ -326,18 +367,25 @@
     line.dataset.state = state;
     const box = line.querySelector(".local-meta");
     box.replaceChildren();
-    if (state === "failed") {
+    if (state === "failed" || state === "refused") {
       const retry = element("button", "local-retry", "Retry");
       retry.type = "button";
       const drop = element("button", "local-discard", "×");
       drop.type = "button";
       drop.title = "Discard (the text goes back to the box)";
       drop.setAttribute("aria-label", "Discard the message (the text goes back to the box)");
-      box.append(element("span", "rt-Text rt-r-size-1 local-failed", "Not sent"), retry, drop);
+      box.append(element("span", "rt-Text rt-r-size-1 local-failed", "Not sent"));
+      if (state === "failed") box.append(retry);
+      box.append(drop);
       return;
     }
     box.append(element("span", "rt-Text rt-r-size-1", clock(item.at)));
-    const label = { stored: "Sent", waiting: "Waiting for the connection", sending: "Sending" }[state];
+    const label = {
+      stored: "Sent",
+      waiting: "Waiting for the connection",
+      busy: "Waiting for the server",
+      sending: "Sending",
+    }[state];
     box.append(icon(state === "stored" ? CHECK : CLOCK, label));
   }
 
@@ -372,10 +420,11 @@
     } else if (target.closest(".local-discard")) {
       const item = queued().find((i) => i.id === line.dataset.key);
       if (!item) return;
-      forget(item.id);
-      status.delete(item.id);
-      render();
-      backToComposer(item);
+      if (backToComposer(item)) {
+        forget(item.id);
+        status.delete(item.id);
+        render();
+      }
       const box = byId("composer");
       if (box) box.focus();
     }
@@ -398,6 +447,16 @@
   }).observe(document.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ["data-chat", "data-me"] });
 
   window.addEventListener("online", retryNow);
+  // Signing out on purpose: what this account had not sent leaves the browser with it (the
+  // next person at a shared computer must not find it). A session that merely expired keeps it.
+  document.addEventListener(
+    "click",
+    (event) => {
+      const target = event.target instanceof Element ? event.target : null;
+      if (target && target.closest("#sign-out") && me()) keep([], me());
+    },
+    true,
+  );
   window.addEventListener("storage", (event) => {
     if (event.key === storeKey(me())) render(); // another tab of mine sent or queued
   });

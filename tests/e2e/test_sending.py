@@ -117,6 +117,18 @@ def test_a_refused_message_comes_back_to_the_box_and_a_busy_server_is_asked_agai
     a.context.unroute("**/api/v1/message")
     a.locator("#composer").fill("")
 
+    # Refused while something new is being written: the refused text goes back before it.
+    held = []
+    a.context.route("**/api/v1/message", lambda route: held.append(route))
+    send(a, "refused later")
+    a.locator("#composer").type("typing meanwhile")
+    expect(a.locator(UNSENT)).to_have_count(1)
+    held[0].fulfill(status=422, body=refusal, content_type="application/json")
+    expect(a.locator("#composer")).to_have_value("refused later\ntyping meanwhile")
+    expect(a.locator(UNSENT)).to_have_count(0)
+    a.context.unroute("**/api/v1/message")
+    a.locator("#composer").fill("")
+
     busy = []
 
     def busy_once(route):
