@@ -235,7 +235,7 @@ class RelayClient:
 class LeanClient(RelayClient):
     """The same client against the lean floor: a session token, `send` into its chat."""
 
-    def __init__(self, url: str, token: str, chat: str, tally: Tally, http: httpx.AsyncClient):
+    def __init__(self, url: str, token: str, chat: str, tally: Tally):
         super().__init__(url, token, "", tally)
         self.chat = chat
 
