@@ -33,7 +33,7 @@ async def measure(chats: int, messages: int) -> list[list[str]]:
     from chat_web.domain.wire import message_json
     from chat_web.state.chat import ChatState
     from tests.conftest import FakeClock
-    from tests.unit.test_chat_state import World, open_page
+    from tests.support.chat_page import World, open_page
 
     clock = FakeClock()
     world = World(clock)

@@ -107,6 +107,22 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+@pytest.fixture
+async def world(clock, monkeypatch):
+    """The chat page's state over in-memory adapters (tests/support/chat_page.py), on the test
+    clock. A module that means another world defines its own `world`."""
+    from chat_web import container
+    from chat_web.state.chat import ChatState
+    from tests.support.chat_page import World
+
+    w = World(clock)
+    monkeypatch.setattr(container, "_current", w.container)
+    # The page's "now" is the test clock's now.
+    monkeypatch.setattr(ChatState, "_now", lambda self: clock.now())
+    yield w
+    await w.live.close()
+
+
 _ORDER = ("tests/unit", "tests/contract", "tests/integration", "tests/e2e")
 
 

@@ -12,7 +12,7 @@ from chat_web.state.chat import ChatState
 from chat_web.state.guard import FRONTEND_ERROR_MAX, FRONTEND_ERRORS_PER_MINUTE, SocketGuard
 from chat_web.state.people import PeopleState
 from chat_web.state.session import SessionState
-from tests.unit.test_chat_state import open_page, run, world  # noqa: F401 (a fixture)
+from tests.support.chat_page import open_page, run
 
 TOKEN_VAR = f"{SessionState.get_full_name()}.token_rx_state_"
 TZ_VAR = f"{ChatState.get_full_name()}.tz_rx_state_"
@@ -26,7 +26,7 @@ def root_of(state):
     return state._get_root_state()
 
 
-async def _signed_in_tab_with_a_chat(world):  # noqa: F811
+async def _signed_in_tab_with_a_chat(world):
     ann, bob = await world.user("ann"), await world.user("bob")
     chat = await world.chats.open_direct(ann, bob.id)
     await world.send(bob, chat.id, "private words")
@@ -36,7 +36,7 @@ async def _signed_in_tab_with_a_chat(world):  # noqa: F811
     return state
 
 
-async def test_sign_out_clears_the_tabs_states_on_the_server(world):  # noqa: F811
+async def test_sign_out_clears_the_tabs_states_on_the_server(world):
     state = await _signed_in_tab_with_a_chat(world)
     people = state.parent_state.substates[PeopleState.get_name()]
     people.query = "someone"
@@ -45,7 +45,7 @@ async def test_sign_out_clears_the_tabs_states_on_the_server(world):  # noqa: F8
     assert (state.user_id, state.token, people.query) == ("", "", "")
 
 
-async def test_a_hydrate_without_the_cookie_gets_none_of_the_previous_users_state(world):  # noqa: F811
+async def test_a_hydrate_without_the_cookie_gets_none_of_the_previous_users_state(world):
     state = await _signed_in_tab_with_a_chat(world)
     guard = SocketGuard()
     hydrate = event(f"{State.get_full_name()}.hydrate_and_load", vars={})
@@ -53,14 +53,14 @@ async def test_a_hydrate_without_the_cookie_gets_none_of_the_previous_users_stat
     assert (state.rows, state._window(), state.user_id) == ([], [], "")
 
 
-async def test_a_hydrate_with_the_same_cookie_keeps_the_tab(world):  # noqa: F811
+async def test_a_hydrate_with_the_same_cookie_keeps_the_tab(world):
     state = await _signed_in_tab_with_a_chat(world)
     hydrate = event(f"{State.get_full_name()}.hydrate_and_load", vars={TOKEN_VAR: state.token})
     await SocketGuard().preprocess(None, root_of(state), hydrate)
     assert state.rows and state._window()
 
 
-async def test_client_storage_values_are_capped_and_unknown_keys_dropped(world):  # noqa: F811
+async def test_client_storage_values_are_capped_and_unknown_keys_dropped(world):
     ann = await world.user("ann")
     state = world.tab(ann)
     hydrate = event(
@@ -71,7 +71,7 @@ async def test_client_storage_values_are_capped_and_unknown_keys_dropped(world):
     assert hydrate.payload["vars"] == {}
 
 
-async def test_a_signed_out_tab_runs_only_the_sign_in_pages_handlers(world):  # noqa: F811
+async def test_a_signed_out_tab_runs_only_the_sign_in_pages_handlers(world):
     ann = await world.user("ann")
     state = world.tab(ann)
     state.token = ""
@@ -85,7 +85,7 @@ async def test_a_signed_out_tab_runs_only_the_sign_in_pages_handlers(world):  # 
         assert await guard.preprocess(None, root, event(allowed)) is None
 
 
-async def test_frontend_exceptions_are_cut_rate_limited_and_ignored_when_signed_out(world):  # noqa: F811
+async def test_frontend_exceptions_are_cut_rate_limited_and_ignored_when_signed_out(world):
     ann = await world.user("ann")
     state = world.tab(ann)
     guard, root = SocketGuard(), root_of(state)

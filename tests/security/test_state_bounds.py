@@ -19,7 +19,7 @@ from chat_web.state import rows as R
 from chat_web.state.chat import JUMP_PAGES, ChatState
 from chat_web.state.people import PeopleState
 from chat_web.state.search import MessageSearchState
-from tests.unit.test_chat_state import open_page, run, world  # noqa: F401 (a fixture)
+from tests.support.chat_page import open_page, run
 
 HUGE = "x" * 900_000
 
@@ -45,7 +45,7 @@ def test_a_zone_that_is_not_one_falls_back_to_utc(name):
     assert R.zone(name).key == "UTC"
 
 
-async def test_the_chat_page_loads_its_chats_under_a_folder_name_zone_cookie(world):  # noqa: F811
+async def test_the_chat_page_loads_its_chats_under_a_folder_name_zone_cookie(world):
     ann, bob = await world.user("ann"), await world.user("bob")
     chat = await world.chats.open_direct(ann, bob.id)
     await world.send(bob, chat.id, "hello")
@@ -59,7 +59,7 @@ async def test_the_chat_page_loads_its_chats_under_a_folder_name_zone_cookie(wor
 # --- signed out: nothing is kept ---------------------------------------------------------------
 
 
-async def test_signed_out_handlers_keep_none_of_their_arguments(world):  # noqa: F811
+async def test_signed_out_handlers_keep_none_of_their_arguments(world):
     ann = await world.user("ann")
     chat_state = signed_out(world.tab(ann))
     people, search = sibling(chat_state, PeopleState), sibling(chat_state, MessageSearchState)
@@ -81,7 +81,7 @@ async def test_signed_out_handlers_keep_none_of_their_arguments(world):  # noqa:
     assert chat_state.editing_text == ""
 
 
-async def test_signed_in_strings_are_capped_at_the_service_limits(world):  # noqa: F811
+async def test_signed_in_strings_are_capped_at_the_service_limits(world):
     ann = await world.user("ann")
     chat_state = world.tab(ann)
     people, search = sibling(chat_state, PeopleState), sibling(chat_state, MessageSearchState)
@@ -103,7 +103,7 @@ async def test_signed_in_strings_are_capped_at_the_service_limits(world):  # noq
 # New messages go through the API (assets/sends.js); the form's handler only saves an edit.
 
 
-async def _open_chat(world):  # noqa: F811
+async def _open_chat(world):
     ann, bob = await world.user("ann"), await world.user("bob")
     chat = await world.chats.open_direct(ann, bob.id)
     state = world.tab(ann, f"/chat/{chat.id}")
@@ -111,7 +111,7 @@ async def _open_chat(world):  # noqa: F811
     return state
 
 
-async def test_the_form_stores_and_keeps_nothing_outside_an_edit(world):  # noqa: F811
+async def test_the_form_stores_and_keeps_nothing_outside_an_edit(world):
     state = await _open_chat(world)
     for i in range(30):
         await run(ChatState.save_edit, state, {"text": f"not an edit {i}"})
@@ -120,7 +120,7 @@ async def test_the_form_stores_and_keeps_nothing_outside_an_edit(world):  # noqa
     assert state._window() == [] and state.editing_text == ""
 
 
-async def test_an_over_long_edit_is_refused_and_never_kept(world):  # noqa: F811
+async def test_an_over_long_edit_is_refused_and_never_kept(world):
     ann, bob = await world.user("ann"), await world.user("bob")
     chat = await world.chats.open_direct(ann, bob.id)
     await world.chats.send_text(ann, chat.id, "first", "c-1")
@@ -137,7 +137,7 @@ async def test_an_over_long_edit_is_refused_and_never_kept(world):  # noqa: F811
 # --- paging and jumping ------------------------------------------------------------------------
 
 
-async def test_paging_and_jumping_are_limited_per_user(world, monkeypatch, clock):  # noqa: F811
+async def test_paging_and_jumping_are_limited_per_user(world, monkeypatch, clock):
     ann, bob = await world.user("ann"), await world.user("bob")
     chat = await world.chats.open_direct(ann, bob.id)
     for i in range(200):

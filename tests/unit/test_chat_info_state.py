@@ -4,22 +4,10 @@ refusals show in the panel; live chat.changed events keep it as storage holds it
 
 from __future__ import annotations
 
-import pytest
-
-from chat_web import container
 from chat_web.domain.events import chat_changed, presence
 from chat_web.state.chat import ChatState
 from chat_web.state.chat_info import ChatInfoState
-from tests.unit.test_chat_state import World, open_page, run
-
-
-@pytest.fixture
-async def world(clock, monkeypatch):
-    w = World(clock)
-    monkeypatch.setattr(container, "_current", w.container)
-    monkeypatch.setattr(ChatState, "_now", lambda self: clock.now())
-    yield w
-    await w.live.close()
+from tests.support.chat_page import open_page, run
 
 
 async def panel_of(world, user, chat_id, tab_id="tab-1") -> tuple[ChatState, ChatInfoState]:

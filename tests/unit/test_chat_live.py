@@ -7,21 +7,11 @@ import contextlib
 
 import pytest
 
-from chat_web import container
 from chat_web.domain import ServiceUnavailable
 from chat_web.domain.events import message_new, user_typing
-from chat_web.state.chat import ChatState
 from chat_web.state.live import READ_DELAY, READ_RETRIES, ReflexTabs, StaleTab
-from tests.unit.test_chat_state import World, open_page, texts
-
-
-@pytest.fixture
-async def world(clock, monkeypatch):
-    w = World(clock)
-    monkeypatch.setattr(container, "_current", w.container)
-    monkeypatch.setattr(ChatState, "_now", lambda self: clock.now())
-    yield w
-    await w.live.close()
+from tests.support.chat_page import open_page
+from tests.unit.test_chat_state import texts
 
 
 class Namespace:

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-
-from chat_web import container
 from chat_web.domain import quote_of
 from chat_web.domain.events import message_edited, message_new
 from chat_web.domain.wire import quote_json
 from chat_web.state.chat import ChatState
 from chat_web.state.rows import TextPiece
 from tests.support import images
-from tests.unit.test_chat_state import World, open_page, run, screen, shown
-
-
-@pytest.fixture
-async def world(clock, monkeypatch):
-    w = World(clock)
-    monkeypatch.setattr(container, "_current", w.container)
-    monkeypatch.setattr(ChatState, "_now", lambda self: clock.now())
-    yield w
-    await w.live.close()
+from tests.support.chat_page import open_page, run
+from tests.unit.test_chat_state import screen, shown
 
 
 def marked(row) -> list[tuple[str, str, str]]:
