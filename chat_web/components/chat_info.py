@@ -83,7 +83,7 @@ def _title() -> rx.Component:
         ChatInfoState.renaming,
         rx.form(
             # The dialog keeps its accessible name while the title is being edited.
-            rx.dialog.title(ChatInfoState.title, class_name="info-sr-only"),
+            rx.dialog.title(ChatInfoState.title, class_name="sr-only"),
             rx.hstack(
                 rx.input(
                     name="title",

@@ -161,16 +161,15 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         older = self.get_value("older")
         if older and not _leads(older, window):
             self._lay_out(window, [])
-            return
-        rest = window[len(older) :]
+        else:
+            self._lay_out(older, window[len(older) :])
+
+    def _lay_out(self, older: list[MsgRow], rest: list[MsgRow]) -> None:
+        """Set `older`, and `rest` after it in the tail blocks (all in `older` when they would
+        not fit), each var only if it changed (a change is re-sent)."""
         blocks = [rest[i : i + TAIL_BLOCK] for i in range(0, len(rest), TAIL_BLOCK)]
         if len(blocks) > len(TAILS):
-            self._lay_out(window, [])
-        else:
-            self._lay_out(older, blocks)
-
-    def _lay_out(self, older: list[MsgRow], blocks: list[list[MsgRow]]) -> None:
-        """Set `older` and the tail blocks, each only if it changed (a change is re-sent)."""
+            older, blocks = older + rest, []
         for name, rows in zip(
             WINDOW_PARTS, [older, *blocks, *[[]] * (len(TAILS) - len(blocks))], strict=True
         ):
@@ -584,11 +583,9 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         rows = self._message_rows(page.plain_messages)
         # Above the window: `older` grows; the tail blocks keep their rows (the same objects,
         # unless the first of them is labelled anew), so they are not re-sent.
-        older = self.get_value("older")
+        above = len(rows) + len(self.get_value("older"))
         joined = R.relabel(rows + self._window())
-        rest = joined[len(rows) + len(older) :]
-        blocks = [rest[i : i + TAIL_BLOCK] for i in range(0, len(rest), TAIL_BLOCK)]
-        self._lay_out(joined[: len(rows) + len(older)], blocks)
+        self._lay_out(joined[:above], joined[above:])
         self.has_older = page.has_more
 
     @rx.event
