@@ -119,6 +119,7 @@ class ReflexClient:
         from chat_web.state.session import SessionState
 
         self.url, self.token, self.chat, self.tally, self.http = url, token, chat, tally, http
+        self.posting: set[asyncio.Task] = set()
         self.tab = str(uuid.uuid4())
         self.state = ChatState.get_full_name()
         self.session_var = f"{SessionState.get_full_name()}.token_rx_state_"
@@ -156,7 +157,9 @@ class ReflexClient:
     async def send(self, text: str) -> None:
         """As the page script sends: the API, not the websocket (the socket only brings it back)."""
         self.tally.sent_at[text] = time.perf_counter()
-        asyncio.create_task(self._post(text))
+        task = asyncio.create_task(self._post(text))
+        self.posting.add(task)  # held: the loop keeps only a weak reference to a task
+        task.add_done_callback(self.posting.discard)
 
     async def _post(self, text: str) -> None:
         try:
