@@ -1,12 +1,16 @@
 // New messages, from Enter to stored, whatever the connection does.
 // - The bubble is drawn here at once, with its clock, before any server round trip: the
 //   page's own state cannot draw it while its connection is down.
-// - Until the API has stored it, the message is kept in localStorage (per account), so a
+// - Until the server has stored it, the message is kept in localStorage (per account), so a
 //   dropped network, a reload or a closed tab loses nothing; it is sent again, by its
 //   clientId, when the connection is back or the page opens again. The server stores a
 //   clientId once, however often (or late) it arrives.
-// - The stored message comes back like anyone else's, through the page's live events; its
-//   row (data-key = the clientId) then takes the place of the bubble drawn here.
+// - While the page's socket is up, a message goes over it (ChatState.send_from_page: one
+//   event, which also shows the stored row in this tab); without an answer from there within
+//   SOCKET_WAIT_MS, or while the page is offline, through the API (POST /api/v1/message),
+//   whose stored message comes back through the page's live events. Both answer alike
+//   (status, detail, Retry-After), and the row (data-key = the clientId) then takes the
+//   place of the bubble drawn here.
 // - A refusal of the content (422 and the like) is said, and the text goes back to the box;
 //   a busy server (429, 503) is asked again after its Retry-After, a backlog at a pace under
 //   the send limit; a network failure waits for the connection.
@@ -19,6 +23,7 @@
   const PACE_WINDOW_MS = 10000; // the server allows 20 sends per 10 s (LIMIT_MESSAGES_PER_10_SECONDS)
   const PACE_MAX = 15; // ... a backlog flushes under that
   const SHOWN_STORED_MS = 5 * 60 * 1000; // a stored send waits this long for its row, at most
+  const SOCKET_WAIT_MS = 10000; // no answer over the socket in this long: the API is asked
 
   const shell = () => document.querySelector(".chat-shell");
   const me = () => (shell() && shell().dataset.me) || "";
@@ -71,6 +76,43 @@
 
   // --- sending ---------------------------------------------------------------------------------
   async function post(item) {
+    if (!offline() && !window.chatSendsApiOnly && byId("send-socket")) {
+      const answer = await overSocket(item);
+      if (answer) return answer;
+    }
+    return overApi(item);
+  }
+
+  // The socket's answer comes as a script the server runs (ChatState.send_from_page); null
+  // when none comes in time or the page goes offline meanwhile. Reflex queues an event while
+  // its socket reconnects, so the original may still arrive after the API's try: the
+  // clientId stores it once.
+  const answers = new Map(); // clientId -> resolve
+  function overSocket(item) {
+    return new Promise((resolve) => {
+      const started = Date.now();
+      const done = (answer) => {
+        clearInterval(watch);
+        answers.delete(item.id);
+        resolve(answer);
+      };
+      const watch = setInterval(() => {
+        if (offline() || Date.now() - started > SOCKET_WAIT_MS) done(null);
+      }, 250);
+      answers.set(item.id, done);
+      window.chatSendNext = { chatId: item.chat, text: item.text, clientId: item.id };
+      if (item.reply && item.reply.seq > 0) window.chatSendNext.replyTo = item.reply.seq;
+      click("send-socket");
+      window.chatSendNext = null;
+    });
+  }
+
+  function answered(answer) {
+    const done = answer && answers.get(answer.id);
+    if (done) done({ status: Number(answer.status) || 0, detail: String(answer.detail || ""), after: Number(answer.after) || 0 });
+  }
+
+  async function overApi(item) {
     const body = { chatId: item.chat, text: item.text, clientId: item.id };
     if (item.reply && item.reply.seq > 0) body.replyTo = item.reply.seq;
     const abort = new AbortController();
@@ -461,7 +503,7 @@
     if (event.key === storeKey(me())) render(); // another tab of mine sent or queued
   });
 
-  window.chatSends = { queued, flush, render };
+  window.chatSends = { queued, flush, render, answered };
   render();
   if (me()) flush();
 })();

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from chat_web.domain import ChatError
-from chat_web.domain.events import CHAT_READ, PRESENCE, RESYNC, resync, user_topic
+from chat_web.domain.events import CHAT_READ, MESSAGE_NEW, PRESENCE, RESYNC, resync, user_topic
 from chat_web.ports import Clock, FanOut, TabGateway
 from chat_web.services.presence import PresenceService
 
@@ -259,8 +259,8 @@ class LiveHub:
         self._watching[tab] = set(user_ids)
 
     def expect_echo(self, tab: str, key: tuple) -> None:
-        """This tab applies this read itself (`read_echo`): when the fan-out brings the event
-        back, it is not worth waking the tab's state for."""
+        """This tab applies this send or read itself (`message_echo`, `read_echo`): when the
+        fan-out brings the event back, it is not worth waking the tab's state for."""
         self._echoes.setdefault(tab, deque(maxlen=ECHOES_MAX)).append(key)
 
     def _relevant(self, tab: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -349,12 +349,20 @@ def _enqueue(queue: asyncio.Queue, event: dict[str, Any], user_id: str) -> None:
     queue.put_nowait(event)
 
 
+def message_echo(chat_id: str, sender_id: str, client_id: str) -> tuple:
+    return (MESSAGE_NEW, chat_id, sender_id, client_id)
+
+
 def read_echo(chat_id: str, user_id: str, seq: int) -> tuple:
     return (CHAT_READ, chat_id, user_id, seq)
 
 
 def _echo_key(event: dict[str, Any]) -> tuple | None:
-    """What identifies a read when it comes back as an event."""
-    if event.get("type") == CHAT_READ:
+    """What identifies a send or a read when it comes back as an event."""
+    kind = event.get("type")
+    if kind == MESSAGE_NEW:
+        message = event.get("message") or {}
+        return message_echo(event.get("chatId"), message.get("senderId"), message.get("clientId"))
+    if kind == CHAT_READ:
         return read_echo(event.get("chatId"), event.get("userId"), event.get("seq"))
     return None

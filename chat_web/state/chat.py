@@ -29,6 +29,7 @@ from chat_web.domain import (
 )
 from chat_web.domain.models import Quote, quote_label, quote_line
 from chat_web.services.chats import ChatSummary, HistoryPage
+from chat_web.services.live import message_echo
 from chat_web.services.validation import clean_text
 from chat_web.state import rows as R
 from chat_web.state.chat_edits import MessageChanges
@@ -675,8 +676,9 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
     @rx.event
     async def save_edit(self, form_data: dict):
         """The composer's form, while it edits one of my messages. A new message does not come
-        here: the page script sends it through the API (assets/sends.js), so it is shown and
-        kept in the browser whatever the connection does, and stored once by its clientId."""
+        here: the page script sends it (assets/sends.js: `send_from_page` while the socket is
+        up, else the API), so it is shown and kept in the browser whatever the connection does,
+        and stored once by its clientId."""
         raw = form_data.get("text", "") if isinstance(form_data, dict) else ""
         if not self.open_id or not self.editing_seq or not isinstance(raw, str) or not raw.strip():
             return None
@@ -686,6 +688,37 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         except ChatError as exc:
             return error_toast(exc)
         return await self._save_edit(text)
+
+    @rx.event
+    async def send_from_page(self, item: dict):
+        """A new message from the page script (assets/sends.js) while the socket is up.
+
+        Stored by its clientId as the API stores it, shown in this tab at once (its echo from
+        the fan-out is then not worth waking the tab for), and answered to the script in the
+        API's terms (status, detail, Retry-After), so one code path settles both ways of
+        sending. Over the socket a send costs one event, where the API cost an HTTP request and
+        a delivery of the echo to this tab."""
+        item = item if isinstance(item, dict) else {}
+        client_id, chat_id = item.get("clientId"), item.get("chatId")
+        answer = {"id": client_id if isinstance(client_id, str) else "", "detail": "", "after": 0}
+        try:
+            me = await self._require()
+            if isinstance(client_id, str) and isinstance(chat_id, str):
+                container.current().live.expect_echo(self._tab, message_echo(chat_id, me.id, client_id))
+            message, created = await container.current().chats.send_text(
+                me, chat_id, item.get("text"), client_id, item.get("replyTo")
+            )
+        except RateLimited as exc:
+            answer.update(status=exc.status_code, detail=exc.message, after=exc.retry_after)
+        except ChatError as exc:
+            answer.update(status=exc.status_code, detail=exc.message)
+        else:
+            answer["status"] = 201 if created else 200
+            # A retry of a stored message may be old news: shown only if nothing newer is.
+            if created or message.seq >= self._lasts.get(message.chat_id, 0):
+                await self._take_message(me, message)
+            self._typing_sent = 0.0
+        return rx.call_script(f"window.chatSends && window.chatSends.answered({json.dumps(answer)})")
 
     # ============================================================================ edit, delete
 

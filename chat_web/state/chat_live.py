@@ -106,8 +106,10 @@ class LiveEvents:
             self._set_badge(chat_id)
 
     async def _on_message(self, me: User, event: dict) -> None:
-        data = event.get("message") or {}
-        message = _message_from(data)
+        await self._take_message(me, _message_from(event.get("message") or {}))
+
+    async def _take_message(self, me: User, message: Message) -> None:
+        """Show a stored message: someone's from the fan-out, or mine, sent from this tab."""
         self._stop_typing(message.chat_id)
         self._lasts[message.chat_id] = max(self._lasts.get(message.chat_id, 0), message.seq)
         if self.user_id in message.mention_ids:

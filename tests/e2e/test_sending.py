@@ -1,6 +1,10 @@
 """Sending never goes silent: the bubble is drawn at once, kept in the browser until stored,
 sent again by its clientId, and a refusal gives the text back (assets/sends.js).
 
+While its socket is up the page sends over it; the API is its way when the socket does not
+answer (or the page is offline). The tests of how answers are settled (lost, refused, busy)
+shape the API's answers with routes, so they send through the API directly (`api_only`).
+
 Runs on the embedded setup and on Redis (the `app_server` fixture's two params).
 """
 
@@ -29,6 +33,12 @@ def ada_and_bob(app_server, browser, pages):
         open_as(pages, browser, ada, f"/chat/{chat_id}"),
         open_as(pages, browser, bob, f"/chat/{chat_id}"),
     )
+
+
+def api_only(page) -> None:
+    """This page sends through the API, as it does when its socket does not answer."""
+    page.context.add_init_script("window.chatSendsApiOnly = true")
+    page.evaluate("window.chatSendsApiOnly = true")
 
 
 def stored_texts(person: Person, chat_id: str) -> list[str]:
@@ -61,6 +71,7 @@ def test_a_message_sent_during_a_silent_drop_shows_at_once_and_arrives_once(app_
 
 def test_an_unsent_message_survives_a_reload_and_is_stored_once(app_server, browser, pages):
     ada, chat_id, a, b = ada_and_bob(app_server, browser, pages)
+    api_only(a)
     # The send's request fails as a dead network fails it (the page itself stays connected).
     a.context.route("**/api/v1/message", lambda route: route.abort("internetdisconnected"))
     send(a, "keep me")
@@ -81,6 +92,7 @@ def test_an_unsent_message_survives_a_reload_and_is_stored_once(app_server, brow
 
 def test_a_late_original_and_its_resend_are_stored_once(app_server, browser, pages):
     ada, chat_id, a, b = ada_and_bob(app_server, browser, pages)
+    api_only(a)
     # The first request reaches the server, but its answer is lost: the page sends it again.
     answers = []
 
@@ -102,7 +114,7 @@ def test_a_late_original_and_its_resend_are_stored_once(app_server, browser, pag
 
 def test_a_refused_message_comes_back_to_the_box_and_a_busy_server_is_asked_again(app_server, browser, pages):
     ada, chat_id, a, b = ada_and_bob(app_server, browser, pages)
-
+    api_only(a)
     refusal = json.dumps({"detail": "That message cannot be sent here."})
     a.context.route(
         "**/api/v1/message",
@@ -158,6 +170,7 @@ def test_a_reply_sent_offline_keeps_its_quote(app_server, browser, pages):
     a.locator(".msg-reply").click()
     expect(a.locator("#reply-banner")).to_be_visible()
 
+    api_only(a)
     a.context.route("**/api/v1/message", lambda route: route.abort("internetdisconnected"))
     send(a, "yes!")
     expect(a.locator(f"{UNSENT} .quote-text")).to_have_text("lunch at noon?")
@@ -166,3 +179,52 @@ def test_a_reply_sent_offline_keeps_its_quote(app_server, browser, pages):
     a.locator(f"{UNSENT} .local-retry").click()
     expect(b.locator(".msg-line").last.locator(".quote-text")).to_have_text("lunch at noon?")
     expect(a.locator(UNSENT)).to_have_count(0)
+
+
+def test_while_the_socket_is_up_a_send_goes_over_it_and_arrives_once(app_server, browser, pages):
+    ada, chat_id, a, b = ada_and_bob(app_server, browser, pages)
+    posted = []
+    a.on("request", lambda request: posted.append(request.url) if "/api/v1/message" in request.url else None)
+    for text in ("one", "two", "three"):
+        send(a, text)
+    expect(bubbles(b)).to_have_text(["one", "two", "three"])
+    expect(bubbles(a)).to_have_text(["one", "two", "three"])
+    expect(a.locator(UNSENT)).to_have_count(0)  # each stored row took its bubble's place
+    b.wait_for_timeout(1_000)
+    expect(bubbles(b)).to_have_count(3)
+    assert posted == []  # no HTTP request: the socket carried them
+    assert stored_texts(ada, chat_id) == ["one", "two", "three"]
+    assert a.evaluate(KEPT) == ""
+
+
+def test_a_send_the_socket_does_not_answer_goes_through_the_api_once(app_server, browser, pages):
+    ada, chat_id, a, b = ada_and_bob(app_server, browser, pages)
+    held, servers = [], []  # the socket frames that carry a send: held back, as a stalled socket would
+
+    def stall_sends(ws):
+        servers.append(ws.connect_to_server())
+
+        def page_to_server(frame):
+            if "send_from_page" in str(frame):
+                held.append(frame)
+            else:
+                servers[-1].send(frame)
+
+        ws.on_message(page_to_server)
+
+    a.route_web_socket("**/_event/**", stall_sends)
+    a.reload()
+    expect(a.locator("#composer")).to_be_editable()
+    with a.expect_request("**/api/v1/message", timeout=15_000):  # after SOCKET_WAIT_MS (10 s)
+        send(a, "through the api")
+        expect(a.locator(f"{UNSENT} .msg-text")).to_have_text(["through the api"], timeout=1_000)
+    expect(bubbles(b)).to_have_text(["through the api"])
+    expect(a.locator(UNSENT)).to_have_count(0)
+    assert len(held) == 1
+
+    # The stalled original reaches the server after all: its clientId stores it once.
+    servers[-1].send(held[0])
+    b.wait_for_timeout(1_500)
+    expect(bubbles(b)).to_have_text(["through the api"])
+    expect(bubbles(a)).to_have_text(["through the api"])
+    assert stored_texts(ada, chat_id) == ["through the api"]
