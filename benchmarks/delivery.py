@@ -11,6 +11,11 @@ round trip (the in-memory adapters of the unit tests): this is the page state's 
 a delivery, the part that `ReflexTabs.deliver` spends inside the tab's lock, apart from the
 load and save of the state. The floor in the same run: the message's own JSON, what a
 lean server (benchmarks/live_floor.py) encodes and sends per message.
+
+A second table: what each kind of event leaves the state manager to save, the pickled
+substates it touched (Reflex writes only those: to disk, or to Redis when the tab's lock
+moves), for a delivered message, a typing signal and a reply banner. This is what splitting
+the page's state into substates changes.
 It runs against whatever revision is checked out, so the same command measures a before
 and an after.
 """
@@ -21,6 +26,7 @@ import argparse
 import asyncio
 import json
 import time
+from collections.abc import Iterator
 
 from benchmarks.common import percentile, table
 
@@ -54,6 +60,7 @@ async def measure(chats: int, messages: int) -> list[list[str]]:
         await open_page(state)
         root = state.parent_state.parent_state
         app_bytes, app_cpu, floor_bytes, floor_cpu = [], [], [], []
+        saved: dict[str, list[int]] = {"a delivered message": [], "a typing signal": [], "a reply banner": []}
         for n in range(messages):
             clock.advance(seconds=1)
             elsewhere = n % 10 == 9
@@ -67,17 +74,34 @@ async def measure(chats: int, messages: int) -> list[list[str]]:
             )
             text = f"message {n} about the plan for today"
             message, _ = await world.chats.send_text(sender, chat.id, text, f"m{n}")
-            root._clean()
+            untouch(root)
             started = time.process_time()
             await state._apply_events([message_new(message)])
             delta = await root._get_resolved_delta()
             encoded = json.dumps(delta, default=str)
             app_cpu.append(1000 * (time.process_time() - started))
             app_bytes.append(len(encoded.encode()))
+            saved["a delivered message"].append(touched_bytes(root))
             started = time.process_time()
             floor = json.dumps(message_json(message))
             floor_cpu.append(1000 * (time.process_time() - started))
             floor_bytes.append(len(floor.encode()))
+        # The composer's events, on whichever state holds them in this revision.
+        composer = next((s for s in state.substates.values() if hasattr(s, "notify_typing")), state)
+        handlers = type(composer)
+        now = [1000.0]
+        with mock.patch.object(time, "monotonic", lambda: now[0]):
+            for n in range(50):
+                now[0] += 3  # past the typing signal's own pace
+                untouch(root)
+                await handlers.notify_typing.fn(composer, f"typing {n}")
+                await root._get_resolved_delta()
+                saved["a typing signal"].append(touched_bytes(root))
+                untouch(root)
+                handlers.start_reply.fn(composer, state._window()[-1].seq)
+                await root._get_resolved_delta()
+                saved["a reply banner"].append(touched_bytes(root))
+                handlers.cancel_reply.fn(composer)
         await world.live.close()
 
     def row(label, sizes, cpu):
@@ -90,10 +114,30 @@ async def measure(chats: int, messages: int) -> list[list[str]]:
             f"{percentile(cpu, 99):.3f}",
         ]
 
-    return [
+    deliveries = [
         row(f"page state ({chats} chats)", app_bytes, app_cpu),
         row("floor: the message's JSON", floor_bytes, floor_cpu),
     ]
+    saves = [[event, f"{sum(sizes) / len(sizes) / 1024:.2f}"] for event, sizes in saved.items()]
+    return deliveries, saves
+
+
+def tree(state) -> Iterator:
+    yield state
+    for substate in state.substates.values():
+        yield from tree(substate)
+
+
+def untouch(root) -> None:
+    """As after the state manager's last write: nothing dirty, nothing left to save."""
+    root._clean()
+    for state in tree(root):
+        state._was_touched = False
+
+
+def touched_bytes(root) -> int:
+    """What the state manager would write for this event: every touched substate, pickled."""
+    return sum(len(state._serialize() or b"") for state in tree(root) if state._was_touched)
 
 
 HEADERS = ["run", "KB / message (mean)", "KB p50", "KB max", "CPU ms / message (mean)", "CPU ms p99"]
@@ -104,8 +148,10 @@ def main() -> None:
     parser.add_argument("--chats", type=int, default=20)
     parser.add_argument("--messages", type=int, default=400)
     args = parser.parse_args()
-    rows = asyncio.run(measure(max(2, args.chats), args.messages))
-    print(table(HEADERS, rows))
+    deliveries, saves = asyncio.run(measure(max(2, args.chats), args.messages))
+    print(table(HEADERS, deliveries))
+    print()
+    print(table(["event", "KB of touched state to save (mean)"], saves))
 
 
 if __name__ == "__main__":
