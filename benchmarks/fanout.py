@@ -8,7 +8,7 @@ For each world size (history of the load chats, chats per user) it seeds a fresh
 PostgreSQL database, starts the app in production mode with Redis (`reflex run --env
 prod --backend-only`), connects the clients to `/chat/<their chat>` (100 direct chats,
 one per pair of clients), and sends 50 messages a second in total the way the page does
-(assets/sends.js: over the websocket, the event ChatState.send_from_page with a clientId, whose
+(assets/sends.js: over the websocket, the event ComposerState.send_from_page with a clientId, whose
 answer shows the row in the sending tab; with --sends api, or both, as the page sends when its
 socket does not answer: POST /api/v1/message, the stored message coming back over the socket).
 It measures send -> recipient latency
@@ -120,6 +120,7 @@ class ReflexClient:
 
     def __init__(self, url: str, token: str, chat: str, tally: Tally, http: httpx.AsyncClient, sends: str):
         from chat_web.state.chat import ChatState
+        from chat_web.state.composer import ComposerState
         from chat_web.state.session import SessionState
 
         self.url, self.token, self.chat, self.tally, self.http = url, token, chat, tally, http
@@ -128,6 +129,7 @@ class ReflexClient:
         self.answers: dict[str, str] = {}  # clientId -> text, of sends over the socket not answered yet
         self.tab = str(uuid.uuid4())
         self.state = ChatState.get_full_name()
+        self.composer = ComposerState.get_full_name()
         self.session_var = f"{SessionState.get_full_name()}.token_rx_state_"
         self.hydrated = asyncio.Event()
         self.seen_keys: set[str] = set()
@@ -169,7 +171,7 @@ class ReflexClient:
             await self.sio.emit(
                 "event",
                 {
-                    "name": f"{self.state}.send_from_page",
+                    "name": f"{self.composer}.send_from_page",
                     "payload": {"item": item},
                     "router_data": self._router(),
                 },
