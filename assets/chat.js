@@ -313,7 +313,7 @@
   }
 
   function notSent(reason) {
-    // The server shows it as a toast (ChatState.not_sent), like every other refusal.
+    // The server shows it as a toast (ComposerState.not_sent), like every other refusal.
     window.chatNotSent = reason;
     click("not-sent");
   }

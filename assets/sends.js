@@ -5,7 +5,7 @@
 //   dropped network, a reload or a closed tab loses nothing; it is sent again, by its
 //   clientId, when the connection is back or the page opens again. The server stores a
 //   clientId once, however often (or late) it arrives.
-// - While the page's socket is up, a message goes over it (ChatState.send_from_page: one
+// - While the page's socket is up, a message goes over it (ComposerState.send_from_page: one
 //   event, which also shows the stored row in this tab); without an answer from there within
 //   SOCKET_WAIT_MS, or while the page is offline, through the API (POST /api/v1/message),
 //   whose stored message comes back through the page's live events. Both answer alike
@@ -14,7 +14,7 @@
 // - A refusal of the content (422 and the like) is said, and the text goes back to the box;
 //   a busy server (429, 503) is asked again after its Retry-After, a backlog at a pace under
 //   the send limit; a network failure waits for the connection.
-// Edits are not sends: the composer's form takes them to the server (chat.js, ChatState).
+// Edits are not sends: the composer's form takes them to the server (chat.js, ComposerState).
 (function () {
   if (window.chatSends) return;
   const byId = (id) => document.getElementById(id);
@@ -83,7 +83,7 @@
     return overApi(item);
   }
 
-  // The socket's answer comes as a script the server runs (ChatState.send_from_page); null
+  // The socket's answer comes as a script the server runs (ComposerState.send_from_page); null
   // when none comes in time or the page goes offline meanwhile. Reflex queues an event while
   // its socket reconnects, so the original may still arrive after the API's try: the
   // clientId stores it once.
@@ -247,7 +247,7 @@
   }
 
   function notSent(reason) {
-    window.chatNotSent = reason; // ChatState.not_sent shows it as a toast, as any refusal
+    window.chatNotSent = reason; // ComposerState.not_sent shows it as a toast, as any refusal
     click("not-sent");
   }
 

@@ -8,8 +8,10 @@ For each world size (history of the load chats, chats per user) it seeds a fresh
 PostgreSQL database, starts the app in production mode with Redis (`reflex run --env
 prod --backend-only`), connects the clients to `/chat/<their chat>` (100 direct chats,
 one per pair of clients), and sends 50 messages a second in total the way the page does
-(assets/sends.js: POST /api/v1/message with the session's token and a clientId; the stored
-message comes back to every tab over the websocket). It measures send -> recipient latency
+(assets/sends.js: over the websocket, the event ComposerState.send_from_page with a clientId, whose
+answer shows the row in the sending tab; with --sends api, or both, as the page sends when its
+socket does not answer: POST /api/v1/message, the stored message coming back over the socket).
+It measures send -> recipient latency
 (the recipient's delta that shows the message), lost and duplicated messages, bytes on the wire per delivered
 message, and the app's resident memory per connected client. In the same run, the same
 clients and load go through two floors: a bare python-socketio relay (benchmarks/relay.py),
@@ -30,7 +32,9 @@ import argparse
 import asyncio
 import contextlib
 import csv
+import json
 import os
+import re
 import sys
 import time
 import uuid
@@ -114,14 +118,18 @@ class CountingClient(socketio.AsyncClient):
 class ReflexClient:
     """One browser tab on /chat/<chat>, over Reflex's Socket.IO protocol."""
 
-    def __init__(self, url: str, token: str, chat: str, tally: Tally, http: httpx.AsyncClient):
+    def __init__(self, url: str, token: str, chat: str, tally: Tally, http: httpx.AsyncClient, sends: str):
         from chat_web.state.chat import ChatState
+        from chat_web.state.composer import ComposerState
         from chat_web.state.session import SessionState
 
         self.url, self.token, self.chat, self.tally, self.http = url, token, chat, tally, http
+        self.sends = sends  # "socket" or "api"
         self.posting: set[asyncio.Task] = set()
+        self.answers: dict[str, str] = {}  # clientId -> text, of sends over the socket not answered yet
         self.tab = str(uuid.uuid4())
         self.state = ChatState.get_full_name()
+        self.composer = ComposerState.get_full_name()
         self.session_var = f"{SessionState.get_full_name()}.token_rx_state_"
         self.hydrated = asyncio.Event()
         self.seen_keys: set[str] = set()
@@ -155,8 +163,21 @@ class ReflexClient:
         )
 
     async def send(self, text: str) -> None:
-        """As the page script sends: the API, not the websocket (the socket only brings it back)."""
+        """As the page script sends: over the socket, or through the API."""
         self.tally.sent_at[text] = time.perf_counter()
+        if self.sends == "socket":
+            item = {"chatId": self.chat, "text": text, "clientId": uuid.uuid4().hex}
+            self.answers[item["clientId"]] = text
+            await self.sio.emit(
+                "event",
+                {
+                    "name": f"{self.composer}.send_from_page",
+                    "payload": {"item": item},
+                    "router_data": self._router(),
+                },
+                namespace="/_event",
+            )
+            return
         task = asyncio.create_task(self._post(text))
         self.posting.add(task)  # held: the loop keeps only a weak reference to a task
         task.add_done_callback(self.posting.discard)
@@ -174,6 +195,8 @@ class ReflexClient:
 
     async def _on_event(self, update: dict) -> None:
         now = time.perf_counter()
+        for event in (update or {}).get("events") or ():
+            self._on_answer(str((event.get("payload") or {}).get("javascript_code") or ""))
         delta = (update or {}).get("delta") or {}
         mine = delta.get(self.state) or {}
         if mine.get("open_id_rx_state_") == self.chat:
@@ -195,6 +218,16 @@ class ReflexClient:
             sent = self.tally.sent_at.get(text)
             if sent is not None and self.tally.measuring:
                 self.tally.record(text, sent, now)
+
+    def _on_answer(self, script: str) -> None:
+        """The answer to a send over the socket: window.chatSends.answered({...})."""
+        found = re.search(r"answered\((\{.*\})\)", script)
+        if not found:
+            return
+        answer = json.loads(found.group(1))
+        text = self.answers.pop(answer.get("id"), None)
+        if text is not None:
+            (self.tally.stored if answer.get("status") in (200, 201) else self.tally.refused).add(text)
 
     async def close(self) -> None:
         self.closing = True
@@ -355,7 +388,7 @@ async def sweep(
     return results
 
 
-async def run_app(args, size: str, workdir: Path, rates: list[float]) -> list[Result]:
+async def run_app(args, size: str, workdir: Path, rates: list[float], sends: str = "socket") -> list[Result]:
     history, chats_per_user = SIZES[size]
     print(
         f"[{size}] seeding: {args.clients} clients, {history} messages per load chat, "
@@ -372,7 +405,7 @@ async def run_app(args, size: str, workdir: Path, rates: list[float]) -> list[Re
             http = httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=100))
             clients = [
                 ReflexClient(
-                    f"http://127.0.0.1:{app.port}", world.tokens[i], world.chats[i // 2], tally, http
+                    f"http://127.0.0.1:{app.port}", world.tokens[i], world.chats[i // 2], tally, http, sends
                 )
                 for i in range(args.clients)
             ]
@@ -383,7 +416,8 @@ async def run_app(args, size: str, workdir: Path, rates: list[float]) -> list[Re
                 f"load for {args.seconds:.0f} s at each rate",
                 file=sys.stderr,
             )
-            label = f"app, {size} ({history} msgs, {chats_per_user} chats)"
+            how = "over the socket" if sends == "socket" else "through the API"
+            label = f"app, {size} ({history} msgs, {chats_per_user} chats), sends {how}"
             results = await sweep(label, clients, app.process.pid, rates, args.seconds, args.drain)
             await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
             await http.aclose()
@@ -509,7 +543,7 @@ def write_csv(path: Path, args, results: list[Result]) -> None:
         writer = csv.writer(out)
         writer.writerow(CSV_FIELDS)
         for r in results:
-            target = "lean floor" if r.label == LEAN_LABEL else "app"
+            target = "lean floor" if r.label == LEAN_LABEL else "app" + r.label.partition("chats)")[2]
             writer.writerow(
                 [
                     target, args.clients, args.workers, f"{r.rate:g}", f"{r.seconds:.1f}", r.sent,
@@ -522,14 +556,16 @@ def write_csv(path: Path, args, results: list[Result]) -> None:
 
 async def main_sweep(args, workdir: Path) -> None:
     rates = sorted(args.rates)
-    app = await run_app(args, args.sizes[0], workdir, rates)
+    apps = [await run_app(args, args.sizes[0], workdir, rates, sends) for sends in args.sends]
     lean = await run_lean(args, workdir, rates)
     print()
     print(
         f"{args.clients} tabs in {args.clients // 2} direct chats, {args.seconds:.0f} s at each rate; app: "
         f"reflex run --env prod, Redis, PostgreSQL, GRANIAN_WORKERS={args.workers}; the lean floor on as many"
     )
-    print(table(HEADERS, [row for a, f in zip(app, lean, strict=True) for row in report_rows([a], None, f)]))
+    by_rate = zip(*apps, lean, strict=True)
+    print(table(HEADERS, [row for *a, f in by_rate for row in report_rows(a, None, f)]))
+    app = [r for results in apps for r in results]
     for r in app:
         if r.lost or r.tally.dropped_sockets:
             print(f"  {r.rate:g} messages/s: {r.why_lost()}")
@@ -552,7 +588,10 @@ async def main_async(args) -> None:
     if args.rates:
         await main_sweep(args, workdir)
         return
-    results = [(await run_app(args, size, workdir, [args.rate]))[0] for size in args.sizes]
+    results = []
+    for size in args.sizes:
+        for sends in args.sends:
+            results += await run_app(args, size, workdir, [args.rate], sends)
     (lean,) = await run_lean(args, workdir, [args.rate])
     relay = await run_relay(args, workdir)
     print()
@@ -567,7 +606,7 @@ async def main_async(args) -> None:
     for r in results:
         if r.lost or r.tally.dropped_sockets:
             print(f"  {r.label}: {r.why_lost()}")
-    if len(results) == 2:
+    if len(results) == 2 and len(args.sizes) == 2:
         small, large = (r.tally.bytes_in / max(len(r.tally.delivered), 1) for r in results)
         print(f"\nbytes per delivered message, large world / small world: {large / small:.2f}x")
     print(f"(logs in {workdir})")
@@ -592,6 +631,13 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", choices=sorted(SIZES), default=["small", "large"])
     parser.add_argument(
         "--rates", nargs="+", type=float, help="a capacity sweep over these rates (messages/s)"
+    )
+    parser.add_argument(
+        "--sends",
+        nargs="+",
+        choices=["socket", "api"],
+        default=["socket"],
+        help="how the clients send: over the socket (as the page does while it is up), the API, or both",
     )
     parser.add_argument("--csv", help="the sweep's CSV (default: capacity.csv in the run's log folder)")
     parser.add_argument("--chart", help="draw the sweep's chart here (docs/capacity.png for the README)")

@@ -14,6 +14,7 @@ from chat_web.domain.models import REACTIONS
 from chat_web.services.validation import TEXT_MAX
 from chat_web.state.chat import ChatState
 from chat_web.state.chat_edits import DELETED_TEXT
+from chat_web.state.composer import ComposerState
 from chat_web.state.rows import TAILS, Chip, MsgRow, TextPiece
 
 # Where the API is, as the browser reaches it: Reflex's own backend URL (the page's origin in
@@ -249,18 +250,18 @@ def _actions(message: MsgRow) -> rx.Component:
             ],
             rx.dropdown_menu.separator(),
             rx.dropdown_menu.item(
-                "Reply", on_select=ChatState.start_reply(message.seq), class_name="msg-reply"
+                "Reply", on_select=ComposerState.start_reply(message.seq), class_name="msg-reply"
             ),
             rx.cond(
                 message.mine,
                 rx.fragment(
                     rx.dropdown_menu.item(
-                        "Edit", on_select=ChatState.start_edit(message.seq), class_name="msg-edit"
+                        "Edit", on_select=ComposerState.start_edit(message.seq), class_name="msg-edit"
                     ),
                     rx.dropdown_menu.item(
                         "Delete",
                         color="red",
-                        on_select=ChatState.ask_delete(message.seq),
+                        on_select=ComposerState.ask_delete(message.seq),
                         class_name="msg-delete",
                     ),
                 ),
@@ -317,7 +318,7 @@ def _edit_banner() -> rx.Component:
     # The page script (assets/edits.js) puts data-text in the box when data-nonce changes,
     # and the draft back when the banner goes.
     return rx.cond(
-        ChatState.editing_seq > 0,
+        ComposerState.editing_seq > 0,
         rx.hstack(
             rx.icon("pencil", size=14),
             rx.text("Editing message", size="1", weight="medium"),
@@ -328,26 +329,26 @@ def _edit_banner() -> rx.Component:
                 type="button",
                 size="1",
                 variant="ghost",
-                on_click=ChatState.cancel_edit,
+                on_click=ComposerState.cancel_edit,
                 id="cancel-edit",
             ),
             id="edit-banner",
             align="center",
             spacing="2",
             width="100%",
-            custom_attrs={"data-text": ChatState.editing_text, "data-nonce": ChatState.editing_nonce},
+            custom_attrs={"data-text": ComposerState.editing_text, "data-nonce": ComposerState.editing_nonce},
         ),
     )
 
 
 def _reply_banner() -> rx.Component:
     return rx.cond(
-        ChatState.replying_seq > 0,
+        ComposerState.replying_seq > 0,
         rx.hstack(
             rx.icon("reply", size=14),
             rx.box(
-                rx.text("Replying to ", ChatState.replying_sender, size="1", weight="medium"),
-                rx.text(ChatState.replying_text, size="1", class_name="quote-text"),
+                rx.text("Replying to ", ComposerState.replying_sender, size="1", weight="medium"),
+                rx.text(ComposerState.replying_text, size="1", class_name="quote-text"),
                 min_width="0",
                 flex="1",
             ),
@@ -357,16 +358,16 @@ def _reply_banner() -> rx.Component:
                 size="1",
                 variant="ghost",
                 color_scheme="gray",
-                on_click=ChatState.cancel_reply,
+                on_click=ComposerState.cancel_reply,
                 id="cancel-reply",
                 aria_label="Cancel the reply",
             ),
             id="reply-banner",
             # What the page script's bubble quotes while the reply is on its way.
             custom_attrs={
-                "data-seq": ChatState.replying_seq,
-                "data-sender": ChatState.replying_sender,
-                "data-text": ChatState.replying_text,
+                "data-seq": ComposerState.replying_seq,
+                "data-sender": ComposerState.replying_sender,
+                "data-text": ComposerState.replying_text,
             },
             align="center",
             spacing="2",
@@ -382,13 +383,15 @@ def _delete_dialog() -> rx.Component:
             rx.alert_dialog.description("It is deleted for everyone in this conversation.", size="2"),
             rx.hstack(
                 rx.alert_dialog.cancel(
-                    rx.button("Cancel", variant="soft", color_scheme="gray", on_click=ChatState.cancel_delete)
+                    rx.button(
+                        "Cancel", variant="soft", color_scheme="gray", on_click=ComposerState.cancel_delete
+                    )
                 ),
                 rx.alert_dialog.action(
                     rx.button(
                         "Delete for everyone",
                         color_scheme="red",
-                        on_click=ChatState.confirm_delete,
+                        on_click=ComposerState.confirm_delete,
                         id="confirm-delete",
                     )
                 ),
@@ -398,7 +401,7 @@ def _delete_dialog() -> rx.Component:
             ),
             max_width="400px",
         ),
-        open=ChatState.deleting_seq > 0,
+        open=ComposerState.deleting_seq > 0,
     )
 
 
@@ -413,7 +416,7 @@ def _composer() -> rx.Component:
                 placeholder="Write a message",
                 rows="1",
                 size="3",
-                on_change=ChatState.notify_typing.throttle(2000),
+                on_change=ComposerState.notify_typing.throttle(2000),
                 aria_label="Message",
                 class_name="composer-input",
             ),
@@ -464,7 +467,7 @@ def _composer() -> rx.Component:
         ),
         # A new message goes through the API from the page script (assets/sends.js); the
         # form's own submit reaches the server only while a message is being edited.
-        on_submit=ChatState.save_edit,
+        on_submit=ComposerState.save_edit,
         id="composer-form",
         class_name="composer",
     )
@@ -477,7 +480,7 @@ def _hidden_triggers() -> rx.Component:
         rx.el.button(id="attn-on", on_click=ChatState.set_attentive(True), hidden=True, type="button"),
         rx.el.button(id="attn-off", on_click=ChatState.set_attentive(False), hidden=True, type="button"),
         rx.el.button(id="jump-latest", on_click=ChatState.jump_to_latest, hidden=True, type="button"),
-        rx.el.button(id="edit-last", on_click=ChatState.edit_last, hidden=True, type="button"),
+        rx.el.button(id="edit-last", on_click=ComposerState.edit_last, hidden=True, type="button"),
         # What the attach button opens (outside the composer's form: its file is not form data).
         rx.el.input(
             type="file",
@@ -489,7 +492,7 @@ def _hidden_triggers() -> rx.Component:
         # A send the API refused: chat.js or sends.js leaves the reason in window.chatNotSent first.
         rx.el.button(
             id="not-sent",
-            on_click=ChatState.not_sent(rx.Var("String(window.chatNotSent ?? '')").to(str)),
+            on_click=ComposerState.not_sent(rx.Var("String(window.chatNotSent ?? '')").to(str)),
             hidden=True,
             type="button",
         ),
@@ -497,14 +500,14 @@ def _hidden_triggers() -> rx.Component:
         # A new message while the socket is up: sends.js leaves it in window.chatSendNext first.
         rx.el.button(
             id="send-socket",
-            on_click=ChatState.send_from_page(rx.Var("(window.chatSendNext ?? {})").to(dict)),
+            on_click=ComposerState.send_from_page(rx.Var("(window.chatSendNext ?? {})").to(dict)),
             hidden=True,
             type="button",
         ),
         # A swipe right on a message (assets/touch.js): a reply to window.chatReplySeq.
         rx.el.button(
             id="reply-swiped",
-            on_click=ChatState.start_reply(rx.Var("Number(window.chatReplySeq ?? 0)").to(int)),
+            on_click=ComposerState.start_reply(rx.Var("Number(window.chatReplySeq ?? 0)").to(int)),
             hidden=True,
             type="button",
         ),

@@ -1,10 +1,13 @@
 """The chat page: my chats, the open conversation, and the live events that change them.
 
 What each tab holds is bounded, so a live update costs the same however long the
-history or the chat list: a page of chats, a window of recent messages (older pages
-only when the reader scrolls up for them), and my sends still on their way. Read
-ticks are one number (`seen_upto`), presence a list of online ids, typing a small
-map whose expiry runs in the browser (CSS), never in a server timer.
+history or the chat list: a page of chats and a window of recent messages (older pages
+only when the reader scrolls up for them); my sends still on their way are the page
+script's (assets/sends.js). Read ticks are one number (`seen_upto`), presence a list of
+online ids, typing a small map whose expiry runs in the browser (CSS), never in a server
+timer. The composer (sending, editing, the reply banner, the delete dialog, typing
+signals) is a substate of its own (state/composer.py): a delivered message never
+touches it, and its events touch only it and what they change here.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import logging
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import reflex as rx
 
@@ -27,15 +31,15 @@ from chat_web.domain import (
     Unauthorized,
     User,
 )
-from chat_web.domain.models import Quote, quote_label, quote_line
 from chat_web.services.chats import ChatSummary, HistoryPage
-from chat_web.services.live import message_echo
-from chat_web.services.validation import clean_text
 from chat_web.state import rows as R
 from chat_web.state.chat_edits import MessageChanges
 from chat_web.state.chat_live import LiveEvents
 from chat_web.state.rows import TAIL_BLOCK, TAILS, WINDOW_PARTS, ChatRow, MsgRow
 from chat_web.state.session import SessionState, error_toast
+
+if TYPE_CHECKING:
+    from chat_web.state.composer import ComposerState
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +50,6 @@ WINDOW_MAX = 50  # ... once it holds more than this
 JUMP_PAGES = 40  # a quote's click pages back at most this many pages to its message
 WINDOW_HARD = 150  # scrolled up: past this, newer messages wait behind "jump to latest"
 AROUND = 15  # opened at a message (a search result): this many on each side of it
-TYPING_EVERY = 1.5  # the browser asks at most every 2 s; the server drops anything faster
-REASON_MAX = 200
 RECHECK_SECONDS = 60.0  # how long a tab's checked session is trusted before storage is asked again
 
 
@@ -101,13 +103,6 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
     # script shows it only while the tab is hidden and the reader allowed notifications.
     notify: dict[str, str] = {}
     mention_names: str = "[]"  # the open group's other members, as JSON, for @ completion
-    editing_seq: int = 0  # my message being edited in the composer (0: none)
-    editing_text: str = ""  # its text, which the page script puts in the composer
-    editing_nonce: str = ""  # a new value asks the page script to (re)fill the composer
-    deleting_seq: int = 0  # my message the "delete for everyone?" dialog asks about
-    replying_seq: int = 0  # the message my next send answers (0: none)
-    replying_sender: str = ""
-    replying_text: str = ""
     session_ended: bool = False  # signed out in another tab or everywhere: the page leaves
 
     # --- backend only ---------------------------------------------------------------------------
@@ -119,7 +114,6 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
     _peers: list[str] = []  # users whose presence this tab shows
     _panel_peers: list[str] = []  # the open info panel's members (state/chat_info.py): shown too
     _attentive: bool = True  # visible and scrolled to the bottom
-    _typing_sent: float = 0.0
     _read_due: tuple[str, int] | None = None  # (chat, seq) shown read, to be stored by the hub
     _checked_token: str = ""
     _checked_at: float = 0.0
@@ -129,6 +123,11 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
     _change_seen: int = 0  # the open chat's change count this tab has applied
 
     # ============================================================================ helpers
+
+    def _composer(self) -> ComposerState:
+        from chat_web.state.composer import ComposerState  # a substate: its module imports this one
+
+        return self.substates[ComposerState.get_name()]  # type: ignore[return-value]
 
     @property
     def _tab(self) -> str:
@@ -404,10 +403,9 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         self._lay_out([], [])
         self.has_older = self.newer_waiting = self.loading_newer = self.open_muted = False
         self.focus = ""
-        self.seen_upto = self.editing_seq = self.deleting_seq = self._change_seen = 0
-        self.replying_seq = 0
-        self.editing_text = self.replying_sender = self.replying_text = ""
+        self.seen_upto = self._change_seen = 0
         self._names, self._cursors, self._group = {}, {}, False
+        self._composer()._clear()
 
     async def _open(self, me: User, chat_id: str) -> None:
         self._close_chat()
@@ -671,92 +669,7 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         )
         self._recount_unread()
 
-    # ============================================================================ sending
-
-    @rx.event
-    async def save_edit(self, form_data: dict):
-        """The composer's form, while it edits one of my messages. A new message does not come
-        here: the page script sends it (assets/sends.js: `send_from_page` while the socket is
-        up, else the API), so it is shown and kept in the browser whatever the connection does,
-        and stored once by its clientId."""
-        raw = form_data.get("text", "") if isinstance(form_data, dict) else ""
-        if not self.open_id or not self.editing_seq or not isinstance(raw, str) or not raw.strip():
-            return None
-        try:
-            await self._require()  # the session first: nothing is kept for a signed-out tab
-            text = clean_text(raw)  # over-long or unstorable: refused here, never kept
-        except ChatError as exc:
-            return error_toast(exc)
-        return await self._save_edit(text)
-
-    @rx.event
-    async def send_from_page(self, item: dict):
-        """A new message from the page script (assets/sends.js) while the socket is up.
-
-        Stored by its clientId as the API stores it, shown in this tab at once (its echo from
-        the fan-out is then not worth waking the tab for), and answered to the script in the
-        API's terms (status, detail, Retry-After), so one code path settles both ways of
-        sending. Over the socket a send costs one event, where the API cost an HTTP request and
-        a delivery of the echo to this tab."""
-        item = item if isinstance(item, dict) else {}
-        client_id, chat_id = item.get("clientId"), item.get("chatId")
-        answer = {"id": client_id if isinstance(client_id, str) else "", "detail": "", "after": 0}
-        try:
-            me = await self._require()
-            if isinstance(client_id, str) and isinstance(chat_id, str):
-                container.current().live.expect_echo(self._tab, message_echo(chat_id, me.id, client_id))
-            message, created = await container.current().chats.send_text(
-                me, chat_id, item.get("text"), client_id, item.get("replyTo")
-            )
-        except RateLimited as exc:
-            answer.update(status=exc.status_code, detail=exc.message, after=exc.retry_after)
-        except ChatError as exc:
-            answer.update(status=exc.status_code, detail=exc.message)
-        else:
-            answer["status"] = 201 if created else 200
-            # A retry of a stored message may be old news: shown only if nothing newer is.
-            if created or message.seq >= self._lasts.get(message.chat_id, 0):
-                await self._take_message(me, message)
-            self._typing_sent = 0.0
-        return rx.call_script(f"window.chatSends && window.chatSends.answered({json.dumps(answer)})")
-
-    # ============================================================================ edit, delete
-
-    @rx.event
-    def start_edit(self, seq: int):
-        row = self._held_row(seq)
-        if row is None or not row.mine or row.deleted or not row.id:
-            return
-        self.editing_seq, self.editing_text = seq, row.text
-        self.editing_nonce = uuid.uuid4().hex[:8]
-
-    @rx.event
-    def edit_last(self):
-        """Up in an empty composer: edit my latest message still on screen (stored, not deleted)."""
-        for row in reversed(self._window()):
-            if row.mine and row.id and not row.deleted:
-                self.start_edit(row.seq)
-                return
-
-    @rx.event
-    def cancel_edit(self):
-        self.editing_seq, self.editing_text = 0, ""
-
-    async def _save_edit(self, text: str):
-        row = self._held_row(self.editing_seq)
-        if row is None:
-            self.cancel_edit()
-            return None
-        try:
-            me = await self._require()
-            message = await container.current().chats.edit_message(me, self.open_id, row.id, text)
-        except ChatError as exc:
-            # Still editing, with what was typed back in the box: nothing is lost.
-            self.editing_text, self.editing_nonce = text, uuid.uuid4().hex[:8]
-            return error_toast(exc)
-        self.editing_seq, self.editing_text = 0, ""
-        self._apply_change(message)
-        return None
+    # ============================================================================ messages
 
     @rx.event
     async def react(self, seq: int, emoji: str):
@@ -770,22 +683,6 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         except ChatError as exc:
             return error_toast(exc)
         self._apply_change(message)
-
-    @rx.event
-    def start_reply(self, seq: int):
-        row = self._held_row(seq)
-        if row is None or row.deleted or not row.id:
-            return
-        sender = "You" if row.mine else (row.sender or self.open_title)
-        self.cancel_edit()
-        self.replying_seq, self.replying_sender = seq, sender
-        # The same line the reply will show once stored, to everyone (a caption keeps its 📷).
-        kind = "image" if row.image else "text"
-        self.replying_text = quote_label(Quote(seq, "", quote_line(row.text), kind, False))
-
-    @rx.event
-    def cancel_reply(self):
-        self.replying_seq, self.replying_sender, self.replying_text = 0, "", ""
 
     @rx.event
     async def jump_to(self, seq: int):
@@ -811,54 +708,6 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
             yield rx.toast.info("That message is further back than this view goes; scroll up to it.")
             return
         self.focus = f"{seq}:{uuid.uuid4().hex[:8]}"  # the page script scrolls to it and flashes it
-
-    @rx.event
-    def ask_delete(self, seq: int):
-        row = self._held_row(seq)
-        if row is not None and row.mine and not row.deleted and row.id:
-            self.deleting_seq = seq
-
-    @rx.event
-    def cancel_delete(self):
-        self.deleting_seq = 0
-
-    @rx.event
-    async def confirm_delete(self):
-        row = self._held_row(self.deleting_seq)
-        self.deleting_seq = 0
-        if row is None:
-            return
-        try:
-            me = await self._require()
-            message = await container.current().chats.delete_message(me, self.open_id, row.id)
-        except ChatError as exc:
-            return error_toast(exc)
-        self._apply_change(message)
-
-    @rx.event
-    def not_sent(self, reason: str):
-        """A send the page script made through the API (an image, assets/chat.js; a message,
-        assets/sends.js) was refused: say why.
-
-        The reason is the API's own `detail`, shown as text; nothing else happens here."""
-        if isinstance(reason, str) and reason.strip():
-            return rx.toast.error(reason.strip()[:REASON_MAX], duration=6000)
-        return None
-
-    # ============================================================================ typing
-
-    @rx.event
-    async def notify_typing(self, value: str):
-        if not self.open_id or not isinstance(value, str) or not value.strip():
-            return
-        now = time.monotonic()
-        if now - self._typing_sent < TYPING_EVERY:
-            return
-        self._typing_sent = now
-        try:
-            await container.current().chats.typing(await self._require(), self.open_id)
-        except ChatError as exc:
-            log.info("typing not sent: %s", exc.message)
 
 
 def _leads(rows: list[MsgRow], window: list[MsgRow]) -> bool:

@@ -60,8 +60,8 @@ class MessageChanges:
                     )
             self._change_seen = max(self._change_seen, message.change)
             self._requote(message)
-            if message.deleted and self.editing_seq == message.seq:
-                self.editing_seq, self.editing_text = 0, ""
+            if message.deleted:
+                self._composer()._message_gone(message.seq)
         if message.seq == self._lasts.get(message.chat_id):
             self._set_rows(
                 [
@@ -84,8 +84,6 @@ class MessageChanges:
                         for r in rows
                     ],
                 )
-        if self.replying_seq == message.seq and message.deleted:
-            self.replying_seq, self.replying_sender, self.replying_text = 0, "", ""
 
     def _held_row(self, seq: int) -> MsgRow | None:
         for row in self._window():

@@ -17,9 +17,10 @@ from chat_web.services.limits import Limit, TabLimits
 from chat_web.services.validation import QUERY_MAX, SEARCH_QUERY_MAX, TEXT_MAX, TITLE_MAX
 from chat_web.state import rows as R
 from chat_web.state.chat import JUMP_PAGES, ChatState
+from chat_web.state.composer import ComposerState
 from chat_web.state.people import PeopleState
 from chat_web.state.search import MessageSearchState
-from tests.support.chat_page import open_page, run
+from tests.support.chat_page import composer, open_page, run
 
 HUGE = "x" * 900_000
 
@@ -71,14 +72,14 @@ async def test_signed_out_handlers_keep_none_of_their_arguments(world):
     await run(MessageSearchState.search, search, HUGE)
     await run(MessageSearchState.set_mode, search, "messages")
     await run(ChatState.set_timezone, chat_state, "Asia/Tokyo")
-    chat_state.open_id, chat_state.editing_seq = "some-chat", 1  # even editing, keeps nothing
-    await run(ChatState.save_edit, chat_state, {"text": HUGE})
-    await run(ChatState.save_edit, chat_state, {"text": "short"})
+    chat_state.open_id, composer(chat_state).editing_seq = "some-chat", 1  # even editing, keeps nothing
+    await run(ComposerState.save_edit, composer(chat_state), {"text": HUGE})
+    await run(ComposerState.save_edit, composer(chat_state), {"text": "short"})
 
     assert (people.query, people.group_title, people.group_open) == ("", "", False)
     assert (search.query, search.mode) == ("", "people")
     assert chat_state.tz == "Europe/Paris"  # set_timezone checked the session first
-    assert chat_state.editing_text == ""
+    assert composer(chat_state).editing_text == ""
 
 
 async def test_signed_in_strings_are_capped_at_the_service_limits(world):
@@ -114,10 +115,10 @@ async def _open_chat(world):
 async def test_the_form_stores_and_keeps_nothing_outside_an_edit(world):
     state = await _open_chat(world)
     for i in range(30):
-        await run(ChatState.save_edit, state, {"text": f"not an edit {i}"})
-        await run(ChatState.save_edit, state, {"text": HUGE})
+        await run(ComposerState.save_edit, composer(state), {"text": f"not an edit {i}"})
+        await run(ComposerState.save_edit, composer(state), {"text": HUGE})
     assert await world.store.messages.page_before(state.open_id, None, 100) == []
-    assert state._window() == [] and state.editing_text == ""
+    assert state._window() == [] and composer(state).editing_text == ""
 
 
 async def test_an_over_long_edit_is_refused_and_never_kept(world):
@@ -126,10 +127,12 @@ async def test_an_over_long_edit_is_refused_and_never_kept(world):
     await world.chats.send_text(ann, chat.id, "first", "c-1")
     state = world.tab(ann, f"/chat/{chat.id}")
     await open_page(state)
-    await run(ChatState.start_edit, state, 1)
+    await run(ComposerState.start_edit, composer(state), 1)
     for text in (HUGE, "y" * (TEXT_MAX + 1)):
-        await run(ChatState.save_edit, state, {"text": text})
-    assert state.editing_seq == 1 and state.editing_text == "first"  # still editing, as it was
+        await run(ComposerState.save_edit, composer(state), {"text": text})
+    assert (
+        composer(state).editing_seq == 1 and composer(state).editing_text == "first"
+    )  # still editing, as it was
     (stored,) = await world.store.messages.page_before(state.open_id, None, 100)
     assert stored.text == "first" and stored.edited_at is None
 

@@ -29,6 +29,7 @@ from chat_web.services.stream import EventStreams
 from chat_web.services.sync import SyncService
 from chat_web.services.tokens import TokenService
 from chat_web.state.chat import ChatState
+from chat_web.state.composer import ComposerState
 
 
 class World:
@@ -89,6 +90,11 @@ class World:
     async def send(self, user, chat_id, text):
         message, _ = await self.chats.send_text(user, chat_id, text, f"{user.id}-{text}")
         return message
+
+
+def composer(state: ChatState) -> ComposerState:
+    """The tab's composer: ChatState's substate (editing, replying, deleting, sending)."""
+    return state.substates[ComposerState.get_name()]
 
 
 async def open_page(state, path=None):

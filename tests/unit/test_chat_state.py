@@ -12,9 +12,10 @@ import json
 from chat_web.domain.events import chat_read, message_new, user_typing
 from chat_web.state import chat as chat_module
 from chat_web.state.chat import WINDOW_HARD, WINDOW_MAX, ChatState
+from chat_web.state.composer import ComposerState
 from chat_web.state.rows import TAIL_BLOCK, WINDOW_PARTS
 from tests.support import images
-from tests.support.chat_page import open_page, run
+from tests.support.chat_page import composer, open_page, run
 
 
 def screen(state):
@@ -258,7 +259,7 @@ async def test_a_reply_reads_what_came_before_so_my_ticks_double(world):
     chat = await world.chats.open_direct(ann, bob.id)
     state = world.tab(ann, f"/chat/{chat.id}")
     await open_page(state)
-    await run(ChatState.save_edit, state, {"text": "question"})
+    await run(ComposerState.save_edit, composer(state), {"text": "question"})
     assert state.seen_upto == 0
     reply = await world.send(bob, chat.id, "answer")  # e.g. through the REST API
     await state._apply_events([message_new(reply)])
@@ -408,10 +409,10 @@ async def test_edits_and_deletions_show_live_and_after_a_catch_up(world):
     await open_page(writer)
 
     # Ann edits from her tab: her rows change at once, Bob's when the event comes.
-    await run(ChatState.start_edit, writer, 1)
-    assert (writer.editing_seq, writer.editing_text) == (1, "m0")
-    await run(ChatState.save_edit, writer, {"text": "m0, fixed"})
-    assert writer.editing_seq == 0 and (writer._window()[0].text, writer._window()[0].edited) == (
+    await run(ComposerState.start_edit, composer(writer), 1)
+    assert (composer(writer).editing_seq, composer(writer).editing_text) == (1, "m0")
+    await run(ComposerState.save_edit, composer(writer), {"text": "m0, fixed"})
+    assert composer(writer).editing_seq == 0 and (writer._window()[0].text, writer._window()[0].edited) == (
         "m0, fixed",
         True,
     )
@@ -424,8 +425,8 @@ async def test_edits_and_deletions_show_live_and_after_a_catch_up(world):
     ]
 
     # Deleting the latest message turns it into a tombstone and the chat's preview follows.
-    await run(ChatState.ask_delete, writer, 3)
-    await run(ChatState.confirm_delete, writer)
+    await run(ComposerState.ask_delete, composer(writer), 3)
+    await run(ComposerState.confirm_delete, composer(writer))
     assert writer._window()[2].deleted and writer._all_rows()[0].preview == "Message deleted"
 
     # Bob missed that event: the next one (or a reconnect) finds the gap and catches up.
@@ -435,12 +436,12 @@ async def test_edits_and_deletions_show_live_and_after_a_catch_up(world):
     assert reader._all_rows()[0].preview == "Message deleted"
 
     # Bob cannot edit or delete Ann's messages; a deleted one cannot be edited.
-    await run(ChatState.start_edit, reader, 1)
-    await run(ChatState.ask_delete, reader, 1)
-    assert reader.editing_seq == 0 and reader.deleting_seq == 0
+    await run(ComposerState.start_edit, composer(reader), 1)
+    await run(ComposerState.ask_delete, composer(reader), 1)
+    assert composer(reader).editing_seq == 0 and composer(reader).deleting_seq == 0
     await writer._apply_events([message_deleted(gone_too)])  # from her other device
-    await run(ChatState.start_edit, writer, 2)
-    assert writer.editing_seq == 0
+    await run(ComposerState.start_edit, composer(writer), 2)
+    assert composer(writer).editing_seq == 0
 
 
 async def test_an_edit_refused_keeps_the_text_in_the_box(world):
@@ -449,14 +450,18 @@ async def test_an_edit_refused_keeps_the_text_in_the_box(world):
     await world.send(ann, chat.id, "first")
     state = world.tab(ann, f"/chat/{chat.id}")
     await open_page(state)
-    await run(ChatState.start_edit, state, 1)
-    nonce = state.editing_nonce
+    await run(ComposerState.start_edit, composer(state), 1)
+    nonce = composer(state).editing_nonce
     world.clock.advance(minutes=16)
-    await run(ChatState.save_edit, state, {"text": "too late"})
-    assert state.editing_seq == 1 and state.editing_text == "too late" and state.editing_nonce != nonce
+    await run(ComposerState.save_edit, composer(state), {"text": "too late"})
+    assert (
+        composer(state).editing_seq == 1
+        and composer(state).editing_text == "too late"
+        and composer(state).editing_nonce != nonce
+    )
     assert state._window()[0].text == "first"
-    await run(ChatState.cancel_edit, state)
-    assert state.editing_seq == 0
+    await run(ComposerState.cancel_edit, composer(state))
+    assert composer(state).editing_seq == 0
 
 
 async def test_reactions_show_as_chips_with_who_and_mine(world):
@@ -492,9 +497,13 @@ async def test_a_reply_shows_its_quote_and_a_click_pages_back_to_the_original(wo
         await world.send(bob, chat.id, f"m{n}")
     state = world.tab(ann, f"/chat/{chat.id}")
     await open_page(state)
-    await run(ChatState.start_reply, state, 81)
-    assert (state.replying_seq, state.replying_sender, state.replying_text) == (81, "bob", "m79")
-    sent, _ = await world.chats.send_text(ann, chat.id, "sure", "s1", reply_to=state.replying_seq)
+    await run(ComposerState.start_reply, composer(state), 81)
+    assert (composer(state).replying_seq, composer(state).replying_sender, composer(state).replying_text) == (
+        81,
+        "bob",
+        "m79",
+    )
+    sent, _ = await world.chats.send_text(ann, chat.id, "sure", "s1", reply_to=composer(state).replying_seq)
     await state._apply_events([message_new(sent)])
     mine = shown(state)[-1]
     assert (mine.seq, mine.reply_seq, mine.reply_sender, mine.reply_text) == (82, 81, "bob", "m79")
@@ -534,10 +543,10 @@ async def test_an_image_arrives_live_with_a_thumbnail_sized_before_it_loads(worl
 async def test_a_refused_upload_becomes_a_toast_and_nothing_else(world):
     ann = await world.user("ann")
     state = world.tab(ann)
-    toast = ChatState.not_sent.fn(state, "That file is not an image")
+    toast = ComposerState.not_sent.fn(composer(state), "That file is not an image")
     assert "That file is not an image" in str(toast)
-    assert ChatState.not_sent.fn(state, "") is None
-    assert ChatState.not_sent.fn(state, None) is None
+    assert ComposerState.not_sent.fn(composer(state), "") is None
+    assert ComposerState.not_sent.fn(composer(state), None) is None
 
 
 async def test_a_search_result_opens_its_chat_at_the_message_and_pages_both_ways(world):

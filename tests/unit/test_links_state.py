@@ -5,10 +5,10 @@ from __future__ import annotations
 from chat_web.domain import quote_of
 from chat_web.domain.events import message_edited, message_new
 from chat_web.domain.wire import quote_json
-from chat_web.state.chat import ChatState
+from chat_web.state.composer import ComposerState
 from chat_web.state.rows import TextPiece
 from tests.support import images
-from tests.support.chat_page import open_page, run
+from tests.support.chat_page import composer, open_page, run
 from tests.unit.test_chat_state import screen, shown
 
 
@@ -27,9 +27,9 @@ async def test_a_reply_to_a_captioned_image_quotes_the_caption_for_everyone(worl
     bob_tab = world.tab(bob, f"/chat/{chat.id}", tab_id="tab-bob")
     await open_page(bob_tab)
 
-    await run(ChatState.start_reply, ann_tab, 1)
-    assert ann_tab.replying_text == "📷 The view from the top"  # the banner
-    wow, _ = await world.chats.send_text(ann, chat.id, "Wow", "r1", reply_to=ann_tab.replying_seq)
+    await run(ComposerState.start_reply, composer(ann_tab), 1)
+    assert composer(ann_tab).replying_text == "📷 The view from the top"  # the banner
+    wow, _ = await world.chats.send_text(ann, chat.id, "Wow", "r1", reply_to=composer(ann_tab).replying_seq)
     await ann_tab._apply_events([message_new(wow)])
     # The sender's row, once stored, and the other's, live and read back from storage, agree.
     (mine,) = [r for r in screen(ann_tab) if r.text == "Wow"]

@@ -1,4 +1,4 @@
-"""A new message sent over the page's socket (ChatState.send_from_page, which assets/sends.js
+"""A new message sent over the page's socket (ComposerState.send_from_page, which assets/sends.js
 uses while the socket is up): stored once by its clientId, shown in the sending tab at once,
 and answered to the page script in the API's terms."""
 
@@ -12,12 +12,12 @@ from chat_web.config import Settings
 from chat_web.container import abuse_limits
 from chat_web.domain.events import message_new
 from chat_web.services.limits import LimitGate
-from chat_web.state.chat import ChatState
-from tests.support.chat_page import open_page, run
+from chat_web.state.composer import ComposerState
+from tests.support.chat_page import composer, open_page, run
 
 
 async def send(state, **item):
-    return answer_from(await run(ChatState.send_from_page, state, item))
+    return answer_from(await run(ComposerState.send_from_page, composer(state), item))
 
 
 def answer_from(event) -> dict:
@@ -82,9 +82,11 @@ async def test_refusals_are_answered_with_the_apis_status_and_nothing_is_stored(
     assert not_mine["status"] in (403, 404) and not_mine["detail"]
     # Whatever a hostile client puts in the event: an answer, never an exception.
     for junk in ({}, {"chatId": 5, "text": ["a"], "clientId": {"x": 1}}, {"replyTo": "x", "chatId": chat.id}):
-        answer = answer_from(await run(ChatState.send_from_page, state, junk))
+        answer = answer_from(await run(ComposerState.send_from_page, composer(state), junk))
         assert answer["status"] == 422, junk
-    assert answer_from(await run(ChatState.send_from_page, state, "not a dict"))["status"] == 422
+    assert (
+        answer_from(await run(ComposerState.send_from_page, composer(state), "not a dict"))["status"] == 422
+    )
     assert await stored_texts(world, ann, chat.id) == [] and state._window() == []
 
 
