@@ -14,7 +14,8 @@ lean server (benchmarks/live_floor.py) encodes and sends per message.
 
 A second table: what each kind of event leaves the state manager to save, the pickled
 substates it touched (Reflex writes only those: to disk, or to Redis when the tab's lock
-moves), for a delivered message, a typing signal and a reply banner. This is what splitting
+moves), for a delivered message, someone's typing delivered, and the composer's typing signal
+and reply banner. This is what splitting
 the page's state into substates changes.
 It runs against whatever revision is checked out, so the same command measures a before
 and an after.
@@ -35,7 +36,7 @@ async def measure(chats: int, messages: int) -> list[list[str]]:
     from unittest import mock
 
     from chat_web import container
-    from chat_web.domain.events import message_new
+    from chat_web.domain.events import message_new, user_typing
     from chat_web.domain.wire import message_json
     from chat_web.state.chat import ChatState
     from tests.conftest import FakeClock
@@ -60,7 +61,12 @@ async def measure(chats: int, messages: int) -> list[list[str]]:
         await open_page(state)
         root = state.parent_state.parent_state
         app_bytes, app_cpu, floor_bytes, floor_cpu = [], [], [], []
-        saved: dict[str, list[int]] = {"a delivered message": [], "a typing signal": [], "a reply banner": []}
+        saved: dict[str, list[int]] = {
+            "a delivered message": [],
+            "someone's typing, delivered": [],
+            "a typing signal": [],
+            "a reply banner": [],
+        }
         for n in range(messages):
             clock.advance(seconds=1)
             elsewhere = n % 10 == 9
@@ -86,6 +92,13 @@ async def measure(chats: int, messages: int) -> list[list[str]]:
             floor = json.dumps(message_json(message))
             floor_cpu.append(1000 * (time.process_time() - started))
             floor_bytes.append(len(floor.encode()))
+        # A live event that changes the chat list only: someone typing.
+        for _ in range(50):
+            clock.advance(seconds=6)  # past the last "typing…"
+            untouch(root)
+            await state._apply_events([user_typing(talking.id, partner.id, partner.name)])
+            await root._get_resolved_delta()
+            saved["someone's typing, delivered"].append(touched_bytes(root))
         # The composer's events, on whichever state holds them in this revision.
         composer = next((s for s in state.substates.values() if hasattr(s, "notify_typing")), state)
         handlers = type(composer)
