@@ -28,16 +28,22 @@ def answer_from(event) -> dict:
     return json.loads(found.group(1))
 
 
+async def ann_talking_to_bob(world):
+    """Ann's tab, open on her direct chat with Bob."""
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    state = world.tab(ann, f"/chat/{chat.id}")
+    await open_page(state)
+    return ann, bob, chat, state
+
+
 async def stored_texts(world, user, chat_id) -> list[str]:
     page = await world.chats.history(user, chat_id, None, None, 50, None)
     return [view.message.text for view in page.messages]
 
 
 async def test_a_send_is_stored_once_shown_at_once_and_answered_like_the_api(world):
-    ann, bob = await world.user("ann"), await world.user("bob")
-    chat = await world.chats.open_direct(ann, bob.id)
-    state = world.tab(ann, f"/chat/{chat.id}")
-    await open_page(state)
+    ann, bob, chat, state = await ann_talking_to_bob(world)
 
     answer = await send(state, chatId=chat.id, text="  hello  ", clientId="c-1")
     assert answer == {"id": "c-1", "detail": "", "after": 0, "status": 201}
@@ -57,11 +63,9 @@ async def test_a_send_is_stored_once_shown_at_once_and_answered_like_the_api(wor
 
 
 async def test_a_reply_keeps_its_quote(world):
-    ann, bob = await world.user("ann"), await world.user("bob")
-    chat = await world.chats.open_direct(ann, bob.id)
+    ann, bob, chat, state = await ann_talking_to_bob(world)
     asked = await world.send(bob, chat.id, "lunch?")
-    state = world.tab(ann, f"/chat/{chat.id}")
-    await open_page(state)
+    await open_page(state)  # (again: the question is on screen)
     answer = await send(state, chatId=chat.id, text="yes", clientId="c-2", replyTo=asked.seq)
     assert answer["status"] == 201
     row = state._window()[-1]
@@ -94,10 +98,7 @@ async def test_past_the_send_limit_the_answer_says_when_to_try_again(world):
     # The limits the app runs with (LIMIT_MESSAGES_PER_10_SECONDS: 20), counted in memory.
     world.chats._gate = LimitGate(InMemoryRateLimiter(world.clock))
     world.chats.limits = abuse_limits(Settings(_env_file=None))
-    ann, bob = await world.user("ann"), await world.user("bob")
-    chat = await world.chats.open_direct(ann, bob.id)
-    state = world.tab(ann, f"/chat/{chat.id}")
-    await open_page(state)
+    ann, bob, chat, state = await ann_talking_to_bob(world)
     answers = [await send(state, chatId=chat.id, text=f"m{n}", clientId=f"c{n}") for n in range(25)]
     assert [a["status"] for a in answers] == [201] * 20 + [429] * 5
     assert 0 < answers[-1]["after"] <= 10 and answers[-1]["detail"]
@@ -105,10 +106,7 @@ async def test_past_the_send_limit_the_answer_says_when_to_try_again(world):
 
 
 async def test_a_signed_out_tab_is_answered_401_and_nothing_is_stored(world):
-    ann, bob = await world.user("ann"), await world.user("bob")
-    chat = await world.chats.open_direct(ann, bob.id)
-    state = world.tab(ann, f"/chat/{chat.id}")
-    await open_page(state)
+    ann, bob, chat, state = await ann_talking_to_bob(world)
     state.token = ""
     answer = await send(state, chatId=chat.id, text="hi", clientId="c-6")
     assert answer["status"] == 401
