@@ -104,6 +104,11 @@
     void line.offsetWidth; // restart the animation when the same line is asked for again
     line.classList.add("focused");
     setTimeout(() => line.classList.remove("focused"), 2600);
+    // Asked for from the list (the focus was on a message, in a message's menu, or lost with
+    // a row the new page redrew): the focus goes there too, as the keyboard needs it.
+    const active = document.activeElement;
+    const fromList = !active || active === document.body || el.contains(active) || active.closest(".msg-menu");
+    if (active !== line && fromList) line.focus({ preventScroll: true });
     return true;
   }
 

@@ -113,7 +113,9 @@
     // (unless another script already moved it on, as keys.js does after Reply).
     const trigger = target && target.closest(".msg-actions");
     if (trigger && document.activeElement === trigger && trigger.dataset.state !== "open") {
-      const row = rowOf(trigger);
+      // A message focused while the menu was closing (its "Show the message this answers"
+      // moved the focus there) keeps it; the trigger's element may show another by now.
+      const row = byKey(list() || document, focusedKey) || rowOf(trigger);
       if (row) {
         focusRow(row);
         return;

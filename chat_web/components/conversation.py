@@ -223,7 +223,8 @@ def _chip(message: MsgRow):
 
 
 def _actions(message: MsgRow) -> rx.Component:
-    """A stored message's menu: react; on my own, also edit (for 15 minutes) or delete."""
+    """A stored message's menu: react, reply, show what it answers, copy its text; on my own,
+    also edit (for 15 minutes) or delete."""
     return rx.dropdown_menu.root(
         rx.dropdown_menu.trigger(
             rx.icon_button(
@@ -251,6 +252,24 @@ def _actions(message: MsgRow) -> rx.Component:
             rx.dropdown_menu.separator(),
             rx.dropdown_menu.item(
                 "Reply", on_select=ComposerState.start_reply(message.seq), class_name="msg-reply"
+            ),
+            # The quote's click, for the keyboard (the message is the one Tab stop).
+            rx.cond(
+                message.reply_seq > 0,
+                rx.dropdown_menu.item(
+                    "Show the message this answers",
+                    on_select=ChatState.jump_to(message.reply_seq),
+                    class_name="msg-show-quoted",
+                ),
+            ),
+            # Copy: a long press on a touch screen opens this menu instead of selecting text.
+            rx.cond(
+                message.text != "",
+                rx.dropdown_menu.item(
+                    "Copy text",
+                    on_select=[rx.set_clipboard(message.text), rx.toast("Copied", duration=1500)],
+                    class_name="msg-copy",
+                ),
             ),
             rx.cond(
                 message.mine,

@@ -129,10 +129,13 @@ def test_the_message_list_is_one_tab_stop_with_arrow_keys_and_a_menu_on_enter(
     a.keyboard.press("Escape")
     expect(focused_message(a)).to_have_text(f"message {MESSAGES - 2}")
 
-    # Enter, End (Reply is the last item on someone else's message), Enter: a reply to it.
+    # Enter, End (Copy text is the last item on someone else's message), Up to Reply, Enter:
+    # a reply to it.
     a.keyboard.press("Enter")
     expect(a.get_by_role("menuitem", name="React 👍")).to_be_focused()
     a.keyboard.press("End")
+    expect(a.get_by_role("menuitem", name="Copy text")).to_be_focused()
+    a.keyboard.press("ArrowUp")
     expect(a.get_by_role("menuitem", name="Reply")).to_be_focused()
     a.keyboard.press("Enter")
     expect(a.locator("#reply-banner")).to_contain_text(f"message {MESSAGES - 2}")
@@ -168,6 +171,47 @@ def test_older_messages_keep_the_focus_and_a_message_without_a_menu_opens_none(a
     a.keyboard.press("ArrowDown")
     expect(focused_message(a)).to_have_text("filler 0")
     expect(a.locator(".msg-menu")).to_have_count(0)
+
+
+def test_from_the_keyboard_a_reply_shows_what_it_answers_and_a_message_is_copied(app_server, browser, pages):
+    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
+    chat_id = ada.chat_with(bob)
+    body = {"chatId": chat_id, "text": "the question, long ago", "clientId": uuid.uuid4().hex}
+    asked = bob.api("POST", "/message", json=body).json()
+    for n in range(40):  # the question is above the 30 the page opens with
+        say(bob, chat_id, f"filler {n}")
+    body = {"chatId": chat_id, "text": "the answer", "clientId": uuid.uuid4().hex, "replyTo": asked["seq"]}
+    ada.api("POST", "/message", json=body)
+    a = open_as(pages, browser, ada, f"/chat/{chat_id}")
+    a.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    expect(bubbles(a).last).to_have_text("the answer")
+
+    # The quote's click, from the keyboard: the menu's "Show the message this answers" pages
+    # back to the question, and the focus goes with it (the row elements are redrawn with
+    # other messages meanwhile: the focus follows the message, not an element).
+    a.locator(f'[data-chat-row="{chat_id}"]').focus()
+    tab_stops_until_composer(a)
+    a.keyboard.press("Shift+Tab")
+    expect(focused_message(a)).to_have_text("the answer")
+    a.keyboard.press("Enter")
+    a.get_by_role("menuitem", name="Show the message this answers").click()
+    expect(focused_message(a)).to_have_text("the question, long ago", timeout=10_000)
+    a.wait_for_timeout(500)  # the menu's closing gives the focus back after the jump
+    expect(focused_message(a)).to_have_text("the question, long ago")
+    expect(a.locator(".msg-line:focus")).to_be_in_viewport()
+
+    # Copy text puts the message's text on the clipboard (a long press on a phone opens this
+    # menu, so it cannot select the text).
+    a.keyboard.press("Enter")
+    a.get_by_role("menuitem", name="Copy text").click()
+    expect(a.get_by_text("Copied")).to_be_visible()
+    assert a.evaluate("navigator.clipboard.readText()") == "the question, long ago"
+    # A message that answers none has no such item.
+    expect(focused_message(a)).to_have_text("the question, long ago")
+    a.keyboard.press("Enter")
+    expect(a.get_by_role("menuitem", name="Reply")).to_be_visible()
+    expect(a.get_by_role("menuitem", name="Show the message this answers")).to_have_count(0)
+    a.keyboard.press("Escape")
 
 
 # --- touch -------------------------------------------------------------------------------------
