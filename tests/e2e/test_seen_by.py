@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import need_service
 from tests.e2e.conftest import Person, bubbles, open_as, send
+from tests.e2e.test_accessibility import FOCUS_RING
 from tests.support import axe
 
 pytestmark = pytest.mark.e2e
@@ -45,8 +46,13 @@ def test_ada_sees_who_has_read_her_latest_message_as_bob_then_cy_open_the_group(
     expect(mine.last.locator("#seen-by")).to_have_count(1)
     expect(a.locator(".seen-by")).to_have_count(1)
 
-    # The full list on request, from the keyboard: Enter opens it, Escape closes it.
-    seen_by.focus()
+    # The full list on request, from the keyboard: the line is the message's next Tab stop
+    # (with a whole focus ring), Enter opens the list, Escape closes it.
+    mine.last.focus()
+    a.keyboard.press("Tab")
+    expect(seen_by).to_be_focused()
+    ring = a.evaluate(FOCUS_RING)
+    assert ring["width"] >= 2 and not ring["clipped"], ring
     a.keyboard.press("Enter")
     listing = a.locator("#seen-list")
     expect(listing).to_be_visible()
