@@ -47,7 +47,7 @@ def test_ada_sees_who_has_read_her_latest_message_as_bob_then_cy_open_the_group(
     expect(a.locator(".seen-by")).to_have_count(1)
 
     # The full list on request, from the keyboard: the line is the message's next Tab stop
-    # (with a whole focus ring), Enter opens the list, Escape closes it.
+    # (with a whole focus ring), Enter or Space opens the list, Escape closes it.
     mine.last.focus()
     a.keyboard.press("Tab")
     expect(seen_by).to_be_focused()
@@ -62,6 +62,10 @@ def test_ada_sees_who_has_read_her_latest_message_as_bob_then_cy_open_the_group(
     a.keyboard.press("Escape")
     expect(listing).to_have_count(0)
     expect(seen_by).to_be_focused()
+    a.keyboard.press("Space")  # a button: Space opens it too
+    expect(listing).to_be_visible()
+    a.keyboard.press("Escape")
+    expect(listing).to_have_count(0)
 
     # Cy opens it too: everyone has read it, live again.
     c = open_as(pages, browser, cy, f"/chat/{group}")
