@@ -1,11 +1,19 @@
 """GET /chat/{chatId}/seen?seq=: who has read a chat up to a seq, from the read cursors, over
-HTTP on SQLite and PostgreSQL."""
+HTTP on SQLite, PostgreSQL and the MongoDB wire test server (the route reads the history use
+case of each store)."""
 
 from __future__ import annotations
 
 import asyncio
 
-from tests.integration.conftest import new_session
+import pytest
+
+from tests.integration.conftest import new_session, settings_for
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "congodb"])
+async def settings(request, tmp_path):
+    return settings_for(request, request.param, tmp_path)
 
 
 async def seen(client, who, chat_id, seq):
@@ -90,6 +98,7 @@ async def test_the_openapi_document_describes_the_route(client):
     assert fields == {"chatId", "seq", "readBy", "notYet"}
 
 
+@pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)  # counted on SQL stores
 async def test_the_answer_is_one_storage_call_on_one_connection(client, pair):
     from tests.integration.test_statement_budget import counting
 
