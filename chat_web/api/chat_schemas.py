@@ -11,7 +11,7 @@ from chat_web.api.schemas import ApiModel
 from chat_web.domain import Chat, Message, User
 from chat_web.domain.models import REACTIONS
 from chat_web.domain.wire import iso, message_json
-from chat_web.services.chats import ChatPage, ChatSummary, HistoryPage, MessageView, SearchPage, SeenBy
+from chat_web.services.chats import ChatPage, ChatSummary, HistoryPage, MessageView, SearchPage, SeenUpTo
 from chat_web.services.validation import (
     CLIENT_ID_MAX,
     GROUP_MAX,
@@ -169,7 +169,7 @@ class SeenOut(ApiModel):
     not_yet: list[ReaderOut] = Field(description="The other members who have not read up to `seq` yet.")
 
     @classmethod
-    def of(cls, seen: SeenBy) -> SeenOut:
+    def of(cls, seen: SeenUpTo) -> SeenOut:
         def out(readers):
             return [ReaderOut(id=r.user.id, name=r.user.name, last_read_seq=r.last_read_seq) for r in readers]
 

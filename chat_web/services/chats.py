@@ -124,7 +124,7 @@ class Reader:
 
 
 @dataclass(frozen=True, slots=True)
-class SeenBy:
+class SeenUpTo:
     """Who of the other members has read a chat up to `seq` (their cursor reached it), and who
     has not yet, each by name."""
 
@@ -623,7 +623,7 @@ class ChatService:
             await self._publish(move.member_ids, chat_read(chat, me.id, move.after))
         return move.member
 
-    async def seen_by(self, me: User, chat_id: object, seq: object) -> SeenBy:
+    async def seen_by(self, me: User, chat_id: object, seq: object) -> SeenUpTo:
         """Who of the other members has read up to `seq` (1 up to the chat's last seq; NotFound
         past it) and who has not yet, from the read cursors: nothing is stored per message.
 
@@ -645,7 +645,7 @@ class ChatService:
             (read if member.last_read_seq >= up_to else unread).append(Reader(user, member.last_read_seq))
         read.sort(key=lambda r: (r.user.name.casefold(), r.user.id))
         unread.sort(key=lambda r: (r.user.name.casefold(), r.user.id))
-        return SeenBy(window.chat.id, up_to, read, unread)
+        return SeenUpTo(window.chat.id, up_to, read, unread)
 
     async def typing(self, me: User, chat_id: object) -> None:
         """Tell the other members that I am typing; nothing is stored."""
