@@ -11,7 +11,7 @@ from chat_web.api.schemas import ApiModel
 from chat_web.domain import Chat, Message, User
 from chat_web.domain.models import REACTIONS
 from chat_web.domain.wire import iso, message_json
-from chat_web.services.chats import ChatPage, ChatSummary, HistoryPage, MessageView, SearchPage
+from chat_web.services.chats import ChatPage, ChatSummary, HistoryPage, MessageView, SearchPage, SeenUpTo
 from chat_web.services.validation import (
     CLIENT_ID_MAX,
     GROUP_MAX,
@@ -151,6 +151,29 @@ class ReadIn(ApiModel):
 class ReadOut(ApiModel):
     chat_id: str
     last_read_seq: int
+
+
+class ReaderOut(ApiModel):
+    id: str
+    name: str
+    last_read_seq: int = Field(description="Their read cursor: they have read every message up to it.")
+
+
+class SeenOut(ApiModel):
+    chat_id: str
+    seq: int
+    read_by: list[ReaderOut] = Field(
+        description="The other members whose read cursor reached `seq`, by name (the sender of the "
+        "message is among them: sending reads what came before)."
+    )
+    not_yet: list[ReaderOut] = Field(description="The other members who have not read up to `seq` yet.")
+
+    @classmethod
+    def of(cls, seen: SeenUpTo) -> SeenOut:
+        def out(readers):
+            return [ReaderOut(id=r.user.id, name=r.user.name, last_read_seq=r.last_read_seq) for r in readers]
+
+        return cls(chat_id=seen.chat_id, seq=seen.seq, read_by=out(seen.read), not_yet=out(seen.unread))
 
 
 class MuteIn(ApiModel):

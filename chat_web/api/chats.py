@@ -27,6 +27,7 @@ from chat_web.api.chat_schemas import (
     ReadOut,
     RenameIn,
     SearchOut,
+    SeenOut,
     SendIn,
     UnreadOut,
     UserBrief,
@@ -240,6 +241,18 @@ async def mark_read(chat_id: PathId, body: ReadIn, me: CurrentUser, chats: Chats
     """Move my read cursor forward to `seq` (never back, never past the last message)."""
     member = await chats.mark_read(me, chat_id, body.seq)
     return ReadOut(chat_id=chat_id, last_read_seq=member.last_read_seq)
+
+
+@router.get("/chat/{chat_id}/seen", response_model=SeenOut, responses=_errors)
+async def seen_by(
+    chat_id: PathId,
+    me: CurrentUser,
+    chats: Chats,
+    seq: Annotated[int, Query(ge=1, le=SEQ_MAX, description="A message's seq: who has read up to it.")],
+) -> SeenOut:
+    """Who of the other members has read the chat up to `seq`, and who has not yet, from their
+    read cursors (nothing is stored per message): a group's "Seen by". 404 past the last seq."""
+    return SeenOut.of(await chats.seen_by(me, chat_id, seq))
 
 
 @router.get("/messages/search", response_model=SearchOut, responses=_errors)

@@ -125,6 +125,52 @@ def _tick(message: MsgRow) -> rx.Component:
     )
 
 
+def _seen_name(name: rx.Var) -> rx.Component:
+    return rx.el.li(name)
+
+
+def _seen_by(message: MsgRow) -> rx.Component:
+    """Under my latest message in a group, once someone has read it: "Seen by Ada, Bob" (the
+    tab works it out from the read cursors, state/seen.py). A button: a click, Enter or Space
+    opens the list of who has read it and who has not yet; Escape closes it and the focus
+    comes back (a Radix popover)."""
+    return rx.cond(
+        (message.seq == ChatState.seen.seq) & (ChatState.seen.label != "") & ~message.deleted,
+        rx.popover.root(
+            rx.popover.trigger(
+                rx.el.button(ChatState.seen.label, type="button", id="seen-by", class_name="seen-by"),
+            ),
+            rx.popover.content(
+                rx.text("Read by", size="1", weight="bold", as_="div", id="seen-read-title"),
+                rx.el.ul(
+                    rx.foreach(ChatState.seen.read, _seen_name),
+                    id="seen-read",
+                    class_name="seen-names",
+                    custom_attrs={"aria-labelledby": "seen-read-title"},
+                ),
+                rx.cond(
+                    ChatState.seen.unread.length() > 0,
+                    rx.fragment(
+                        rx.text("Not yet", size="1", weight="bold", as_="div", id="seen-unread-title"),
+                        rx.el.ul(
+                            rx.foreach(ChatState.seen.unread, _seen_name),
+                            id="seen-unread",
+                            class_name="seen-names",
+                            custom_attrs={"aria-labelledby": "seen-unread-title"},
+                        ),
+                    ),
+                ),
+                id="seen-list",
+                aria_label="Who has read your message",
+                size="1",
+                side="top",
+                align="end",
+                class_name="seen-list",
+            ),
+        ),
+    )
+
+
 def _bubble(message: MsgRow, meta: rx.Component) -> rx.Component:
     return rx.box(
         rx.cond(message.new_day, rx.center(rx.text(message.day, size="1"), class_name="day-sep")),
@@ -158,6 +204,7 @@ def _bubble(message: MsgRow, meta: rx.Component) -> rx.Component:
             rx.cond((message.id != "") & ~message.deleted, _actions(message)),
             class_name=rx.cond(message.mine, "msg mine", "msg theirs"),
         ),
+        _seen_by(message),
         class_name="msg-line",
         # Focusable from the script (assets/msgkeys.js gives one row the list's tab stop), and
         # heard as one message: who, what, when.

@@ -118,6 +118,23 @@ class HistoryPage:
 
 
 @dataclass(frozen=True, slots=True)
+class Reader:
+    user: User
+    last_read_seq: int  # their read cursor
+
+
+@dataclass(frozen=True, slots=True)
+class SeenUpTo:
+    """Who of the other members has read a chat up to `seq` (their cursor reached it), and who
+    has not yet, each by name."""
+
+    chat_id: str
+    seq: int
+    read: list[Reader]
+    unread: list[Reader]
+
+
+@dataclass(frozen=True, slots=True)
 class SearchResult:
     message: Message
     chat_id: str
@@ -605,6 +622,30 @@ class ChatService:
         if move.moved:
             await self._publish(move.member_ids, chat_read(chat, me.id, move.after))
         return move.member
+
+    async def seen_by(self, me: User, chat_id: object, seq: object) -> SeenUpTo:
+        """Who of the other members has read up to `seq` (1 up to the chat's last seq; NotFound
+        past it) and who has not yet, from the read cursors: nothing is stored per message.
+
+        One storage call: the history use case's page below `seq` (one message, unused) comes
+        with the chat, every member's cursor and their users. A deleted account is left out."""
+        up_to = clean_seq(seq, "seq")
+        if up_to is None or up_to < 1:
+            raise BadInput("seq is required: the seq of a message (1 or more).")
+        window = await self._messages.window(clean_id(chat_id, "chatId"), me.id, limit=1, before_seq=up_to)
+        if window is None:
+            raise Forbidden(NOT_A_MEMBER)
+        if up_to > window.chat.last_seq:
+            raise NotFound("No such message in this conversation.")
+        read, unread = [], []
+        for member in window.members:
+            user = window.people.get(member.user_id)
+            if member.user_id == me.id or user is None:
+                continue
+            (read if member.last_read_seq >= up_to else unread).append(Reader(user, member.last_read_seq))
+        read.sort(key=lambda r: (r.user.name.casefold(), r.user.id))
+        unread.sort(key=lambda r: (r.user.name.casefold(), r.user.id))
+        return SeenUpTo(window.chat.id, up_to, read, unread)
 
     async def typing(self, me: User, chat_id: object) -> None:
         """Tell the other members that I am typing; nothing is stored."""

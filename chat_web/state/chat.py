@@ -36,6 +36,7 @@ from chat_web.state import rows as R
 from chat_web.state.chat_edits import MessageChanges
 from chat_web.state.chat_live import LiveEvents
 from chat_web.state.rows import TAIL_BLOCK, TAILS, WINDOW_PARTS, ChatRow, MsgRow
+from chat_web.state.seen import SeenBy, SeenLine
 from chat_web.state.session import SessionState, error_toast
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def _chat_id_from(path: str) -> str:
     return parts[1] if len(parts) >= 2 and parts[0] == "chat" else ""
 
 
-class ChatState(LiveEvents, MessageChanges, SessionState):
+class ChatState(LiveEvents, MessageChanges, SeenBy, SessionState):
     # The browser's time zone (IANA name), set by the page's script: times are local.
     tz: str = rx.Cookie("", name="chat_tz", max_age=365 * 24 * 3600, same_site="strict")
 
@@ -95,6 +96,7 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
     focus: str = ""  # "seq:nonce" of a message to scroll to and flash (a search result, a quote)
     loading_newer: bool = False
     seen_upto: int = 0  # every other member has read up to here: two ticks
+    seen: SeenLine = SeenLine()  # a group's "Seen by Ada, Bob" under my latest message (state/seen.py)
     loading_older: bool = False
     notice: str = ""
     open_muted: bool = False
@@ -176,6 +178,7 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
             held = self.get_value(name)
             if len(held) != len(rows) or not _leads(held, rows):
                 setattr(self, name, rows)
+        self._refresh_seen()
 
     def _last_held(self) -> int:
         held = self._held_seqs()
@@ -492,6 +495,7 @@ class ChatState(LiveEvents, MessageChanges, SessionState):
         self._names[self.user_id] = self.user_name
         self._cursors = dict(page.read_cursors)
         self.seen_upto = self._seen_floor()
+        self._refresh_seen()
         if self._group:
             self.open_title, self.open_peer = chat.title or "Group", ""
         else:

@@ -164,6 +164,7 @@ class LiveEvents:
             floor = self._seen_floor()
             if floor != self.seen_upto:
                 self.seen_upto = floor
+            self._refresh_seen()
 
     def _bump_row(self, message: Message) -> bool:
         """Move the chat to the top with this message as its preview; False if it is not listed."""
