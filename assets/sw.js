@@ -80,8 +80,10 @@ async function keep(key, response) {
   await cache.put(key, plain(response));
 }
 
+// A hashed file may come from the HTTP cache (its name is its content); the rest is checked
+// with the server (a 304 when unchanged), so a new version never keeps an old copy.
 async function precache(cache, path) {
-  const response = await fetch(new Request(path, { cache: "reload" }));
+  const response = await fetch(new Request(path, { cache: path.startsWith(HASHED) ? "default" : "no-cache" }));
   if (!storable(response)) throw new Error(`the shell's ${path} answered ${response.status}`);
   await cache.put(path, plain(response));
 }
@@ -95,7 +97,7 @@ self.addEventListener("install", (event) => {
       if (!SHELL.includes(START)) {
         // A development server: the start page at least; its modules are kept as they load.
         try {
-          await keep(START, await fetch(new Request(START, { cache: "reload" })));
+          await keep(START, await fetch(new Request(START, { cache: "no-cache" })));
         } catch {
           // offline while installing: the start page is kept when it next loads
         }
@@ -188,7 +190,8 @@ self.addEventListener("message", (event) => {
         if (isPage && SHELL.length && !SHELL.includes(pagePath(url))) continue;
         if (await cache.match(key, MATCH)) continue;
         try {
-          await keep(key, await fetch(key));
+          // The copy the page itself just loaded, from the HTTP cache: no second download.
+          await keep(key, await fetch(key, { cache: "force-cache" }));
         } catch {
           // gone offline meanwhile: what is missing is kept on a later load
         }
