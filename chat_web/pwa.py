@@ -35,7 +35,7 @@ _SPA_FALLBACK = "__spa-fallback.html"
 
 
 def head_components() -> list[rx.Component]:
-    """Linked from every page: the manifest, the theme colours, the icon iOS uses, the registration."""
+    """Linked from every page: the manifest, the theme colours, the icons, the registration."""
     return [
         rx.el.link(rel="manifest", href=MANIFEST),
         # `media` as an attribute: Reflex reads a `media=` prop as a style.
@@ -47,6 +47,8 @@ def head_components() -> list[rx.Component]:
             )
         ),
         rx.el.link(rel="apple-touch-icon", href="/icons/apple-touch-icon.png"),
+        # The tab's icon too (the browser asked for a /favicon.ico there is none of).
+        rx.el.link(rel="icon", type="image/png", sizes="192x192", href="/icons/icon-192.png"),
         # After the page: pwa.js waits for the load event before it registers the worker.
         rx.el.script(src="/pwa.js", defer=True),
     ]

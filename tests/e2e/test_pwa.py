@@ -105,6 +105,7 @@ def test_the_manifest_and_its_icons_are_served_and_every_page_links_them(product
         )
         assert {scheme for _, scheme in colours} == {"light", "dark"}, path
         assert '<script defer="" src="/pwa.js">' in page.text, path
+        assert 'href="/icons/icon-192.png" rel="icon"' in page.text, path
         policy = page.headers["content-security-policy"]
         assert "worker-src 'self'" in policy and "manifest-src 'self'" in policy
 
