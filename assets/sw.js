@@ -119,13 +119,15 @@ self.addEventListener("activate", (event) => {
   );
 });
 
-async function page(request, url) {
+// Each answer goes to the page at once; its copy is written to the cache meanwhile
+// (`later`: the fetch event's waitUntil, which keeps the worker alive until it is done).
+async function page(request, url, later) {
   const key = pageKey(url);
   try {
     const response = await fetch(request);
     // Production keeps the pages of its shell fresh; a development server, every page it served.
     if (!SHELL.length || SHELL.includes(pagePath(url))) {
-      await keep(key, response.clone());
+      later(keep(key, response.clone()));
     }
     return response;
   } catch (error) {
@@ -136,19 +138,19 @@ async function page(request, url) {
   }
 }
 
-async function hashed(request) {
+async function hashed(request, later) {
   const cache = await caches.open(CACHE);
   const cached = await cache.match(request, MATCH);
   if (cached) return cached;
   const response = await fetch(request);
-  await keep(request, response.clone());
+  later(keep(request, response.clone()));
   return response;
 }
 
-async function networkFirst(request) {
+async function networkFirst(request, later) {
   try {
     const response = await fetch(request);
-    await keep(request, response.clone());
+    later(keep(request, response.clone()));
     return response;
   } catch (error) {
     const cached = await (await caches.open(CACHE)).match(request, MATCH);
@@ -162,10 +164,11 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (!cacheable(url)) return; // straight to the network, as if there were no worker
+  const later = (promise) => event.waitUntil(promise.catch(() => {})); // a full disk: not kept, still answered
   if (request.mode === "navigate") {
-    event.respondWith(page(request, url));
+    event.respondWith(page(request, url, later));
   } else if (STATIC.has(request.destination)) {
-    event.respondWith(url.pathname.startsWith(HASHED) ? hashed(request) : networkFirst(request));
+    event.respondWith(url.pathname.startsWith(HASHED) ? hashed(request, later) : networkFirst(request, later));
   }
 });
 
