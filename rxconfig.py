@@ -7,6 +7,7 @@ import reflex as rx
 from chat_web.config import LOOPBACK, ConfigError, load_settings, refuse_to_start
 from chat_web.granian_limits import allow_open_requests
 from chat_web.portable_frontend import PortableFrontend
+from chat_web.pwa import InstallableApp
 
 try:
     _settings = load_settings()
@@ -65,6 +66,7 @@ config = rx.Config(
     plugins=[
         rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", radius="large")),
         PortableFrontend(),
+        InstallableApp(),  # stamps the production build's service worker (chat_web/pwa.py)
     ],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

@@ -23,6 +23,7 @@ from chat_web.pages.not_found import not_found_page
 from chat_web.pages.outbox import outbox_page
 from chat_web.pages.profile import profile_page
 from chat_web.pages.verify import verify_page
+from chat_web.pwa import head_components
 from chat_web.state.auth import AuthState
 from chat_web.state.chat import ChatState
 from chat_web.state.guard import guard
@@ -83,7 +84,8 @@ def _api_in_front(reflex_app: ASGIApp) -> ASGIApp:
     return api
 
 
-app = rx.App(api_transformer=_api_in_front, stylesheets=["/chat.css"])
+# Every page links the manifest and registers the service worker: an installable app (chat_web/pwa.py).
+app = rx.App(api_transformer=_api_in_front, stylesheets=["/chat.css"], head_components=head_components())
 guard(app)  # what a websocket client may make the server keep or log (chat_web/state/guard.py)
 same_origin_sockets(app, settings)
 # Our connection notice instead of Reflex's (a toast naming the websocket URL).

@@ -14,6 +14,8 @@ so the edge (chat_web/api/edge.py), which adds these, sees every page. The Conte
   `img-src 'self' data: blob:` (a picked image's preview is a blob) and Cloudinary's host
   when CLOUDINARY_URL is set; `frame-ancestors 'none'`, `object-src 'none'`,
   `base-uri 'self'`, `form-action 'self'`.
+* `worker-src 'self'` and `manifest-src 'self'`: the installable app's service worker
+  (`/sw.js`) and its manifest (`/manifest.webmanifest`), both served by the app itself.
 
 A header the route set itself (the media route's sandbox CSP) is kept. FastAPI's own
 `/docs` page loads Swagger UI from its CDN with an inline script: it gets a policy of its own.
@@ -72,6 +74,8 @@ def content_security_policy(
             " ".join(["img-src 'self' data: blob:", *image_hosts]),
             "font-src 'self' data:",
             f"connect-src 'self'{sockets}",
+            "worker-src 'self'",
+            "manifest-src 'self'",
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",

@@ -39,6 +39,9 @@ async def test_every_answer_carries_the_security_headers(tmp_path):
             # The websocket of the host the page came from, and nothing else.
             assert policy["connect-src"] == ["'self'", "ws://test", "wss://test"]
             assert policy["img-src"] == ["'self'", "data:", "blob:"]
+            # The installable app: its service worker and manifest, from this origin only.
+            assert policy["worker-src"] == ["'self'"]
+            assert policy["manifest-src"] == ["'self'"]
             assert "'unsafe-inline'" not in policy["script-src"]
 
 
