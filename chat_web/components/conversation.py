@@ -129,6 +129,19 @@ def _seen_name(name: rx.Var) -> rx.Component:
     return rx.el.li(name)
 
 
+def _seen_names(title: str, names: rx.Var, key: str) -> list[rx.Component]:
+    """One of the seen list's two lists ("Read by", "Not yet"), named by its title."""
+    return [
+        rx.text(title, size="1", weight="bold", as_="div", id=f"seen-{key}-title"),
+        rx.el.ul(
+            rx.foreach(names, _seen_name),
+            id=f"seen-{key}",
+            class_name="seen-names",
+            custom_attrs={"aria-labelledby": f"seen-{key}-title"},
+        ),
+    ]
+
+
 def _seen_by(message: MsgRow) -> rx.Component:
     """Under my latest message in a group, once someone has read it: "Seen by Ada, Bob" (the
     tab works it out from the read cursors, state/seen.py). A button: a click, Enter or Space
@@ -141,24 +154,10 @@ def _seen_by(message: MsgRow) -> rx.Component:
                 rx.el.button(ChatState.seen.label, type="button", id="seen-by", class_name="seen-by"),
             ),
             rx.popover.content(
-                rx.text("Read by", size="1", weight="bold", as_="div", id="seen-read-title"),
-                rx.el.ul(
-                    rx.foreach(ChatState.seen.read, _seen_name),
-                    id="seen-read",
-                    class_name="seen-names",
-                    custom_attrs={"aria-labelledby": "seen-read-title"},
-                ),
+                *_seen_names("Read by", ChatState.seen.read, "read"),
                 rx.cond(
                     ChatState.seen.unread.length() > 0,
-                    rx.fragment(
-                        rx.text("Not yet", size="1", weight="bold", as_="div", id="seen-unread-title"),
-                        rx.el.ul(
-                            rx.foreach(ChatState.seen.unread, _seen_name),
-                            id="seen-unread",
-                            class_name="seen-names",
-                            custom_attrs={"aria-labelledby": "seen-unread-title"},
-                        ),
-                    ),
+                    rx.fragment(*_seen_names("Not yet", ChatState.seen.unread, "unread")),
                 ),
                 id="seen-list",
                 aria_label="Who has read your message",
