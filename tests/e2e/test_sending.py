@@ -197,6 +197,7 @@ def test_while_the_socket_is_up_a_send_goes_over_it_and_arrives_once(app_server,
     assert a.evaluate(KEPT) == ""
 
 
+@pytest.mark.parametrize("app_server", ["embedded"], indirect=True)  # browser-side: one setup is enough
 def test_a_send_the_socket_does_not_answer_goes_through_the_api_once(app_server, browser, pages):
     ada, chat_id, a, b = ada_and_bob(app_server, browser, pages)
     held, servers = [], []  # the socket frames that carry a send: held back, as a stalled socket would
