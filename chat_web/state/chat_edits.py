@@ -62,6 +62,7 @@ class MessageChanges:
             self._requote(message)
             if message.deleted:
                 self._composer()._message_gone(message.seq)
+                self._refresh_seen()  # my latest message may be gone: the line moves back
         if message.seq == self._lasts.get(message.chat_id):
             self._set_rows(
                 [
