@@ -300,7 +300,7 @@ def _chat_list_rows() -> rx.Component:
             ChatState.rows.length() > 0,
             rx.foreach(ChatState.rows, _chat_row),
             rx.cond(
-                PeopleState.query == "",
+                (PeopleState.query == "") & ChatState.chats_loaded,
                 rx.text(
                     "No conversations yet. Search for someone above to start one.",
                     size="2",

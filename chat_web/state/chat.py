@@ -74,6 +74,9 @@ class ChatState(LiveEvents, MessageChanges, SeenBy, SessionState):
     top_badge: str = ""
     top_mentioned: bool = False
     chats_cursor: str = ""  # the next page of chats; "" when there is none
+    # The list came from storage: until then an empty list is not "no conversations" (a page
+    # opened offline from the app's cached shell, or before its state has loaded).
+    chats_loaded: bool = False
     online_ids: list[str] = []
     typing_label: dict[str, str] = {}  # chat id -> "typing…" / "Ada is typing…"
     typing_key: dict[str, str] = {}  # chat id -> a new key per typing event (restarts the CSS timer)
@@ -261,6 +264,7 @@ class ChatState(LiveEvents, MessageChanges, SeenBy, SessionState):
         self._reads, self._lasts, self._mentions = {}, {}, {}
         self._add_rows(page.items)
         self.chats_cursor = page.next_cursor or ""
+        self.chats_loaded = True
         await self._count_unread_elsewhere(me)
         await self._refresh_presence()
 

@@ -184,6 +184,8 @@ def test_the_worker_controls_the_page_and_opens_the_chats_offline(production, br
         # The page, from the cache, with the app's own offline state (Chromium's error page has neither).
         expect(page.locator("#offline-banner")).to_be_visible()
         expect(page.locator("main.chat-shell .sidebar")).to_be_visible()
+        # A list that never loaded is not an empty one: no "No conversations yet" offline.
+        expect(page.get_by_text("No conversations yet")).to_have_count(0)
         assert page.evaluate("() => navigator.serviceWorker.controller !== null")
         # The API is never answered from the cache: offline, it fails as it would without a worker.
         failed = page.evaluate("() => fetch('/api/v1/health').then(() => 'answered', () => 'failed')")
@@ -199,6 +201,7 @@ def test_the_worker_controls_the_page_and_opens_the_chats_offline(production, br
         page.goto(f"{production['url']}/chat")
         expect(page.locator("#offline-banner")).to_have_count(0)
         expect(page.locator("#profile-link")).to_be_visible()
+        expect(page.get_by_text("No conversations yet")).to_be_visible()  # loaded: this one has none
     finally:
         context.close()
 
