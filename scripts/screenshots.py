@@ -5,8 +5,9 @@
 
 It signs in three people through the API (codes from the development outbox), gives
 them a short conversation (with a link and a reply) and a group, and writes docs/chat-*.png
-(1100 px light and dark, the phone's list and conversation at 360 px) and
-docs/group-panel.png (the group's info panel).
+(1100 px light and dark, the phone's list and conversation at 360 px),
+docs/group-panel.png (the group's info panel) and docs/seen-by.png (who has read my latest
+message in the group).
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def main() -> None:
 
     group = post(ada, "/chat/group", {"title": "Weekend trip", "memberIds": [bob["id"], cyd["id"]]})["id"]
     post(cyd, "/message", {"chatId": group, "text": "Train or car?", "clientId": f"g1{tag}"})
+    post(ada, "/message", {"chatId": group, "text": "Train! We can play cards 🃏", "clientId": f"g2{tag}"})
     chat = post(ada, "/chat/new", {"otherUserId": bob["id"]})["chatId"]
     lines = [  # (who, text, the seq it answers)
         (bob, "Morning! Did you see the draft I sent yesterday?", None),
@@ -83,13 +85,18 @@ def main() -> None:
         browser = launch(playwright)
         watcher = browser.new_context()
         watcher.add_cookies([{"name": "chat_session", "value": bob["token"], "url": args.frontend}])
-        watcher.new_page().goto(f"{args.frontend}/chat/{chat}")  # Bob is online, and has read it all
+        bob_page = watcher.new_page()
+        bob_page.goto(f"{args.frontend}/chat/{group}")  # Bob has read the group (Cyd has not)
+        bob_page.wait_for_function("document.getElementById('signed-in-name')?.textContent", timeout=30_000)
+        bob_page.wait_for_timeout(1500)
+        bob_page.goto(f"{args.frontend}/chat/{chat}")  # Bob is online, and has read it all
         shots = [
             ("chat-light.png", {"width": 1100, "height": 640}, "light", f"/chat/{chat}"),
             ("chat-dark.png", {"width": 1100, "height": 640}, "dark", f"/chat/{chat}"),
             ("chat-360-list.png", {"width": 360, "height": 700}, "light", "/chat"),
             ("chat-360.png", {"width": 360, "height": 700}, "dark", f"/chat/{chat}"),
             ("group-panel.png", {"width": 1280, "height": 640}, "light", f"/chat/{group}"),
+            ("seen-by.png", {"width": 1100, "height": 520}, "dark", f"/chat/{group}"),
         ]
         for name, viewport, scheme, path in shots:
             context = browser.new_context(viewport=viewport, color_scheme=scheme, device_scale_factor=1)
@@ -103,6 +110,10 @@ def main() -> None:
                 page.click("#chat-info-open")
                 page.wait_for_selector("#chat-info .info-member", timeout=10_000)
                 page.wait_for_timeout(800)
+            if name == "seen-by.png":
+                page.click("#seen-by")
+                page.wait_for_selector("#seen-list", timeout=10_000)
+                page.wait_for_timeout(500)
             page.screenshot(path=str(args.out / name))
             context.close()
             print(f"wrote {args.out / name}")
