@@ -2,7 +2,8 @@
 
 Reflex shows "Cannot connect to server: ws://…/_event" over the page (and over the
 composer's send button). This says what it means for the user, and stays out of the
-way; the chat page's script also reads it (#offline-banner) to hold sends in the box.
+way; the page scripts also read it (#offline-banner): a message sent meanwhile waits, as
+a bubble with its clock, and goes when the connection is back (assets/sends.js).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ def offline_banner() -> rx.Component:
         has_connection_errors,
         rx.box(
             rx.icon("wifi-off", size=16),
-            rx.text("Offline, reconnecting… What you write stays in the box until you are back.", size="2"),
+            rx.text("Offline, reconnecting… What you send goes when you are back.", size="2"),
             id="offline-banner",
             class_name="offline-banner",
             role="status",
