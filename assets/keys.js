@@ -26,7 +26,10 @@
       // (With the @ list open, mentions.js takes the arrows before this sees them.)
       if (!box.value && byId("edit-last")) {
         event.preventDefault();
-        byId("edit-last").click();
+        const banner = byId("offline-banner");
+        // Offline, the edit would start on reconnect, over what was typed meanwhile: not now.
+        if (banner) banner.dataset.flash = String(Date.now());
+        else byId("edit-last").click();
       }
     }
   });

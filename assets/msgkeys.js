@@ -138,6 +138,22 @@
     attributeFilter: ["data-key", "data-chat"],
   });
 
+  // While the page is offline its state takes no events: Reflex keeps them and sends them on
+  // reconnect, so a reply, a reaction or an edit chosen now would happen seconds later, over
+  // whatever the reader did meanwhile. The menu's server actions wait for the connection (the
+  // banner flashes to say why); Copy text works offline.
+  const offline = () => document.getElementById("offline-banner") !== null;
+  function holdWhileOffline(event) {
+    if (!offline()) return;
+    const item = event.target instanceof Element ? event.target.closest(".msg-menu [role='menuitem']") : null;
+    if (!item || item.classList.contains("msg-copy")) return;
+    if (event.type === "keydown" && event.key !== "Enter" && event.key !== " ") return;
+    event.preventDefault();
+    event.stopPropagation();
+    document.getElementById("offline-banner").dataset.flash = String(Date.now());
+  }
+  for (const type of ["pointerup", "click", "keydown"]) window.addEventListener(type, holdWhileOffline, true);
+
   window.chatMessageMenu = openMenu;
   window.chatMessageKeys = true;
 })();

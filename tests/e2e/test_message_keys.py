@@ -214,6 +214,43 @@ def test_from_the_keyboard_a_reply_shows_what_it_answers_and_a_message_is_copied
     a.keyboard.press("Escape")
 
 
+def test_offline_a_reply_or_an_edit_waits_for_the_connection_instead_of_landing_late(
+    app_server, browser, pages
+):
+    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
+    chat_id = ada.chat_with(bob)
+    say(bob, chat_id, "from bob")
+    say(ada, chat_id, "mine")
+    a = open_as(pages, browser, ada, f"/chat/{chat_id}")
+    expect(bubbles(a)).to_have_text(["from bob", "mine"])
+    a.context.set_offline(True)
+    expect(a.locator("#offline-banner")).to_be_visible(timeout=11_000)
+
+    # Offline, the page's state takes no events (Reflex would send them on reconnect): Up in
+    # the empty composer and the menu's Reply do nothing now, rather than seconds later.
+    a.locator("#composer").focus()
+    a.keyboard.press("ArrowUp")
+    a.locator("#composer").type("typed meanwhile")
+    a.locator(".msg-line").first.hover()
+    a.locator(".msg-actions").first.click()
+    a.locator(".msg-reply").click()
+    a.keyboard.press("Escape")
+    expect(a.locator("#edit-banner")).not_to_be_visible()
+    expect(a.locator("#reply-banner")).not_to_be_visible()
+
+    a.context.set_offline(False)
+    expect(a.locator("#offline-banner")).to_have_count(0, timeout=30_000)
+    a.wait_for_timeout(3_000)  # what a queue would have sent on reconnect has arrived by now
+    expect(a.locator("#edit-banner")).not_to_be_visible()
+    expect(a.locator("#reply-banner")).not_to_be_visible()
+    expect(a.locator("#composer")).to_have_value("typed meanwhile")  # nothing took its place
+    # Online again, the menu works as before.
+    a.locator(".msg-line").first.hover()
+    a.locator(".msg-actions").first.click()
+    a.locator(".msg-reply").click()
+    expect(a.locator("#reply-banner")).to_contain_text("from bob")
+
+
 # --- touch -------------------------------------------------------------------------------------
 
 
