@@ -37,6 +37,7 @@ from chat_web.domain.events import (
     user_typing,
 )
 from chat_web.domain.models import REACTIONS
+from chat_web.domain.reading import readers
 from chat_web.domain.search import highlight_ranges, search_query
 from chat_web.domain.sending import NOT_A_MEMBER, Sent
 from chat_web.ports import ChatRepo, Clock, FanOut, MessageRepo, RateLimiter, UserRepo
@@ -637,15 +638,14 @@ class ChatService:
             raise Forbidden(NOT_A_MEMBER)
         if up_to > window.chat.last_seq:
             raise NotFound("No such message in this conversation.")
-        read, unread = [], []
-        for member in window.members:
-            user = window.people.get(member.user_id)
-            if member.user_id == me.id or user is None:
-                continue
-            (read if member.last_read_seq >= up_to else unread).append(Reader(user, member.last_read_seq))
-        read.sort(key=lambda r: (r.user.name.casefold(), r.user.id))
-        unread.sort(key=lambda r: (r.user.name.casefold(), r.user.id))
-        return SeenUpTo(window.chat.id, up_to, read, unread)
+        cursors = {member.user_id: member.last_read_seq for member in window.members}
+        names = {user_id: user.name for user_id, user in window.people.items()}
+        read, unread = readers(up_to, me.id, cursors, names)
+
+        def of(ids: list[str]) -> list[Reader]:
+            return [Reader(window.people[user_id], cursors[user_id]) for user_id in ids]
+
+        return SeenUpTo(window.chat.id, up_to, of(read), of(unread))
 
     async def typing(self, me: User, chat_id: object) -> None:
         """Tell the other members that I am typing; nothing is stored."""

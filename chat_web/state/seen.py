@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 
+from chat_web.domain.reading import readers
 from chat_web.state.rows import WINDOW_PARTS, MsgRow
 
 NAMES_SHOWN = 3  # "Seen by Ada, Bob, Cy"; one more reader: "Seen by Ada, Bob and 2 others"
@@ -43,13 +44,8 @@ def line_for(seq: int, me: str, cursors: Mapping[str, int], names: Mapping[str, 
     """Who of the other members has read up to `seq` (their cursor reached it), and who not.
 
     A member with no name here (a deleted account) is left out: they will read nothing more."""
-    read, unread = [], []
-    for user_id, cursor in cursors.items():
-        if user_id == me or user_id not in names:
-            continue
-        (read if cursor >= seq else unread).append(names[user_id])
-    read.sort(key=str.casefold)
-    unread.sort(key=str.casefold)
+    read_ids, unread_ids = readers(seq, me, cursors, names)
+    read, unread = [names[i] for i in read_ids], [names[i] for i in unread_ids]
     return SeenLine(seq, label_of(read, len(read) + len(unread)), read, unread)
 
 
