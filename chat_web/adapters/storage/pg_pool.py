@@ -10,11 +10,18 @@ A returned connection is not reset with a query (asyncpg's default `RESET ALL`, 
 `pg_advisory_unlock_all()`: a round trip per request): the statements here are single and in
 autocommit, and leave no session state. asyncpg still rolls back an open transaction and
 waits out a cancelled query before a connection is reused.
+
+A server that goes away mid-statement sometimes leaves asyncpg's protocol stuck in the
+operation (`InternalClientError: cannot switch to state 12; another operation (2) is in
+progress`, MagicStack/asyncpg#1069) while the socket still looks open. Such a connection
+is terminated here, never handed out again, and the error counts as an outage (503).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 import asyncpg
 
@@ -33,7 +40,7 @@ def driver_url(url: str) -> str:
 
 def is_driver_outage(exc: BaseException) -> bool:
     """asyncpg's words for a server that is away, starting, stopping or full."""
-    if isinstance(exc, (asyncpg.InterfaceError, OSError)):
+    if isinstance(exc, (asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)):
         return True
     sqlstate = getattr(exc, "sqlstate", None) or ""
     return isinstance(exc, asyncpg.PostgresError) and sqlstate[:2] in {"08", "53", "57", "58"}
@@ -57,11 +64,22 @@ class PgPool:
                     )
         return self._pool
 
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        async with (await self._ready()).acquire() as connection:
+            try:
+                yield connection
+            except asyncpg.InternalClientError:
+                connection.terminate()  # its protocol is stuck mid-operation
+                raise
+
     async def fetch(self, statement: str, *args) -> list[asyncpg.Record]:
-        return await (await self._ready()).fetch(statement, *args)
+        async with self._connection() as connection:
+            return await connection.fetch(statement, *args)
 
     async def fetchrow(self, statement: str, *args) -> asyncpg.Record | None:
-        return await (await self._ready()).fetchrow(statement, *args)
+        async with self._connection() as connection:
+            return await connection.fetchrow(statement, *args)
 
     async def close(self) -> None:
         if self._pool is not None:
