@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -317,8 +317,27 @@ class MediaStore(Protocol):
         """Store the image and its thumbnail under a new unguessable id; the Image to put on the message."""
 
     async def delete(self, public_id: str) -> None:
-        """Forget the image and its thumbnail (nothing happens for an unknown id)."""
+        """Forget the image and its thumbnail, or the file (nothing happens for an unknown id)."""
 
     async def record(self, public_id: str, thumb: bool = False) -> MediaRecord | None:
         """What the app serves for this id (whose chat, which file, its type); None when the
         id is unknown, or when this store's images are served by someone else (Cloudinary)."""
+
+
+class FileStore(Protocol):
+    """Where files and voice recordings live (the local store, also when images go to
+    Cloudinary). They reach it already checked (services/media.py); the app serves them."""
+
+    backend: str
+
+    async def save_file(
+        self, chat_id: str, kind: str, read: Callable[[int], Awaitable[bytes]], content_type: str, name: str
+    ) -> tuple[str, str, int]:
+        """Store what `read(n)` hands over until it returns b"", under a new unguessable id, with
+        our record of it (chat, kind, type, name): (id, url, size in bytes)."""
+
+    async def delete(self, public_id: str) -> None:
+        """Forget the file (nothing happens for an unknown id)."""
+
+    async def record(self, public_id: str, thumb: bool = False) -> MediaRecord | None:
+        """What the app serves for this id; None when unknown."""

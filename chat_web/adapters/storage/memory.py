@@ -436,6 +436,7 @@ class InMemoryMessageRepo:
             kind=message.kind,
             text=message.text,
             image=message.image,
+            attachment=message.attachment,
             client_id=message.client_id,
             created_at=now,
             mention_ids=message.mention_ids,
@@ -500,7 +501,9 @@ class InMemoryMessageRepo:
         message = await self.get(chat_id, message_id)
         if message is None or message.deleted:
             return message
-        return self._change(message, text="", image=None, deleted=True, mention_ids=(), reactions=())
+        return self._change(
+            message, text="", image=None, attachment=None, deleted=True, mention_ids=(), reactions=()
+        )
 
     async def react(self, chat_id: str, message_id: str, user_id: str, emoji: str) -> Message | None:
         message = await self.get(chat_id, message_id)

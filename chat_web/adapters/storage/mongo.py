@@ -38,6 +38,7 @@ from chat_web.domain import (
     preview_of,
     quote_of,
 )
+from chat_web.domain.files import attachment_of, attachment_record
 from chat_web.domain.models import REACTIONS
 from chat_web.domain.people import people_query
 from chat_web.domain.search import SearchHit, SearchQuery
@@ -131,6 +132,7 @@ def _message(doc: dict) -> Message:
         kind=doc["kind"],
         text=doc.get("text", ""),
         image=Image(**image) if image else None,
+        attachment=attachment_of(doc.get("attachment")),
         client_id=doc.get("client_id"),
         created_at=_utc(doc["created_at"]),
         edited_at=_utc(doc["edited_at"]) if doc.get("edited_at") else None,
@@ -583,6 +585,8 @@ def _message_doc(chat_oid: ObjectId, message: NewMessage, now: datetime) -> dict
         "created_at": now,
         "deleted": False,
     }
+    if message.attachment is not None:
+        doc["attachment"] = attachment_record(message.attachment)
     if message.client_id:
         doc["client_id"] = message.client_id
     if message.mention_ids:
@@ -875,7 +879,10 @@ class MongoMessageRepo:
         message = await self.get(chat_id, message_id)
         if message is None or message.deleted:
             return message
-        tombstone = {"text": "", "words": [], "deleted": True, "image": None, "mentions": [], "reactions": {}}
+        tombstone = {
+            "text": "", "words": [], "deleted": True, "image": None, "attachment": None, "mentions": [],
+            "reactions": {},
+        }  # fmt: skip
         return await self._change(message, tombstone) or await self.get(chat_id, message_id)
 
     async def react(self, chat_id: str, message_id: str, user_id: str, emoji: str) -> Message | None:

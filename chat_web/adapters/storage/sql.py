@@ -53,6 +53,7 @@ from chat_web.adapters.storage.sql_schema import (
     MemberRow,
     MessageRow,
     UserRow,
+    attachment_to_json,
     reactions_from_json,
     reactions_to_json,
     to_chat,
@@ -981,6 +982,7 @@ def _message_row(message: NewMessage, seq: int, now: datetime) -> dict:
         "reply_to": message.reply_to,
         "reactions": "",
         "mentions": " ".join(message.mention_ids),
+        "attachment": attachment_to_json(message),
     }
 
 
@@ -1380,6 +1382,7 @@ class SqlMessageRepo:
             "image_public_id": None,
             "image_width": None,
             "image_height": None,
+            "attachment": None,
         }
         return await self._change(message, tombstone) or await self.get(chat_id, message_id)
 
