@@ -59,16 +59,18 @@ def _picture(message: MsgRow) -> rx.Component:
 def _file(message: MsgRow) -> rx.Component:
     # A download (the server sends it as an attachment under its name): icon, name, size and type.
     return rx.el.a(
-        rx.icon("file-text", size=22, class_name="msg-file-icon"),
+        rx.icon("file-text", size=22, class_name="msg-file-icon", aria_hidden="true"),
+        # Named by what it shows (a screen reader hears "Download <name>, <size · type>").
         rx.el.span(
+            rx.el.span("Download ", class_name="sr-only"),
             rx.el.span(message.file_name, class_name="msg-file-name"),
+            rx.el.span(", ", class_name="sr-only"),
             rx.el.span(message.file_meta, class_name="msg-file-meta"),
             class_name="msg-file-text",
         ),
-        rx.icon("download", size=16, class_name="msg-file-get"),
+        rx.icon("download", size=16, class_name="msg-file-get", aria_hidden="true"),
         href=_address(message.file_url),
         class_name="msg-file",
-        aria_label="Download " + message.file_name + ", " + message.file_meta,
         title="Download",
         custom_attrs={"download": message.file_name},
     )
