@@ -34,7 +34,11 @@ def mic_browser():
 def _recorded_for_a_second(page) -> None:
     """Wait until the recording has run a full second (the page's own timer says so)."""
     expect(page.locator("#record")).to_have_attribute("aria-pressed", "true")
-    expect(page.locator("#record-time")).to_have_text("0:01", timeout=10_000)
+    # Checked on every frame in the page: a poll from here could miss the second that says 0:01.
+    page.wait_for_function(
+        "() => { const t = document.getElementById('record-time'); return t && t.textContent !== '0:00'; }",
+        timeout=10_000,
+    )
 
 
 @pytest.mark.parametrize("app_server", ["embedded"], indirect=True)
@@ -85,9 +89,9 @@ def test_a_sends_a_file_and_voice_messages_b_sees_them_live(app_server, mic_brow
     expect(mic).to_have_attribute("aria-pressed", "false")
     voices = b.locator("#messages .msg.theirs .msg-voice")
     expect(voices).to_have_count(1)
-    # Recorded for a second and a little: the server measures 0:01 or, on a slow machine, 0:02.
-    expect(voices.locator("audio")).to_have_attribute("aria-label", re.compile(r"^Voice message, 0:0[12]$"))
-    expect(voices.locator(".msg-voice-length")).to_have_text(re.compile(r"^0:0[12]$"))
+    # Recorded for a second and a little: the server measures 0:01, or a little more on a busy machine.
+    expect(voices.locator("audio")).to_have_attribute("aria-label", re.compile(r"^Voice message, 0:0[1-3]$"))
+    expect(voices.locator(".msg-voice-length")).to_have_text(re.compile(r"^0:0[1-3]$"))
     b.wait_for_function("audio => audio.readyState >= 1", arg=voices.locator("audio").element_handle())
 
     # From the keyboard: Enter starts, Enter again sends.
