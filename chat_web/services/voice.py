@@ -3,13 +3,14 @@
 A small reader of EBML (the container format under WebM) of our own, enough to answer:
 the EBML header names the DocType `webm`; the Tracks element has an audio track (TrackType
 2) whose CodecID is A_OPUS or A_VORBIS, and no other kind of track (a video, subtitles); every
-block belongs to a declared track. The length comes from the blocks' own timestamps (the
-Info element's Duration when the file has one): MediaRecorder in Chromium streams its WebM
-and never writes a Duration, so the last block's time is the length, to within one frame.
+block belongs to a declared track. The length is the Info element's Duration when the file
+has one (Chromium writes it, with Cues, when a recording made in one piece ends), else the
+last block's timestamp, to within one frame: a recording streamed in pieces (MediaRecorder
+with a timeslice) has no Duration, and a Segment and Clusters of unknown size.
 
-The browser's recorder writes a Segment and Clusters of unknown size (it streams), so the
-reader walks the file as a flat sequence of elements, entering the containers it knows
-instead of skipping them by size. Pure and synchronous: no driver, no decoder.
+So the reader walks the file as a flat sequence of elements, entering the containers it
+knows instead of skipping them by their size, which may be unknown. Pure and synchronous:
+no driver, no decoder.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """Small WebM (EBML) files built in code, to try the voice check on what a browser never sends:
 a video track, another codec, another DocType, a cut file. `RECORDED` is a real one: 1.4 s of
-Chromium's fake microphone, recorded once with MediaRecorder (audio/webm;codecs=opus)."""
+Chromium's fake microphone, recorded once with MediaRecorder (audio/webm;codecs=opus, in one
+piece: it has a Duration and Cues); `webm(streamed=True)` is shaped like a recording taken in
+pieces (Segment and Cluster of unknown size, no Duration)."""
 
 from __future__ import annotations
 
