@@ -15,6 +15,7 @@ no driver, no decoder.
 
 from __future__ import annotations
 
+import math
 import struct
 from dataclasses import dataclass, field
 
@@ -73,7 +74,8 @@ class _Reading:
 @dataclass(frozen=True, slots=True)
 class VoiceInfo:
     codec: str  # A_OPUS or A_VORBIS
-    duration_ms: int
+    duration_ms: int  # as shown: the written Duration, else the last block's time
+    longest_ms: int = 0  # the larger of the two, which the 5-minute limit applies to
 
 
 def _vint(data: bytes, at: int, keep_marker: bool) -> tuple[int, int, bool]:
@@ -171,13 +173,13 @@ def _verdict(seen: _Reading) -> VoiceInfo:
         raise NotWebmAudio(f"codec {sorted(codecs - AUDIO_CODECS)}")
     if not seen.block_tracks <= {t.number for t in seen.tracks}:
         raise NotWebmAudio("a block of an undeclared track")
-    if seen.duration:
-        duration_ms = round(seen.duration * seen.scale_ns / 1_000_000)
-    elif seen.last_block is not None:
-        duration_ms = round(seen.last_block * seen.scale_ns / 1_000_000)
-    else:
-        duration_ms = 0
-    return VoiceInfo(seen.tracks[0].codec, max(0, duration_ms))
+    if seen.duration is not None and not math.isfinite(seen.duration):
+        raise NotWebmAudio("a Duration that is not a number")
+    blocks_ms = round((seen.last_block or 0) * seen.scale_ns / 1_000_000)
+    written_ms = round(seen.duration * seen.scale_ns / 1_000_000) if seen.duration else 0
+    # The written Duration is shown; the blocks still count: a file that says 1 s over ten
+    # minutes of blocks is as long as its blocks.
+    return VoiceInfo(seen.tracks[0].codec, max(0, written_ms or blocks_ms), max(0, written_ms, blocks_ms))
 
 
 def check_voice(data: bytes) -> VoiceInfo:
@@ -193,6 +195,6 @@ def check_voice(data: bytes) -> VoiceInfo:
         raise BadInput(NOT_AUDIO) from None
     if info.duration_ms <= 0:
         raise BadInput(EMPTY_RECORDING)
-    if info.duration_ms > MAX_VOICE_MS + _SLACK_MS:
+    if max(info.duration_ms, info.longest_ms) > MAX_VOICE_MS + _SLACK_MS:
         raise TooLarge(TOO_LONG)
-    return VoiceInfo(info.codec, min(info.duration_ms, MAX_VOICE_MS))
+    return VoiceInfo(info.codec, min(info.duration_ms, MAX_VOICE_MS), info.longest_ms)

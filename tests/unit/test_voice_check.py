@@ -58,6 +58,28 @@ def test_an_empty_recording_is_refused(data):
         check_voice(data)
 
 
+def test_a_written_duration_that_lies_does_not_get_a_long_recording_through():
+    liar = webm.webm(blocks=((1, 0), (1, 30_000)), duration_ms=1000.0)
+    info = check_voice(liar)
+    assert (info.duration_ms, info.longest_ms) == (1000, 30_000)
+    with pytest.raises(TooLarge, match=TOO_LONG):  # blocks over 5 minutes, in clusters of 30 s
+        check_voice(_clusters(12, 30_000, duration_ms=1000.0))  # the last at 5:30
+    for nonsense in (float("inf"), float("nan")):
+        with pytest.raises(BadInput):
+            check_voice(webm.webm(duration_ms=nonsense))
+
+
+def _clusters(count: int, each_ms: int, duration_ms: float) -> bytes:
+    """A sized WebM whose blocks run over `count` clusters of `each_ms`."""
+    one = webm.webm(streamed=False, duration_ms=duration_ms, blocks=((1, 0),))
+    more = b"".join(
+        webm.element(0x1F43B675, webm.uint(0xE7, i * each_ms) + webm.block(1, 0)) for i in range(1, count)
+    )
+    # The Segment's size covers the first cluster only: grow it to take the others in.
+    head, body = one[: one.index(b"\x18\x53\x80\x67")], one[one.index(b"\x18\x53\x80\x67") + 12 :]
+    return head + webm.element(0x18538067, body + more)
+
+
 def test_five_minutes_pass_and_longer_is_refused():
     assert check_voice(webm.webm(blocks=((1, 0), (1, 30_000)))).duration_ms == 30_000
     assert check_voice(webm.webm(duration_ms=300_000.0)).duration_ms == 300_000
