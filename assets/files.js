@@ -274,6 +274,10 @@
     }
     stopRecording(false);
   });
+  document.addEventListener("contextmenu", (event) => {
+    // A long press on a phone opens a menu: not on the button being held to record.
+    if (event.target instanceof Element && event.target.closest("#record")) event.preventDefault();
+  });
   document.addEventListener("pointercancel", () => {
     if (recording && recording.held) stopRecording(true);
   });
