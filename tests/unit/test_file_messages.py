@@ -136,3 +136,31 @@ async def test_the_page_row_of_a_file_and_of_a_voice_message(world):
     assert (row.file_name, row.file_meta, row.file_url) == ("Q3.pdf", "48 KB · PDF", file.attachment.url)
     row = message_row(voice, bob.id, {}, utc, now, False)
     assert (row.voice_url, row.voice_length, row.file_url) == (voice.attachment.url, "1:12", "")
+
+
+async def test_the_wire_carries_the_attachment_and_the_page_reads_it_back(world):
+    from chat_web.api.chat_schemas import MessageOut
+    from chat_web.domain.wire import message_json
+    from chat_web.state.chat_live import _message_from
+
+    chats, store, _ = world
+    ann, _, _, chat = await people(store, chats)
+    file, _ = await chats.send_file(ann, chat.id, b"x" * 2048, "notes.txt", "text/plain", "see")
+    voice, _ = await chats.send_voice(ann, chat.id, webm.webm(blocks=((1, 0), (1, 12_400))))
+    wire = message_json(file)
+    assert wire["file"] == {
+        "url": file.attachment.url,
+        "publicId": file.attachment.public_id,
+        "name": "notes.txt",
+        "size": 2048,
+        "contentType": "text/plain",
+        "durationMs": 0,
+    }
+    assert wire["voice"] is None and message_json(voice)["file"] is None
+    assert message_json(voice)["voice"]["durationMs"] == 12_400
+    for message in (file, voice):
+        assert MessageOut.of(message, seen=False).model_dump(by_alias=True, mode="json") == message_json(
+            message
+        )
+        back = _message_from(message_json(message))  # a live event, as the page's state takes it
+        assert (back.kind, back.attachment) == (message.kind, message.attachment)
