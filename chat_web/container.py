@@ -22,10 +22,11 @@ from chat_web.domain import ServiceUnavailable
 from chat_web.metrics.gauges import count_tabs_with
 from chat_web.metrics.ports import CountedMail, CountedMessages
 from chat_web.ports import Clock, FanOut, MailQueue, MediaStore, PresenceStore, Store, TabGateway
+from chat_web.services.accounts import AccountService
 from chat_web.services.announcer import Announcer
 from chat_web.services.auth import AuthService, OtpPolicy
 from chat_web.services.chats import ChatService
-from chat_web.services.limits import AbuseLimits, Limit, TabLimits
+from chat_web.services.limits import AbuseLimits, Limit, LimitGate, TabLimits
 from chat_web.services.live import LiveHub
 from chat_web.services.media import MediaService
 from chat_web.services.presence import PresenceService
@@ -55,6 +56,7 @@ class Container:
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Paging limits of the chat page; None (no limit) in tests that build a Container by hand.
     tab_limits: TabLimits | None = None
+    accounts: AccountService | None = None  # None in tests that build a Container by hand
 
     async def close(self) -> None:
         await _close_all(self._closers)
@@ -265,6 +267,9 @@ async def _build(
         probes,
         closers,
         tab_limits=TabLimits(limiter, Limit(settings.limit_pages_per_second, timedelta(seconds=1))),
+        accounts=AccountService(
+            auth, store, fanout, clock, LimitGate(limiter), media, resend_after=auth.policy.resend_after
+        ),
     )
 
 

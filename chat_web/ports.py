@@ -67,7 +67,8 @@ class UserRepo(Protocol):
     async def blockers_among(self, user_ids: Sequence[str], blocked_id: str) -> set[str]:
         """Which of `user_ids` blocked `blocked_id`."""
 
-    async def delete(self, user_id: str) -> None: ...
+    async def delete(self, user_id: str) -> None:
+        """The user's row, and their blocks either way (blocking them, blocked by them)."""
 
 
 class ChatRepo(Protocol):
@@ -212,6 +213,11 @@ class MessageRepo(Protocol):
         """Toggle one user's reaction on a message (with the chat's next change count), atomically
         against other reactions to it; None if the message is missing or deleted."""
 
+    async def purge_search_index(self) -> None:
+        """Rewrite the search index so that no deleted text stays in it (SQLite's FTS5 keeps a
+        deleted message's words in older segments until they merge); elsewhere the index is
+        part of the message and already changed with it."""
+
     async def changed_after(self, chat_id: str, change: int, limit: int) -> list[Message]:
         """Up to `limit` messages edited or deleted after change count `change`, in change order."""
 
@@ -289,6 +295,10 @@ class FanOut(Protocol):
     async def replay(self, topic: str, after: str) -> list[dict[str, Any]] | None:
         """The replayable events of `topic` after the one with id `after`, oldest first; None
         when some of them are no longer kept (or `after` is not an id): the reader must resync."""
+
+    async def forget(self, topics: Sequence[str]) -> None:
+        """Drop what is kept to replay on these topics (a deleted account's messages are in it):
+        a reader resuming on one is told to resync, as for events no longer kept."""
 
     def subscribe(
         self, *topics: str, buffer: int | None = None

@@ -1,5 +1,6 @@
 import reflex as rx
 
+from chat_web.components.delete_account import delete_account_section
 from chat_web.components.layout import app_frame
 from chat_web.state.profile import ProfileState
 
@@ -57,6 +58,8 @@ def profile_page() -> rx.Component:
                 spacing="2",
                 max_width="420px",
             ),
+            rx.divider(),
+            delete_account_section(),
             spacing="4",
         )
     )

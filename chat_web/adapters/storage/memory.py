@@ -151,6 +151,8 @@ class InMemoryUserRepo:
         user = self._d.users.pop(user_id, None)
         if user:
             self._d.user_by_email.pop(user.email, None)
+        for pair in [pair for pair in self._d.blocks if user_id in pair]:
+            del self._d.blocks[pair]
 
 
 class InMemoryChatRepo:
@@ -513,6 +515,9 @@ class InMemoryMessageRepo:
         self._d.messages[chat_id][message.seq - 1] = reacted
         self._d.chats[chat_id] = replace(chat, last_change=reacted.change)
         return reacted
+
+    async def purge_search_index(self) -> None:
+        return None  # the words searched are a field of the message, changed with it
 
     async def changed_after(self, chat_id: str, change: int, limit: int) -> list[Message]:
         changed = [m for m in self._d.messages.get(chat_id, []) if m.change > change]

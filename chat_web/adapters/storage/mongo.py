@@ -312,6 +312,7 @@ class MongoUserRepo:
     async def delete(self, user_id: str) -> None:
         if oid := _oid(user_id):
             await self._users.delete_one({"_id": oid})
+            await self._blocks.delete_many({"$or": [{"blocker_id": oid}, {"blocked_id": oid}]})
 
 
 @_outages
@@ -900,6 +901,9 @@ class MongoMessageRepo:
             return_document=ReturnDocument.AFTER,
         )
         return _message(doc) if doc else None
+
+    async def purge_search_index(self) -> None:
+        return None  # the words searched are a field of the message, changed with it
 
     async def changed_after(self, chat_id: str, change: int, limit: int) -> list[Message]:
         oid = _oid(chat_id)

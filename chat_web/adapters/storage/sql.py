@@ -539,10 +539,14 @@ class SqlUserRepo:
             return set(await session.exec(query))
 
     async def delete(self, user_id: str) -> None:
+        blocks = BlockRow.__table__
         async with self._db.session() as session, session.begin():
             row = await session.get(UserRow, user_id)
             if row is not None:
                 await session.delete(row)
+            await session.execute(
+                blocks.delete().where(or_(blocks.c.blocker_id == user_id, blocks.c.blocked_id == user_id))
+            )
 
 
 @_outages
@@ -1417,6 +1421,13 @@ class SqlMessageRepo:
         except _Deleted:
             return None
         return await self.get(chat_id, message_id)
+
+    async def purge_search_index(self) -> None:
+        if self._db.backend != "sqlite":
+            return  # PostgreSQL's search_vector is a generated column of the row
+        async with self._db.write() as conn:
+            # 'optimize' merges every segment into one, leaving deleted entries out.
+            await conn.execute(text("INSERT INTO messages_fts(messages_fts) VALUES ('optimize')"))
 
     async def changed_after(self, chat_id: str, change: int, limit: int) -> list[Message]:
         async with self._db.read() as conn:

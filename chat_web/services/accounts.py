@@ -1,0 +1,136 @@
+"""Deleting my account: confirmed by a mailed code of its own, then nothing of me is kept.
+
+What goes, in this order (so a failure part way leaves an account that can ask again):
+1. every session, at once (sign-out everywhere: open tabs leave);
+2. my messages become tombstones ("Deleted account" where the sender's name was): no text,
+   image, mentions or reactions, and the chat list's preview of them goes too; my images
+   leave the media store;
+3. I leave my groups (a direct chat keeps my place, shown as "Deleted account");
+4. my user row (email, name) and my blocks, either way;
+5. what the fan-out kept to replay to my contacts' tabs (it holds my messages' text): those
+   tabs catch up from storage instead (a resync), and so see the tombstones at once.
+
+Opaque ids remain where other people's data refers to me (a direct chat's member, a reaction,
+a mention, a read cursor); they show as "Deleted account".
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from html import escape
+
+from chat_web.domain import ChatError, MailMessage, User
+from chat_web.domain.events import resync, user_topic
+from chat_web.ports import Clock, FanOut, Store
+from chat_web.services.auth import AuthService
+from chat_web.services.limits import Check, Limit, LimitGate
+from chat_web.services.media import MediaService
+
+log = logging.getLogger(__name__)
+
+DELETION_SUBJECT = "Your code to delete your account"
+_ASKED_TOO_OFTEN = "A code was sent moments ago; ask again in {seconds} s."
+PAGE = 500  # messages read at a time while looking for mine
+
+
+def deletion_mail(email: str, code: str, ttl: timedelta) -> MailMessage:
+    minutes = max(1, round(ttl.total_seconds() / 60))
+    text = (
+        f"Your code to delete your account is {code}. It expires in {minutes} minutes.\n"
+        "If you did not ask to delete your account, ignore this mail: nothing happens without the code."
+    )
+    html = (
+        "<p>Your code to <b>delete your account</b> is</p>"
+        f'<p style="font-size:28px;letter-spacing:6px"><b>{escape(code)}</b></p>'
+        f"<p>It expires in {minutes} minutes. If you did not ask to delete your account, ignore "
+        "this mail: nothing happens without the code.</p>"
+    )
+    return MailMessage(to=email, subject=DELETION_SUBJECT, body=text, html=html)
+
+
+class AccountService:
+    def __init__(
+        self,
+        auth: AuthService,
+        store: Store,
+        events: FanOut,
+        clock: Clock,
+        gate: LimitGate,
+        media: MediaService | None = None,
+        resend_after: timedelta = timedelta(seconds=60),
+    ):
+        self._auth = auth
+        self._users, self._chats, self._messages = store.users, store.chats, store.messages
+        self._events = events
+        self._clock = clock
+        self._gate = gate
+        self._media = media
+        self._resend = Limit(1, resend_after)
+
+    def _code_key(self, user: User) -> str:
+        # Its own namespace: a sign-in code (kept by address and challenge) is never touched.
+        return f"delete-account:{user.id}"
+
+    async def request_deletion_code(self, me: User) -> None:
+        """Mail me a code that confirms deleting my account (and nothing else)."""
+        taken = await self._gate.check_all(Check(f"delete-code:{me.id}", self._resend, _ASKED_TOO_OFTEN))
+        try:
+            await self._auth.mail_code(self._code_key(me), me.email, deletion_mail)
+        except ChatError:
+            await self._gate.give_back(taken)
+            raise
+
+    async def delete_account(self, me: User, code: object) -> None:
+        """Check the code, then delete everything of mine (see the module's docstring)."""
+        await self._auth.spend_code(self._code_key(me), me.email, code)
+        await self._auth.sign_out_everywhere(me)
+        contacts: set[str] = set()
+        async for chat_id, member_ids, kind in self._my_chats(me.id):
+            contacts.update(member_ids)
+            await self._erase_messages(chat_id, me.id)
+            if kind == "group":
+                await self._chats.remove_member(chat_id, me.id)
+        await self._messages.purge_search_index()
+        await self._users.delete(me.id)
+        await self._auth.user_changed(me.id)  # a session check racing the deletion cached the row
+        contacts.discard(me.id)
+        await self._tell_contacts(me, sorted(contacts))
+
+    async def _my_chats(self, user_id: str):
+        older = None
+        while True:
+            views = await self._chats.list_for_user(user_id, limit=100, older_than=older)
+            for view in views:
+                yield view.chat.id, view.chat.member_ids, view.chat.kind
+            if len(views) < 100:
+                return
+            older = (views[-1].chat.updated_at, views[-1].chat.id)
+
+    async def _erase_messages(self, chat_id: str, user_id: str) -> None:
+        """Each of my messages in the chat becomes a tombstone, newest first; its image goes after."""
+        before = None
+        while True:
+            page = await self._messages.page_before(chat_id, before, PAGE)
+            for message in reversed(page):
+                if message.sender_id != user_id or message.deleted:
+                    continue
+                await self._messages.delete(chat_id, message.id, self._clock.now())
+                if message.image is not None and self._media is not None:
+                    await self._media.discard(message.image)
+            if len(page) < PAGE:
+                return
+            before = page[0].seq
+
+    async def _tell_contacts(self, me: User, contacts: list[str]) -> None:
+        """Drop what the fan-out kept to replay (it has my messages' text), then have every open
+        tab of my contacts catch up from storage. A failure here is logged: the account is gone,
+        and the replay logs expire on their own (EVENT_REPLAY_SECONDS)."""
+        topics = [user_topic(user_id) for user_id in [me.id, *contacts]]
+        try:
+            await self._events.forget(topics)
+        except ChatError as exc:
+            log.warning("replay logs of a deleted account's contacts not dropped: %s", exc.message)
+        failures = await self._events.publish_many(topics[1:], resync())
+        if failures:
+            log.warning("%d contacts of a deleted account not told to catch up", len(failures))
