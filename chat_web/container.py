@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from chat_web.adapters.auth.memory import InMemoryOtpStore, InMemoryRateLimiter
 from chat_web.adapters.clock import SystemClock
+from chat_web.adapters.exports.local import LocalExportArchives
 from chat_web.adapters.fanout.inprocess import InProcessFanOut
 from chat_web.adapters.mail.delivery import sender_for
 from chat_web.adapters.mail.inprocess import InProcessMailQueue
@@ -26,6 +27,7 @@ from chat_web.services.accounts import AccountService
 from chat_web.services.announcer import Announcer
 from chat_web.services.auth import AuthService, OtpPolicy
 from chat_web.services.chats import ChatService
+from chat_web.services.exports import ExportService
 from chat_web.services.limits import AbuseLimits, Limit, LimitGate, TabLimits
 from chat_web.services.live import LiveHub
 from chat_web.services.media import MediaService
@@ -57,6 +59,7 @@ class Container:
     # Paging limits of the chat page; None (no limit) in tests that build a Container by hand.
     tab_limits: TabLimits | None = None
     accounts: AccountService | None = None  # None in tests that build a Container by hand
+    exports: ExportService | None = None
 
     async def close(self) -> None:
         await _close_all(self._closers)
@@ -251,6 +254,17 @@ async def _build(
     closers.append(_stop_counting_tabs)
     streams = EventStreams(fanout, live, auth, max_per_user=settings.limit_event_streams_per_user)
     sync = SyncService(store.users, store.chats, store.messages, clock)
+    archives = LocalExportArchives(settings.exports_folder)
+    exports = ExportService(
+        store.users,
+        store.chats,
+        store.messages,
+        media_store,
+        archives,
+        clock,
+        ttl=timedelta(hours=settings.export_ttl_hours),
+    )
+    closers.append(exports.close)
     return Container(
         settings,
         clock,
@@ -268,8 +282,16 @@ async def _build(
         closers,
         tab_limits=TabLimits(limiter, Limit(settings.limit_pages_per_second, timedelta(seconds=1))),
         accounts=AccountService(
-            auth, store, fanout, clock, LimitGate(limiter), media, resend_after=auth.policy.resend_after
+            auth,
+            store,
+            fanout,
+            clock,
+            LimitGate(limiter),
+            media,
+            exports=exports,
+            resend_after=auth.policy.resend_after,
         ),
+        exports=exports,
     )
 
 

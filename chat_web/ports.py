@@ -20,6 +20,7 @@ from chat_web.domain import (
     ProcessedImage,
     User,
 )
+from chat_web.domain.exports import ExportJob
 from chat_web.domain.search import SearchHit, SearchQuery
 from chat_web.domain.sending import ChatListing, MentionFinder, ReadMove, Sent, Window
 
@@ -318,6 +319,29 @@ class TabGateway(Protocol):
         """Whether the tab's socket is connected to this process now."""
 
 
+ArchiveEntries = AsyncIterator[tuple[str, AsyncIterator[bytes]]]  # (name in the zip, its bytes)
+
+
+class ExportArchives(Protocol):
+    """Where the "download my data" zips and their jobs are kept until they expire."""
+
+    async def write(self, job_id: str, entries: ArchiveEntries) -> int:
+        """Stream the entries into the job's zip (never whole in memory); its size in bytes.
+        Nothing is left behind if it fails."""
+
+    async def save_job(self, job: ExportJob) -> None: ...
+
+    async def job(self, job_id: str) -> ExportJob | None: ...
+
+    async def jobs_of(self, user_id: str) -> list[ExportJob]: ...
+
+    async def file(self, job_id: str) -> str | None:
+        """The finished zip's path, for serving."""
+
+    async def delete(self, job_id: str) -> None:
+        """The job and its zip (nothing happens for an unknown id)."""
+
+
 class MediaStore(Protocol):
     """Where image files live. Images reach it already checked and cleaned (services/images.py)."""
 
@@ -328,6 +352,9 @@ class MediaStore(Protocol):
 
     async def delete(self, public_id: str) -> None:
         """Forget the image and its thumbnail (nothing happens for an unknown id)."""
+
+    def chunks(self, image: Image) -> AsyncIterator[bytes]:
+        """The full-size image's bytes, a piece at a time (for a person's data export)."""
 
     async def record(self, public_id: str, thumb: bool = False) -> MediaRecord | None:
         """What the app serves for this id (whose chat, which file, its type); None when the

@@ -24,8 +24,10 @@ from chat_web.domain import ChatError, MailMessage, User
 from chat_web.domain.events import resync, user_topic
 from chat_web.ports import Clock, FanOut, Store
 from chat_web.services.auth import AuthService
+from chat_web.services.exports import ExportService
 from chat_web.services.limits import Check, Limit, LimitGate
 from chat_web.services.media import MediaService
+from chat_web.services.my_chats import every_chat_of
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,7 @@ class AccountService:
         clock: Clock,
         gate: LimitGate,
         media: MediaService | None = None,
+        exports: ExportService | None = None,
         resend_after: timedelta = timedelta(seconds=60),
     ):
         self._auth = auth
@@ -66,6 +69,7 @@ class AccountService:
         self._clock = clock
         self._gate = gate
         self._media = media
+        self._exports = exports
         self._resend = Limit(1, resend_after)
 
     def _code_key(self, user: User) -> str:
@@ -86,26 +90,19 @@ class AccountService:
         await self._auth.spend_code(self._code_key(me), me.email, code)
         await self._auth.sign_out_everywhere(me)
         contacts: set[str] = set()
-        async for chat_id, member_ids, kind in self._my_chats(me.id):
-            contacts.update(member_ids)
-            await self._erase_messages(chat_id, me.id)
-            if kind == "group":
-                await self._chats.remove_member(chat_id, me.id)
+        async for view in every_chat_of(self._chats, me.id):
+            chat = view.chat
+            contacts.update(chat.member_ids)
+            await self._erase_messages(chat.id, me.id)
+            if chat.kind == "group":
+                await self._chats.remove_member(chat.id, me.id)
+        if self._exports is not None:
+            await self._exports.forget_user(me.id)  # a download of my data has my email in it
         await self._messages.purge_search_index()
         await self._users.delete(me.id)
         await self._auth.user_changed(me.id)  # a session check racing the deletion cached the row
         contacts.discard(me.id)
         await self._tell_contacts(me, sorted(contacts))
-
-    async def _my_chats(self, user_id: str):
-        older = None
-        while True:
-            views = await self._chats.list_for_user(user_id, limit=100, older_than=older)
-            for view in views:
-                yield view.chat.id, view.chat.member_ids, view.chat.kind
-            if len(views) < 100:
-                return
-            older = (views[-1].chat.updated_at, views[-1].chat.id)
 
     async def _erase_messages(self, chat_id: str, user_id: str) -> None:
         """Each of my messages in the chat becomes a tombstone, newest first; its image goes after."""

@@ -14,6 +14,7 @@ from sqlalchemy import inspect, text
 from chat_web import container
 from tests.conftest import REDIS_URL, need_service, port_open
 from tests.integration.conftest import bearer, mailed_code, running_api, settings_for, sign_in
+from tests.integration.test_export_api import finished
 from tests.integration.test_image_api import stored_files
 from tests.support import images
 from tests.support.limits import LIFTED_LIMITS
@@ -109,6 +110,9 @@ async def test_a_deleted_account_leaves_nothing_of_the_person(client, settings):
     await client.post(f"/users/{cyd['user']['id']}/block", headers=ann["headers"])
     await client.get("/chat/all", headers=ann["headers"])  # the session check caches her row
 
+    export_id = (await client.post("/me/export", headers=ann["headers"])).json()["id"]
+    assert (await finished(client, ann, export_id))["status"] == "ready"  # a zip with her email in it
+
     asked = await client.post("/me/delete-code", headers=ann["headers"])
     assert asked.status_code == 202, asked.text
     wrong = "000000" if deletion_code(settings, ann["email"]) != "000000" else "111111"
@@ -135,6 +139,7 @@ async def test_a_deleted_account_leaves_nothing_of_the_person(client, settings):
     image = await client.get(image_url.removeprefix("/api/v1"), headers=bob["headers"])
     assert image.status_code == 404
     assert stored_files(settings) == []
+    assert list(settings.exports_folder.iterdir()) == []  # her data's download went too
 
     everything = await every_stored_value(settings)
     for trace in [ann["email"], ann["email"].split("@")[0], name, ann["token"], *secrets]:
