@@ -95,6 +95,12 @@ class ExportService:
         task.add_done_callback(lambda _: self._running.pop(job.id, None))
         return job
 
+    async def latest(self, me: User) -> ExportJob | None:
+        """My most recent export that has not expired (what the profile page shows)."""
+        await self._sweep(me.id)
+        jobs = sorted(await self._archives.jobs_of(me.id), key=lambda job: job.created_at)
+        return await self.status(me, jobs[-1].id) if jobs else None
+
     async def status(self, me: User, job_id: object) -> ExportJob:
         job = await self._archives.job(job_id) if isinstance(job_id, str) else None
         if job is None or job.user_id != me.id:

@@ -1,14 +1,17 @@
-"""Ada deletes her account from the profile page, confirmed by the code mailed for it; Bob, in
-their chat at the time, sees her message become a tombstone from "Deleted account".
+"""A person's own data on the profile page: Ada downloads hers as a zip; Ada deletes her account,
+confirmed by the code mailed for it, and Bob, in their chat at the time, sees her message become
+a tombstone from "Deleted account".
 
 Runs on the embedded setup and on Redis (the `app_server` fixture's two params).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import time
+import zipfile
 
 import pytest
 from playwright.sync_api import expect
@@ -65,3 +68,26 @@ def test_ada_deletes_her_account_and_bob_sees_her_message_go(app_server, browser
     expect(bubbles(b).last).to_have_text(f"Hi, {bob.name} here")
     expect(b.locator("#chat-title")).to_have_text("Deleted account")
     expect(b.get_by_text(ada.name)).to_have_count(0)
+
+
+def test_ada_downloads_her_data_from_the_profile_page(app_server, browser, pages):
+    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
+    chat_id = ada.exchanged_with(bob)
+    a = open_as(pages, browser, ada)
+    a.locator("#profile-link").click()
+    a.locator("#start-export").click()
+    link = a.locator("#export-download")
+    expect(link).to_be_visible()
+    expect(a.get_by_text("the link works until")).to_be_visible()
+
+    # The link downloads with the page's own session (the cookie), and holds the chat.
+    zip_bytes = a.request.get(link.get_attribute("href")).body()
+    archive = zipfile.ZipFile(io.BytesIO(zip_bytes))
+    assert json.loads(archive.read("profile.json"))["email"] == ada.email
+    lines = archive.read(f"chats/{chat_id}/messages.jsonl").decode().splitlines()
+    assert [json.loads(line)["text"] for line in lines] == [f"Hi, {ada.name} here", f"Hi, {bob.name} here"]
+
+    # Coming back to the page shows the same download, without preparing it again.
+    a.reload()
+    expect(a.locator("#export-download")).to_have_attribute("href", link.get_attribute("href"))
+    expect(a.locator("#start-export")).to_have_text("Prepare it again")
