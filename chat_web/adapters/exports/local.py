@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from chat_web.ports import ArchiveEntries
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{32}$"
 _ID_RE = re.compile(ID_PATTERN)
+_TEXT = (".json", ".jsonl", ".txt")
 
 
 class LocalExportArchives:
@@ -41,7 +43,10 @@ class LocalExportArchives:
         archive = await asyncio.to_thread(zipfile.ZipFile, part, "w", zipfile.ZIP_DEFLATED)
         try:
             async for name, chunks in entries:
-                handle = await asyncio.to_thread(archive.open, name, "w", force_zip64=True)
+                entry = zipfile.ZipInfo(name, date_time=time.gmtime()[:6])
+                # Text is deflated; images and other media are compressed already: stored as they are.
+                entry.compress_type = zipfile.ZIP_DEFLATED if name.endswith(_TEXT) else zipfile.ZIP_STORED
+                handle = await asyncio.to_thread(archive.open, entry, "w", force_zip64=True)
                 try:
                     async for chunk in chunks:
                         await asyncio.to_thread(handle.write, chunk)
