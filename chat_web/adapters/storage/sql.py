@@ -544,9 +544,8 @@ class SqlUserRepo:
             row = await session.get(UserRow, user_id)
             if row is not None:
                 await session.delete(row)
-            await session.execute(
-                blocks.delete().where(or_(blocks.c.blocker_id == user_id, blocks.c.blocked_id == user_id))
-            )
+            gone = blocks.delete().where(or_(blocks.c.blocker_id == user_id, blocks.c.blocked_id == user_id))
+            await (await session.connection()).execute(gone)
 
 
 @_outages
