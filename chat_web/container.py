@@ -285,7 +285,6 @@ async def _build(
             auth,
             store,
             fanout,
-            clock,
             LimitGate(limiter),
             media,
             exports=exports,

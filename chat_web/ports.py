@@ -214,6 +214,12 @@ class MessageRepo(Protocol):
         """Toggle one user's reaction on a message (with the chat's next change count), atomically
         against other reactions to it; None if the message is missing or deleted."""
 
+    async def erase_sender(self, chat_id: str, sender_id: str) -> list[Image]:
+        """Every message of `sender_id` in the chat becomes a tombstone (as `delete` makes one),
+        in one write: each takes the chat's next change count in seq order, and the chat's
+        preview follows if the latest message was theirs. The images they carried (for the media
+        store to delete)."""
+
     async def purge_search_index(self) -> None:
         """Rewrite the search index so that no deleted text stays in it (SQLite's FTS5 keeps a
         deleted message's words in older segments until they merge); elsewhere the index is

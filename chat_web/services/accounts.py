@@ -22,7 +22,7 @@ from html import escape
 
 from chat_web.domain import ChatError, MailMessage, User
 from chat_web.domain.events import resync, user_topic
-from chat_web.ports import Clock, FanOut, Store
+from chat_web.ports import FanOut, Store
 from chat_web.services.auth import AuthService
 from chat_web.services.exports import ExportService
 from chat_web.services.limits import Check, Limit, LimitGate
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 DELETION_SUBJECT = "Your code to delete your account"
 _ASKED_TOO_OFTEN = "A code was sent moments ago; ask again in {seconds} s."
-PAGE = 500  # messages read at a time while looking for mine
 
 
 def deletion_mail(email: str, code: str, ttl: timedelta) -> MailMessage:
@@ -57,7 +56,6 @@ class AccountService:
         auth: AuthService,
         store: Store,
         events: FanOut,
-        clock: Clock,
         gate: LimitGate,
         media: MediaService | None = None,
         exports: ExportService | None = None,
@@ -66,7 +64,6 @@ class AccountService:
         self._auth = auth
         self._users, self._chats, self._messages = store.users, store.chats, store.messages
         self._events = events
-        self._clock = clock
         self._gate = gate
         self._media = media
         self._exports = exports
@@ -105,19 +102,11 @@ class AccountService:
         await self._tell_contacts(me, sorted(contacts))
 
     async def _erase_messages(self, chat_id: str, user_id: str) -> None:
-        """Each of my messages in the chat becomes a tombstone, newest first; its image goes after."""
-        before = None
-        while True:
-            page = await self._messages.page_before(chat_id, before, PAGE)
-            for message in reversed(page):
-                if message.sender_id != user_id or message.deleted:
-                    continue
-                await self._messages.delete(chat_id, message.id, self._clock.now())
-                if message.image is not None and self._media is not None:
-                    await self._media.discard(message.image)
-            if len(page) < PAGE:
-                return
-            before = page[0].seq
+        """My messages in the chat become tombstones (one write); their images go after."""
+        images = await self._messages.erase_sender(chat_id, user_id)
+        if self._media is not None:
+            for image in images:
+                await self._media.discard(image)
 
     async def _tell_contacts(self, me: User, contacts: list[str]) -> None:
         """Drop what the fan-out kept to replay (it has my messages' text), then have every open

@@ -17,6 +17,7 @@ from chat_web.domain import (
     ChatView,
     Conflict,
     Forbidden,
+    Image,
     Member,
     Message,
     NewMessage,
@@ -515,6 +516,14 @@ class InMemoryMessageRepo:
         self._d.messages[chat_id][message.seq - 1] = reacted
         self._d.chats[chat_id] = replace(chat, last_change=reacted.change)
         return reacted
+
+    async def erase_sender(self, chat_id: str, sender_id: str) -> list[Image]:
+        images = []
+        for message in list(self._d.messages.get(chat_id, [])):
+            if message.sender_id == sender_id and not message.deleted:
+                images += [message.image] if message.image is not None else []
+                self._change(message, text="", image=None, deleted=True, mention_ids=(), reactions=())
+        return images
 
     async def purge_search_index(self) -> None:
         return None  # the words searched are a field of the message, changed with it

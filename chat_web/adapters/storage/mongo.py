@@ -16,7 +16,7 @@ from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument, UpdateOne
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, ExecutionTimeout, PyMongoError
 
 from chat_web.adapters.outage import translate_outages
@@ -38,7 +38,7 @@ from chat_web.domain import (
     preview_of,
     quote_of,
 )
-from chat_web.domain.models import REACTIONS
+from chat_web.domain.models import DELETED_PREVIEW, REACTIONS
 from chat_web.domain.people import people_query
 from chat_web.domain.search import SearchHit, SearchQuery
 from chat_web.domain.sending import (
@@ -568,6 +568,10 @@ async def _stamp_seen(messages, chat_oid: ObjectId, after_seq: int, up_to_seq: i
     )
 
 
+# What a deleted message keeps: its place (seq), sender, times; none of its content.
+_TOMBSTONE = {"text": "", "words": [], "deleted": True, "image": None, "mentions": [], "reactions": {}}
+
+
 def _message_doc(chat_oid: ObjectId, message: NewMessage, now: datetime) -> dict[str, Any]:
     image = message.image
     doc: dict[str, Any] = {
@@ -876,8 +880,7 @@ class MongoMessageRepo:
         message = await self.get(chat_id, message_id)
         if message is None or message.deleted:
             return message
-        tombstone = {"text": "", "words": [], "deleted": True, "image": None, "mentions": [], "reactions": {}}
-        return await self._change(message, tombstone) or await self.get(chat_id, message_id)
+        return await self._change(message, dict(_TOMBSTONE)) or await self.get(chat_id, message_id)
 
     async def react(self, chat_id: str, message_id: str, user_id: str, emoji: str) -> Message | None:
         message = await self.get(chat_id, message_id)
@@ -901,6 +904,40 @@ class MongoMessageRepo:
             return_document=ReturnDocument.AFTER,
         )
         return _message(doc) if doc else None
+
+    async def erase_sender(self, chat_id: str, sender_id: str) -> list[Image]:
+        chat_oid, sender = _oid(chat_id), _oid(sender_id)
+        if chat_oid is None or sender is None:
+            return []
+        theirs = {"chat_id": chat_oid, "sender_id": sender, "deleted": {"$ne": True}}
+        docs = [
+            doc async for doc in self._messages.find(theirs, {"image": 1, "seq": 1}).sort("seq", ASCENDING)
+        ]
+        if not docs:
+            return []
+        chat = await self._chats.find_one_and_update(
+            {"_id": chat_oid},
+            {"$inc": {"last_change": len(docs)}},
+            projection={"last_change": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        if chat is None:
+            return []
+        first = chat["last_change"] - len(docs)
+        await self._messages.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": doc["_id"], "deleted": {"$ne": True}},
+                    {"$set": {**_TOMBSTONE, "change": first + i}},
+                )
+                for i, doc in enumerate(docs, start=1)
+            ],
+            ordered=False,
+        )
+        await self._chats.update_one(
+            {"_id": chat_oid, "preview_sender_id": sender}, {"$set": {"preview": DELETED_PREVIEW}}
+        )
+        return [Image(**doc["image"]) for doc in docs if doc.get("image")]
 
     async def purge_search_index(self) -> None:
         return None  # the words searched are a field of the message, changed with it
