@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 from chat_web.services.accounts import DELETION_SUBJECT
 from chat_web.state.chat_edits import DELETED_TEXT
 from tests.e2e.conftest import Person, bubbles, open_as
+from tests.support import axe
 
 pytestmark = pytest.mark.e2e
 
@@ -55,6 +56,7 @@ def test_ada_deletes_her_account_and_bob_sees_her_message_go(app_server, browser
     code_box.fill("000000" if code != "000000" else "111111")
     a.locator("#confirm-delete-account").click()
     expect(a.locator("#deletion-problem")).to_contain_text("4 tries left")
+    axe.assert_clean(a, "the deletion dialog, a wrong code")
     expect(bubbles(b)).to_have_text([f"Hi, {ada.name} here", f"Hi, {bob.name} here"])
 
     code_box.fill(code)
@@ -79,6 +81,7 @@ def test_ada_downloads_her_data_from_the_profile_page(app_server, browser, pages
     link = a.locator("#export-download")
     expect(link).to_be_visible()
     expect(a.get_by_text("the link works until")).to_be_visible()
+    axe.assert_clean(a, "the profile page with a ready export")
 
     # The link downloads with the page's own session (the cookie), and holds the chat.
     zip_bytes = a.request.get(link.get_attribute("href")).body()
