@@ -263,6 +263,7 @@ async def _build(
         archives,
         clock,
         ttl=timedelta(hours=settings.export_ttl_hours),
+        gate=LimitGate(limiter),
     )
     closers.append(exports.close)
     return Container(

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 DELETION_SUBJECT = "Your code to delete your account"
 _ASKED_TOO_OFTEN = "A code was sent moments ago; ask again in {seconds} s."
+_TOO_MANY_TODAY = "Too many codes to delete this account today; try again in {seconds} s."
+CODES_A_DAY = Limit(10, timedelta(days=1))
 
 
 def deletion_mail(email: str, code: str, ttl: timedelta) -> MailMessage:
@@ -75,7 +77,11 @@ class AccountService:
 
     async def request_deletion_code(self, me: User) -> None:
         """Mail me a code that confirms deleting my account (and nothing else)."""
-        taken = await self._gate.check_all(Check(f"delete-code:{me.id}", self._resend, _ASKED_TOO_OFTEN))
+        taken = await self._gate.check_all(
+            Check(f"delete-code:{me.id}", self._resend, _ASKED_TOO_OFTEN),
+            # 5 tries a code and a code a minute would let a stolen session guess on all day.
+            Check(f"delete-codes-day:{me.id}", CODES_A_DAY, _TOO_MANY_TODAY),
+        )
         try:
             await self._auth.mail_code(self._code_key(me), me.email, deletion_mail)
         except ChatError:

@@ -26,6 +26,7 @@ from chat_web.domain import ChatError, Gone, Image, NotFound, User
 from chat_web.domain.exports import ExportJob
 from chat_web.domain.wire import iso, message_json
 from chat_web.ports import ArchiveEntries, ChatRepo, Clock, ExportArchives, MediaStore, MessageRepo, UserRepo
+from chat_web.services.limits import Check, Limit, LimitGate
 from chat_web.services.my_chats import every_chat_of
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ PAGE = 500  # messages read (and held) at a time
 NO_SUCH_EXPORT = "No such export of yours."
 EXPIRED = "This download has expired; ask for a new one."
 FAILED = "Your data could not be put together; try again in a moment."
+EXPORTS_AN_HOUR = Limit(5, timedelta(hours=1))  # each reads all my chats: CPU and disk for nothing
+_TOO_MANY_EXPORTS = "Your data was put together several times this hour; try again in {seconds} s."
 
 
 def _json_bytes(value: object) -> AsyncIterator[bytes]:
@@ -73,20 +76,28 @@ class ExportService:
         archives: ExportArchives,
         clock: Clock,
         ttl: timedelta = timedelta(hours=24),
+        gate: LimitGate | None = None,
     ):
         self._users, self._chats, self._messages = users, chats, messages
         self._media = media
         self._archives = archives
         self._clock = clock
         self._ttl = ttl
+        self._gate = gate
         self._running: dict[str, asyncio.Task] = {}  # job id -> its task (in this process)
 
     async def start(self, me: User) -> ExportJob:
-        """A new export of my data, or the one of mine still being built."""
+        """A new export of my data, or the one of mine still being built. A new one replaces
+        my earlier ones (a person's exports take one zip of disk, not one per click)."""
         await self._sweep(me.id)
-        for job in await self._archives.jobs_of(me.id):
+        earlier = await self._archives.jobs_of(me.id)
+        for job in earlier:
             if job.status == "running" and job.id in self._running:
                 return job
+        if self._gate is not None:
+            await self._gate.check_all(Check(f"exports:{me.id}", EXPORTS_AN_HOUR, _TOO_MANY_EXPORTS))
+        for job in earlier:
+            await self._archives.delete(job.id)
         now = self._clock.now()
         job = ExportJob(secrets.token_urlsafe(24), me.id, "running", 0.0, now, now + self._ttl)
         await self._archives.save_job(job)

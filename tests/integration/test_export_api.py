@@ -83,3 +83,24 @@ async def test_an_expired_download_is_gone(client, settings, pair):
     gone = await client.get(f"/me/export/{export_id}/download", headers=ann["headers"])
     assert gone.status_code == 410 and "expired" in gone.json()["detail"]
     assert not any(settings.exports_folder.iterdir())  # the zip and its record are deleted
+
+
+async def test_a_new_export_replaces_mine_and_five_an_hour_is_the_most(client, settings, pair):
+    ann, _, chat_id = pair
+    await say(client, ann, chat_id, "hello")
+    first = (await client.post("/me/export", headers=ann["headers"])).json()["id"]
+    await finished(client, ann, first)
+    ids = [first]
+    for _ in range(4):
+        started = await client.post("/me/export", headers=ann["headers"])
+        assert started.status_code == 202
+        ids.append(started.json()["id"])
+        await finished(client, ann, ids[-1])
+    # One zip of hers on disk: each new export replaced the one before.
+    assert (await client.get(f"/me/export/{first}", headers=ann["headers"])).status_code == 404
+    assert sorted(p.name for p in settings.exports_folder.iterdir()) == sorted(
+        [f"{ids[-1]}.json", f"{ids[-1]}.zip"]
+    )
+    sixth = await client.post("/me/export", headers=ann["headers"])
+    assert sixth.status_code == 429 and int(sixth.headers["retry-after"]) > 0
+    assert (await client.get(f"/me/export/{ids[-1]}", headers=ann["headers"])).json()["status"] == "ready"
