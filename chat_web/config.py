@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     # Files of any type, counted as they arrive; kept in the local store (README "Files and voice").
     max_file_bytes: int = Field(25 * 1024 * 1024, ge=64 * 1024, le=1024 * 1024 * 1024)
     image_workers: int = Field(2, ge=1, le=32)
+    export_ttl_hours: int = Field(24, ge=1, le=24 * 30)  # how long a "download my data" link works
 
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_expire_days: int = Field(15, ge=1, le=365)
@@ -203,6 +204,10 @@ class Settings(BaseSettings):
     @property
     def outbox_file(self) -> Path:
         return self.outbox_path or self.data_dir / "outbox.jsonl"
+
+    @property
+    def exports_folder(self) -> Path:
+        return self.data_dir / "exports"
 
     @property
     def media_folder(self) -> Path:

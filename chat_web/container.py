@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from chat_web.adapters.auth.memory import InMemoryOtpStore, InMemoryRateLimiter
 from chat_web.adapters.clock import SystemClock
+from chat_web.adapters.exports.local import LocalExportArchives
 from chat_web.adapters.fanout.inprocess import InProcessFanOut
 from chat_web.adapters.mail.delivery import sender_for
 from chat_web.adapters.mail.inprocess import InProcessMailQueue
@@ -22,10 +23,12 @@ from chat_web.domain import ServiceUnavailable
 from chat_web.metrics.gauges import count_tabs_with
 from chat_web.metrics.ports import CountedMail, CountedMessages
 from chat_web.ports import Clock, FanOut, MailQueue, MediaStore, PresenceStore, Store, TabGateway
+from chat_web.services.accounts import AccountService
 from chat_web.services.announcer import Announcer
 from chat_web.services.auth import AuthService, OtpPolicy
 from chat_web.services.chats import ChatService
-from chat_web.services.limits import AbuseLimits, Limit, TabLimits
+from chat_web.services.exports import ExportService
+from chat_web.services.limits import AbuseLimits, Limit, LimitGate, TabLimits
 from chat_web.services.live import LiveHub
 from chat_web.services.media import MediaService
 from chat_web.services.presence import PresenceService
@@ -55,6 +58,8 @@ class Container:
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Paging limits of the chat page; None (no limit) in tests that build a Container by hand.
     tab_limits: TabLimits | None = None
+    accounts: AccountService | None = None  # None in tests that build a Container by hand
+    exports: ExportService | None = None
 
     async def close(self) -> None:
         await _close_all(self._closers)
@@ -264,6 +269,18 @@ async def _build(
     closers.append(_stop_counting_tabs)
     streams = EventStreams(fanout, live, auth, max_per_user=settings.limit_event_streams_per_user)
     sync = SyncService(store.users, store.chats, store.messages, clock)
+    archives = LocalExportArchives(settings.exports_folder)
+    exports = ExportService(
+        store.users,
+        store.chats,
+        store.messages,
+        media_store,
+        archives,
+        clock,
+        ttl=timedelta(hours=settings.export_ttl_hours),
+        gate=LimitGate(limiter),
+    )
+    closers.append(exports.close)
     return Container(
         settings,
         clock,
@@ -280,6 +297,16 @@ async def _build(
         probes,
         closers,
         tab_limits=TabLimits(limiter, Limit(settings.limit_pages_per_second, timedelta(seconds=1))),
+        accounts=AccountService(
+            auth,
+            store,
+            fanout,
+            LimitGate(limiter),
+            media,
+            exports=exports,
+            resend_after=auth.policy.resend_after,
+        ),
+        exports=exports,
     )
 
 

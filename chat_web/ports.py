@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from chat_web.domain import (
+    Attachment,
     Chat,
     ChatView,
     Image,
@@ -20,6 +21,7 @@ from chat_web.domain import (
     ProcessedImage,
     User,
 )
+from chat_web.domain.exports import ExportJob
 from chat_web.domain.search import SearchHit, SearchQuery
 from chat_web.domain.sending import ChatListing, MentionFinder, ReadMove, Sent, Window
 
@@ -67,7 +69,8 @@ class UserRepo(Protocol):
     async def blockers_among(self, user_ids: Sequence[str], blocked_id: str) -> set[str]:
         """Which of `user_ids` blocked `blocked_id`."""
 
-    async def delete(self, user_id: str) -> None: ...
+    async def delete(self, user_id: str) -> None:
+        """The user's row, and their blocks either way (blocking them, blocked by them)."""
 
 
 class ChatRepo(Protocol):
@@ -212,6 +215,17 @@ class MessageRepo(Protocol):
         """Toggle one user's reaction on a message (with the chat's next change count), atomically
         against other reactions to it; None if the message is missing or deleted."""
 
+    async def erase_sender(self, chat_id: str, sender_id: str) -> list[Image | Attachment]:
+        """Every message of `sender_id` in the chat becomes a tombstone (as `delete` makes one),
+        in one write: each takes the chat's next change count in seq order, and the chat's
+        preview follows if the latest message was theirs. The images, then the files and voice
+        recordings they carried (for the media stores to delete)."""
+
+    async def purge_search_index(self) -> None:
+        """Rewrite the search index so that no deleted text stays in it (SQLite's FTS5 keeps a
+        deleted message's words in older segments until they merge); elsewhere the index is
+        part of the message and already changed with it."""
+
     async def changed_after(self, chat_id: str, change: int, limit: int) -> list[Message]:
         """Up to `limit` messages edited or deleted after change count `change`, in change order."""
 
@@ -290,6 +304,10 @@ class FanOut(Protocol):
         """The replayable events of `topic` after the one with id `after`, oldest first; None
         when some of them are no longer kept (or `after` is not an id): the reader must resync."""
 
+    async def forget(self, topics: Sequence[str]) -> None:
+        """Drop what is kept to replay on these topics (a deleted account's messages are in it):
+        a reader resuming on one is told to resync, as for events no longer kept."""
+
     def subscribe(
         self, *topics: str, buffer: int | None = None
     ) -> contextlib.AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
@@ -308,6 +326,29 @@ class TabGateway(Protocol):
         """Whether the tab's socket is connected to this process now."""
 
 
+ArchiveEntries = AsyncIterator[tuple[str, AsyncIterator[bytes]]]  # (name in the zip, its bytes)
+
+
+class ExportArchives(Protocol):
+    """Where the "download my data" zips and their jobs are kept until they expire."""
+
+    async def write(self, job_id: str, entries: ArchiveEntries) -> int:
+        """Stream the entries into the job's zip (never whole in memory); its size in bytes.
+        Nothing is left behind if it fails."""
+
+    async def save_job(self, job: ExportJob) -> None: ...
+
+    async def job(self, job_id: str) -> ExportJob | None: ...
+
+    async def jobs_of(self, user_id: str) -> list[ExportJob]: ...
+
+    async def file(self, job_id: str) -> str | None:
+        """The finished zip's path, for serving."""
+
+    async def delete(self, job_id: str) -> None:
+        """The job and its zip (nothing happens for an unknown id)."""
+
+
 class MediaStore(Protocol):
     """Where image files live. Images reach it already checked and cleaned (services/images.py)."""
 
@@ -318,6 +359,9 @@ class MediaStore(Protocol):
 
     async def delete(self, public_id: str) -> None:
         """Forget the image and its thumbnail, or the file (nothing happens for an unknown id)."""
+
+    def chunks(self, image: Image) -> AsyncIterator[bytes]:
+        """The full-size image's bytes, a piece at a time (for a person's data export)."""
 
     async def record(self, public_id: str, thumb: bool = False) -> MediaRecord | None:
         """What the app serves for this id (whose chat, which file, its type); None when the

@@ -2,11 +2,24 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
+from chat_web import container
 from chat_web.api import PREFIX
 from chat_web.api.deps import Auth, ClientAddress, CurrentUser, bearer_token
-from chat_web.api.schemas import ErrorOut, LoginIn, LoginOut, SessionOut, UserPublic, UserUpdate, VerifyIn
+from chat_web.api.schemas import (
+    DeleteAccountIn,
+    DeletionCodeOut,
+    ErrorOut,
+    LoginIn,
+    LoginOut,
+    SessionOut,
+    UserPublic,
+    UserUpdate,
+    VerifyIn,
+)
+from chat_web.domain import ServiceUnavailable
+from chat_web.services.accounts import AccountService
 
 router = APIRouter(prefix=PREFIX, tags=["auth"])
 
@@ -61,4 +74,34 @@ async def logout(
         await auth.sign_out_everywhere(user)
     else:
         await auth.sign_out(user.id, token)
+    return Response(status_code=204)
+
+
+async def account_service() -> AccountService:
+    accounts = container.current().accounts
+    if accounts is None:
+        raise ServiceUnavailable("Deleting an account is not available in this process.")
+    return accounts
+
+
+Accounts = Annotated[AccountService, Depends(account_service)]
+
+
+@router.post("/me/delete-code", status_code=202, response_model=DeletionCodeOut, responses=_errors)
+async def ask_to_delete_account(user: CurrentUser, accounts: Accounts, auth: Auth) -> DeletionCodeOut:
+    """Mail me a code that confirms deleting my account. It is a code of its own: a sign-in
+    code pending for my address is not replaced, and this one signs nobody in."""
+    await accounts.request_deletion_code(user)
+    return DeletionCodeOut(
+        message="A code to confirm deleting your account is on its way to your address.",
+        resend_after=int(auth.policy.resend_after.total_seconds()),
+    )
+
+
+@router.post("/me/delete", status_code=204, response_class=Response, responses=_errors)
+async def delete_account(body: DeleteAccountIn, user: CurrentUser, accounts: Accounts) -> Response:
+    """Delete my account with the mailed code: every session ends, my messages become tombstones
+    shown as "Deleted account", my images go, I leave my groups, and my email and name are
+    deleted. 400 for a wrong, expired or used code (5 wrong tries void it)."""
+    await accounts.delete_account(user, body.code)
     return Response(status_code=204)

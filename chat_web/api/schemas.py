@@ -52,6 +52,19 @@ class VerifyIn(BaseModel):
     )
 
 
+class DeleteAccountIn(BaseModel):
+    code: str = Field(
+        examples=["123456"],
+        description=f"The {OTP_LENGTH} digits of the mail `POST /me/delete-code` sent (not a sign-in code).",
+        json_schema_extra={"pattern": rf"^\s*\d{{{OTP_LENGTH}}}\s*$"},
+    )
+
+
+class DeletionCodeOut(ApiModel):
+    message: str
+    resend_after: int = Field(description="Seconds before another code can be asked for.")
+
+
 class UserPublic(ApiModel):
     id: str
     email: str

@@ -35,6 +35,12 @@ class Conflict(ChatError):
     status_code = 409
 
 
+class Gone(ChatError):
+    """Something that was there and expired (a download link)."""
+
+    status_code = 410
+
+
 class TooLarge(ChatError):
     """An upload over a size limit (bytes or pixels)."""
 

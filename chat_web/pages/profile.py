@@ -1,6 +1,8 @@
 import reflex as rx
 
+from chat_web.components.delete_account import delete_account_section
 from chat_web.components.layout import app_frame
+from chat_web.components.my_data import my_data_section
 from chat_web.state.profile import ProfileState
 
 
@@ -57,6 +59,10 @@ def profile_page() -> rx.Component:
                 spacing="2",
                 max_width="420px",
             ),
+            rx.divider(),
+            my_data_section(),
+            rx.divider(),
+            delete_account_section(),
             spacing="4",
         )
     )

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
@@ -53,6 +54,7 @@ class CodeSent:
 
 
 CHALLENGE_MAX = 64
+CodeMail = Callable[[str, str, timedelta], MailMessage]  # (address, code, lifetime) -> the mail
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,15 +114,20 @@ class AuthService:
         # Keyed so a leaked store does not reveal codes by a 10^6 brute force.
         return hmac.new(self._hash_key, f"{email}:{code}".encode(), hashlib.sha256).hexdigest()
 
+    def pseudonym(self, text: str) -> str:
+        """A keyed digest standing for an address in the keys of codes and limits: Redis never
+        holds an address, so a deleted account leaves none behind there."""
+        return hmac.new(self._hash_key, b"key:" + text.encode(), hashlib.sha256).hexdigest()[:32]
+
     def _code_key(self, email: str, challenge: str) -> str:
         """Where one browser's code for one address is kept: a code is tied to the challenge
         of the /login that asked for it, so tries that do not bring it back never reach it."""
-        return f"{email}#{hashlib.sha256(challenge.encode()).hexdigest()[:32]}"
+        return f"{self.pseudonym(email)}#{hashlib.sha256(challenge.encode()).hexdigest()[:32]}"
 
     def _code_checks(self, email: str, client: str | None) -> list[Check]:
         """The network first, the mailbox's own limits next (counted per network, so strangers
         cannot spend them), the whole site's ceiling last."""
-        network, mailbox = network_of(client), mailbox_of(email)
+        network, mailbox = network_of(client), self.pseudonym(mailbox_of(email))
         cooldown = Check(
             f"otp-send:{mailbox}:{network}", Limit(1, self.policy.resend_after), _RESEND_TOO_SOON
         )
@@ -144,21 +151,11 @@ class AuthService:
         """
         email = normalize_email(raw_email)
         taken = await self._gate.check_all(*self._code_checks(email, client))
-        code = f"{secrets.randbelow(10**6):06d}"
         challenge = secrets.token_urlsafe(24)
-        key = self._code_key(email, challenge)
-        record = OtpRecord(
-            code_hash=self._hash(email, code),
-            expires_at=self._clock.now() + self.policy.ttl,
-            attempts=0,
-        )
-        await self._otps.save(key, record, self.policy.ttl)
         try:
-            await self._mail.publish(otp_mail(email, code, self.policy.ttl))
+            await self.mail_code(self._code_key(email, challenge), email, otp_mail)
         except ServiceUnavailable:
-            # The code never left: withdraw it and give the cooldown and the counts back.
-            await self._otps.delete(key)
-            await self._gate.give_back(taken)
+            await self._gate.give_back(taken)  # the code never left: the cooldown and counts go back
             raise
         return CodeSent(email=email, challenge=challenge)
 
@@ -176,10 +173,33 @@ class AuthService:
             await self._gate.check_all(check)
         if not isinstance(challenge, str) or not 0 < len(challenge) <= CHALLENGE_MAX:
             raise wrong_code(0)
-        key = self._code_key(email, challenge)
+        await self.spend_code(self._code_key(email, challenge), email, code)
+        user = await self._users.get_or_create(email, default_name(email))
+        return Session(token=self._tokens.issue(user.id, user.token_version), user=user)
+
+    async def mail_code(self, key: str, email: str, mail: CodeMail) -> None:
+        """Keep a fresh code's hash at `key` and mail the code to `email` (`mail` words it). A
+        sign-in code and an account's deletion code live at keys of their own: one never
+        replaces the other."""
+        code = f"{secrets.randbelow(10**6):06d}"
+        record = OtpRecord(
+            code_hash=self._hash(email, code),
+            expires_at=self._clock.now() + self.policy.ttl,
+            attempts=0,
+        )
+        await self._otps.save(key, record, self.policy.ttl)
+        try:
+            await self._mail.publish(mail(email, code, self.policy.ttl))
+        except ServiceUnavailable:
+            await self._otps.delete(key)  # the code never left: withdraw it
+            raise
+
+    async def spend_code(self, key: str, email: str, raw_code: object) -> None:
+        """Use the code kept at `key`, once; wrong_code otherwise. Only tries that reach the
+        key count against it (`max_attempts` wrong ones void it), and every failure gets the
+        same answer as a key with no code (an expired, a used and a wrong code alike)."""
+        code = clean_otp(raw_code)
         record = await self._otps.take_attempt(key)
-        # No code, an expired, a used and a wrong code all get the one message, with the
-        # tries left (none when there is no code to try).
         if record is None or record.expires_at <= self._clock.now():
             raise wrong_code(0)
         if not hmac.compare_digest(record.code_hash, self._hash(email, code)):
@@ -193,8 +213,6 @@ class AuthService:
         if not await self._otps.delete(key):
             # A concurrent request used this code first: it is single-use.
             raise wrong_code(0)
-        user = await self._users.get_or_create(email, default_name(email))
-        return Session(token=self._tokens.issue(user.id, user.token_version), user=user)
 
     async def user_for_token(self, token: str | None) -> User:
         """The signed-in user; Unauthorized for a token not ours, expired or signed out."""
@@ -230,7 +248,7 @@ class AuthService:
         updated = await self._users.bump_token_version(user.id)
         if updated is None:
             raise Unauthorized("Your account no longer exists; sign in again.")
-        await self._changed(user.id)
+        await self.user_changed(user.id)
         await self._tell(user.id, session_ended(version=updated.token_version))
 
     async def sign_out(self, user_id: str, token: str) -> None:
@@ -250,10 +268,10 @@ class AuthService:
         updated = await self._users.update_name(user.id, name)
         if updated is None:
             raise Unauthorized("Your account no longer exists; sign in again.")
-        await self._changed(user.id)
+        await self.user_changed(user.id)
         return updated
 
-    async def _changed(self, user_id: str) -> None:
-        """The user's row changed: no process answers a session check from the old one."""
+    async def user_changed(self, user_id: str) -> None:
+        """The user's row changed (or went): no process answers a session check from the old one."""
         if self.sessions is not None:
             await self.sessions.changed(user_id)

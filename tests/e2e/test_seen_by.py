@@ -17,14 +17,6 @@ from tests.support import axe
 pytestmark = pytest.mark.e2e
 
 
-def _axe_clean(page, where: str) -> None:
-    page.evaluate("document.fonts.ready.then(() => true)")
-    page.wait_for_timeout(300)  # Radix transitions run 100-200 ms: axe reads computed colours
-    violations = axe.check(page)
-    print(axe.describe(where, violations))
-    assert not axe.blocking(violations), axe.describe(where, axe.blocking(violations))
-
-
 def test_ada_sees_who_has_read_her_latest_message_as_bob_then_cy_open_the_group(app_server, browser, pages):
     need_service("axe-core", axe.AXE_JS.exists(), "run scripts/setup.sh (installs it into .tools/axe)")
     ada, bob, cy = (Person(app_server, n) for n in ("Ada", "Bob", "Cy"))
@@ -58,7 +50,7 @@ def test_ada_sees_who_has_read_her_latest_message_as_bob_then_cy_open_the_group(
     expect(listing).to_be_visible()
     expect(listing.locator("#seen-read li")).to_have_text([bob.name])
     expect(listing.locator("#seen-unread li")).to_have_text([cy.name])
-    _axe_clean(a, "the seen-by list open (light)")
+    axe.assert_clean(a, "the seen-by list open (light)")
     a.keyboard.press("Escape")
     expect(listing).to_have_count(0)
     expect(seen_by).to_be_focused()
@@ -76,7 +68,7 @@ def test_ada_sees_who_has_read_her_latest_message_as_bob_then_cy_open_the_group(
     expect(listing.locator("#seen-unread")).to_have_count(0)
     a.emulate_media(color_scheme="dark")
     a.wait_for_function("document.documentElement.classList.contains('dark')")
-    _axe_clean(a, "the seen-by list open (dark)")
+    axe.assert_clean(a, "the seen-by list open (dark)")
     a.keyboard.press("Escape")
     expect(listing).to_have_count(0)
 

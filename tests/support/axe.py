@@ -45,3 +45,13 @@ def describe(where: str, violations: list[dict], nodes: int = 6) -> str:
         if len(violation["nodes"]) > nodes:
             lines.append(f"      … and {len(violation['nodes']) - nodes} more")
     return "\n".join(lines)
+
+
+def assert_clean(page, where: str) -> None:
+    """No serious or critical finding on the page as it is, once fonts and Radix's transitions
+    (100-200 ms; axe reads computed colours) have settled. The full report is printed."""
+    page.evaluate("document.fonts.ready.then(() => true)")
+    page.wait_for_timeout(300)
+    violations = check(page)
+    print(describe(where, violations))
+    assert not blocking(violations), describe(where, blocking(violations))

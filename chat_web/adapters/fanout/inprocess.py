@@ -43,6 +43,10 @@ class InProcessFanOut:
     async def replay(self, topic: str, after: str) -> list[dict[str, Any]] | None:
         return self._logs.after(topic, after)
 
+    async def forget(self, topics: Sequence[str]) -> None:
+        for topic in topics:
+            self._logs.drop(topic)
+
     @contextlib.asynccontextmanager
     async def subscribe(
         self, *topics: str, buffer: int | None = None

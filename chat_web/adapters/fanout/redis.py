@@ -112,6 +112,10 @@ class RedisFanOut:
         entries = await self._redis.xrange(key, min=f"({after}", max="+")
         return [{"id": _text(entry_id), **json.loads(fields[b"e"])} for entry_id, fields in entries]
 
+    async def forget(self, topics: Sequence[str]) -> None:
+        if topics:
+            await self._redis.delete(*(self._stream(topic) for topic in topics))
+
     @property
     def pubsub_connections(self) -> int:
         """How many Redis pub/sub connections this process holds (0 or 1)."""

@@ -95,6 +95,9 @@ class ReplayLogs:
             return None
         return log.after(event_id)
 
+    def drop(self, topic: str) -> None:
+        self._logs.pop(topic, None)
+
     def _drop_idle(self) -> None:
         # The logs are in order of their last append: the idle ones are all at the front.
         while self._logs:

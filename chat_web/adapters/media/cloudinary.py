@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import cloudinary
 import cloudinary.exceptions
 import cloudinary.uploader
+import httpx
 
 from chat_web.adapters.media.local import new_media_id
 from chat_web.domain import Image, MediaRecord, ProcessedImage, ServiceUnavailable
@@ -74,6 +76,18 @@ class CloudinaryMediaStore:
 
     async def delete(self, public_id: str) -> None:
         await self._call(cloudinary.uploader.destroy, public_id, resource_type="image", invalidate=True)
+
+    async def chunks(self, image: Image) -> AsyncIterator[bytes]:
+        """From Cloudinary's delivery URL (the image is public there, under its unguessable id)."""
+        try:
+            async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as http:
+                async with http.stream("GET", image.url) as got:
+                    got.raise_for_status()
+                    async for chunk in got.aiter_bytes(256 * 1024):
+                        yield chunk
+        except httpx.HTTPError as exc:
+            log.warning("Cloudinary image %s not read: %s", image.public_id, exc)
+            raise ServiceUnavailable(UNAVAILABLE) from exc
 
     async def record(self, public_id: str, thumb: bool = False) -> MediaRecord | None:
         return None  # served by Cloudinary

@@ -16,7 +16,7 @@ import json
 import re
 import secrets
 import shutil
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from chat_web.domain import Image, MediaRecord, ProcessedImage
@@ -25,7 +25,8 @@ ID_PATTERN = r"^[A-Za-z0-9_-]{32}$"
 _ID_RE = re.compile(ID_PATTERN)
 _RECORD = "record.json"
 _FILE = "file.bin"  # a file's or a voice recording's bytes, whatever its name was
-CHUNK = 1024 * 1024
+CHUNK = 1024 * 1024  # a file upload copied into the store a piece at a time
+CHUNK_BYTES = 256 * 1024
 
 
 def new_media_id() -> str:
@@ -95,6 +96,14 @@ class LocalMediaStore:
         folder = self._folder(public_id)
         if folder is not None:
             await asyncio.to_thread(shutil.rmtree, folder, True)
+
+    async def chunks(self, image: Image) -> AsyncIterator[bytes]:
+        record = await self.record(image.public_id)
+        if record is None:
+            return
+        with open(record.path, "rb") as handle:  # noqa: ASYNC230 - each read below is in a thread
+            while chunk := await asyncio.to_thread(handle.read, CHUNK_BYTES):
+                yield chunk
 
     async def record(self, public_id: str, thumb: bool = False) -> MediaRecord | None:
         folder = self._folder(public_id)

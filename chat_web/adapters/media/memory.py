@@ -3,6 +3,8 @@ services (served like the local store)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from chat_web.adapters.media.local import new_media_id
 from chat_web.domain import Image, MediaRecord, ProcessedImage
 
@@ -32,6 +34,10 @@ class InMemoryMediaStore:
     async def delete(self, public_id: str) -> None:
         self.files.pop(public_id, None)
         self.blobs.pop(public_id, None)
+
+    async def chunks(self, image: Image) -> AsyncIterator[bytes]:
+        if found := self.files.get(image.public_id):
+            yield found[1].data
 
     async def record(self, public_id: str, thumb: bool = False) -> MediaRecord | None:
         if public_id in self.blobs and not thumb:

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from chat_web.domain import (
+    Attachment,
     BadInput,
     Chat,
     ChatView,
     Conflict,
     Forbidden,
+    Image,
     Member,
     Message,
     NewMessage,
@@ -151,6 +153,8 @@ class InMemoryUserRepo:
         user = self._d.users.pop(user_id, None)
         if user:
             self._d.user_by_email.pop(user.email, None)
+        for pair in [pair for pair in self._d.blocks if user_id in pair]:
+            del self._d.blocks[pair]
 
 
 class InMemoryChatRepo:
@@ -516,6 +520,20 @@ class InMemoryMessageRepo:
         self._d.messages[chat_id][message.seq - 1] = reacted
         self._d.chats[chat_id] = replace(chat, last_change=reacted.change)
         return reacted
+
+    async def erase_sender(self, chat_id: str, sender_id: str) -> list[Image | Attachment]:
+        images, attachments = [], []
+        for message in list(self._d.messages.get(chat_id, [])):
+            if message.sender_id == sender_id and not message.deleted:
+                images += [message.image] if message.image is not None else []
+                attachments += [message.attachment] if message.attachment is not None else []
+                self._change(
+                    message, text="", image=None, attachment=None, deleted=True, mention_ids=(), reactions=()
+                )
+        return images + attachments
+
+    async def purge_search_index(self) -> None:
+        return None  # the words searched are a field of the message, changed with it
 
     async def changed_after(self, chat_id: str, change: int, limit: int) -> list[Message]:
         changed = [m for m in self._d.messages.get(chat_id, []) if m.change > change]

@@ -16,12 +16,13 @@ from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument, UpdateOne
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, ExecutionTimeout, PyMongoError
 
 from chat_web.adapters.outage import translate_outages
 from chat_web.adapters.storage.mongo_search import prepare_words, words_filter, words_of
 from chat_web.domain import (
+    Attachment,
     BadInput,
     Chat,
     ChatView,
@@ -39,7 +40,7 @@ from chat_web.domain import (
     quote_of,
 )
 from chat_web.domain.files import attachment_of, attachment_record
-from chat_web.domain.models import REACTIONS
+from chat_web.domain.models import DELETED_PREVIEW, REACTIONS
 from chat_web.domain.people import people_query
 from chat_web.domain.search import SearchHit, SearchQuery
 from chat_web.domain.sending import (
@@ -314,6 +315,7 @@ class MongoUserRepo:
     async def delete(self, user_id: str) -> None:
         if oid := _oid(user_id):
             await self._users.delete_one({"_id": oid})
+            await self._blocks.delete_many({"$or": [{"blocker_id": oid}, {"blocked_id": oid}]})
 
 
 @_outages
@@ -567,6 +569,13 @@ async def _stamp_seen(messages, chat_oid: ObjectId, after_seq: int, up_to_seq: i
         {"chat_id": chat_oid, "seq": {"$gt": after_seq, "$lte": up_to_seq}, "seen_at": None},
         {"$set": {"seen_at": at.replace(microsecond=at.microsecond // 1000 * 1000)}},
     )
+
+
+# What a deleted message keeps: its place (seq), sender, times; none of its content.
+_TOMBSTONE = {
+    "text": "", "words": [], "deleted": True, "image": None, "attachment": None, "mentions": [],
+    "reactions": {},
+}  # fmt: skip
 
 
 def _message_doc(chat_oid: ObjectId, message: NewMessage, now: datetime) -> dict[str, Any]:
@@ -879,11 +888,7 @@ class MongoMessageRepo:
         message = await self.get(chat_id, message_id)
         if message is None or message.deleted:
             return message
-        tombstone = {
-            "text": "", "words": [], "deleted": True, "image": None, "attachment": None, "mentions": [],
-            "reactions": {},
-        }  # fmt: skip
-        return await self._change(message, tombstone) or await self.get(chat_id, message_id)
+        return await self._change(message, dict(_TOMBSTONE)) or await self.get(chat_id, message_id)
 
     async def react(self, chat_id: str, message_id: str, user_id: str, emoji: str) -> Message | None:
         message = await self.get(chat_id, message_id)
@@ -907,6 +912,47 @@ class MongoMessageRepo:
             return_document=ReturnDocument.AFTER,
         )
         return _message(doc) if doc else None
+
+    async def erase_sender(self, chat_id: str, sender_id: str) -> list[Image | Attachment]:
+        chat_oid, sender = _oid(chat_id), _oid(sender_id)
+        if chat_oid is None or sender is None:
+            return []
+        theirs = {"chat_id": chat_oid, "sender_id": sender, "deleted": {"$ne": True}}
+        docs = [
+            doc
+            async for doc in self._messages.find(theirs, {"image": 1, "attachment": 1, "seq": 1}).sort(
+                "seq", ASCENDING
+            )
+        ]
+        if not docs:
+            return []
+        chat = await self._chats.find_one_and_update(
+            {"_id": chat_oid},
+            {"$inc": {"last_change": len(docs)}},
+            projection={"last_change": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        if chat is None:
+            return []
+        first = chat["last_change"] - len(docs)
+        await self._messages.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": doc["_id"], "deleted": {"$ne": True}},
+                    {"$set": {**_TOMBSTONE, "change": first + i}},
+                )
+                for i, doc in enumerate(docs, start=1)
+            ],
+            ordered=False,
+        )
+        await self._chats.update_one(
+            {"_id": chat_oid, "preview_sender_id": sender}, {"$set": {"preview": DELETED_PREVIEW}}
+        )
+        images = [Image(**doc["image"]) for doc in docs if doc.get("image")]
+        return images + [attachment_of(doc["attachment"]) for doc in docs if doc.get("attachment")]
+
+    async def purge_search_index(self) -> None:
+        return None  # the words searched are a field of the message, changed with it
 
     async def changed_after(self, chat_id: str, change: int, limit: int) -> list[Message]:
         oid = _oid(chat_id)

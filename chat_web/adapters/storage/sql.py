@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
+import json
 import logging
 import sqlite3
 import time
@@ -64,11 +65,13 @@ from chat_web.adapters.storage.sql_schema import (
 )
 from chat_web.adapters.storage.sqlite_batch import SendBatches
 from chat_web.domain import (
+    Attachment,
     BadInput,
     Chat,
     ChatView,
     Conflict,
     Forbidden,
+    Image,
     Member,
     Message,
     NewMessage,
@@ -80,6 +83,8 @@ from chat_web.domain import (
     quote_of,
     toggled,
 )
+from chat_web.domain.files import attachment_of
+from chat_web.domain.models import DELETED_PREVIEW
 from chat_web.domain.people import people_query
 from chat_web.domain.search import SearchHit, SearchQuery, text_words
 from chat_web.domain.sending import (
@@ -540,10 +545,13 @@ class SqlUserRepo:
             return set(await session.exec(query))
 
     async def delete(self, user_id: str) -> None:
+        blocks = BlockRow.__table__
         async with self._db.session() as session, session.begin():
             row = await session.get(UserRow, user_id)
             if row is not None:
                 await session.delete(row)
+            gone = blocks.delete().where(or_(blocks.c.blocker_id == user_id, blocks.c.blocked_id == user_id))
+            await (await session.connection()).execute(gone)
 
 
 @_outages
@@ -762,6 +770,18 @@ class _Deleted(Exception):
 
 # What a tombstone or an edit changes that the preview depends on.
 _MESSAGE_FIELDS = {"text", "deleted"}
+# What a deleted message keeps: its place (seq), sender, times; none of its content.
+_TOMBSTONE = {
+    "text": "",
+    "deleted": True,
+    "mentions": "",
+    "reactions": "",
+    "image_url": None,
+    "image_public_id": None,
+    "image_width": None,
+    "image_height": None,
+    "attachment": None,
+}
 
 # The send path's statements, built once: building them per call cost more than running them.
 _NEXT_SEQ = (
@@ -1373,18 +1393,50 @@ class SqlMessageRepo:
         message = await self.get(chat_id, message_id)
         if message is None or message.deleted:
             return message
-        tombstone = {
-            "text": "",
-            "deleted": True,
-            "mentions": "",
-            "reactions": "",
-            "image_url": None,
-            "image_public_id": None,
-            "image_width": None,
-            "image_height": None,
-            "attachment": None,
-        }
-        return await self._change(message, tombstone) or await self.get(chat_id, message_id)
+        return await self._change(message, dict(_TOMBSTONE)) or await self.get(chat_id, message_id)
+
+    async def erase_sender(self, chat_id: str, sender_id: str) -> list[Image | Attachment]:
+        chats, messages = ChatRow.__table__, MessageRow.__table__
+        theirs = and_(
+            messages.c.chat_id == chat_id, messages.c.sender_id == sender_id, messages.c.deleted.is_(False)
+        )
+        image = (
+            messages.c.image_url,
+            messages.c.image_public_id,
+            messages.c.image_width,
+            messages.c.image_height,
+            messages.c.attachment,
+        )
+        async with self._db.write() as conn:
+            rows = (
+                await conn.execute(select(messages.c.id, *image).where(theirs).order_by(messages.c.seq))
+            ).all()
+            if not rows:
+                return []
+            last = (
+                await conn.execute(
+                    update(chats)
+                    .where(chats.c.id == chat_id)
+                    .values(
+                        last_change=chats.c.last_change + len(rows),
+                        preview=case(
+                            (chats.c.preview_sender_id == sender_id, DELETED_PREVIEW), else_=chats.c.preview
+                        ),
+                    )
+                    .returning(chats.c.last_change)
+                )
+            ).scalar_one_or_none()
+            if last is None:
+                return []  # the chat is gone
+            first = last - len(rows)
+            await conn.execute(
+                update(messages)
+                .where(messages.c.id == bindparam("message_id"))
+                .values(change=bindparam("next_change"), **_TOMBSTONE),
+                [{"message_id": row.id, "next_change": first + i} for i, row in enumerate(rows, start=1)],
+            )
+        images = [Image(row[1], row[2] or "", row[3] or 0, row[4] or 0) for row in rows if row[1]]
+        return images + [attachment_of(json.loads(row[5])) for row in rows if row[5]]
 
     async def react(self, chat_id: str, message_id: str, user_id: str, emoji: str) -> Message | None:
         chats, messages = ChatRow.__table__, MessageRow.__table__
@@ -1420,6 +1472,13 @@ class SqlMessageRepo:
         except _Deleted:
             return None
         return await self.get(chat_id, message_id)
+
+    async def purge_search_index(self) -> None:
+        if self._db.backend != "sqlite":
+            return  # PostgreSQL's search_vector is a generated column of the row
+        async with self._db.write() as conn:
+            # 'optimize' merges every segment into one, leaving deleted entries out.
+            await conn.execute(text("INSERT INTO messages_fts(messages_fts) VALUES ('optimize')"))
 
     async def changed_after(self, chat_id: str, change: int, limit: int) -> list[Message]:
         async with self._db.read() as conn:

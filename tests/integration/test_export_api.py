@@ -1,0 +1,106 @@
+"""Download my data over the HTTP API, on SQLite and PostgreSQL with the local media store: the zip
+holds my profile, my chats with every message, and the images I sent (not the ones sent to me);
+only I can see or fetch it, and not after it expires."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import uuid
+import zipfile
+from dataclasses import replace
+from datetime import timedelta
+
+from chat_web import container
+from tests.integration.test_image_api import send_image
+from tests.support import images
+
+
+async def say(client, who, chat_id, words: str) -> dict:
+    body = {"chatId": chat_id, "text": words, "clientId": uuid.uuid4().hex}
+    sent = await client.post("/message", json=body, headers=who["headers"])
+    assert sent.status_code == 201, sent.text
+    return sent.json()
+
+
+async def finished(client, who, export_id: str) -> dict:
+    """Poll the export until it is no longer running (bounded: 20 s)."""
+    for _ in range(400):
+        job = (await client.get(f"/me/export/{export_id}", headers=who["headers"])).json()
+        if job["status"] != "running":
+            return job
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the export still runs: {job}")
+
+
+async def test_my_data_as_a_zip_for_me_alone(client, settings, pair):
+    ann, bob, chat_id = pair
+    texts = [await say(client, who, chat_id, f"line {i}") for i, who in enumerate((ann, bob, ann))]
+    mine = await send_image(client, ann, chat_id, images.encoded("PNG", (40, 30)), clientId="img-a")
+    theirs = await send_image(client, bob, chat_id, images.encoded("JPEG", (40, 30)), clientId="img-b")
+    assert mine.status_code == theirs.status_code == 201
+
+    started = await client.post("/me/export", headers=ann["headers"])
+    assert started.status_code == 202, started.text
+    export_id = started.json()["id"]
+    assert started.json()["status"] == "running" and started.json()["downloadUrl"] is None
+    # Nobody else sees it or fetches it: the same 404 as an export that does not exist.
+    assert (await client.get(f"/me/export/{export_id}", headers=bob["headers"])).status_code == 404
+    job = await finished(client, ann, export_id)
+    assert job["status"] == "ready" and job["progress"] == 1 and job["size"] > 0, job
+    assert (await client.get(f"/me/export/{export_id}/download", headers=bob["headers"])).status_code == 404
+    assert (await client.get(f"/me/export/{export_id}/download")).status_code == 401
+
+    download = await client.get(job["downloadUrl"].removeprefix("/api/v1"), headers=ann["headers"])
+    assert download.status_code == 200
+    assert download.headers["content-type"] == "application/zip"
+    assert download.headers["content-disposition"].startswith("attachment;")
+    archive = zipfile.ZipFile(io.BytesIO(download.content))
+    assert json.loads(archive.read("profile.json"))["email"] == ann["user"]["email"]
+    (chat,) = json.loads(archive.read("chats.json"))
+    assert chat["id"] == chat_id
+    assert {m["id"] for m in chat["members"]} == {ann["user"]["id"], bob["user"]["id"]}
+    lines = archive.read(chat["file"]).decode().splitlines()
+    messages = [json.loads(line) for line in lines]
+    assert [m["seq"] for m in messages] == list(range(1, 6))
+    assert [m["text"] for m in messages[:3]] == [t["text"] for t in texts]
+    pictures = [name for name in archive.namelist() if name.startswith("images/")]
+    assert pictures == [f"images/{mine.json()['image']['publicId']}.png"]  # not the one Bob sent
+    original = await client.get(mine.json()["image"]["url"].removeprefix("/api/v1"), headers=ann["headers"])
+    assert archive.read(pictures[0]) == original.content
+
+
+async def test_an_expired_download_is_gone(client, settings, pair):
+    ann, _, chat_id = pair
+    await say(client, ann, chat_id, "hello")
+    export_id = (await client.post("/me/export", headers=ann["headers"])).json()["id"]
+    job = await finished(client, ann, export_id)
+    assert job["status"] == "ready"
+    exports = container.current().exports
+    stored = await exports._archives.job(export_id)
+    await exports._archives.save_job(replace(stored, expires_at=stored.created_at - timedelta(seconds=1)))
+    gone = await client.get(f"/me/export/{export_id}/download", headers=ann["headers"])
+    assert gone.status_code == 410 and "expired" in gone.json()["detail"]
+    assert not any(settings.exports_folder.iterdir())  # the zip and its record are deleted
+
+
+async def test_a_new_export_replaces_mine_and_five_an_hour_is_the_most(client, settings, pair):
+    ann, _, chat_id = pair
+    await say(client, ann, chat_id, "hello")
+    first = (await client.post("/me/export", headers=ann["headers"])).json()["id"]
+    await finished(client, ann, first)
+    ids = [first]
+    for _ in range(4):
+        started = await client.post("/me/export", headers=ann["headers"])
+        assert started.status_code == 202
+        ids.append(started.json()["id"])
+        await finished(client, ann, ids[-1])
+    # One zip of hers on disk: each new export replaced the one before.
+    assert (await client.get(f"/me/export/{first}", headers=ann["headers"])).status_code == 404
+    assert sorted(p.name for p in settings.exports_folder.iterdir()) == sorted(
+        [f"{ids[-1]}.json", f"{ids[-1]}.zip"]
+    )
+    sixth = await client.post("/me/export", headers=ann["headers"])
+    assert sixth.status_code == 429 and int(sixth.headers["retry-after"]) > 0
+    assert (await client.get(f"/me/export/{ids[-1]}", headers=ann["headers"])).json()["status"] == "ready"
