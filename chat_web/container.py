@@ -278,6 +278,7 @@ async def _build(
         archives,
         clock,
         ttl=timedelta(hours=settings.export_ttl_hours),
+        files=media.files,
         gate=LimitGate(limiter),
     )
     closers.append(exports.close)

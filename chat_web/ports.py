@@ -385,3 +385,6 @@ class FileStore(Protocol):
 
     async def record(self, public_id: str, thumb: bool = False) -> MediaRecord | None:
         """What the app serves for this id; None when unknown."""
+
+    def chunks(self, image: Image | Attachment) -> AsyncIterator[bytes]:
+        """A stored file's bytes, a piece at a time (nothing for an unknown id)."""

@@ -19,7 +19,7 @@ import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-from chat_web.domain import Image, MediaRecord, ProcessedImage
+from chat_web.domain import Attachment, Image, MediaRecord, ProcessedImage
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{32}$"
 _ID_RE = re.compile(ID_PATTERN)
@@ -97,7 +97,8 @@ class LocalMediaStore:
         if folder is not None:
             await asyncio.to_thread(shutil.rmtree, folder, True)
 
-    async def chunks(self, image: Image) -> AsyncIterator[bytes]:
+    async def chunks(self, image: Image | Attachment) -> AsyncIterator[bytes]:
+        """The stored file, a piece at a time: an image's full size, a file, a recording."""
         record = await self.record(image.public_id)
         if record is None:
             return

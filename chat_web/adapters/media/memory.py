@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from chat_web.adapters.media.local import new_media_id
-from chat_web.domain import Image, MediaRecord, ProcessedImage
+from chat_web.domain import Attachment, Image, MediaRecord, ProcessedImage
 
 
 class InMemoryMediaStore:
@@ -35,9 +35,11 @@ class InMemoryMediaStore:
         self.files.pop(public_id, None)
         self.blobs.pop(public_id, None)
 
-    async def chunks(self, image: Image) -> AsyncIterator[bytes]:
+    async def chunks(self, image: Image | Attachment) -> AsyncIterator[bytes]:
         if found := self.files.get(image.public_id):
             yield found[1].data
+        elif found := self.blobs.get(image.public_id):
+            yield found[4]
 
     async def record(self, public_id: str, thumb: bool = False) -> MediaRecord | None:
         if public_id in self.blobs and not thumb:
