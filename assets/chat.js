@@ -579,7 +579,9 @@
     event.preventDefault();
     delete zone.dataset.dropping;
     const file = event.dataTransfer.files[0];
-    if (file) openPreview(file);
+    // An image gets the image preview; any other file is sent as a file (assets/files.js).
+    if (file && !file.type.startsWith("image/") && window.chatFiles) window.chatFiles.open(file);
+    else if (file) openPreview(file);
   });
 
   document.addEventListener("keydown", (event) => {

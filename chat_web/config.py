@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     # uploads are decoded at once (each holds a decoded image in memory meanwhile).
     media_dir: Path | None = None  # empty: data_dir/media
     max_image_bytes: int = Field(5 * 1024 * 1024, ge=64 * 1024, le=50 * 1024 * 1024)
+    # Files of any type, counted as they arrive; kept in the local store (README "Files and voice").
+    max_file_bytes: int = Field(25 * 1024 * 1024, ge=64 * 1024, le=1024 * 1024 * 1024)
     image_workers: int = Field(2, ge=1, le=32)
     export_ttl_hours: int = Field(24, ge=1, le=24 * 30)  # how long a "download my data" link works
 

@@ -100,6 +100,16 @@ def open_media_store(settings: Settings) -> MediaStore:
     return LocalMediaStore(settings.media_folder, MEDIA_URL_PREFIX)
 
 
+def open_file_store(settings: Settings, media_store: MediaStore):
+    """Files and voice recordings stay on local disk, also when images go to Cloudinary: the app
+    serves them itself, to the chat's members only (README "Files and voice messages")."""
+    from chat_web.adapters.media.local import LocalMediaStore
+
+    if isinstance(media_store, LocalMediaStore):
+        return media_store
+    return LocalMediaStore(settings.media_folder, MEDIA_URL_PREFIX)
+
+
 def abuse_limits(settings: Settings) -> AbuseLimits:
     minute, day = timedelta(minutes=1), timedelta(days=1)
     return AbuseLimits(
@@ -230,7 +240,12 @@ async def _build(
     media_store = open_media_store(settings)
     backends["media"] = media_store.backend
     media = MediaService(
-        media_store, store.chats, max_bytes=settings.max_image_bytes, workers=settings.image_workers
+        media_store,
+        store.chats,
+        max_bytes=settings.max_image_bytes,
+        workers=settings.image_workers,
+        files=open_file_store(settings, media_store),
+        max_file_bytes=settings.max_file_bytes,
     )
     messages = CountedMessages(store.messages)
     announcer = Announcer(messages, fanout, clock)
@@ -263,6 +278,7 @@ async def _build(
         archives,
         clock,
         ttl=timedelta(hours=settings.export_ttl_hours),
+        files=media.files,
         gate=LimitGate(limiter),
     )
     closers.append(exports.close)

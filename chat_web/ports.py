@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from chat_web.domain import (
+    Attachment,
     Chat,
     ChatView,
     Image,
@@ -214,11 +215,11 @@ class MessageRepo(Protocol):
         """Toggle one user's reaction on a message (with the chat's next change count), atomically
         against other reactions to it; None if the message is missing or deleted."""
 
-    async def erase_sender(self, chat_id: str, sender_id: str) -> list[Image]:
+    async def erase_sender(self, chat_id: str, sender_id: str) -> list[Image | Attachment]:
         """Every message of `sender_id` in the chat becomes a tombstone (as `delete` makes one),
         in one write: each takes the chat's next change count in seq order, and the chat's
-        preview follows if the latest message was theirs. The images they carried (for the media
-        store to delete)."""
+        preview follows if the latest message was theirs. The images, then the files and voice
+        recordings they carried (for the media stores to delete)."""
 
     async def purge_search_index(self) -> None:
         """Rewrite the search index so that no deleted text stays in it (SQLite's FTS5 keeps a
@@ -357,7 +358,7 @@ class MediaStore(Protocol):
         """Store the image and its thumbnail under a new unguessable id; the Image to put on the message."""
 
     async def delete(self, public_id: str) -> None:
-        """Forget the image and its thumbnail (nothing happens for an unknown id)."""
+        """Forget the image and its thumbnail, or the file (nothing happens for an unknown id)."""
 
     def chunks(self, image: Image) -> AsyncIterator[bytes]:
         """The full-size image's bytes, a piece at a time (for a person's data export)."""
@@ -365,3 +366,25 @@ class MediaStore(Protocol):
     async def record(self, public_id: str, thumb: bool = False) -> MediaRecord | None:
         """What the app serves for this id (whose chat, which file, its type); None when the
         id is unknown, or when this store's images are served by someone else (Cloudinary)."""
+
+
+class FileStore(Protocol):
+    """Where files and voice recordings live (the local store, also when images go to
+    Cloudinary). They reach it already checked (services/media.py); the app serves them."""
+
+    backend: str
+
+    async def save_file(
+        self, chat_id: str, kind: str, read: Callable[[int], Awaitable[bytes]], content_type: str, name: str
+    ) -> tuple[str, str, int]:
+        """Store what `read(n)` hands over until it returns b"", under a new unguessable id, with
+        our record of it (chat, kind, type, name): (id, url, size in bytes)."""
+
+    async def delete(self, public_id: str) -> None:
+        """Forget the file (nothing happens for an unknown id)."""
+
+    async def record(self, public_id: str, thumb: bool = False) -> MediaRecord | None:
+        """What the app serves for this id; None when unknown."""
+
+    def chunks(self, image: Image | Attachment) -> AsyncIterator[bytes]:
+        """A stored file's bytes, a piece at a time (nothing for an unknown id)."""

@@ -13,20 +13,23 @@ from chat_web.api.limits import BodyLimit
 from chat_web.api.openapi import document_bearer
 from chat_web.config import get_settings
 from chat_web.domain import ChatError
-from chat_web.services.images import MAX_IMAGE_BYTES, too_many_bytes
+from chat_web.domain.files import MAX_FILE_BYTES, too_large
 
 __all__ = ["PREFIX", "create_api"]
 MAX_BODY_BYTES = 1024 * 1024
-FORM_OVERHEAD_BYTES = 64 * 1024  # an image's multipart body: its boundaries, chatId, clientId, caption
+FORM_OVERHEAD_BYTES = 64 * 1024  # an upload's multipart body: its boundaries, chatId, clientId, caption
 
 
-def _image_body_limit() -> tuple[int, str]:
-    """The image limit of the running app (MAX_IMAGE_BYTES), as a body limit for uploads."""
+def _upload_body_limit() -> tuple[int, str]:
+    """The largest upload limit of the running app (MAX_FILE_BYTES, unless images may be larger),
+    as a body limit for uploads; each upload field's own limit is counted in the form
+    (chat_web/api/uploads.py)."""
     try:
-        max_bytes = container.current().media.max_bytes
+        limits = container.current().media.upload_limits
     except ChatError:  # still starting: the route answers 503 anyway
-        max_bytes = MAX_IMAGE_BYTES
-    return max_bytes + FORM_OVERHEAD_BYTES, too_many_bytes(max_bytes)
+        return MAX_FILE_BYTES + FORM_OVERHEAD_BYTES, too_large("Files", MAX_FILE_BYTES)
+    max_bytes, detail = max(limits.values())
+    return max_bytes + FORM_OVERHEAD_BYTES, detail
 
 
 def _edge_settings() -> EdgeSettings:
@@ -59,7 +62,7 @@ def create_api() -> FastAPI:
         Edge,
         settings=_edge_settings,
         # JSON bodies are small; a larger one is refused with 413 before it is read whole.
-        body_limit=BodyLimit(MAX_BODY_BYTES, uploads={f"{PREFIX}/message": _image_body_limit}),
+        body_limit=BodyLimit(MAX_BODY_BYTES, uploads={f"{PREFIX}/message": _upload_body_limit}),
         # CSP, nosniff, no framing, Referrer-Policy on every answer, the production pages included.
         headers=SecurityHeaders(
             image_hosts=lambda: cloudinary_hosts(get_settings().cloudinary_url.get_secret_value()),

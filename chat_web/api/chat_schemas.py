@@ -52,7 +52,10 @@ class ChatIdOut(ApiModel):
 
 
 class LatestMessage(ApiModel):
-    text: str = Field(description="A preview: the text, or `📷 Image` for an image.")
+    text: str = Field(
+        description="A preview: the text, `📷 Image` for an image, `📎 name` for a file, "
+        "`🎤 Voice message (0:12)` for a voice message."
+    )
     sender_id: str | None
 
 
@@ -201,29 +204,44 @@ class SendIn(ApiModel):
 
 
 # POST /message as multipart/form-data: documented by hand (FastAPI takes one body per route).
+# One of `image`, `file` or `voice`; the route refuses a form with none or more than one.
+_UPLOADS = {
+    "image": "A JPEG, PNG, GIF or WebP (told from its bytes, not its name) of at most 5 MB "
+    "(MAX_IMAGE_BYTES) and 40 megapixels.",
+    "file": "Any file of at most 25 MB (MAX_FILE_BYTES), counted as it arrives; its name is kept, "
+    "cleaned. Served to the members as a download, never inline.",
+    "voice": "A voice recording: Opus or Vorbis audio in WebM (no video track), at most 5 minutes and "
+    "8 MB; its length is measured from the recording.",
+}
 IMAGE_FORM_SCHEMA = {
     "type": "object",
-    "required": ["chatId", "image"],
+    "required": ["chatId"],
     "additionalProperties": False,  # the route refuses any other field (422)
     "properties": {
         "chatId": {"type": "string", "pattern": ID_PATTERN, "maxLength": ID_MAX},
-        "image": {
-            "type": "string",
-            "format": "binary",
-            "description": "A JPEG, PNG, GIF or WebP (told from its bytes, not its name) of at most "
-            "5 MB and 40 megapixels.",
+        **{
+            name: {"type": "string", "format": "binary", "description": description}
+            for name, description in _UPLOADS.items()
         },
         # No `type` on the two optional texts: a form field is text whatever it holds, so a
         # "wrong type" (a number, null) cannot be sent as such; declaring one would have fuzzers
         # expect a refusal of "5" or "" that the form cannot tell from a real caption.
-        "text": {"description": f"An optional caption (text): up to {TEXT_MAX:,} characters after trimming."},
+        "text": {
+            "description": f"An optional caption (text) of an image or a file: up to {TEXT_MAX:,} "
+            "characters after trimming."
+        },
         "clientId": {
             "maxLength": CLIENT_ID_MAX,
             "description": "Your id for this send (text): a retry with it returns the first result.",
         },
     },
+    "oneOf": [{"required": [name]} for name in _UPLOADS],
 }
-IMAGE_FORM_ENCODING = {"image": {"contentType": "image/jpeg, image/png, image/gif, image/webp"}}
+IMAGE_FORM_ENCODING = {
+    "image": {"contentType": "image/jpeg, image/png, image/gif, image/webp"},
+    "file": {"contentType": "*/*"},
+    "voice": {"contentType": "audio/webm"},
+}
 
 
 class ImageOut(ApiModel):
@@ -237,6 +255,22 @@ class ImageOut(ApiModel):
     height: int
 
 
+class AttachmentOut(ApiModel):
+    url: str = Field(
+        description="A path of this API (/api/v1/media/<id>), fetched with the same Bearer token by the "
+        "chat's members: a file as a download (`Content-Disposition: attachment`), a voice message "
+        "inline as its audio type."
+    )
+    public_id: str
+    name: str = Field(description="The file's name, cleaned (no path, control characters or quotes).")
+    size: int = Field(description="Bytes.")
+    content_type: str = Field(
+        description="As served: the type the sender declared, or application/octet-stream for anything "
+        "a browser could run or render as a page (HTML, SVG, XML, scripts, executables)."
+    )
+    duration_ms: int = Field(description="A voice message's length, measured by the server; 0 for a file.")
+
+
 class MessageOut(ApiModel):
     """The one message shape (chat_web.domain.wire.message_json), documented."""
 
@@ -247,6 +281,8 @@ class MessageOut(ApiModel):
     kind: str
     text: str
     image: ImageOut | None
+    file: AttachmentOut | None = Field(description="A file message's file (kind `file`).")
+    voice: AttachmentOut | None = Field(description="A voice message's recording (kind `voice`).")
     client_id: str | None
     created_at: datetime
     edited_at: datetime | None
@@ -312,8 +348,8 @@ class QuoteOut(ApiModel):
     seq: int
     sender_id: str | None
     text: str = Field(
-        description="Its first line (an image's: its caption's), shortened; empty for a deleted message "
-        "or an image without a caption."
+        description="Its first line (an image's: its caption's), shortened; a file's `📎 name`, a voice "
+        "message's `🎤 Voice message (0:12)`; empty for a deleted message or an image without a caption."
     )
     kind: str
     deleted: bool

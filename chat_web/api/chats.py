@@ -6,6 +6,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
 
 from chat_web.api import PREFIX
 from chat_web.api.chat_schemas import (
@@ -36,7 +37,8 @@ from chat_web.api.chat_schemas import (
 from chat_web.api.deps import Chats, CurrentUser
 from chat_web.api.encoded import encoded
 from chat_web.api.schemas import ErrorOut
-from chat_web.domain import BadInput
+from chat_web.api.uploads import counted_form
+from chat_web.domain import BadInput, ServiceUnavailable
 from chat_web.services.chats import ChatService
 from chat_web.services.cursor import CURSOR_MAX, SEARCH_CURSOR_MAX
 from chat_web.services.media import ImageUpload
@@ -82,27 +84,56 @@ async def _send_text(request: Request, me, chats: ChatService):
     return await chats.send_text(me, body.chat_id, body.text, body.client_id, body.reply_to)
 
 
-IMAGE_FORM_FIELDS = set(IMAGE_FORM_SCHEMA["properties"])
+FORM_FIELDS = set(IMAGE_FORM_SCHEMA["properties"])
+UPLOAD_FIELDS = ("image", "file", "voice")
 
 
-async def _send_image(request: Request, me, chats: ChatService):
-    # The body is capped while it arrives (chat_web.api.limits); the form spools the file to
-    # disk past 1 MB, and the service reads it back (up to the limit) only when its turn to be
-    # decoded comes: uploads waiting for a worker hold no copy of their file in memory.
-    async with request.form(max_files=1, max_fields=8) as form:
-        upload = form.get("image")
-        if not isinstance(upload, UploadFile):
-            raise BadInput("Attach the image as the form field `image` (a file).")
-        unknown = sorted(set(form.keys()) - IMAGE_FORM_FIELDS)
+async def _send_upload(request: Request, me, chats: ChatService):
+    # The body is capped while it arrives (chat_web.api.limits), and each file part against its
+    # own field's limit (chat_web.api.uploads); the form spools a file to disk past 1 MB, and
+    # the service reads it back only when its turn comes: an image waiting for a decoding
+    # worker holds no copy of its file in memory, a file is copied to the store in chunks.
+    media = chats.media
+    if media is None:
+        raise ServiceUnavailable("Images are not set up on this server (nor files and voice messages).")
+    try:
+        form = await counted_form(request, media.upload_limits)
+    except MultiPartException as exc:
+        raise BadInput(f"The form could not be read: {exc.message}") from None
+    try:
+        present = [name for name in UPLOAD_FIELDS if name in form]
+        unknown = sorted(set(form.keys()) - FORM_FIELDS)
         if unknown:
-            raise BadInput(f"Unknown form field: {unknown[0]!r}; send chatId, image, text and clientId.")
-        if any(len(form.getlist(name)) > 1 for name in IMAGE_FORM_FIELDS):
+            raise BadInput(
+                f"Unknown form field: {unknown[0]!r}; send chatId, one of image, file or voice, "
+                "text and clientId."
+            )
+        if len(present) != 1:
+            raise BadInput(
+                "Attach the image, file or voice recording as the form field `image`, `file` or `voice`."
+            )
+        field = present[0]
+        upload = form.get(field)
+        if not isinstance(upload, UploadFile):
+            raise BadInput(f"Attach the {field} as the form field `{field}` (a file).")
+        if any(len(form.getlist(name)) > 1 for name in FORM_FIELDS):
             raise BadInput("Send each form field once.")
         fields = {name: form.get(name) for name in ("chatId", "text", "clientId")}
         if any(value is not None and not isinstance(value, str) for value in fields.values()):
             raise BadInput("chatId, text and clientId are text fields, not files.")
-        image = ImageUpload(upload.size, upload.read)
-        return await chats.send_image(me, fields["chatId"], image, fields["text"], fields["clientId"])
+        chat_id, text, client_id = fields["chatId"], fields["text"], fields["clientId"]
+        data = ImageUpload(upload.size, upload.read)
+        if field == "image":
+            return await chats.send_image(me, chat_id, data, text, client_id)
+        if field == "file":
+            return await chats.send_file(
+                me, chat_id, data, upload.filename, upload.content_type, text, client_id
+            )
+        if text:
+            raise BadInput("A voice message has no caption.")
+        return await chats.send_voice(me, chat_id, data, client_id)
+    finally:
+        await form.close()
 
 
 _SEND_BODY = {
@@ -128,17 +159,24 @@ _SEND_BODY = {
     openapi_extra=_SEND_BODY,
 )
 async def send_message(request: Request, me: CurrentUser, chats: Chats) -> Response:
-    """Send a message: text as JSON, or an image as multipart/form-data (`chatId`, `image`, an
-    optional `text` caption, `clientId`). The image must really be a JPEG, PNG, GIF or WebP of at
-    most 5 MB and 40 megapixels; it is stored without its metadata, fitted to 1600x1600, with a
-    320 px thumbnail. A repeated clientId returns the stored message with 200."""
+    """Send a message: text as JSON, or an upload as multipart/form-data (`chatId`, one of `image`,
+    `file` or `voice`, an optional `text` caption, `clientId`). An image must really be a JPEG,
+    PNG, GIF or WebP of at most 5 MB and 40 megapixels; it is stored without its metadata, fitted
+    to 1600x1600, with a 320 px thumbnail. A file is any file of at most 25 MB, kept under its
+    cleaned name and served as a download. A voice message is Opus or Vorbis audio in WebM of at
+    most 5 minutes, its length measured by the server. Each upload is counted as it arrives:
+    past its limit, 413 saying the limit. A repeated clientId returns the stored message with 200."""
     kind = _content_type(request)
     if kind == "application/json":
         message, created = await _send_text(request, me, chats)
     elif kind == "multipart/form-data":
-        message, created = await _send_image(request, me, chats)
+        message, created = await _send_upload(request, me, chats)
     else:
-        raise HTTPException(415, "Send a text message as application/json, an image as multipart/form-data.")
+        raise HTTPException(
+            415,
+            "Send a text message as application/json, an image, a file or a voice message as "
+            "multipart/form-data.",
+        )
     return encoded(MessageOut.wire(message, seen=False), 201 if created else 200)
 
 

@@ -59,10 +59,15 @@ class ExportOut(ApiModel):
         )
 
 
-@router.post("/me/export", status_code=202, response_model=ExportOut, responses=_errors)
+# Five an hour at most (services/exports.py EXPORTS_AN_HOUR): the sixth is 429 with Retry-After.
+_limited = {429: {"model": ErrorOut, "description": "Five exports an hour at most."}}
+
+
+@router.post("/me/export", status_code=202, response_model=ExportOut, responses={**_errors, **_limited})
 async def start_export(me: CurrentUser, exports: Exports) -> ExportOut:
     """Start putting my data together in the background (or give the one still running): my
-    profile, my chats with every message (JSON), and the images I sent, as one zip."""
+    profile, my chats with every message (JSON), and the images, files and voice messages I
+    sent, as one zip."""
     return ExportOut.of(await exports.start(me))
 
 

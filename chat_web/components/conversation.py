@@ -56,6 +56,41 @@ def _picture(message: MsgRow) -> rx.Component:
     )
 
 
+def _file(message: MsgRow) -> rx.Component:
+    # A download (the server sends it as an attachment under its name): icon, name, size and type.
+    return rx.el.a(
+        rx.icon("file-text", size=22, class_name="msg-file-icon", aria_hidden="true"),
+        # Named by what it shows (a screen reader hears "Download <name>, <size · type>").
+        rx.el.span(
+            rx.el.span("Download ", class_name="sr-only"),
+            rx.el.span(message.file_name, class_name="msg-file-name"),
+            rx.el.span(", ", class_name="sr-only"),
+            rx.el.span(message.file_meta, class_name="msg-file-meta"),
+            class_name="msg-file-text",
+        ),
+        rx.icon("download", size=16, class_name="msg-file-get", aria_hidden="true"),
+        href=_address(message.file_url),
+        class_name="msg-file",
+        title="Download",
+        custom_attrs={"download": message.file_name},
+    )
+
+
+def _voice(message: MsgRow) -> rx.Component:
+    # The browser's own player (play, pause, seek) and the length measured by the server.
+    return rx.box(
+        rx.icon("mic", size=18, class_name="msg-voice-icon"),
+        rx.el.audio(
+            src=_address(message.voice_url),
+            controls=True,
+            preload="metadata",
+            aria_label="Voice message, " + message.voice_length,
+        ),
+        rx.el.span(message.voice_length, class_name="msg-voice-length"),
+        class_name="msg-voice",
+    )
+
+
 def _header() -> rx.Component:
     typing = ChatState.typing_label.contains(ChatState.open_id)
     online = (ChatState.open_peer != "") & ChatState.online_ids.contains(ChatState.open_peer)
@@ -190,6 +225,8 @@ def _bubble(message: MsgRow, meta: rx.Component) -> rx.Component:
                 ),
             ),
             rx.cond(message.image != "", _picture(message)),
+            rx.cond(message.file_url != "", _file(message)),
+            rx.cond(message.voice_url != "", _voice(message)),
             rx.cond(
                 message.deleted,
                 rx.text(DELETED_TEXT, class_name="msg-text msg-deleted", size="2"),
@@ -219,7 +256,12 @@ def _spoken(message: MsgRow) -> rx.Var:
     "You: Image, The view from the top, 10:43"."""
     who = rx.cond(message.mine, "You", rx.cond(message.sender != "", message.sender, ChatState.open_title))
     picture = rx.cond(message.image != "", rx.cond(message.text != "", "Image, ", "Image"), "")
-    what = rx.cond(message.deleted, DELETED_TEXT, picture.to(str) + message.text)
+    attached = rx.cond(
+        message.file_url != "",
+        "File " + message.file_name + rx.cond(message.text != "", ", ", ""),
+        rx.cond(message.voice_url != "", "Voice message, " + message.voice_length, ""),
+    )
+    what = rx.cond(message.deleted, DELETED_TEXT, picture.to(str) + attached.to(str) + message.text)
     return who.to(str) + ": " + what.to(str) + ", " + message.time
 
 
@@ -511,6 +553,27 @@ def _composer() -> rx.Component:
                 aria_label="Attach an image",
                 title="Attach an image (or paste, or drop one here)",
             ),
+            # Any other file (assets/files.js: a preview with its name and size, then the upload).
+            rx.icon_button(
+                rx.icon("paperclip", size=18),
+                type="button",
+                id="attach-file",
+                size="3",
+                variant="soft",
+                aria_label="Attach a file",
+                title="Attach a file (or drop one here)",
+            ),
+            # Hold to record, let go to send; a click (or Enter, Space) starts, another sends.
+            rx.icon_button(
+                rx.icon("mic", size=18),
+                type="button",
+                id="record",
+                size="3",
+                variant="soft",
+                aria_label="Record a voice message",
+                title="Hold to record a voice message, or click to start and again to send",
+                custom_attrs={"aria-pressed": "false"},
+            ),
             rx.icon_button(
                 rx.icon("send-horizontal", size=18),
                 type="submit",
@@ -553,6 +616,12 @@ def _hidden_triggers() -> rx.Component:
             accept=IMAGE_TYPES,
             hidden=True,
             custom_attrs={"data-max-bytes": str(get_settings().max_image_bytes)},
+        ),
+        rx.el.input(
+            type="file",
+            id="file-input",
+            hidden=True,
+            custom_attrs={"data-max-bytes": str(get_settings().max_file_bytes)},
         ),
         # A send the API refused: chat.js or sends.js leaves the reason in window.chatNotSent first.
         rx.el.button(

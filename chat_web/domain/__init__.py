@@ -15,6 +15,7 @@ from chat_web.domain.errors import (
 )
 from chat_web.domain.media import MediaRecord, ProcessedImage
 from chat_web.domain.models import (
+    Attachment,
     Chat,
     ChatView,
     Image,
@@ -32,6 +33,7 @@ from chat_web.domain.models import (
 )
 
 __all__ = [
+    "Attachment",
     "BadInput",
     "Chat",
     "ChatView",

@@ -1,4 +1,5 @@
-"""What the media port stores: an image already checked, cleaned and resized, and its record."""
+"""What the media port stores: an image already checked, cleaned and resized, a file or a voice
+recording, and the record the app serves them by."""
 
 from __future__ import annotations
 
@@ -30,3 +31,5 @@ class MediaRecord:
     content_type: str
     path: str  # the file on disk: the full size or the thumbnail
     size: int
+    kind: str = "image"  # image, file or voice: how it is served (chat_web/api/media.py)
+    name: str = ""  # a file's cleaned name (domain/files.py), offered when it is downloaded

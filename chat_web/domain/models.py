@@ -7,11 +7,13 @@ from datetime import datetime
 from typing import Literal
 
 ChatKind = Literal["direct", "group"]
-MessageKind = Literal["text", "image"]
+MessageKind = Literal["text", "image", "file", "voice"]
 
 PREVIEW_CHARS = 120
 IMAGE_EMOJI = "📷"
 IMAGE_PREVIEW = f"{IMAGE_EMOJI} Image"
+FILE_EMOJI = "📎"
+VOICE_EMOJI = "🎤"
 DELETED_PREVIEW = "Message deleted"
 REACTIONS = ("👍", "❤️", "😂", "😮", "😢", "🙏")  # the fixed set a message can get
 
@@ -51,6 +53,33 @@ class Image:
     public_id: str
     width: int  # of the full-size image, so a page can size it before it loads
     height: int
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file or a voice recording on a message. Both live in the app's own store and are
+    served by it to the chat's members (README "Files and voice messages")."""
+
+    url: str  # an app path: /api/v1/media/<id>
+    public_id: str
+    name: str  # the sanitised original name (domain/files.py); a voice message's is "voice.webm"
+    size: int  # bytes
+    content_type: str  # as served: never an executable or markup type (domain/files.py)
+    duration_ms: int = 0  # a voice message's length; 0 for a file
+
+
+def duration_label(duration_ms: int) -> str:
+    """m:ss, as a voice message shows its length."""
+    seconds = round(duration_ms / 1000)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def attachment_label(kind: str, attachment: Attachment | None) -> str:
+    """ "📎 name" or "🎤 Voice message (0:12)": what the chat list and a quote show of it."""
+    if kind == "voice":
+        length = f" ({duration_label(attachment.duration_ms)})" if attachment else ""
+        return f"{VOICE_EMOJI} Voice message{length}"
+    return f"{FILE_EMOJI} {attachment.name if attachment else 'File'}"
 
 
 THUMB_EDGE = 320  # a thumbnail fits THUMB_EDGE x THUMB_EDGE
@@ -123,6 +152,7 @@ class NewMessage:
     client_id: str | None = None
     mention_ids: tuple[str, ...] = ()  # members named with @ in the text
     reply_to: int = 0  # the seq of the message this one answers (0: none)
+    attachment: Attachment | None = None  # a file's or a voice message's
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +161,9 @@ class Quote:
 
     seq: int
     sender_id: str
-    text: str  # its first line (an image's: its caption's), shortened; "" for a deleted message
+    # its first line (an image's: its caption's), shortened; a file's: "📎 name", a voice
+    # message's: "🎤 Voice message (0:12)"; "" for a deleted message
+    text: str
     kind: MessageKind
     deleted: bool
 
@@ -158,19 +190,17 @@ class Message:
     reactions: tuple[tuple[str, tuple[str, ...]], ...] = ()
     reply_to: int = 0  # the seq of the message this one answers (0: none)
     quote: Quote | None = None  # what it shows of that message, attached when read
+    attachment: Attachment | None = None  # a file's or a voice message's
 
 
 QUOTE_CHARS = 100
 
 
 def quote_of(message: Message) -> Quote:
-    return Quote(
-        message.seq,
-        message.sender_id,
-        quote_line(message.text, message.deleted),
-        message.kind,
-        message.deleted,
-    )
+    text = quote_line(message.text, message.deleted)
+    if message.kind in ("file", "voice") and not message.deleted:
+        text = attachment_label(message.kind, message.attachment)
+    return Quote(message.seq, message.sender_id, text, message.kind, message.deleted)
 
 
 def quote_line(text: str, deleted: bool = False) -> str:
@@ -187,7 +217,7 @@ def quote_label(quote: Quote) -> str:
         return DELETED_PREVIEW
     if quote.kind == "image":
         return f"{IMAGE_EMOJI} {quote.text}" if quote.text else IMAGE_PREVIEW
-    return quote.text
+    return quote.text  # a file's and a voice message's text is their label already
 
 
 def toggled(reactions: tuple[tuple[str, tuple[str, ...]], ...], emoji: str, user_id: str):
@@ -213,5 +243,7 @@ def preview_of(message: NewMessage | Message) -> str:
         return DELETED_PREVIEW
     if message.kind == "image":
         return IMAGE_PREVIEW
+    if message.kind in ("file", "voice"):
+        return attachment_label(message.kind, message.attachment)
     text = " ".join(message.text.split())
     return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from chat_web.domain.models import Image, Message, thumbnail_url
+from chat_web.domain.models import Attachment, Image, Message, thumbnail_url
 
 
 def iso(at: datetime | None) -> str | None:
@@ -28,6 +28,19 @@ def image_json(image: Image | None) -> dict[str, Any] | None:
     }
 
 
+def attachment_json(attachment: Attachment | None) -> dict[str, Any] | None:
+    if attachment is None:
+        return None
+    return {
+        "url": attachment.url,
+        "publicId": attachment.public_id,
+        "name": attachment.name,
+        "size": attachment.size,
+        "contentType": attachment.content_type,
+        "durationMs": attachment.duration_ms,
+    }
+
+
 def message_json(message: Message, seen: bool = False) -> dict[str, Any]:
     """`seen`: every member other than the sender has read it (then `seenAt` says when)."""
     return {
@@ -38,6 +51,8 @@ def message_json(message: Message, seen: bool = False) -> dict[str, Any]:
         "kind": message.kind,
         "text": message.text,
         "image": image_json(message.image),
+        "file": attachment_json(message.attachment) if message.kind == "file" else None,
+        "voice": attachment_json(message.attachment) if message.kind == "voice" else None,
         "clientId": message.client_id,
         "createdAt": iso(message.created_at),
         "editedAt": iso(message.edited_at),

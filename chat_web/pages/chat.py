@@ -13,6 +13,7 @@ def chat_page() -> rx.Component:
     return rx.el.main(
         # Scrolling, the composer's keys, drafts and the "new messages" pill live in the browser.
         rx.script(src="/chat.js"),
+        rx.script(src="/files.js"),
         # The unread count in the title and notifications while the tab is hidden.
         rx.script(src="/notify.js"),
         rx.script(src="/mentions.js"),

@@ -21,7 +21,7 @@ import logging
 from datetime import timedelta
 from html import escape
 
-from chat_web.domain import ChatError, MailMessage, User
+from chat_web.domain import Attachment, ChatError, MailMessage, User
 from chat_web.domain.events import resync, user_topic
 from chat_web.ports import FanOut, Store
 from chat_web.services.auth import AuthService
@@ -117,11 +117,15 @@ class AccountService:
         await self._tell_contacts(me, sorted(contacts))
 
     async def _erase_messages(self, chat_id: str, user_id: str) -> None:
-        """My messages in the chat become tombstones (one write); their images go after."""
-        images = await self._messages.erase_sender(chat_id, user_id)
+        """My messages in the chat become tombstones (one write); their images, files and voice
+        recordings go after."""
+        stored = await self._messages.erase_sender(chat_id, user_id)
         if self._media is not None:
-            for image in images:
-                await self._media.discard(image)
+            for item in stored:
+                if isinstance(item, Attachment):
+                    await self._media.discard_file(item)
+                else:
+                    await self._media.discard(item)
 
     async def _tell_contacts(self, me: User, contacts: list[str]) -> None:
         """Drop what the fan-out kept to replay (it has my messages' text), then have every open

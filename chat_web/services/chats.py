@@ -476,8 +476,7 @@ class ChatService:
         gone = await self._messages.delete(chat.id, message.id, self._clock.now())
         if gone is None:
             raise NotFound("No such message in this conversation.")
-        if message.image is not None and self.media is not None:
-            await self.media.discard(message.image)  # the tombstone first: no message shows it now
+        await self._discard(message)  # the tombstone first: no message shows it now
         await self._publish(chat.member_ids, message_deleted(gone))
         return gone
 
@@ -519,37 +518,100 @@ class ChatService:
         stored, and a retry (same client id) gets the stored message before any of them.
         The image of a send that fails after storing it is deleted again.
         """
+        media = self._media()
+        if isinstance(upload, bytes):
+            upload = ImageUpload.of(upload)
+
+        async def store(chat: str) -> NewMessage:
+            image = await media.save(chat, await media.prepare(upload))
+            return NewMessage(chat, me.id, "image", image=image)
+
+        return await self._send_upload(me, chat_id, "image", upload, caption, client_id, store)
+
+    async def send_file(
+        self,
+        me: User,
+        chat_id: object,
+        upload: ImageUpload | bytes,
+        name: object,
+        content_type: object = None,
+        caption: object = None,
+        client_id: object = None,
+    ) -> tuple[Message, bool]:
+        """Send any file (up to MAX_FILE_BYTES, counted as it is stored) with an optional caption;
+        it is served to the members as a download under its cleaned name."""
+        media = self._media()
+        if isinstance(upload, bytes):
+            upload = ImageUpload.of(upload)
+
+        async def store(chat: str) -> NewMessage:
+            attachment = await media.save_file(chat, upload, name, content_type)
+            return NewMessage(chat, me.id, "file", attachment=attachment)
+
+        return await self._send_upload(me, chat_id, "file", upload, caption, client_id, store)
+
+    async def send_voice(
+        self, me: User, chat_id: object, upload: ImageUpload | bytes, client_id: object = None
+    ) -> tuple[Message, bool]:
+        """Send a voice recording: Opus or Vorbis in WebM, at most five minutes, its length
+        measured here from the recording itself."""
+        media = self._media()
+        if isinstance(upload, bytes):
+            upload = ImageUpload.of(upload)
+
+        async def store(chat: str) -> NewMessage:
+            attachment = await media.save_voice(chat, upload)
+            return NewMessage(chat, me.id, "voice", attachment=attachment)
+
+        return await self._send_upload(me, chat_id, "voice", upload, None, client_id, store)
+
+    def _media(self) -> MediaService:
         if self.media is None:
-            raise ServiceUnavailable("Images are not set up on this server.")
+            raise ServiceUnavailable("Images are not set up on this server (nor files and voice messages).")
+        return self.media
+
+    async def _send_upload(
+        self, me, chat_id, field, upload, caption, client_id, store
+    ) -> tuple[Message, bool]:
+        """The send of anything uploaded: the caption, a retry (before any other check), the
+        upload's declared size, the rate, membership; then `store(chat)` keeps the upload and
+        says what message it makes, and the message is sent. What was kept for a send that
+        fails, or that a concurrent retry beat, is deleted again."""
+        media = self._media()
         text = clean_caption(caption)
         cid = clean_client_id(client_id)
         chat = clean_id(chat_id, "chatId")
         if cid and (stored := await self._messages.find_sent(chat, me.id, cid)):
             return await self._after_send(stored)
-        if isinstance(upload, bytes):
-            upload = ImageUpload.of(upload)
-        if upload.size is not None:
-            self.media.check_size(upload.size)
+        media.check_upload_size(field, upload.size)
         taken = await self._take_sending_rate(me, chat, cid)
         if isinstance(taken, Sent):
             return await self._after_send(taken)
         try:
-            await self._check_member(chat, me)  # before the work of decoding and storing
-            image = await self.media.save(chat, await self.media.prepare(upload))
+            await self._check_member(chat, me)  # before the work of checking and storing
+            new = replace(await store(chat), text=text, client_id=cid)
         except BaseException:
             await self._give_back(taken)
             raise
         try:
-            new = NewMessage(chat, me.id, "image", text=text, image=image, client_id=cid)
             sent = await self._messages.send(new)
         except BaseException:
             await self._give_back(taken)
-            await self.media.discard(image)
+            await self._discard(new)
             raise
         if not sent.created:  # a concurrent retry stored first: our copy is not needed
             await self._give_back(taken)
-            await self.media.discard(image)
+            await self._discard(new)
         return await self._after_send(sent)
+
+    async def _discard(self, message: NewMessage | Message) -> None:
+        """Delete the stored image or file of a message nobody will see (never raises)."""
+        if self.media is None:
+            return
+        if message.image is not None:
+            await self.media.discard(message.image)
+        if message.attachment is not None:
+            await self.media.discard_file(message.attachment)
 
     async def history(
         self,

@@ -1,4 +1,5 @@
-"""Download my data: a zip of my profile, my chats with their messages, and the images I sent.
+"""Download my data: a zip of my profile, my chats with their messages, and the images, files and
+voice messages I sent.
 
 Built in the background by the process that was asked (`start` answers at once with the job),
 streamed into the zip a page of messages or a piece of an image at a time, so memory holds a
@@ -10,6 +11,7 @@ The zip:
     chats.json                       my chats: kind, title, the members (id and name), my unread
     chats/<chat id>/messages.jsonl   every message of the chat, oldest first, as the API gives it
     images/<public id>.<ext>         the images I sent (full size)
+    files/<public id>/<name>         the files and voice recordings I sent, under their names
 """
 
 from __future__ import annotations
@@ -22,10 +24,19 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 
-from chat_web.domain import ChatError, Gone, Image, NotFound, User
+from chat_web.domain import Attachment, ChatError, Gone, Image, NotFound, User
 from chat_web.domain.exports import ExportJob
 from chat_web.domain.wire import iso, message_json
-from chat_web.ports import ArchiveEntries, ChatRepo, Clock, ExportArchives, MediaStore, MessageRepo, UserRepo
+from chat_web.ports import (
+    ArchiveEntries,
+    ChatRepo,
+    Clock,
+    ExportArchives,
+    FileStore,
+    MediaStore,
+    MessageRepo,
+    UserRepo,
+)
 from chat_web.services.limits import Check, Limit, LimitGate
 from chat_web.services.my_chats import every_chat_of
 
@@ -77,9 +88,11 @@ class ExportService:
         clock: Clock,
         ttl: timedelta = timedelta(hours=24),
         gate: LimitGate | None = None,
+        files: FileStore | None = None,
     ):
         self._users, self._chats, self._messages = users, chats, messages
         self._media = media
+        self._files = files  # files and voice recordings (the local store); None: the media store
         self._archives = archives
         self._clock = clock
         self._ttl = ttl
@@ -176,7 +189,7 @@ class ExportService:
         yield "profile.json", _json_bytes(profile)
         yield "chats.json", _json_bytes([_chat_json(view, people, me.id) for view in chats])
         progress.expect(sum(view.chat.last_seq for view in chats))
-        mine: list[Image] = []
+        mine: list[Image | Attachment] = []
         for view in chats:
             yield (
                 f"chats/{view.chat.id}/messages.jsonl",
@@ -184,15 +197,20 @@ class ExportService:
             )
         # The writer reads each entry whole before asking for the next: `mine` is complete here.
         progress.expect_images(len(mine))
-        for image in mine:
-            chunks = self._media.chunks(image)
-            first = await anext(chunks, b"")
-            name = f"images/{image.public_id.replace('/', '_')}{image_extension(first)}"
-            yield name, _starting_with(first, chunks)
+        for item in mine:
+            if isinstance(item, Attachment):
+                # The name was cleaned when stored (no path, no control characters).
+                store = self._files or self._media
+                yield f"files/{item.public_id}/{item.name}", store.chunks(item)
+            else:
+                chunks = self._media.chunks(item)
+                first = await anext(chunks, b"")
+                name = f"images/{item.public_id.replace('/', '_')}{image_extension(first)}"
+                yield name, _starting_with(first, chunks)
             await progress.image_done()
 
     async def _messages_of(
-        self, chat_id: str, user_id: str, mine: list[Image], progress: _Progress
+        self, chat_id: str, user_id: str, mine: list[Image | Attachment], progress: _Progress
     ) -> AsyncIterator[bytes]:
         after = 0
         while True:
@@ -202,8 +220,8 @@ class ExportService:
             lines = []
             for message in page:
                 lines.append(json.dumps(message_json(message), ensure_ascii=False))
-                if message.sender_id == user_id and message.image is not None and not message.deleted:
-                    mine.append(message.image)
+                if message.sender_id == user_id and not message.deleted:
+                    mine += [stored for stored in (message.image, message.attachment) if stored is not None]
             yield ("\n".join(lines) + "\n").encode()
             await progress.messages_done(len(page))
             after = page[-1].seq

@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, datetime
 
 from chat_web import container
-from chat_web.domain import ChatError, Forbidden, Image, Message, User, preview_of
+from chat_web.domain import Attachment, ChatError, Forbidden, Image, Message, User, preview_of
 from chat_web.domain.events import (
     CHAT_CHANGED,
     CHAT_READ,
@@ -290,6 +290,7 @@ def _message_from(data: dict) -> Message:
         kind=data.get("kind", "text"),
         text=str(data.get("text", "")),
         image=_image_from(data.get("image")),
+        attachment=_attachment_from(data.get("file") or data.get("voice")),
         client_id=data.get("clientId"),
         mention_ids=tuple(str(i) for i in data.get("mentions") or ()),
         edited_at=datetime.fromisoformat(data["editedAt"]) if data.get("editedAt") else None,
@@ -300,6 +301,19 @@ def _message_from(data: dict) -> Message:
             for r in data.get("reactions") or ()
         ),
         created_at=datetime.fromisoformat(data["createdAt"]) if data.get("createdAt") else datetime.now(UTC),
+    )
+
+
+def _attachment_from(data: object) -> Attachment | None:
+    if not isinstance(data, dict) or not data.get("url"):
+        return None
+    return Attachment(
+        url=str(data["url"]),
+        public_id=str(data.get("publicId", "")),
+        name=str(data.get("name", "")),
+        size=int(data.get("size") or 0),
+        content_type=str(data.get("contentType", "")),
+        duration_ms=int(data.get("durationMs") or 0),
     )
 
 

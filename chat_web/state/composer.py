@@ -18,7 +18,7 @@ import reflex as rx
 
 from chat_web import container
 from chat_web.domain import ChatError, RateLimited
-from chat_web.domain.models import Quote, quote_label, quote_line
+from chat_web.domain.models import FILE_EMOJI, VOICE_EMOJI, Quote, quote_label, quote_line
 from chat_web.services.live import message_echo
 from chat_web.services.validation import clean_text
 from chat_web.state.chat import ChatState
@@ -166,6 +166,12 @@ class ComposerState(ChatState):
         self.cancel_edit()
         self.replying_seq, self.replying_sender = seq, sender
         # The same line the reply will show once stored, to everyone (a caption keeps its 📷).
+        if row.file_url:
+            self.replying_text = f"{FILE_EMOJI} {row.file_name}"
+            return
+        if row.voice_url:
+            self.replying_text = f"{VOICE_EMOJI} Voice message ({row.voice_length})"
+            return
         kind = "image" if row.image else "text"
         self.replying_text = quote_label(Quote(seq, "", quote_line(row.text), kind, False))
 

@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chat_web.domain import Message, thumbnail_url
-from chat_web.domain.models import THUMB_EDGE, quote_label
+from chat_web.domain.files import OCTET_STREAM, size_label
+from chat_web.domain.models import THUMB_EDGE, duration_label, quote_label
 from chat_web.domain.rich_text import find_links, find_mentions
 
 UNREAD_CAP = 99
@@ -67,7 +68,9 @@ class MsgRow:
     reactions: list[Chip] = dataclasses.field(default_factory=list)
     reply_seq: int = 0  # a reply: the seq of the message it answers, shown as a quote
     reply_sender: str = ""
-    reply_text: str = ""  # its first line, "📷 Image" or "Message deleted"
+    reply_text: str = (
+        ""  # its first line, "📷 Image", "📎 name", "🎤 Voice message (0:12)" or "Message deleted"
+    )
     new_day: bool = True  # the first message of its day on screen: a separator above
     new_run: bool = True  # the first of a run of one sender's messages: their name above
     image: str = ""  # an image message: the full size (an app path or an absolute URL)
@@ -77,6 +80,11 @@ class MsgRow:
     # The text cut into links, mentions and plain pieces; empty (the page shows `text`) when
     # it has neither, which most messages do: a row goes over the websocket on every update.
     pieces: list[TextPiece] = dataclasses.field(default_factory=list)
+    file_url: str = ""  # a file message: its download link (an app path)
+    file_name: str = ""
+    file_meta: str = ""  # its size and type as a person reads them: "48 KB · PDF"
+    voice_url: str = ""  # a voice message: the recording (an app path)
+    voice_length: str = ""  # "0:12"
 
 
 # The open conversation's window as ChatState holds it: `older`, then the newest messages in
@@ -188,7 +196,28 @@ def message_row(
         reactions=chips(message, me, names),
         **quote_fields(message, me, names),
         **pictured,
+        **attachment_fields(message),
     )
+
+
+def type_label(content_type: str, name: str) -> str:
+    """What kind of file it is, in a word: the extension (PDF, ZIP), else the type's own word."""
+    extension = name.rpartition(".")[2] if "." in name else ""
+    if extension and len(extension) <= 5 and extension.isalnum():
+        return extension.upper()
+    if content_type and content_type != OCTET_STREAM:
+        return content_type.split("/")[-1].split("+")[0].upper()[:12]
+    return "File"
+
+
+def attachment_fields(message: Message) -> dict:
+    attachment = message.attachment
+    if attachment is None or message.deleted:
+        return {}
+    if message.kind == "voice":
+        return {"voice_url": attachment.url, "voice_length": duration_label(attachment.duration_ms)}
+    meta = f"{size_label(attachment.size)} · {type_label(attachment.content_type, attachment.name)}"
+    return {"file_url": attachment.url, "file_name": attachment.name, "file_meta": meta}
 
 
 def quote_fields(message: Message, me: str, names: dict[str, str]) -> dict:

@@ -12,7 +12,7 @@ import reflex as rx
 
 from chat_web import container
 from chat_web.domain import ChatError, User
-from chat_web.domain.models import IMAGE_PREVIEW
+from chat_web.domain.models import IMAGE_PREVIEW, preview_of
 from chat_web.services.chats import SearchResult
 from chat_web.services.validation import SEARCH_QUERY_MAX, storable
 from chat_web.state import rows as R
@@ -95,6 +95,8 @@ class MessageSearchState(SessionState):
         prefix = "You: " if message.sender_id == me.id else ""
         if message.kind == "image":
             prefix += IMAGE_PREVIEW + " "
+        elif message.kind in ("file", "voice"):
+            prefix += preview_of(message) + " "
         return FoundRow(
             key=message.id,
             chat_id=result.chat_id,

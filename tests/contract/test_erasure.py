@@ -1,12 +1,12 @@
 """What deleting an account asks of storage, on every store: a sender's messages erased in one
-write, their images handed back, the search index left without them, and their user row and
-blocks gone."""
+write, their images, files and voice recordings handed back, the search index left without
+them, and their user row and blocks gone."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from chat_web.domain import Image, NewMessage
+from chat_web.domain import Attachment, Image, NewMessage
 from chat_web.domain.models import DELETED_PREVIEW
 from chat_web.domain.search import SearchQuery
 from tests.contract.test_storage import new_users, text
@@ -22,27 +22,30 @@ async def test_erase_sender_makes_tombstones_in_change_order_and_hands_back_imag
     gone = await store.messages.send(text(chat, ann, "already deleted"))
     await store.messages.delete(chat.id, gone.message.id, datetime.now(UTC))
     await store.messages.send(text(chat, ann, "last word"))
+    report = Attachment("/api/v1/media/" + "f" * 32, "f" * 32, "report.pdf", 1234, "application/pdf")
+    await store.messages.send(NewMessage(chat.id, ann.id, "file", attachment=report))
     before = (await store.chats.get(chat.id)).last_change
 
-    images = await store.messages.erase_sender(chat.id, ann.id)
+    stored_media = await store.messages.erase_sender(chat.id, ann.id)
 
-    assert images == [photo]
+    assert stored_media == [photo, report]  # images first, then files and voice recordings
     after = await store.messages.page_after(chat.id, 0, 10)
-    assert [(m.seq, m.deleted, m.text, m.image) for m in after] == [
-        (1, True, "", None),
-        (2, False, "bob stays", None),
-        (3, True, "", None),
-        (4, True, "", None),
-        (5, True, "", None),
+    assert [(m.seq, m.deleted, m.text, m.image, m.attachment) for m in after] == [
+        (1, True, "", None, None),
+        (2, False, "bob stays", None, None),
+        (3, True, "", None, None),
+        (4, True, "", None, None),
+        (5, True, "", None, None),
+        (6, True, "", None, None),
     ]
     # Each erased message took its own next change count, in seq order: a reader paging the
     # changes (changed_after with a limit) misses none of them.
     changed = await store.messages.changed_after(chat.id, before, 2)
     assert [(m.seq, m.change) for m in changed] == [(1, before + 1), (3, before + 2)]
     rest = await store.messages.changed_after(chat.id, changed[-1].change, 10)
-    assert [(m.seq, m.change) for m in rest] == [(5, before + 3)]
+    assert [(m.seq, m.change) for m in rest] == [(5, before + 3), (6, before + 4)]
     stored = await store.chats.get(chat.id)
-    assert stored.last_change == before + 3 and stored.preview == DELETED_PREVIEW  # the last was hers
+    assert stored.last_change == before + 4 and stored.preview == DELETED_PREVIEW  # the last was hers
     assert await store.messages.erase_sender(chat.id, ann.id) == []  # nothing left to erase
 
 

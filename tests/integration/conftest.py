@@ -14,15 +14,16 @@ from chat_web.config import Settings
 from tests.support.sign_in import code_from_outbox
 
 
-def settings_for(request, kind: str, tmp_path) -> Settings:
-    """App settings on one storage backend: sqlite, postgresql or congodb (Mongo wire server)."""
+def settings_for(request, kind: str, tmp_path, **extra) -> Settings:
+    """App settings on one storage backend: sqlite, postgresql or congodb (Mongo wire server),
+    with any other settings in `extra`."""
     storage = {}
     if kind == "postgresql":
         storage["database_url"] = request.getfixturevalue("postgres_url")
     elif kind == "congodb":
         uri = request.getfixturevalue("congo_uri").replace("/?", f"/app_{uuid.uuid4().hex[:10]}?")
         storage["mongodb_uri"] = uri
-    return Settings(_env_file=None, data_dir=tmp_path, REFLEX_ENV_MODE="dev", **storage)
+    return Settings(_env_file=None, data_dir=tmp_path, REFLEX_ENV_MODE="dev", **storage, **extra)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -16,7 +16,7 @@ from tests.conftest import REDIS_URL, need_service, port_open
 from tests.integration.conftest import bearer, mailed_code, running_api, settings_for, sign_in
 from tests.integration.test_export_api import finished
 from tests.integration.test_image_api import stored_files
-from tests.support import images
+from tests.support import images, webm
 from tests.support.limits import LIFTED_LIMITS
 from tests.support.sign_in import code_from_outbox
 
@@ -92,7 +92,7 @@ async def test_a_deleted_account_leaves_nothing_of_the_person(client, settings):
     ).json()["chatId"]
     group_body = {"title": "Trip", "memberIds": [bob["user"]["id"], cyd["user"]["id"]]}
     group = (await client.post("/chat/group", json=group_body, headers=ann["headers"])).json()["id"]
-    secrets = [f"zq{uuid.uuid4().hex[:10]}" for _ in range(3)]
+    secrets = [f"zq{uuid.uuid4().hex[:10]}" for _ in range(4)]
     first = await say(client, ann, direct, f"my secret is {secrets[0]}")
     await say(client, bob, direct, "noted, and kept", replyTo=first["seq"])
     await say(client, ann, group, f"@{name.split()[0]} here, {secrets[1]}")
@@ -104,7 +104,21 @@ async def test_a_deleted_account_leaves_nothing_of_the_person(client, settings):
     )
     assert photo.status_code == 201, photo.text
     image_url = photo.json()["image"]["url"]
-    assert stored_files(settings)  # the photo and its thumbnail
+    # A file whose name is a secret too, and a voice message: both go with her.
+    sent_file = await client.post(
+        "/message",
+        data={"chatId": direct, "clientId": uuid.uuid4().hex},
+        files={"file": (f"{secrets[3]}.txt", b"plans", "text/plain")},
+        headers=ann["headers"],
+    )
+    voice = await client.post(
+        "/message",
+        data={"chatId": group, "clientId": uuid.uuid4().hex},
+        files={"voice": ("v.webm", webm.RECORDED, "audio/webm")},
+        headers=ann["headers"],
+    )
+    assert sent_file.status_code == 201 and voice.status_code == 201, (sent_file.text, voice.text)
+    assert stored_files(settings)  # the photo and its thumbnail, the file, the recording
     reaction = {"emoji": "👍"}
     await client.post(f"/message/{direct}/{first['id']}/reactions", json=reaction, headers=bob["headers"])
     await client.post(f"/users/{cyd['user']['id']}/block", headers=ann["headers"])
@@ -138,6 +152,8 @@ async def test_a_deleted_account_leaves_nothing_of_the_person(client, settings):
     assert chats[direct]["members"] == []  # the direct chat stays, with no one to name
     image = await client.get(image_url.removeprefix("/api/v1"), headers=bob["headers"])
     assert image.status_code == 404
+    for url in (sent_file.json()["file"]["url"], voice.json()["voice"]["url"]):
+        assert (await client.get(url.removeprefix("/api/v1"), headers=bob["headers"])).status_code == 404
     assert stored_files(settings) == []
     assert list(settings.exports_folder.iterdir()) == []  # her data's download went too
 

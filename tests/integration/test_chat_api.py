@@ -379,9 +379,11 @@ async def test_openapi_is_valid_and_documents_every_route(client):
         assert f"/api/v1{route}" in paths
     send = document["paths"]["/api/v1/message"]["post"]
     assert set(send["requestBody"]["content"]) == {"application/json", "multipart/form-data"}
-    image_form = send["requestBody"]["content"]["multipart/form-data"]["schema"]
-    assert image_form["required"] == ["chatId", "image"]
-    assert image_form["properties"]["image"]["format"] == "binary"
+    upload_form = send["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert upload_form["required"] == ["chatId"]
+    assert upload_form["oneOf"] == [{"required": [name]} for name in ("image", "file", "voice")]
+    for name in ("image", "file", "voice"):
+        assert upload_form["properties"][name]["format"] == "binary"
     assert "/api/v1/media/{media_id}" in paths and "/api/v1/media/{media_id}/thumb" in paths
     rename = document["paths"]["/api/v1/chat/{chat_id}"]["patch"]
     assert rename["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/RenameIn")

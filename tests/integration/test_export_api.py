@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from chat_web import container
 from tests.integration.test_image_api import send_image
-from tests.support import images
+from tests.support import images, webm
 
 
 async def say(client, who, chat_id, words: str) -> dict:
@@ -34,12 +34,22 @@ async def finished(client, who, export_id: str) -> dict:
     raise AssertionError(f"the export still runs: {job}")
 
 
+async def send_upload(client, who, chat_id, field, upload):
+    return await client.post(
+        "/message", data={"chatId": chat_id}, files={field: upload}, headers=who["headers"]
+    )
+
+
 async def test_my_data_as_a_zip_for_me_alone(client, settings, pair):
     ann, bob, chat_id = pair
     texts = [await say(client, who, chat_id, f"line {i}") for i, who in enumerate((ann, bob, ann))]
     mine = await send_image(client, ann, chat_id, images.encoded("PNG", (40, 30)), clientId="img-a")
     theirs = await send_image(client, bob, chat_id, images.encoded("JPEG", (40, 30)), clientId="img-b")
     assert mine.status_code == theirs.status_code == 201
+    my_file = await send_upload(client, ann, chat_id, "file", ("Plan B.txt", b"the plan", "text/plain"))
+    my_voice = await send_upload(client, ann, chat_id, "voice", ("v.webm", webm.RECORDED, "audio/webm"))
+    their_file = await send_upload(client, bob, chat_id, "file", ("bob.txt", b"not hers", "text/plain"))
+    assert my_file.status_code == my_voice.status_code == their_file.status_code == 201
 
     started = await client.post("/me/export", headers=ann["headers"])
     assert started.status_code == 202, started.text
@@ -63,12 +73,22 @@ async def test_my_data_as_a_zip_for_me_alone(client, settings, pair):
     assert {m["id"] for m in chat["members"]} == {ann["user"]["id"], bob["user"]["id"]}
     lines = archive.read(chat["file"]).decode().splitlines()
     messages = [json.loads(line) for line in lines]
-    assert [m["seq"] for m in messages] == list(range(1, 6))
+    assert [m["seq"] for m in messages] == list(range(1, 9))
     assert [m["text"] for m in messages[:3]] == [t["text"] for t in texts]
     pictures = [name for name in archive.namelist() if name.startswith("images/")]
     assert pictures == [f"images/{mine.json()['image']['publicId']}.png"]  # not the one Bob sent
     original = await client.get(mine.json()["image"]["url"].removeprefix("/api/v1"), headers=ann["headers"])
     assert archive.read(pictures[0]) == original.content
+    # The files and voice messages I sent, under their names (not Bob's).
+    files = sorted(name for name in archive.namelist() if name.startswith("files/"))
+    assert files == sorted(
+        [
+            f"files/{my_file.json()['file']['publicId']}/Plan B.txt",
+            f"files/{my_voice.json()['voice']['publicId']}/voice.webm",
+        ]
+    )
+    assert archive.read(f"files/{my_file.json()['file']['publicId']}/Plan B.txt") == b"the plan"
+    assert archive.read(f"files/{my_voice.json()['voice']['publicId']}/voice.webm") == webm.RECORDED
 
 
 async def test_an_expired_download_is_gone(client, settings, pair):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from chat_web.domain import (
+    Attachment,
     BadInput,
     Chat,
     ChatView,
@@ -439,6 +440,7 @@ class InMemoryMessageRepo:
             kind=message.kind,
             text=message.text,
             image=message.image,
+            attachment=message.attachment,
             client_id=message.client_id,
             created_at=now,
             mention_ids=message.mention_ids,
@@ -503,7 +505,9 @@ class InMemoryMessageRepo:
         message = await self.get(chat_id, message_id)
         if message is None or message.deleted:
             return message
-        return self._change(message, text="", image=None, deleted=True, mention_ids=(), reactions=())
+        return self._change(
+            message, text="", image=None, attachment=None, deleted=True, mention_ids=(), reactions=()
+        )
 
     async def react(self, chat_id: str, message_id: str, user_id: str, emoji: str) -> Message | None:
         message = await self.get(chat_id, message_id)
@@ -517,13 +521,16 @@ class InMemoryMessageRepo:
         self._d.chats[chat_id] = replace(chat, last_change=reacted.change)
         return reacted
 
-    async def erase_sender(self, chat_id: str, sender_id: str) -> list[Image]:
-        images = []
+    async def erase_sender(self, chat_id: str, sender_id: str) -> list[Image | Attachment]:
+        images, attachments = [], []
         for message in list(self._d.messages.get(chat_id, [])):
             if message.sender_id == sender_id and not message.deleted:
                 images += [message.image] if message.image is not None else []
-                self._change(message, text="", image=None, deleted=True, mention_ids=(), reactions=())
-        return images
+                attachments += [message.attachment] if message.attachment is not None else []
+                self._change(
+                    message, text="", image=None, attachment=None, deleted=True, mention_ids=(), reactions=()
+                )
+        return images + attachments
 
     async def purge_search_index(self) -> None:
         return None  # the words searched are a field of the message, changed with it

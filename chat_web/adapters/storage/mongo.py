@@ -22,6 +22,7 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, ExecutionTimeou
 from chat_web.adapters.outage import translate_outages
 from chat_web.adapters.storage.mongo_search import prepare_words, words_filter, words_of
 from chat_web.domain import (
+    Attachment,
     BadInput,
     Chat,
     ChatView,
@@ -38,6 +39,7 @@ from chat_web.domain import (
     preview_of,
     quote_of,
 )
+from chat_web.domain.files import attachment_of, attachment_record
 from chat_web.domain.models import DELETED_PREVIEW, REACTIONS
 from chat_web.domain.people import people_query
 from chat_web.domain.search import SearchHit, SearchQuery
@@ -131,6 +133,7 @@ def _message(doc: dict) -> Message:
         kind=doc["kind"],
         text=doc.get("text", ""),
         image=Image(**image) if image else None,
+        attachment=attachment_of(doc.get("attachment")),
         client_id=doc.get("client_id"),
         created_at=_utc(doc["created_at"]),
         edited_at=_utc(doc["edited_at"]) if doc.get("edited_at") else None,
@@ -569,7 +572,10 @@ async def _stamp_seen(messages, chat_oid: ObjectId, after_seq: int, up_to_seq: i
 
 
 # What a deleted message keeps: its place (seq), sender, times; none of its content.
-_TOMBSTONE = {"text": "", "words": [], "deleted": True, "image": None, "mentions": [], "reactions": {}}
+_TOMBSTONE = {
+    "text": "", "words": [], "deleted": True, "image": None, "attachment": None, "mentions": [],
+    "reactions": {},
+}  # fmt: skip
 
 
 def _message_doc(chat_oid: ObjectId, message: NewMessage, now: datetime) -> dict[str, Any]:
@@ -588,6 +594,8 @@ def _message_doc(chat_oid: ObjectId, message: NewMessage, now: datetime) -> dict
         "created_at": now,
         "deleted": False,
     }
+    if message.attachment is not None:
+        doc["attachment"] = attachment_record(message.attachment)
     if message.client_id:
         doc["client_id"] = message.client_id
     if message.mention_ids:
@@ -905,13 +913,16 @@ class MongoMessageRepo:
         )
         return _message(doc) if doc else None
 
-    async def erase_sender(self, chat_id: str, sender_id: str) -> list[Image]:
+    async def erase_sender(self, chat_id: str, sender_id: str) -> list[Image | Attachment]:
         chat_oid, sender = _oid(chat_id), _oid(sender_id)
         if chat_oid is None or sender is None:
             return []
         theirs = {"chat_id": chat_oid, "sender_id": sender, "deleted": {"$ne": True}}
         docs = [
-            doc async for doc in self._messages.find(theirs, {"image": 1, "seq": 1}).sort("seq", ASCENDING)
+            doc
+            async for doc in self._messages.find(theirs, {"image": 1, "attachment": 1, "seq": 1}).sort(
+                "seq", ASCENDING
+            )
         ]
         if not docs:
             return []
@@ -937,7 +948,8 @@ class MongoMessageRepo:
         await self._chats.update_one(
             {"_id": chat_oid, "preview_sender_id": sender}, {"$set": {"preview": DELETED_PREVIEW}}
         )
-        return [Image(**doc["image"]) for doc in docs if doc.get("image")]
+        images = [Image(**doc["image"]) for doc in docs if doc.get("image")]
+        return images + [attachment_of(doc["attachment"]) for doc in docs if doc.get("attachment")]
 
     async def purge_search_index(self) -> None:
         return None  # the words searched are a field of the message, changed with it

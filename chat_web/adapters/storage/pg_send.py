@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from types import SimpleNamespace
 
-from chat_web.adapters.storage.sql_schema import MessageRow, to_message
+from chat_web.adapters.storage.sql_schema import MessageRow, attachment_to_json, to_message
 from chat_web.domain import Conflict, Forbidden, NewMessage, NotFound, preview_of, quote_of
 from chat_web.domain.sending import BLOCKED, NOT_A_MEMBER, REPLY_DELETED, REPLY_MISSING, Sent
 
@@ -38,7 +38,8 @@ _ANSWERED = ", ".join(f"answered.{name} AS a_{name}" for name in _COLUMNS)
 
 # $1 chat, $2 sender, $3 client id, $4 reply_to (0: none), $5 now, $6 preview, $7 new id,
 # $8 kind, $9 text, $10-$13 image url, public id, width, height, $14 mentions,
-# $15 the text may mention someone (then a group's message waits for the names).
+# $15 the text may mention someone (then a group's message waits for the names),
+# $16 a file's or voice message's attachment (JSON text, or NULL).
 SEND = f"""
 WITH ctx AS (
     SELECT m.user_id, m.last_read_seq, m.has_sent, m.joined_at, c.kind, c.last_seq,
@@ -67,13 +68,13 @@ WITH ctx AS (
 ), ins AS (
     INSERT INTO messages (id, chat_id, seq, sender_id, kind, text, image_url, image_public_id,
                           image_width, image_height, client_id, created_at, deleted, seen_at,
-                          change, reply_to, reactions, mentions, announced)
+                          change, reply_to, reactions, mentions, announced, attachment)
     -- bump.id, not $1: a chat id longer than the column (no chat of ours) would fail the
     -- constant's cast to varchar(32) at plan time, even with nothing to insert
     SELECT $7, bump.id, bump.last_seq, $2, $8, $9, $10, $11, $12, $13, $3, $5, false,
            -- read by every other member at once when there is none
            CASE WHEN EXISTS (SELECT 1 FROM ctx WHERE user_id <> $2) THEN NULL ELSE $5::timestamptz END,
-           0, $4::int, '', $14, false
+           0, $4::int, '', $14, false, $16::text
     FROM bump
     RETURNING seq, seen_at
 ), cursor AS (
@@ -129,6 +130,7 @@ def params(message: NewMessage, may_mention: bool, now: datetime) -> tuple:
         image.height if image else None,
         " ".join(message.mention_ids),
         may_mention,
+        attachment_to_json(message),
     )
 
 
@@ -151,7 +153,7 @@ def outcome(row, sent_params: tuple) -> Outcome:
     if row["blocked"]:
         raise Forbidden(BLOCKED)
     (chat_id, sender, client_id, reply_to, now, _, new_id, kind, text, url, public_id, width, height,
-     mentions, _) = sent_params  # fmt: skip
+     mentions, _, attachment) = sent_params  # fmt: skip
     if reply_to and answered is None:
         raise NotFound(REPLY_MISSING)
     if reply_to and answered.deleted:
@@ -165,6 +167,7 @@ def outcome(row, sent_params: tuple) -> Outcome:
             image_url=url, image_public_id=public_id, image_width=width, image_height=height,
             client_id=client_id, created_at=now, edited_at=None, deleted=False,
             seen_at=row["new_seen_at"], mentions=mentions, change=0, reactions="", reply_to=reply_to,
+            attachment=attachment,
         )
     )  # fmt: skip
     quote = quote_of(answered) if answered is not None else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
+import json
 import logging
 import sqlite3
 import time
@@ -53,6 +54,7 @@ from chat_web.adapters.storage.sql_schema import (
     MemberRow,
     MessageRow,
     UserRow,
+    attachment_to_json,
     reactions_from_json,
     reactions_to_json,
     to_chat,
@@ -63,6 +65,7 @@ from chat_web.adapters.storage.sql_schema import (
 )
 from chat_web.adapters.storage.sqlite_batch import SendBatches
 from chat_web.domain import (
+    Attachment,
     BadInput,
     Chat,
     ChatView,
@@ -80,6 +83,7 @@ from chat_web.domain import (
     quote_of,
     toggled,
 )
+from chat_web.domain.files import attachment_of
 from chat_web.domain.models import DELETED_PREVIEW
 from chat_web.domain.people import people_query
 from chat_web.domain.search import SearchHit, SearchQuery, text_words
@@ -776,6 +780,7 @@ _TOMBSTONE = {
     "image_public_id": None,
     "image_width": None,
     "image_height": None,
+    "attachment": None,
 }
 
 # The send path's statements, built once: building them per call cost more than running them.
@@ -997,6 +1002,7 @@ def _message_row(message: NewMessage, seq: int, now: datetime) -> dict:
         "reply_to": message.reply_to,
         "reactions": "",
         "mentions": " ".join(message.mention_ids),
+        "attachment": attachment_to_json(message),
     }
 
 
@@ -1389,7 +1395,7 @@ class SqlMessageRepo:
             return message
         return await self._change(message, dict(_TOMBSTONE)) or await self.get(chat_id, message_id)
 
-    async def erase_sender(self, chat_id: str, sender_id: str) -> list[Image]:
+    async def erase_sender(self, chat_id: str, sender_id: str) -> list[Image | Attachment]:
         chats, messages = ChatRow.__table__, MessageRow.__table__
         theirs = and_(
             messages.c.chat_id == chat_id, messages.c.sender_id == sender_id, messages.c.deleted.is_(False)
@@ -1399,6 +1405,7 @@ class SqlMessageRepo:
             messages.c.image_public_id,
             messages.c.image_width,
             messages.c.image_height,
+            messages.c.attachment,
         )
         async with self._db.write() as conn:
             rows = (
@@ -1428,7 +1435,8 @@ class SqlMessageRepo:
                 .values(change=bindparam("next_change"), **_TOMBSTONE),
                 [{"message_id": row.id, "next_change": first + i} for i, row in enumerate(rows, start=1)],
             )
-        return [Image(row[1], row[2] or "", row[3] or 0, row[4] or 0) for row in rows if row[1]]
+        images = [Image(row[1], row[2] or "", row[3] or 0, row[4] or 0) for row in rows if row[1]]
+        return images + [attachment_of(json.loads(row[5])) for row in rows if row[5]]
 
     async def react(self, chat_id: str, message_id: str, user_id: str, emoji: str) -> Message | None:
         chats, messages = ChatRow.__table__, MessageRow.__table__

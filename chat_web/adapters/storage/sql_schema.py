@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, Column, DateTime, Index, Text, UniqueConstraint,
 from sqlmodel import Field, SQLModel
 
 from chat_web.domain import Chat, Image, Member, Message, User
+from chat_web.domain.files import attachment_of, attachment_record
 
 
 def utc_column(**kw) -> Column:
@@ -106,6 +107,8 @@ class MessageRow(SQLModel, table=True):
     announced: bool | None = Field(
         default=None, sa_column=Column(Boolean, nullable=False, server_default=true())
     )
+    # A file's or a voice message's record as JSON text (attachment_to_json); NULL otherwise.
+    attachment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 def utc(value: datetime) -> datetime:
@@ -166,7 +169,13 @@ def to_message(row: MessageRow) -> Message:
         change=row.change,
         reactions=reactions_from_json(row.reactions),
         reply_to=row.reply_to,
+        attachment=attachment_of(json.loads(row.attachment)) if row.attachment else None,
     )
+
+
+def attachment_to_json(message) -> str | None:
+    record = attachment_record(message.attachment)
+    return json.dumps(record, ensure_ascii=False) if record else None
 
 
 def reactions_from_json(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:

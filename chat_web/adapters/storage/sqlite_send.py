@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import datetime
 from types import SimpleNamespace
 
-from chat_web.adapters.storage.sql_schema import to_message
+from chat_web.adapters.storage.sql_schema import attachment_to_json, to_message
 from chat_web.adapters.storage.sqlite_rows import message_of, named, stamp
 from chat_web.domain import Conflict, Forbidden, Message, NewMessage, NotFound, preview_of, quote_of
 from chat_web.domain.sending import (
@@ -49,9 +49,10 @@ WHERE id = :chat RETURNING last_seq
 INSERT = """
 INSERT INTO messages (id, chat_id, seq, sender_id, kind, text, image_url, image_public_id, image_width,
                       image_height, client_id, created_at, edited_at, deleted, seen_at, change, reply_to,
-                      reactions, mentions, announced)
+                      reactions, mentions, announced, attachment)
 VALUES (:id, :chat_id, :seq, :sender_id, :kind, :text, :image_url, :image_public_id, :image_width,
-        :image_height, :client_id, :created_at, NULL, 0, NULL, 0, :reply_to, '', :mentions, 0)
+        :image_height, :client_id, :created_at, NULL, 0, NULL, 0, :reply_to, '', :mentions, 0,
+        :attachment)
 """
 SENDER_READ = "UPDATE members SET last_read_seq = ?, has_sent = 1 WHERE chat_id = ? AND user_id = ?"
 NAMES = "SELECT id, name FROM users WHERE id IN ({})"
@@ -121,6 +122,7 @@ def send(
         "created_at": at,
         "reply_to": message.reply_to,
         "mentions": " ".join(message.mention_ids),
+        "attachment": attachment_to_json(message),
     }
     db.execute(INSERT, row)
     db.execute(SENDER_READ, (seq, chat_id, sender))
