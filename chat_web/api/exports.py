@@ -80,10 +80,14 @@ async def export_status(export_id: ExportId, me: CurrentUser, exports: Exports) 
 @router.get(
     "/me/export/{export_id}/download",
     response_class=FileResponse,
-    responses={200: {"content": {"application/zip": {}}}, 410: {"model": ErrorOut}, **_errors},
+    responses={
+        200: {"content": {"application/zip": {}}},
+        **{c: {"model": ErrorOut} for c in (409, 410)},
+        **_errors,
+    },
 )
 async def download_export(export_id: ExportId, me: CurrentViewer, exports: Exports) -> FileResponse:
-    """The zip, for its owner only (the Bearer token, or a browser's session cookie); 404 while
+    """The zip, for its owner only (the Bearer token, or a browser's session cookie); 409 while
     it is being built, 410 once it expired."""
     job = await exports.status(me, export_id)
     path = await exports.download(me, export_id)

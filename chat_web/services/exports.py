@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 
-from chat_web.domain import Attachment, ChatError, Gone, Image, NotFound, User
+from chat_web.domain import Attachment, ChatError, Conflict, Gone, Image, NotFound, User
 from chat_web.domain.exports import ExportJob
 from chat_web.domain.wire import iso, message_json
 from chat_web.ports import (
@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 PAGE = 500  # messages read (and held) at a time
 NO_SUCH_EXPORT = "No such export of yours."
 EXPIRED = "This download has expired; ask for a new one."
+NOT_READY = "This export is not ready yet; its status says when it is."
 FAILED = "Your data could not be put together; try again in a moment."
 EXPORTS_AN_HOUR = Limit(5, timedelta(hours=1))  # each reads all my chats: CPU and disk for nothing
 _TOO_MANY_EXPORTS = "Your data was put together several times this hour; try again in {seconds} s."
@@ -142,7 +143,9 @@ class ExportService:
             raise Gone(EXPIRED)
         path = await self._archives.file(job.id) if job.status == "ready" else None
         if path is None:
-            raise NotFound("This export is not ready yet." if job.status == "running" else NO_SUCH_EXPORT)
+            if job.status == "running":
+                raise Conflict(NOT_READY)  # it exists: not a 404
+            raise NotFound(NO_SUCH_EXPORT)
         return path
 
     async def forget_user(self, user_id: str) -> None:

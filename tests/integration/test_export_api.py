@@ -124,3 +124,23 @@ async def test_a_new_export_replaces_mine_and_five_an_hour_is_the_most(client, s
     sixth = await client.post("/me/export", headers=ann["headers"])
     assert sixth.status_code == 429 and int(sixth.headers["retry-after"]) > 0
     assert (await client.get(f"/me/export/{ids[-1]}", headers=ann["headers"])).json()["status"] == "ready"
+
+
+async def test_a_download_asked_for_while_it_is_built_is_409(client, settings, pair, monkeypatch):
+    ann, _, chat_id = pair
+    await say(client, ann, chat_id, "hello")
+    held = asyncio.Event()
+    exports = container.current().exports
+    write = exports._archives.write
+
+    async def held_write(job_id, entries):
+        await held.wait()  # the zip is still being built
+        return await write(job_id, entries)
+
+    monkeypatch.setattr(exports._archives, "write", held_write)
+    export_id = (await client.post("/me/export", headers=ann["headers"])).json()["id"]
+    early = await client.get(f"/me/export/{export_id}/download", headers=ann["headers"])
+    assert early.status_code == 409 and "not ready" in early.json()["detail"]
+    held.set()
+    assert (await finished(client, ann, export_id))["status"] == "ready"
+    assert (await client.get(f"/me/export/{export_id}/download", headers=ann["headers"])).status_code == 200
