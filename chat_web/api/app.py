@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from chat_web import container
-from chat_web.api import PREFIX, auth, chats, health, live, media
+from chat_web.api import PREFIX, auth, chats, health, live, media, push
 from chat_web.api.edge import Edge, EdgeSettings
 from chat_web.api.errors import install_error_handlers
 from chat_web.api.headers import SecurityHeaders, cloudinary_hosts
@@ -69,7 +69,15 @@ def create_api() -> FastAPI:
     install_error_handlers(api)
     # The chat routes first: FastAPI tries the routes in order (an included router's twice), and most
     # requests are sends and reads (no path of one router matches another's).
-    routers = [chats.router, health.router, auth.router, live.router, media.router, health.metrics_router]
+    routers = [
+        chats.router,
+        health.router,
+        auth.router,
+        live.router,
+        media.router,
+        push.router,
+        health.metrics_router,
+    ]
     for router in routers:
         api.include_router(router)
     document_bearer(api, routers)

@@ -30,8 +30,9 @@ from chat_web.ports import ChatRepo, Clock, PresenceStore, PushQueue, PushRepo, 
 
 log = logging.getLogger(__name__)
 
+CLAIMS_KEPT = timedelta(days=1)  # no announcement of a message comes back later than this
+PRUNE_EVERY = timedelta(hours=1)
 INBOX_MAX = 10_000  # messages waiting for a decision; past that, their pushes are dropped (logged)
-SUBSCRIPTIONS_PER_USER = 20  # browsers one user may subscribe; the oldest goes first
 NO_TITLE = "Chat"
 
 
@@ -64,6 +65,7 @@ class PushNotifier:
         self._inbox: asyncio.Queue[Sent] = asyncio.Queue(inbox_max)
         self._waiting: deque[_Waiting] = deque()  # one delay for all: due times stay in order
         self._task: asyncio.Task | None = None
+        self._pruned_at: datetime | None = None
         self.dropped = 0
 
     def notice(self, sent: Sent) -> None:
@@ -173,6 +175,18 @@ class PushNotifier:
                 except Exception:  # noqa: BLE001 - storage or broker away: this message's push is lost
                     log.warning("pushes of message %s not decided", sent.message.id, exc_info=True)
             await self.check_due()
+            await self._prune()
+
+    async def _prune(self) -> None:
+        """Claims of pushes long done are only weight: drop them now and then."""
+        now = self._clock.now()
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
+            return
+        self._pruned_at = now
+        try:
+            await self._subscriptions.forget_claims(now - CLAIMS_KEPT)
+        except Exception:  # noqa: BLE001 - storage away: next time
+            log.warning("old push claims not pruned", exc_info=True)
 
     async def _next(self) -> Sent | None:
         """The next message to decide, or None when a wait is over first."""
