@@ -200,5 +200,5 @@ class PushNotifier:
             await asyncio.wait({getting}, timeout=timeout)
         finally:
             if not getting.done():
-                getting.cancel()
-        return None if getting.cancelled() else getting.result()
+                getting.cancel()  # a cancelled get takes nothing off the queue
+        return getting.result() if getting.done() and not getting.cancelled() else None
