@@ -269,6 +269,14 @@ class Settings(BaseSettings):
                 "(python -m mailer sends it)."
             )
 
+    def check_push(self) -> None:
+        """A VAPID pair that is set must be one pair (else every push would be refused)."""
+        if self.push_enabled and (self.vapid_private_key.get_secret_value() or self.vapid_public_key):
+            # Imported here: the key arithmetic needs `cryptography`, which only push uses.
+            from chat_web.adapters.push.keys import vapid_keys
+
+            vapid_keys(self)
+
     def check_bind(self, host: str) -> None:
         """Development signs sessions with a secret everyone knows: only this machine may use it."""
         if not self.is_dev or self.jwt_secret.get_secret_value() != DEV_JWT_SECRET or is_loopback(host):
