@@ -19,7 +19,8 @@ from chat_web.container import open_store
 from chat_web.domain import ServiceUnavailable
 from chat_web.domain.push import PermanentPushError, TransientPushError
 from chat_web.logs import configure_logging
-from chat_web.services.push_delivery import PushDelivery
+from chat_web.metrics import PUSHES
+from chat_web.services.push_delivery import Outcome, PushDelivery
 from mailer.worker import QueueWorker
 
 log = logging.getLogger("mailer.push")
@@ -52,7 +53,12 @@ class PushWorker(QueueWorker):
     def _deliver(self, body: bytes) -> str:
         job = parse(body)
         outcome = self._loop.run_until_complete(self._delivery.deliver(job))
+        if outcome is not Outcome.SENT:
+            PUSHES.labels(outcome.value).inc()  # "sent" is counted by the loop
         return f"push of message {job.message_id} to {job.subscription_id}: {outcome}"
+
+    def _counted(self, outcome: str) -> None:
+        PUSHES.labels(outcome).inc()
 
     def close(self) -> None:
         """Let go of the database and the HTTP client (after run() returned)."""

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from chat_web.adapters.mail.topology import RetryPolicy
 from chat_web.domain import ServiceUnavailable
 from chat_web.domain.push import PermanentPushError, PushJob, TransientPushError
+from chat_web.metrics import PUSHES
 from chat_web.services.push_delivery import PushDelivery
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,11 @@ class InProcessPushQueue:
             except asyncio.QueueFull:
                 raise ServiceUnavailable("The push queue is full; pushes are not sent.") from None
 
+    @property
+    def pending(self) -> int:
+        """Pushes waiting: queued, or waiting for their retry."""
+        return self._jobs.qsize() + len(self._retries)
+
     def _start(self) -> None:
         if not self._tasks:
             self._tasks = [asyncio.create_task(self._work(), name=f"push-{i}") for i in range(self._workers)]
@@ -48,19 +54,22 @@ class InProcessPushQueue:
         while True:
             job, attempt = await self._jobs.get()
             try:
-                await self._delivery.deliver(job)
+                PUSHES.labels((await self._delivery.deliver(job)).value).inc()
             except TransientPushError as exc:
                 self._retry_later(job, attempt, exc)
             except PermanentPushError as exc:
+                PUSHES.labels("dead").inc()
                 log.error("push of message %s refused: %s", job.message_id, exc)
             except Exception:  # noqa: BLE001 - storage away or a bug: this push is lost, the next goes on
                 log.warning("push of message %s failed", job.message_id, exc_info=True)
 
     def _retry_later(self, job: PushJob, attempt: int, exc: Exception) -> None:
         if attempt >= self._policy.max_attempts:
+            PUSHES.labels("dead").inc()
             log.error("push of message %s given up after %d attempts: %s", job.message_id, attempt, exc)
             return
         delay = self._policy.delay(attempt)
+        PUSHES.labels("retry").inc()
         log.warning("push not sent (attempt %d): %s; retrying in %.1f s", attempt, exc, delay)
 
         def again() -> None:
