@@ -168,6 +168,7 @@ class PushNotifier:
 
     async def _run(self) -> None:
         while True:
+            await self._prune()  # at start, then at most hourly: never in the middle of a burst
             sent = await self._next()
             if sent is not None:
                 try:
@@ -175,7 +176,6 @@ class PushNotifier:
                 except Exception:  # noqa: BLE001 - storage or broker away: this message's push is lost
                     log.warning("pushes of message %s not decided", sent.message.id, exc_info=True)
             await self.check_due()
-            await self._prune()
 
     async def _prune(self) -> None:
         """Claims of pushes long done are only weight: drop them now and then."""
