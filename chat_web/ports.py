@@ -240,6 +240,9 @@ class PushRepo(Protocol):
     async def drop(self, subscription_id: str) -> None:
         """The push service says the subscription is gone (404/410): forget it."""
 
+    async def forget_user(self, user_id: str) -> int:
+        """Every subscription of a user (their account is deleted); how many."""
+
     async def for_users(self, user_ids: Sequence[str]) -> list[PushSubscription]:
         """Every subscription of these users."""
 

@@ -77,3 +77,12 @@ async def test_old_claims_are_forgotten(store):
     assert await store.push.forget_claims(T0 - timedelta(days=1)) >= 1
     assert await store.push.claim(old, "s", T0) is True  # forgotten: free again
     assert await store.push.claim(new, "s", T0) is False
+
+
+async def test_a_deleted_account_leaves_no_subscription(store):
+    ann, bob = uuid.uuid4().hex, uuid.uuid4().hex
+    for user in (ann, ann, bob):
+        await store.push.save(subscription(user), keep=5)
+    assert await store.push.forget_user(ann) == 2
+    assert await store.push.for_users([ann]) == []
+    assert len(await store.push.for_users([bob])) == 1

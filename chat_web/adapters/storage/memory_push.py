@@ -35,6 +35,12 @@ class InMemoryPushRepo:
     async def drop(self, subscription_id: str) -> None:
         self._subscriptions.pop(subscription_id, None)
 
+    async def forget_user(self, user_id: str) -> int:
+        mine = [s.id for s in self._subscriptions.values() if s.user_id == user_id]
+        for sub_id in mine:
+            del self._subscriptions[sub_id]
+        return len(mine)
+
     async def for_users(self, user_ids: Sequence[str]) -> list[PushSubscription]:
         wanted = set(user_ids)
         return [s for s in self._subscriptions.values() if s.user_id in wanted]

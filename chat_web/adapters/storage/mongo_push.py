@@ -67,6 +67,10 @@ class MongoPushRepo:
     async def drop(self, subscription_id: str) -> None:
         await self._subs.delete_many({"sid": subscription_id})
 
+    async def forget_user(self, user_id: str) -> int:
+        done = await self._subs.delete_many({"user_id": user_id})
+        return done.deleted_count
+
     async def for_users(self, user_ids: Sequence[str]) -> list[PushSubscription]:
         if not user_ids:
             return []

@@ -63,6 +63,11 @@ class SqlPushRepo:
         async with self._db.write() as conn:
             await conn.execute(delete(_subs).where(_subs.c.id == subscription_id))
 
+    async def forget_user(self, user_id: str) -> int:
+        async with self._db.write() as conn:
+            done = await conn.execute(delete(_subs).where(_subs.c.user_id == user_id))
+        return done.rowcount
+
     async def for_users(self, user_ids: Sequence[str]) -> list[PushSubscription]:
         if not user_ids:
             return []
