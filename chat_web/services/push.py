@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 CLAIMS_KEPT = timedelta(days=1)  # no announcement of a message comes back later than this
 PRUNE_EVERY = timedelta(hours=1)
 INBOX_MAX = 10_000  # messages waiting for a decision; past that, their pushes are dropped (logged)
+WAITING_MAX = 50_000  # messages waiting out the read delay; past that, too (logged)
 NO_TITLE = "Chat"
 
 
@@ -74,7 +75,9 @@ class PushNotifier:
             self._inbox.put_nowait(sent)
         except asyncio.QueueFull:
             self.dropped += 1
-            log.warning("push decisions are %d messages behind; no push for %s", INBOX_MAX, sent.message.id)
+            log.warning(
+                "push decisions are %d messages behind; no push for %s", self._inbox.maxsize, sent.message.id
+            )
 
     async def decide(self, sent: Sent) -> None:
         """Push now to the recipients with no connected tab; the others wait for the delay."""
@@ -91,7 +94,10 @@ class PushNotifier:
         offline = [u for u in subscribed if u not in online]
         if offline:
             await self._push(message, offline, subscriptions)
-        if online:
+        if online and len(self._waiting) >= WAITING_MAX:
+            self.dropped += 1
+            log.warning("%d messages wait out the read delay; no push for %s", WAITING_MAX, message.id)
+        elif online:
             self._waiting.append(_Waiting(now + self.read_delay, message, tuple(sorted(online))))
 
     async def check_due(self) -> None:
