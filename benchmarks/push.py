@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import random
@@ -34,13 +35,58 @@ from chat_web.adapters.mail.topology import dead_queue, declare, retry_queue
 from chat_web.adapters.push.keys import new_keys
 from chat_web.config import Settings
 from tests.support.limits import LIFTED_LIMITS
-from tests.support.push_service import PushService
 
 ROOT = Path(__file__).resolve().parents[1]
 RABBITMQ_URL = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 DRAIN_SECONDS = 30  # after the last send, how long pushes may still arrive
 P99_TARGET_MS = 500
 SEND_P99_SLACK = 1.10  # push on may cost the send at most 10 % at p99
+
+
+class RemotePushService:
+    """The stand-in push service in a process of its own (its decryption must not share this
+    process's interpreter with the app being measured). Arrival times are time.monotonic(),
+    one clock for every process of the machine."""
+
+    def __init__(self, vapid_public_key: str, browsers: int, folder: Path):
+        self._log = folder / "pushes.jsonl"
+        self._process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.support.push_service",
+                "--vapid-public-key",
+                vapid_public_key,
+                "--browsers",
+                str(browsers),
+                "--log",
+                str(self._log),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        ready = json.loads(self._process.stdout.readline())
+        self.browsers: list[dict] = ready["browsers"]
+        self.pushes: list[dict] = []
+        self.refused: list[str] = []
+
+    def read(self) -> None:
+        lines = self._log.read_text().splitlines() if self._log.exists() else []
+        entries = [json.loads(line) for line in lines]
+        self.pushes = [e for e in entries if "token" in e]
+        self.refused = [e["refused"] for e in entries if "refused" in e]
+
+    def wait_for(self, count: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        self.read()
+        while len(self.pushes) + len(self.refused) < count and time.monotonic() < deadline:
+            time.sleep(0.1)
+            self.read()
+
+    def stop(self) -> None:
+        self._process.terminate()
+        self._process.wait(timeout=10)
 
 
 def start_worker(settings: Settings, keys) -> subprocess.Popen:
@@ -84,7 +130,7 @@ def delete_queues(queue: str) -> None:
     connection.close()
 
 
-async def phase(args, keys, service: PushService, push: bool) -> dict:
+async def phase(args, keys, service: RemotePushService, push: bool) -> dict:
     """One run on fresh data: set up users and chats, send at the rate, wait for the pushes."""
     data = Path(tempfile.mkdtemp(prefix="push-bench-"))
     broker = {}
@@ -118,10 +164,9 @@ async def phase(args, keys, service: PushService, push: bool) -> dict:
                     (sender, (await app.store.chats.get_or_create_direct(sender.id, recipient.id)).id)
                 )
             if push:
-                for user in users:
-                    browser = service.browser()
-                    keys_json = browser.subscription_json()["keys"]
-                    await app.push.subscribe(user, browser.endpoint, keys_json["p256dh"], keys_json["auth"])
+                for user, browser in zip(users, service.browsers, strict=True):
+                    held = browser["keys"]
+                    await app.push.subscribe(user, browser["endpoint"], held["p256dh"], held["auth"])
             if args.rabbitmq and push:
                 worker = start_worker(settings, keys)
                 await asyncio.to_thread(wait_for_consumer, settings.push_queue)
@@ -129,32 +174,32 @@ async def phase(args, keys, service: PushService, push: bool) -> dict:
             random.Random(7).shuffle(order)
             total = int(args.rate * args.seconds)
             pace = 1.0 / args.rate
-            before = len(service.pushes)
 
             async def send(i: int) -> None:
                 sender, chat_id = ring[order[i % len(order)]]
-                began = time.perf_counter()
+                began = time.monotonic()
                 message, _ = await app.chats.send_text(sender, chat_id, f"message {i}\nsecond line")
-                send_ms.append((time.perf_counter() - began) * 1000)
+                send_ms.append((time.monotonic() - began) * 1000)
                 sent_at[message.id] = began
 
             tasks = []
-            t0 = time.perf_counter()
+            t0 = time.monotonic()
             for i in range(total):
-                await asyncio.sleep(max(0.0, t0 + i * pace - time.perf_counter()))
+                await asyncio.sleep(max(0.0, t0 + i * pace - time.monotonic()))
                 tasks.append(asyncio.create_task(send(i)))
             await asyncio.gather(*tasks)
             if push:
-                await asyncio.to_thread(service.wait_for, before + total, DRAIN_SECONDS)
+                await asyncio.to_thread(service.wait_for, total, DRAIN_SECONDS)
     finally:
         if worker is not None:
             worker.terminate()
             worker.wait(timeout=20)
         if args.rabbitmq:
             delete_queues(settings.push_queue)
+    service.read()
     arrived: dict[str, float] = {}
     for received in service.pushes:
-        arrived.setdefault(received.payload.get("messageId"), received.at)
+        arrived.setdefault(received["payload"].get("messageId"), received["at"])
     push_ms = [(arrived[m] - began) * 1000 for m, began in sent_at.items() if m in arrived]
     return {
         "send_ms": send_ms,
@@ -166,9 +211,12 @@ async def phase(args, keys, service: PushService, push: bool) -> dict:
 
 async def run(args) -> None:
     keys = new_keys()
-    with PushService(keys.public) as service:
+    service = RemotePushService(keys.public, args.users, Path(tempfile.mkdtemp(prefix="push-service-")))
+    try:
         off = await phase(args, keys, service, push=False)
         on = await phase(args, keys, service, push=True)
+    finally:
+        service.stop()
     send_off, send_on = percentile(off["send_ms"], 99), percentile(on["send_ms"], 99)
     push_p99 = percentile(on["push_ms"], 99) if on["push_ms"] else float("inf")
     mode = "RabbitMQ send-push + 1 worker" if args.rabbitmq else "embedded (in-process queue)"

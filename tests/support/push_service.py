@@ -62,7 +62,7 @@ class Browser:
 class Push:
     token: str
     payload: dict[str, Any]
-    at: float  # time.perf_counter() when it arrived
+    at: float  # time.monotonic() when it arrived (one clock for every process of the machine)
     status: int  # what the service answered
 
 
@@ -72,6 +72,7 @@ class PushService:
     browsers: dict[str, Browser] = field(default_factory=dict)
     pushes: list[Push] = field(default_factory=list)  # accepted or not, decrypted
     refused: list[str] = field(default_factory=list)  # requests that failed a check, and why
+    log: Any = None  # a text file each push is written to as a JSON line (main(), benchmarks)
 
     def __post_init__(self) -> None:
         self._changed = threading.Condition()
@@ -140,6 +141,22 @@ class PushService:
         )
         return json.loads(plain)
 
+    def _record(self, push: Push | None = None, refused: str | None = None) -> None:
+        with self._changed:
+            if push is not None:
+                self.pushes.append(push)
+            if refused is not None:
+                self.refused.append(refused)
+            if self.log is not None:
+                line = (
+                    {"refused": refused}
+                    if push is None
+                    else {"token": push.token, "payload": push.payload, "at": push.at}
+                )
+                self.log.write(json.dumps(line) + "\n")
+                self.log.flush()
+            self._changed.notify_all()
+
     def _handler(self):
         service = self
 
@@ -153,14 +170,10 @@ class PushService:
                 try:
                     payload = service._check(self.headers, body, browser)
                 except Exception as exc:  # noqa: BLE001 - every failed check is a 400 and a note
-                    with service._changed:
-                        service.refused.append(f"{type(exc).__name__}: {exc}")
-                        service._changed.notify_all()
+                    service._record(refused=f"{type(exc).__name__}: {exc}")
                     self._answer(400)
                     return
-                with service._changed:
-                    service.pushes.append(Push(browser.token, payload, time.perf_counter(), browser.status))
-                    service._changed.notify_all()
+                service._record(push=Push(browser.token, payload, time.monotonic(), browser.status))
                 self._answer(browser.status)
 
             def _answer(self, status: int) -> None:
@@ -172,3 +185,25 @@ class PushService:
                 pass
 
         return Handler
+
+
+def main() -> None:
+    """A stand-in in a process of its own (benchmarks/push.py): it makes `--browsers`
+    subscriptions, prints `{origin, browsers: [subscription JSON]}` as one line, then serves
+    until killed, writing each push to `--log` as a JSON line."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--vapid-public-key", required=True)
+    parser.add_argument("--browsers", type=int, default=0)
+    parser.add_argument("--log", required=True)
+    args = parser.parse_args()
+    with open(args.log, "a") as log, PushService(args.vapid_public_key, log=log) as service:
+        made = [service.browser().subscription_json() for _ in range(args.browsers)]
+        print(json.dumps({"origin": service.origin, "browsers": made}), flush=True)
+        signal.pause()  # until SIGTERM ends the process
+
+
+if __name__ == "__main__":
+    main()
