@@ -302,9 +302,10 @@ async def _open_push(
     else:
         from chat_web.adapters.mail.topology import RetryPolicy
         from chat_web.adapters.push.inprocess import InProcessPushQueue
+        from chat_web.adapters.push.threaded import ThreadedSender
         from chat_web.adapters.push.webpush import WebPushSender
 
-        sender = WebPushSender(keys, settings.vapid_subject)
+        sender = ThreadedSender(lambda: WebPushSender(keys, settings.vapid_subject))
         closers.append(sender.close)
         policy = RetryPolicy(
             settings.push_max_attempts, settings.push_retry_base_seconds, settings.push_retry_max_seconds
