@@ -302,15 +302,27 @@ async def _open_push(
     else:
         from chat_web.adapters.mail.topology import RetryPolicy
         from chat_web.adapters.push.inprocess import InProcessPushQueue
-        from chat_web.adapters.push.threaded import ThreadedSender
+        from chat_web.adapters.push.threaded import ThreadedDelivery
         from chat_web.adapters.push.webpush import WebPushSender
 
-        sender = ThreadedSender(lambda: WebPushSender(keys, settings.vapid_subject))
-        closers.append(sender.close)
+        async def delivery_of_its_own():
+            # Opened on the push thread's loop: storage connections and an HTTP client of its own.
+            own_store = await open_store(settings)
+            sender = WebPushSender(keys, settings.vapid_subject)
+
+            async def close() -> None:
+                await sender.close()
+                await own_store.close()
+
+            return PushDelivery(own_store.push, sender, clock), close
+
+        delivery = ThreadedDelivery()
+        closers.append(delivery.close)
+        await delivery.open(delivery_of_its_own)
         policy = RetryPolicy(
             settings.push_max_attempts, settings.push_retry_base_seconds, settings.push_retry_max_seconds
         )
-        embedded = InProcessPushQueue(PushDelivery(store.push, sender, clock), policy)
+        embedded = InProcessPushQueue(delivery, policy)
         closers.append(embedded.close)
         queue = embedded
         backends["push"] = "in-process"

@@ -1,4 +1,5 @@
-"""The embedded send-push: the worker's own `deliver`, on tasks of this process.
+"""The embedded send-push: the worker's own `deliver` (on a thread of its own, threaded.py),
+fed by tasks of this process.
 
 Used when RABBITMQ_URL is not set. Retries follow the same policy as the worker's
 (backoff, then given up and logged); a bounded queue, so a push service that is down
@@ -11,21 +12,27 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from typing import Protocol
 
 from chat_web.adapters.mail.topology import RetryPolicy
 from chat_web.domain import ServiceUnavailable
 from chat_web.domain.push import PermanentPushError, PushJob, TransientPushError
 from chat_web.metrics import PUSHES
-from chat_web.services.push_delivery import PushDelivery
+from chat_web.services.push_delivery import Outcome
 
 log = logging.getLogger(__name__)
+
+
+class Deliverer(Protocol):
+    async def deliver(self, job: PushJob) -> Outcome: ...
+
 
 QUEUE_MAX = 10_000
 WORKERS = 8  # pushes in flight at once (each mostly waits on the push service)
 
 
 class InProcessPushQueue:
-    def __init__(self, delivery: PushDelivery, policy: RetryPolicy = RetryPolicy(), workers: int = WORKERS):
+    def __init__(self, delivery: Deliverer, policy: RetryPolicy = RetryPolicy(), workers: int = WORKERS):
         self._delivery = delivery
         self._policy = policy
         self._jobs: asyncio.Queue[tuple[PushJob, int]] = asyncio.Queue(QUEUE_MAX)
