@@ -127,4 +127,4 @@ def test_the_bell_subscribes_and_a_pushed_message_shows_a_notification(app_serve
         # Off again: the browser's subscription is given up (and the server told, DELETE).
         bell.click()
         expect(bell).to_have_attribute("aria-pressed", "false")
-        assert page.evaluate("window.__push.unsubscribed") == 1
+        page.wait_for_function("window.__push.unsubscribed === 1 && window.__push.subscription === null")
