@@ -3,13 +3,132 @@
 // - while the tab is hidden, someone else's message in a chat I did not mute shows a
 //   browser notification (the server offers it in #notify-feed; it never offers my own
 //   messages or muted chats); clicking it brings the tab back on that chat;
-// - permission is asked only when the reader clicks #notify-enable, never on load.
+// - #notify-enable turns notifications on and off (aria-pressed). Turning them on asks the
+//   browser's permission (only from that click, never on load) and subscribes this browser
+//   to Web Push through the service worker (POST /api/v1/push/subscription), so messages
+//   reach it with no tab open; turning them off unsubscribes it (DELETE) and silences the
+//   in-tab notifications too. A subscription found on load is sent again (the server may
+//   have dropped it, or another account signed in on this browser): that asks nothing.
 (function () {
   if (window.chatNotify) return;
   const BASE_TITLE = "Chat";
   const byId = (id) => document.getElementById(id);
   const supported = () => "Notification" in window;
+  const pushSupported = () => "serviceWorker" in navigator && "PushManager" in window;
+  const OFF = "chat-notify-off"; // localStorage: the reader turned notifications off here
   let lastKey; // undefined until the feed is first seen: what it holds then is old news
+  let pushOn = false; // this browser holds a push subscription (known after the first check)
+  let busy = false;
+
+  function turnedOff() {
+    try {
+      return localStorage.getItem(OFF) === "1";
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function remember(off) {
+    try {
+      if (off) localStorage.setItem(OFF, "1");
+      else localStorage.removeItem(OFF);
+    } catch (e) {}
+  }
+
+  function isOn() {
+    if (!supported() || Notification.permission !== "granted" || turnedOff()) return false;
+    return pushSupported() ? pushOn : true;
+  }
+
+  function sessionToken() {
+    const found = document.cookie.split("; ").find((c) => c.startsWith("chat_session="));
+    return found ? decodeURIComponent(found.slice("chat_session=".length)) : "";
+  }
+
+  function api(method, path, body) {
+    const shell = document.querySelector(".chat-shell");
+    const base = (shell && shell.dataset.api) || "";
+    return fetch(`${base}/api/v1${path}`, {
+      method,
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${sessionToken()}` },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  }
+
+  function keyBytes(base64url) {
+    const raw = atob(base64url.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (base64url.length % 4)) % 4));
+    return Uint8Array.from(raw, (c) => c.charCodeAt(0));
+  }
+
+  async function registration() {
+    // /pwa.js registers the worker after the page loads; a click comes later than that.
+    return Promise.race([navigator.serviceWorker.ready, new Promise((done) => setTimeout(() => done(null), 10000))]);
+  }
+
+  function sameKey(subscription, key) {
+    const held = subscription.options && subscription.options.applicationServerKey;
+    if (!held) return false;
+    const bytes = new Uint8Array(held);
+    return bytes.length === key.length && bytes.every((b, i) => b === key[i]);
+  }
+
+  async function subscribePush() {
+    const reg = await registration();
+    if (!reg) return false;
+    const answer = await api("GET", "/push/key");
+    if (!answer.ok) return false; // push is off on this server: in-tab notifications still work
+    const key = keyBytes((await answer.json()).publicKey);
+    let subscription = await reg.pushManager.getSubscription();
+    if (subscription && !sameKey(subscription, key)) {
+      await subscription.unsubscribe(); // made with the server's old key pair: useless now
+      subscription = null;
+    }
+    subscription =
+      subscription || (await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key }));
+    return (await api("POST", "/push/subscription", subscription.toJSON())).ok;
+  }
+
+  async function unsubscribePush() {
+    const reg = await navigator.serviceWorker.getRegistration("/");
+    const subscription = reg && (await reg.pushManager.getSubscription());
+    if (!subscription) return;
+    await api("DELETE", "/push/subscription", { endpoint: subscription.endpoint }).catch(() => {});
+    await subscription.unsubscribe();
+  }
+
+  // On load: what this browser holds, sent again so the server knows it is this reader's.
+  async function checkPush() {
+    if (!pushSupported() || !supported() || Notification.permission !== "granted" || turnedOff()) return;
+    const reg = await navigator.serviceWorker.getRegistration("/");
+    const subscription = reg && (await reg.pushManager.getSubscription());
+    pushOn = Boolean(subscription);
+    showEnableButton();
+    if (subscription) api("POST", "/push/subscription", subscription.toJSON()).catch(() => {});
+  }
+
+  async function toggle() {
+    if (busy || !supported()) return;
+    busy = true;
+    try {
+      if (isOn()) {
+        remember(true);
+        pushOn = false;
+        showEnableButton();
+        if (pushSupported()) await unsubscribePush();
+      } else {
+        const permission = await Notification.requestPermission();
+        if (permission !== "granted") return;
+        remember(false);
+        if (pushSupported()) pushOn = await subscribePush().catch((error) => {
+          console.warn("Push notifications are not available here:", error);
+          return false;
+        });
+      }
+    } finally {
+      busy = false;
+      showEnableButton();
+    }
+  }
 
   function showTitle(feed) {
     const unread = Number(feed.dataset.unread || 0);
@@ -19,7 +138,16 @@
 
   function showEnableButton() {
     const button = byId("notify-enable");
-    if (button) button.hidden = !(supported() && Notification.permission === "default");
+    if (!button) return;
+    // Hidden where notifications cannot be had: no support, or the reader blocked them.
+    button.hidden = !(supported() && Notification.permission !== "denied");
+    const on = isOn();
+    const words = on ? "Turn notifications off" : "Notify me of new messages";
+    if (button.getAttribute("aria-pressed") !== String(on)) button.setAttribute("aria-pressed", String(on));
+    if (button.title !== words) {
+      button.title = words;
+      button.setAttribute("aria-label", words);
+    }
   }
 
   function maybeNotify(feed) {
@@ -28,7 +156,7 @@
     const first = lastKey === undefined;
     lastKey = key;
     if (first || !key || document.visibilityState !== "hidden") return;
-    if (!supported() || Notification.permission !== "granted") return;
+    if (!supported() || Notification.permission !== "granted" || turnedOff()) return;
     const chat = feed.dataset.chat;
     // One notification per chat at a time (a tag replaces the previous one), so several
     // tabs of the same reader do not stack copies of one message.
@@ -63,9 +191,11 @@
   document.addEventListener("click", (event) => {
     const target = event.target instanceof Element ? event.target : null;
     if (!target || !target.closest("#notify-enable") || !supported()) return;
-    Notification.requestPermission().then(showEnableButton);
+    toggle();
   });
 
-  window.chatNotify = { lastKey: () => lastKey };
+  window.chatNotify = { lastKey: () => lastKey, pushOn: () => pushOn };
   onFeed();
+  if (document.readyState === "complete") checkPush();
+  else window.addEventListener("load", () => checkPush(), { once: true });
 })();

@@ -202,3 +202,48 @@ self.addEventListener("message", (event) => {
     })(),
   );
 });
+
+// Web Push (README "Push notifications"): the server pushes a message that no tab of the
+// reader showed; the payload is {title, body, tag, url} (chat_web/domain/push.py). One
+// notification per chat at a time (the tag), as the page's own notifications do.
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch {
+    data = { body: event.data ? event.data.text() : "" };
+  }
+  event.waitUntil(
+    self.registration.showNotification(data.title || "Chat", {
+      body: data.body || "",
+      tag: data.tag || undefined,
+      icon: "/icons/icon-192.png",
+      data: { url: data.url || START },
+    }),
+  );
+});
+
+// A click opens that chat: a tab already on it comes to the front, else one of ours goes
+// there, else a new window opens. Only this site's chat pages are opened.
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const wanted = (event.notification.data || {}).url || START;
+  const url = new URL(wanted.startsWith("/chat") ? wanted : START, self.location.origin);
+  event.waitUntil(
+    (async () => {
+      const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+      const there = windows.find((client) => new URL(client.url).pathname === url.pathname);
+      if (there) return there.focus();
+      const ours = windows.find((client) => new URL(client.url).origin === url.origin);
+      if (ours) {
+        await ours.focus();
+        try {
+          return await ours.navigate(url.href);
+        } catch {
+          // a tab this worker does not control yet cannot be navigated from here
+        }
+      }
+      return self.clients.openWindow(url.href);
+    })(),
+  );
+});

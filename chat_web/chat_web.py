@@ -46,6 +46,7 @@ def _settings_or_exit() -> Settings:
         try:
             settings.check_workers()
             settings.check_production()
+            settings.check_push()
             settings.check_bind(get_config().backend_host)
         except ConfigError as exc:
             refuse_to_start(str(exc), production=not settings.is_dev)

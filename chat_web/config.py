@@ -113,6 +113,22 @@ class Settings(BaseSettings):
     mail_retry_max_seconds: float = Field(300.0, gt=0)
     mail_prefetch: int = Field(20, ge=1)
 
+    # Web Push (README "Push notifications"). The VAPID key pair signs every push: base64url,
+    # the private key's 32 raw bytes and the public key's 65 (uncompressed point), as
+    # `python -m chat_web.adapters.push.keys` prints them. Development makes a pair once and
+    # keeps it in DATA_DIR/vapid.json; production refuses to start without one.
+    push_enabled: bool = True
+    vapid_private_key: SecretStr = EMPTY
+    vapid_public_key: str = ""
+    vapid_subject: str = "mailto:no-reply@chat.local"  # who push services write to about our pushes
+    # A reader with a tab open gets a push only if none of their tabs read the message this soon.
+    push_read_delay_seconds: float = Field(5.0, gt=0, le=300)
+    push_queue: str = "send-push"  # beside send-otp: <queue>.retry and <queue>.dead too
+    push_max_attempts: int = Field(5, ge=1)
+    push_retry_base_seconds: float = Field(2.0, gt=0)
+    push_retry_max_seconds: float = Field(60.0, gt=0)
+    push_prefetch: int = Field(20, ge=1)
+
     # Read to refuse a setup that would lose live events (Granian's worker count).
     backend_workers: int = Field(1, validation_alias="GRANIAN_WORKERS", ge=1)
 
@@ -214,6 +230,11 @@ class Settings(BaseSettings):
         return self.media_dir or self.data_dir / "media"
 
     @property
+    def vapid_file(self) -> Path:
+        """Development's own VAPID pair, made on first start."""
+        return self.data_dir / "vapid.json"
+
+    @property
     def otp_ttl(self) -> timedelta:
         return timedelta(seconds=self.otp_ttl_seconds)
 
@@ -242,12 +263,26 @@ class Settings(BaseSettings):
             raise ConfigError(
                 f"JWT_SECRET is {len(secret)} bytes; production needs at least {MIN_SECRET_BYTES}."
             )
+        if self.push_enabled and not (self.vapid_private_key.get_secret_value() and self.vapid_public_key):
+            raise ConfigError(
+                "PUSH_ENABLED is on but VAPID_PRIVATE_KEY and VAPID_PUBLIC_KEY are not both set: push "
+                "notifications cannot be signed; set the pair (`python -m chat_web.adapters.push.keys` "
+                "prints a new one) or set PUSH_ENABLED=false."
+            )
         if not self.smtp_host and not self.rabbitmq_url.get_secret_value():
             raise ConfigError(
                 "neither SMTP_HOST nor RABBITMQ_URL is set: sign-in codes would only be written to the "
                 "development outbox file; set SMTP_HOST (the app sends mail) or RABBITMQ_URL "
                 "(python -m mailer sends it)."
             )
+
+    def check_push(self) -> None:
+        """A VAPID pair that is set must be one pair (else every push would be refused)."""
+        if self.push_enabled and (self.vapid_private_key.get_secret_value() or self.vapid_public_key):
+            # Imported here: the key arithmetic needs `cryptography`, which only push uses.
+            from chat_web.adapters.push.keys import vapid_keys
+
+            vapid_keys(self)
 
     def check_bind(self, host: str) -> None:
         """Development signs sessions with a secret everyone knows: only this machine may use it."""

@@ -22,7 +22,7 @@ from chat_web.config import Settings
 from chat_web.domain import ServiceUnavailable
 from chat_web.metrics.gauges import count_tabs_with
 from chat_web.metrics.ports import CountedMail, CountedMessages
-from chat_web.ports import Clock, FanOut, MailQueue, MediaStore, PresenceStore, Store, TabGateway
+from chat_web.ports import Clock, FanOut, MailQueue, MediaStore, PresenceStore, PushQueue, Store, TabGateway
 from chat_web.services.accounts import AccountService
 from chat_web.services.announcer import Announcer
 from chat_web.services.auth import AuthService, OtpPolicy
@@ -32,6 +32,9 @@ from chat_web.services.limits import AbuseLimits, Limit, LimitGate, TabLimits
 from chat_web.services.live import LiveHub
 from chat_web.services.media import MediaService
 from chat_web.services.presence import PresenceService
+from chat_web.services.push import PushNotifier
+from chat_web.services.push_delivery import PushDelivery
+from chat_web.services.push_subscriptions import PushSubscriptions
 from chat_web.services.sessions import SessionCache
 from chat_web.services.stream import EventStreams
 from chat_web.services.sync import SyncService
@@ -53,6 +56,8 @@ class Container:
     streams: EventStreams
     sync: SyncService
     media: MediaService
+    # Web Push subscriptions (None: PUSH_ENABLED is off).
+    push: PushSubscriptions | None = None
     backends: dict[str, str] = field(default_factory=dict)
     probes: dict[str, Probe] = field(default_factory=dict)  # service name -> does it answer now?
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -248,7 +253,8 @@ async def _build(
         max_file_bytes=settings.max_file_bytes,
     )
     messages = CountedMessages(store.messages)
-    announcer = Announcer(messages, fanout, clock)
+    push, notifier = await _open_push(settings, store, presence_store, clock, closers, backends)
+    announcer = Announcer(messages, fanout, clock, on_announced=notifier.notice if notifier else None)
     announcer.start()  # its first sweep announces what a process that died left unannounced
     closers.append(announcer.stop)
     chats = ChatService(
@@ -294,6 +300,7 @@ async def _build(
         streams,
         sync,
         media,
+        push,
         backends,
         probes,
         closers,
@@ -309,6 +316,71 @@ async def _build(
         ),
         exports=exports,
     )
+
+
+async def _open_push(
+    settings: Settings,
+    store: Store,
+    presence: PresenceStore,
+    clock: Clock,
+    closers: list[Callable[[], Awaitable[None]]],
+    backends: dict[str, str],
+) -> tuple[PushSubscriptions | None, PushNotifier | None]:
+    """Web Push: pushes decided here and sent by the send-push workers (RABBITMQ_URL), or
+    sent by this process."""
+    if not settings.push_enabled:
+        backends["push"] = "off"
+        return None, None
+    from chat_web.adapters.push.keys import vapid_keys
+
+    keys = vapid_keys(settings)
+    queue: PushQueue
+    if settings.rabbitmq_url:
+        from chat_web.adapters.push.amqp import AmqpPushQueue
+
+        amqp = AmqpPushQueue(settings.rabbitmq_url.get_secret_value(), settings.push_queue)
+        closers.append(amqp.close)
+        queue = amqp
+        backends["push"] = f"rabbitmq queue {settings.push_queue}"
+    else:
+        from chat_web.adapters.mail.topology import RetryPolicy
+        from chat_web.adapters.push.inprocess import InProcessPushQueue
+        from chat_web.adapters.push.threaded import ThreadedDelivery
+        from chat_web.adapters.push.webpush import WebPushSender
+
+        async def delivery_of_its_own():
+            # Opened on the push thread's loop: storage connections and an HTTP client of its own.
+            own_store = await open_store(settings)
+            sender = WebPushSender(keys, settings.vapid_subject)
+
+            async def close() -> None:
+                await sender.close()
+                await own_store.close()
+
+            return PushDelivery(own_store.push, sender, clock), close
+
+        delivery = ThreadedDelivery()
+        closers.append(delivery.close)
+        await delivery.open(delivery_of_its_own)
+        policy = RetryPolicy(
+            settings.push_max_attempts, settings.push_retry_base_seconds, settings.push_retry_max_seconds
+        )
+        embedded = InProcessPushQueue(delivery, policy)
+        closers.append(embedded.close)
+        queue = embedded
+        backends["push"] = "in-process"
+    notifier = PushNotifier(
+        store.users,
+        store.chats,
+        store.push,
+        presence,
+        queue,
+        clock,
+        read_delay=timedelta(seconds=settings.push_read_delay_seconds),
+    )
+    notifier.start()
+    closers.append(notifier.stop)
+    return PushSubscriptions(store.push, clock, keys.public, allow_http=settings.is_dev), notifier
 
 
 async def _stop_counting_tabs() -> None:

@@ -138,3 +138,6 @@ def configure_logging(log_format: str, level: int = logging.INFO) -> None:
     reflex_logger.propagate = True
     # pika narrates every connection step at INFO; our adapters log what matters.
     logging.getLogger("pika").setLevel(logging.WARNING)
+    # httpx logs each request at INFO: a line per push, with the push service's endpoint (a
+    # per-browser secret). The push worker logs each push's outcome itself.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -22,6 +22,7 @@ from chat_web.domain import (
     User,
 )
 from chat_web.domain.exports import ExportJob
+from chat_web.domain.push import PushJob, PushSubscription
 from chat_web.domain.search import SearchHit, SearchQuery
 from chat_web.domain.sending import ChatListing, MentionFinder, ReadMove, Sent, Window
 
@@ -240,13 +241,44 @@ class MessageRepo(Protocol):
         backend did not make raises BadInput."""
 
 
+class PushRepo(Protocol):
+    """Browsers' Web Push subscriptions, and which pushes went out (so none goes twice)."""
+
+    async def save(self, subscription: PushSubscription, keep: int) -> None:
+        """Store it under its endpoint's id (a browser that registers again, even for another
+        user, replaces its row); the user keeps at most `keep`, their newest."""
+
+    async def remove(self, user_id: str, endpoint: str) -> bool:
+        """The user turned notifications off in that browser; False if it was not theirs."""
+
+    async def drop(self, subscription_id: str) -> None:
+        """The push service says the subscription is gone (404/410): forget it."""
+
+    async def forget_user(self, user_id: str) -> int:
+        """Every subscription of a user (their account is deleted); how many."""
+
+    async def for_users(self, user_ids: Sequence[str]) -> list[PushSubscription]:
+        """Every subscription of these users."""
+
+    async def claim(self, message_id: str, subscription_id: str, at: datetime) -> bool:
+        """Take the right to push this message to this subscription: True once, atomically,
+        for whoever asks first (another worker, a republished job, a restart: False)."""
+
+    async def release(self, message_id: str, subscription_id: str) -> None:
+        """Give a claim back (the push failed and will be tried again)."""
+
+    async def forget_claims(self, before: datetime) -> int:
+        """Drop claims older than `before` (no job that old comes back); how many."""
+
+
 class Store(Protocol):
-    """One storage backend: its three repositories, and how to let go of it."""
+    """One storage backend: its repositories, and how to let go of it."""
 
     backend: str
     users: UserRepo
     chats: ChatRepo
     messages: MessageRepo
+    push: PushRepo
 
     async def close(self) -> None: ...
 
@@ -388,3 +420,18 @@ class FileStore(Protocol):
 
     def chunks(self, image: Image | Attachment) -> AsyncIterator[bytes]:
         """A stored file's bytes, a piece at a time (nothing for an unknown id)."""
+
+
+class PushQueue(Protocol):
+    """Hands pushes to whoever sends them (a worker on RabbitMQ, or this process)."""
+
+    async def publish(self, jobs: Sequence[PushJob]) -> None:
+        """Queue these pushes; raises ServiceUnavailable if they cannot be queued."""
+
+
+class PushSender(Protocol):
+    """Encrypts one push for its subscription and hands it to the browser's push service."""
+
+    async def send(self, job: PushJob) -> int:
+        """The push service's HTTP status (201: accepted); raises OSError-like
+        ConnectionError when it cannot be reached."""

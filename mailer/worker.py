@@ -1,20 +1,22 @@
-"""The RabbitMQ consumer loop: deliver, then ack; retry with backoff; dead-letter the rest.
+"""The RabbitMQ consumer loop: handle, then ack; retry with backoff; dead-letter the rest.
 
-The broker part lives here only: what a message means is `handler.consume`, so tests
-call that directly.
+The broker part lives here only: what a message means is the handler's (`consume` for
+mail, `PushDelivery.deliver` for pushes), so tests call that directly. `QueueWorker` is
+the loop for any queue declared by chat_web/adapters/mail/topology.py; `MailWorker` is
+send-otp's, the push worker (mailer/push.py) send-push's.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import pika
 import pika.exceptions
 
 from chat_web.adapters.mail.contract import MailSender, PermanentMailError, TransientMailError, consume
-from chat_web.adapters.mail.topology import close_quietly, dead_queue, declare, retry_queue
+from chat_web.adapters.mail.topology import RetryPolicy, close_quietly, dead_queue, declare, retry_queue
 from chat_web.metrics import MAILS_FAILED, MAILS_SENT
 
 log = logging.getLogger("mailer.worker")
@@ -22,31 +24,32 @@ log = logging.getLogger("mailer.worker")
 ATTEMPTS_HEADER = "x-attempts"
 REASON_HEADER = "x-failure-reason"
 
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    max_attempts: int = 6
-    base_seconds: float = 2.0
-    max_seconds: float = 300.0
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait after the given (1-based) failed attempt: 2, 4, 8, ... capped."""
-        return min(self.max_seconds, self.base_seconds * 2 ** (attempt - 1))
+__all__ = ["ATTEMPTS_HEADER", "REASON_HEADER", "MailWorker", "QueueWorker", "RetryPolicy"]
 
 
-class MailWorker:
+class QueueWorker:
+    """Consumes one queue: `handle(body)` returns a line for the log, or raises one of
+    `permanent` (dead-letter now) or `transient` (retry later, dead-letter past the attempts).
+    Subclasses may count outcomes (`_counted`)."""
+
+    what = "message"  # how the log names one
+
     def __init__(
         self,
         url: str,
         queue: str,
-        sender: MailSender,
+        handle: Callable[[bytes], str],
+        permanent: tuple[type[Exception], ...],
+        transient: tuple[type[Exception], ...],
         policy: RetryPolicy = RetryPolicy(),
         prefetch: int = 20,
     ):
         self._params = pika.URLParameters(url)
         self._params.heartbeat = 30
         self._queue = queue
-        self._sender = sender
+        self._handle = handle
+        self._permanent = permanent
+        self._transient = transient
         self._policy = policy
         self._prefetch = prefetch
         self._stopping = False
@@ -80,7 +83,7 @@ class MailWorker:
                 pause = min(pause * 2, 30.0)
             finally:
                 self._close()
-        log.info("mail worker stopped")
+        log.info("%s worker stopped", self._queue)
 
     def stop(self) -> None:
         """Finish the message in hand, then return from run(). Safe from a signal handler."""
@@ -112,23 +115,26 @@ class MailWorker:
         headers = dict(properties.headers or {})
         attempt = int(headers.get(ATTEMPTS_HEADER, 0)) + 1
         try:
-            message = consume(body, self._sender)
-            MAILS_SENT.inc()
-            log.info("mail to %s sent (attempt %d)", message.to, attempt)
-        except PermanentMailError as exc:
+            done = self._handle(body)
+            self._counted("sent")
+            log.info("%s (attempt %d)", done, attempt)
+        except self._permanent as exc:
             self._dead_letter(body, headers, attempt, f"permanent: {exc}")
-        except TransientMailError as exc:
+        except self._transient as exc:
             if attempt >= self._policy.max_attempts:
                 self._dead_letter(body, headers, attempt, f"gave up after {attempt} attempts: {exc}")
             else:
                 self._retry_later(body, headers, attempt, str(exc))
         except Exception as exc:  # noqa: BLE001 - a bug in one message must not stop the queue
-            log.exception("unexpected error handling a mail")
+            log.exception("unexpected error handling a %s", self.what)
             self._dead_letter(body, headers, attempt, f"unexpected: {type(exc).__name__}: {exc}")
-        # Ack only once the mail is with the SMTP server, or a copy is safely requeued.
+        # Ack only once the work is done, or a copy is safely requeued.
         channel.basic_ack(method.delivery_tag)
         if self._stopping:
             channel.stop_consuming()
+
+    def _counted(self, outcome: str) -> None:
+        """One more message sent, retried or dead-lettered (metrics of subclasses)."""
 
     def _republish(self, queue: str, body: bytes, headers: dict, expiration_ms: int | None = None) -> None:
         self._channel.basic_publish(
@@ -145,13 +151,43 @@ class MailWorker:
 
     def _retry_later(self, body: bytes, headers: dict, attempt: int, reason: str) -> None:
         delay = self._policy.delay(attempt)
-        MAILS_FAILED.labels("retry").inc()
-        log.warning("mail not sent (attempt %d): %s; retrying in %.1f s", attempt, reason, delay)
+        self._counted("retry")
+        log.warning("%s not sent (attempt %d): %s; retrying in %.1f s", self.what, attempt, reason, delay)
         headers = {**headers, ATTEMPTS_HEADER: attempt, REASON_HEADER: reason[:500]}
         self._republish(retry_queue(self._queue), body, headers, expiration_ms=int(delay * 1000))
 
     def _dead_letter(self, body: bytes, headers: dict, attempt: int, reason: str) -> None:
-        MAILS_FAILED.labels("dead").inc()
-        log.error("mail dead-lettered to %s: %s", dead_queue(self._queue), reason)
+        self._counted("dead")
+        log.error("%s dead-lettered to %s: %s", self.what, dead_queue(self._queue), reason)
         headers = {**headers, ATTEMPTS_HEADER: attempt, REASON_HEADER: reason[:500]}
         self._republish(dead_queue(self._queue), body, headers)
+
+
+class MailWorker(QueueWorker):
+    """send-otp: each message is a mail for the SMTP server."""
+
+    what = "mail"
+
+    def __init__(
+        self,
+        url: str,
+        queue: str,
+        sender: MailSender,
+        policy: RetryPolicy = RetryPolicy(),
+        prefetch: int = 20,
+    ):
+        super().__init__(
+            url,
+            queue,
+            lambda body: f"mail to {consume(body, sender).to} sent",
+            (PermanentMailError,),
+            (TransientMailError,),
+            policy,
+            prefetch,
+        )
+
+    def _counted(self, outcome: str) -> None:
+        if outcome == "sent":
+            MAILS_SENT.inc()
+        else:
+            MAILS_FAILED.labels(outcome).inc()

@@ -6,8 +6,9 @@
 It signs in three people through the API (codes from the development outbox), gives
 them a short conversation (with a link and a reply) and a group, and writes docs/chat-*.png
 (1100 px light and dark, the phone's list and conversation at 360 px),
-docs/group-panel.png (the group's info panel) and docs/seen-by.png (who has read my latest
-message in the group).
+docs/group-panel.png (the group's info panel), docs/seen-by.png (who has read my latest
+message in the group), docs/files-voice.png (a file and a voice message in the group) and
+docs/my-data.png (the profile page: a ready export, and the account deletion's code step).
 """
 
 from __future__ import annotations
@@ -63,8 +64,18 @@ def main() -> None:
     def post(who, path, body):
         return httpx.post(f"{api}{path}", json=body, headers=who["headers"], timeout=10).json()
 
+    def upload(who, chat, field, part, client_id):  # a file or a voice message
+        form = {"chatId": chat, "clientId": f"{client_id}{tag}"}
+        files = {field: part}
+        sent = httpx.post(f"{api}/message", data=form, files=files, headers=who["headers"], timeout=60)
+        sent.raise_for_status()
+
     group = post(ada, "/chat/group", {"title": "Weekend trip", "memberIds": [bob["id"], cyd["id"]]})["id"]
     post(cyd, "/message", {"chatId": group, "text": "Train or car?", "clientId": f"g1{tag}"})
+    upload(cyd, group, "file", ("Timetable 2026.pdf", b"%PDF-1.4\n" + b"0" * 48_000, "application/pdf"), "g3")
+    voice = (ROOT / "tests/fixtures/voice-opus.webm").read_bytes()
+    upload(bob, group, "voice", ("voice.webm", voice, "audio/webm"), "g4")
+    # Ada's last: Bob reads it (his page opens the group below), Cyd has not (seen-by.png).
     post(ada, "/message", {"chatId": group, "text": "Train! We can play cards 🃏", "clientId": f"g2{tag}"})
     chat = post(ada, "/chat/new", {"otherUserId": bob["id"]})["chatId"]
     lines = [  # (who, text, the seq it answers)
@@ -97,6 +108,8 @@ def main() -> None:
             ("chat-360.png", {"width": 360, "height": 700}, "dark", f"/chat/{chat}"),
             ("group-panel.png", {"width": 1280, "height": 640}, "light", f"/chat/{group}"),
             ("seen-by.png", {"width": 1100, "height": 520}, "dark", f"/chat/{group}"),
+            ("files-voice.png", {"width": 1100, "height": 560}, "light", f"/chat/{group}"),
+            ("my-data.png", {"width": 1100, "height": 760}, "light", "/profile"),
         ]
         for name, viewport, scheme, path in shots:
             context = browser.new_context(viewport=viewport, color_scheme=scheme, device_scale_factor=1)
@@ -110,6 +123,13 @@ def main() -> None:
                 page.click("#chat-info-open")
                 page.wait_for_selector("#chat-info .info-member", timeout=10_000)
                 page.wait_for_timeout(800)
+            if name == "my-data.png":
+                page.click("#start-export")
+                page.wait_for_selector("#export-download", timeout=30_000)
+                page.click("#delete-account")
+                page.click("#mail-deletion-code")
+                page.wait_for_selector("#deletion-code", timeout=10_000)
+                page.wait_for_timeout(500)
             if name == "seen-by.png":
                 page.click("#seen-by")
                 page.wait_for_selector("#seen-list", timeout=10_000)

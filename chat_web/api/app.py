@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from chat_web import container
-from chat_web.api import PREFIX, auth, chats, exports, health, live, media
+from chat_web.api import PREFIX, auth, chats, exports, health, live, media, push
 from chat_web.api.edge import Edge, EdgeSettings
 from chat_web.api.errors import install_error_handlers
 from chat_web.api.headers import SecurityHeaders, cloudinary_hosts
@@ -79,6 +79,7 @@ def create_api() -> FastAPI:
         live.router,
         media.router,
         exports.router,
+        push.router,
         health.metrics_router,
     ]
     for router in routers:

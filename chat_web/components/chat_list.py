@@ -238,8 +238,10 @@ def _me_bar() -> rx.Component:
             title="Your profile",
             class_name="me-name",
         ),
-        # Shown by /notify.js only while the browser has not been asked yet: permission is
-        # asked from this click, never on load. Not a bell: the bell is a chat's mute switch.
+        # Notifications on and off (aria-pressed), run by /notify.js: turning them on asks the
+        # browser's permission from this click, never on load, and subscribes this browser to
+        # Web Push; off unsubscribes it. Hidden where the browser has them blocked. Not a bell:
+        # the bell is a chat's mute switch.
         rx.icon_button(
             rx.icon("message-square-dot", size=16),
             variant="ghost",
@@ -247,6 +249,7 @@ def _me_bar() -> rx.Component:
             title="Notify me of new messages",
             aria_label="Notify me of new messages",
             hidden=True,
+            custom_attrs={"aria-pressed": "false"},
         ),
         rx.icon_button(
             rx.icon("log-out", size=16),

@@ -37,6 +37,12 @@ MAILS_FAILED = Counter(
     ["stage"],
 )
 MAILS_SENT = Counter("chat_mails_sent", "Mails the SMTP server accepted (mail worker).")
+PUSHES = Counter(
+    "chat_pushes",
+    "Web Push attempts by outcome: `sent`, `duplicate` (claimed already), `gone` (404/410, the "
+    "subscription dropped), `retry`, `dead` (given up).",
+    ["outcome"],
+)
 HTTP_REQUESTS = Counter(
     "chat_http_requests", "HTTP requests by route template, method and status.", ["route", "method", "status"]
 )

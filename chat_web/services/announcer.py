@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from chat_web.domain.events import message_new, user_topic
@@ -50,6 +50,7 @@ class Announcer:
         flush_every: float = 0.2,
         sweep_every: float = 2.0,
         grace: timedelta = timedelta(seconds=5),
+        on_announced: Callable[[Sent], None] | None = None,
     ):
         self._messages = messages
         self._fanout = fanout
@@ -57,6 +58,8 @@ class Announcer:
         self._flush_every = flush_every
         self._sweep_every = sweep_every
         self._grace = grace
+        # Told of every message published (Web Push decides from there); must not block.
+        self._on_announced = on_announced
         self._done: list[str] = []  # published, not yet marked in storage
         self._recent: OrderedDict[str, None] = OrderedDict()
         self._task: asyncio.Task | None = None
@@ -72,6 +75,8 @@ class Announcer:
             self._recent[sent.message.id] = None
             if len(self._recent) > RECENT_MAX:
                 self._recent.popitem(last=False)
+            if self._on_announced is not None:
+                self._on_announced(sent)
             return True
         return False
 

@@ -28,6 +28,7 @@ from chat_web.domain.events import (
     TYPING,
 )
 from chat_web.domain.models import Quote
+from chat_web.domain.push import notice_text
 from chat_web.services.tokens import token_id
 from chat_web.state import rows as R
 from chat_web.state.chat_info import ChatInfoState
@@ -144,13 +145,12 @@ class LiveEvents:
             return
         body = preview_of(message)
         sender = self._names.get(message.sender_id) if message.chat_id == self.open_id else None
-        if self.user_id in message.mention_ids:
-            if sender is None:  # rare enough to ask storage for the name
-                sender = (await container.current().chats.get_user(message.sender_id)).name
-            body = f"{sender} mentioned you: {body}"
-        elif not row.peer and sender:
-            body = f"{sender}: {body}"  # a group: say who wrote
-        self.notify = {"key": message.id, "chat": message.chat_id, "title": row.title, "body": body}
+        mentioned = self.user_id in message.mention_ids
+        if mentioned and sender is None:  # rare enough to ask storage for the name
+            sender = (await container.current().chats.get_user(message.sender_id)).name
+        # The same words as a Web Push of this message (a group says who wrote).
+        title, body = notice_text(row.title, not row.peer, sender, mentioned, body)
+        self.notify = {"key": message.id, "chat": message.chat_id, "title": title, "body": body}
 
     async def _on_message_changed(self, me: User, event: dict) -> None:
         message = _message_from(event.get("message") or {})

@@ -147,7 +147,7 @@ async def test_the_prefix_indexes_are_built_from_the_messages_already_stored(tmp
         ada = await store.users.get_or_create("ada@example.com", "Ada")
         bob = await store.users.get_or_create("bob@example.com", "Bob")
         chat = await store.chats.get_or_create_direct(ada.id, bob.id)
-        # Stored through today's columns, then back to before the prefixes (0010 and 0009 undone).
+        # Stored through today's columns, then back to before the prefixes (0011 to 0009 undone).
         old, _ = await store.messages.append(
             NewMessage(chat_id=chat.id, sender_id=ada.id, kind="text", text="The Zeppelin lands")
         )

@@ -13,6 +13,7 @@ import pytest
 from pydantic import SecretStr
 
 from chat_web import container
+from chat_web.adapters.push.keys import new_keys
 from chat_web.config import Settings
 from chat_web.domain import ServiceUnavailable
 
@@ -47,14 +48,29 @@ def test_production_refuses_a_short_secret(tmp_path):
     assert "at least 32" in result.stderr
 
 
+VAPID = new_keys()
+PUSH_KEYS = {"VAPID_PRIVATE_KEY": VAPID.private, "VAPID_PUBLIC_KEY": VAPID.public}
+
+
 def test_production_starts_with_a_long_secret_and_has_no_dev_outbox(tmp_path):
-    result = import_app(tmp_path, REFLEX_ENV_MODE="prod", JWT_SECRET="p" * 40, SMTP_HOST="mail")
+    result = import_app(tmp_path, REFLEX_ENV_MODE="prod", JWT_SECRET="p" * 40, SMTP_HOST="mail", **PUSH_KEYS)
     assert result.returncode == 0, result.stderr
     assert "login" in result.stdout and "dev/outbox" not in result.stdout
 
 
+def test_production_refuses_push_without_a_vapid_pair_in_one_line(tmp_path):
+    bare = {"VAPID_PRIVATE_KEY": "", "VAPID_PUBLIC_KEY": ""}
+    result = import_app(tmp_path, REFLEX_ENV_MODE="prod", JWT_SECRET="p" * 40, SMTP_HOST="mail", **bare)
+    assert result.returncode == 1
+    assert "VAPID_PRIVATE_KEY and VAPID_PUBLIC_KEY are not both set" in result.stderr
+    assert "PUSH_ENABLED=false" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_production_refuses_to_keep_codes_in_the_outbox(tmp_path):
-    result = import_app(tmp_path, REFLEX_ENV_MODE="prod", JWT_SECRET="p" * 40, SMTP_HOST="", RABBITMQ_URL="")
+    result = import_app(
+        tmp_path, REFLEX_ENV_MODE="prod", JWT_SECRET="p" * 40, SMTP_HOST="", RABBITMQ_URL="", **PUSH_KEYS
+    )
     assert result.returncode == 1
     assert "neither SMTP_HOST nor RABBITMQ_URL is set" in result.stderr
     assert "Traceback" not in result.stderr

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import event
 
 from chat_web import container
-from tests.integration.conftest import new_session
+from tests.integration.conftest import new_session, settings_for
 
 
 @dataclass
@@ -134,6 +134,14 @@ async def measure(client, request) -> Counts:
         response = await request()
     assert response.status_code < 300, response.text
     return counts
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def settings(request, tmp_path):
+    # The push decision runs on a task of its own after a send (one SELECT of the members'
+    # subscriptions) and would land in these counts at random: push is off here, and
+    # benchmarks/push.py measures what it costs a send.
+    return settings_for(request, request.param, tmp_path).model_copy(update={"push_enabled": False})
 
 
 @pytest.fixture

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import httpx
 
+from chat_web.adapters.push.keys import new_keys
 from tests.support.processes import HOST, ROOT, free_port, stop_group
 
 BUILD_TIMEOUT = 600  # a first build installs the frontend packages
 START_TIMEOUT = 60
 SECRET = "production-test-secret-" + "x" * 24
+VAPID = new_keys()  # a pair of its own for each test session
 METRICS_TOKEN = "production-test-metrics-token"  # production serves /metrics only with it
 METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
@@ -36,6 +38,9 @@ def production_env(data: Path, **settings: str) -> dict[str, str]:
         **os.environ,
         "DATA_DIR": str(data),
         "JWT_SECRET": SECRET,
+        # Production refuses push without a VAPID pair (README "Push notifications").
+        "VAPID_PRIVATE_KEY": VAPID.private,
+        "VAPID_PUBLIC_KEY": VAPID.public,
         "METRICS_TOKEN": METRICS_TOKEN,
         "REFLEX_BACKEND_HOST": HOST,
         "PROMETHEUS_MULTIPROC_DIR": str(data / "metrics"),

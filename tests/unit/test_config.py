@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from chat_web.adapters.push.keys import new_keys
 from chat_web.config import DEV_JWT_SECRET, ConfigError, Settings, describe_invalid
 
 LONG_SECRET = "x" * 32
@@ -12,8 +13,17 @@ def settings(**env) -> Settings:
     return Settings(_env_file=None, **env)
 
 
+VAPID = new_keys()
+
+
 def production(**env) -> Settings:
-    return settings(REFLEX_ENV_MODE="prod", **{"jwt_secret": LONG_SECRET, "smtp_host": "mail", **env})
+    base = {
+        "jwt_secret": LONG_SECRET,
+        "smtp_host": "mail",
+        "vapid_private_key": VAPID.private,
+        "vapid_public_key": VAPID.public,
+    }
+    return settings(REFLEX_ENV_MODE="prod", **{**base, **env})
 
 
 def test_development_accepts_the_default_secret_and_no_mail_server():

@@ -1,4 +1,5 @@
-"""The mail queue on RabbitMQ (pika): a dedicated publisher thread with publisher confirms.
+"""Queues on RabbitMQ (pika): a dedicated publisher thread with publisher confirms. The mail
+queue (send-otp) is one; the push queue (send-push, chat_web/adapters/push/amqp.py) another.
 
 pika's BlockingConnection is not thread-safe and blocks, so one thread owns it and the
 event loop only waits on a future: publishing never blocks the loop.
@@ -28,29 +29,34 @@ class _Stop:
     pass
 
 
-class AmqpMailQueue:
-    def __init__(self, url: str, queue_name: str):
+class AmqpPublisher:
+    """Publishes bodies to one durable queue (declared with its retry and dead queues)."""
+
+    def __init__(self, url: str, queue_name: str, what: str = "mail queue"):
         self._params = pika.URLParameters(url)
         self._params.connection_attempts = 1
         self._params.socket_timeout = 5
         self._params.blocked_connection_timeout = 10
         self._params.heartbeat = 30
         self._queue_name = queue_name
+        self._what = what  # how a 503 names it: "The mail queue (RabbitMQ) ..."
         self._jobs: queue.Queue = queue.Queue()
         self._connection: pika.BlockingConnection | None = None
         self._channel = None
-        self._thread = threading.Thread(target=self._run, name="amqp-publisher", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"amqp-publisher-{queue_name}", daemon=True)
         self._thread.start()
 
     # --- event-loop side ------------------------------------------------------------------------
 
-    async def publish(self, message: MailMessage) -> None:
+    async def publish_body(self, body: bytes) -> None:
         future: concurrent.futures.Future = concurrent.futures.Future()
-        self._jobs.put((encode(message), future))
+        self._jobs.put((body, future))
         try:
             await asyncio.wait_for(asyncio.wrap_future(future), PUBLISH_TIMEOUT)
         except TimeoutError:
-            raise ServiceUnavailable("The mail queue (RabbitMQ) did not answer; try again shortly.") from None
+            raise ServiceUnavailable(
+                f"The {self._what} (RabbitMQ) did not answer; try again shortly."
+            ) from None
 
     def check(self) -> bool:
         """Whether the broker answers now (used to warn at start-up)."""
@@ -108,9 +114,9 @@ class AmqpMailQueue:
                 log.exception("unexpected error publishing to RabbitMQ")
                 error = exc
                 self._disconnect()
-        log.warning("mail queue unavailable: %r", error)
+        log.warning("%s unavailable: %r", self._what, error)
         future.set_exception(
-            ServiceUnavailable("The mail queue (RabbitMQ) cannot be reached; try again shortly.")
+            ServiceUnavailable(f"The {self._what} (RabbitMQ) cannot be reached; try again shortly.")
         )
 
     def _ensure_connected(self) -> None:
@@ -134,3 +140,13 @@ class AmqpMailQueue:
     def _disconnect(self) -> None:
         connection, self._connection, self._channel = self._connection, None, None
         close_quietly(connection)
+
+
+class AmqpMailQueue(AmqpPublisher):
+    """send-otp: each sign-in code's mail, for `python -m mailer`."""
+
+    def __init__(self, url: str, queue_name: str):
+        super().__init__(url, queue_name, "mail queue")
+
+    async def publish(self, message: MailMessage) -> None:
+        await self.publish_body(encode(message))

@@ -1,4 +1,5 @@
-"""The RabbitMQ queues of the mail pipeline, declared the same way by the app and the worker.
+"""The RabbitMQ queues of a work pipeline (send-otp, send-push), declared the same way by the
+app and the worker, and how a failed message is retried.
 
 <queue>        durable work queue the app publishes to and the worker consumes
 <queue>.retry  holds a message for its backoff (per-message expiration), then
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pika.exceptions
@@ -17,6 +19,17 @@ import pika.exceptions
 from chat_web.domain import MailMessage
 
 PAYLOAD_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    base_seconds: float = 2.0
+    max_seconds: float = 300.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after the given (1-based) failed attempt: 2, 4, 8, ... capped."""
+        return min(self.max_seconds, self.base_seconds * 2 ** (attempt - 1))
 
 
 def retry_queue(queue: str) -> str:

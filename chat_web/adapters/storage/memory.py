@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from chat_web.adapters.storage.memory_push import InMemoryPushRepo
 from chat_web.domain import (
     Attachment,
     BadInput,
@@ -76,6 +77,7 @@ class InMemoryStore:
         self.users = InMemoryUserRepo(data, clock)
         self.chats = InMemoryChatRepo(data, clock)
         self.messages = InMemoryMessageRepo(data, clock, self.chats)
+        self.push = InMemoryPushRepo()
 
     async def close(self) -> None:
         return None

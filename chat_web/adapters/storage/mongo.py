@@ -20,6 +20,7 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument, Upd
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, ExecutionTimeout, PyMongoError
 
 from chat_web.adapters.outage import translate_outages
+from chat_web.adapters.storage.mongo_push import MongoPushRepo, prepare_push
 from chat_web.adapters.storage.mongo_search import prepare_words, words_filter, words_of
 from chat_web.domain import (
     Attachment,
@@ -67,6 +68,7 @@ def is_outage(exc: BaseException) -> bool:
 
 # Every repository method: a server that went away answers 503 naming it, never a 500.
 _outages = translate_outages(is_outage, lambda _repo: "MongoDB")
+_outages(MongoPushRepo)
 
 
 def _oid(value: str) -> ObjectId | None:
@@ -159,6 +161,7 @@ class MongoStore:
         self.users = MongoUserRepo(self.db)
         self.chats = MongoChatRepo(self.db)
         self.messages = MongoMessageRepo(self.db, self.chats)
+        self.push = MongoPushRepo(self.db)
 
     async def prepare(self) -> None:
         """Check the server answers and create the indexes (idempotent)."""
@@ -190,6 +193,7 @@ class MongoStore:
                 unique=True,
                 partialFilterExpression={"client_id": {"$type": "string"}},
             )
+            await prepare_push(self.db)
             # Message search: a stored words field and its index (mongo_search.py).
             await prepare_words(self.db.messages)
         except PyMongoError as exc:

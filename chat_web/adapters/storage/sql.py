@@ -48,6 +48,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from chat_web.adapters.outage import translate_outages
 from chat_web.adapters.storage import pg_reads, pg_send, sqlite_reads, sqlite_send
 from chat_web.adapters.storage.pg_pool import PgPool, is_driver_outage
+from chat_web.adapters.storage.sql_push import SqlPushRepo
 from chat_web.adapters.storage.sql_schema import (
     BlockRow,
     ChatRow,
@@ -202,6 +203,7 @@ def is_outage(exc: BaseException) -> bool:
 
 # Every repository method: a database that went away answers 503 naming it, never a 500.
 _outages = translate_outages(is_outage, lambda repo: f"The database ({repo._db.backend})")
+_outages(SqlPushRepo)
 
 
 def search_migration():
@@ -404,6 +406,7 @@ class SqlStore:
         self.users = SqlUserRepo(db)
         self.chats = SqlChatRepo(db)
         self.messages = SqlMessageRepo(db)
+        self.push = SqlPushRepo(db)
 
     async def close(self) -> None:
         await self.db.close()

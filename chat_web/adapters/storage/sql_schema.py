@@ -66,6 +66,29 @@ class BlockRow(SQLModel, table=True):
     created_at: datetime = Field(sa_column=utc_column(nullable=False))
 
 
+class PushSubscriptionRow(SQLModel, table=True):
+    """A browser's Web Push subscription (README "Push notifications"); id from the endpoint."""
+
+    __tablename__ = "push_subscriptions"
+
+    id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(max_length=32, index=True)
+    endpoint: str = Field(sa_column=Column(Text, nullable=False))
+    p256dh: str = Field(max_length=200)
+    auth: str = Field(max_length=200)
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class PushClaimRow(SQLModel, table=True):
+    """A push of a message to a subscription was taken by a worker: it never goes twice."""
+
+    __tablename__ = "push_claims"
+
+    message_id: str = Field(primary_key=True, max_length=32)
+    subscription_id: str = Field(primary_key=True, max_length=32)
+    claimed_at: datetime = Field(sa_column=utc_column(nullable=False, index=True))
+
+
 class MessageRow(SQLModel, table=True):
     __tablename__ = "messages"
     __table_args__ = (
