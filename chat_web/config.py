@@ -123,6 +123,12 @@ class Settings(BaseSettings):
     vapid_subject: str = "mailto:no-reply@chat.local"  # who push services write to about our pushes
     # A reader with a tab open gets a push only if none of their tabs read the message this soon.
     push_read_delay_seconds: float = Field(5.0, gt=0, le=300)
+    # Where a browser's subscription may point (the host or a parent domain): the browsers' push
+    # services. Anything else would let a signed-in user make the server POST to any address.
+    # Development accepts any host (a local stand-in).
+    push_service_hosts: str = (
+        "fcm.googleapis.com,updates.push.services.mozilla.com,push.apple.com,notify.windows.com"
+    )
     push_queue: str = "send-push"  # beside send-otp: <queue>.retry and <queue>.dead too
     push_max_attempts: int = Field(5, ge=1)
     push_retry_base_seconds: float = Field(2.0, gt=0)
@@ -228,6 +234,13 @@ class Settings(BaseSettings):
     @property
     def media_folder(self) -> Path:
         return self.media_dir or self.data_dir / "media"
+
+    @property
+    def push_hosts(self) -> tuple[str, ...] | None:
+        """The push services' hosts a subscription may name; None (any) in development."""
+        if self.is_dev:
+            return None
+        return tuple(h.strip().lower().strip(".") for h in self.push_service_hosts.split(",") if h.strip())
 
     @property
     def vapid_file(self) -> Path:

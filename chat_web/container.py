@@ -380,7 +380,10 @@ async def _open_push(
     )
     notifier.start()
     closers.append(notifier.stop)
-    return PushSubscriptions(store.push, clock, keys.public, allow_http=settings.is_dev), notifier
+    subscriptions = PushSubscriptions(
+        store.push, clock, keys.public, allow_http=settings.is_dev, hosts=settings.push_hosts
+    )
+    return subscriptions, notifier
 
 
 async def _stop_counting_tabs() -> None:

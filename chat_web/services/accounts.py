@@ -6,7 +6,8 @@ What goes, in this order (so a failure part way leaves an account that can ask a
    image, mentions or reactions, and the chat list's preview of them goes too; my images
    leave the media store;
 3. I leave my groups (a direct chat keeps my place, shown as "Deleted account");
-4. my exports, my user row (email, name) and my blocks, either way; then my direct chats are
+4. my exports, my browsers' push subscriptions, my user row (email, name) and my blocks,
+   either way; then my direct chats are
    erased once more, and the search index is rewritten without the erased words;
 5. what the fan-out kept to replay to my contacts' tabs (it holds my messages' text): those
    tabs catch up from storage instead (a resync), and so see the tombstones at once.
@@ -66,6 +67,7 @@ class AccountService:
     ):
         self._auth = auth
         self._users, self._chats, self._messages = store.users, store.chats, store.messages
+        self._push = store.push
         self._events = events
         self._gate = gate
         self._media = media
@@ -105,6 +107,7 @@ class AccountService:
                 direct.append(chat.id)
         if self._exports is not None:
             await self._exports.forget_user(me.id)  # a download of my data has my email in it
+        await self._push.forget_user(me.id)  # my browsers' push subscriptions
         await self._users.delete(me.id)
         await self._auth.user_changed(me.id)  # a session check racing the deletion cached the row
         # A send of mine already past its session check when this began can have landed in a

@@ -25,12 +25,21 @@ def _b64url(text: str, name: str) -> bytes:
 
 
 class PushSubscriptions:
-    def __init__(self, repo: PushRepo, clock: Clock, public_key: str, allow_http: bool = False):
+    def __init__(
+        self,
+        repo: PushRepo,
+        clock: Clock,
+        public_key: str,
+        allow_http: bool = False,
+        hosts: tuple[str, ...] | None = None,
+    ):
         self._repo = repo
         self._clock = clock
         self.public_key = public_key  # the page's applicationServerKey
         # Development (and its tests) may use a push service on http://; production only https.
         self._allow_http = allow_http
+        # The push services' hosts (or parent domains) an endpoint may name; None: any.
+        self._hosts = hosts
 
     def _check_endpoint(self, endpoint: str) -> str:
         endpoint = endpoint.strip()
@@ -40,6 +49,10 @@ class PushSubscriptions:
         schemes = {"https", "http"} if self._allow_http else {"https"}
         if parts.scheme not in schemes or not parts.hostname or parts.username or parts.password:
             raise BadInput("endpoint must be the https:// address the browser's push service gave.")
+        host = parts.hostname.lower().rstrip(".")
+        if self._hosts is not None and not any(host == h or host.endswith("." + h) for h in self._hosts):
+            # The server POSTs to it: only a browser's push service, never an address of ours.
+            raise BadInput("endpoint is not at a known push service.")
         return endpoint
 
     async def subscribe(self, user: User, endpoint: str, p256dh: str, auth: str) -> PushSubscription:

@@ -124,6 +124,12 @@ async def test_a_deleted_account_leaves_nothing_of_the_person(client, settings):
     await client.post(f"/users/{cyd['user']['id']}/block", headers=ann["headers"])
     await client.get("/chat/all", headers=ann["headers"])  # the session check caches her row
 
+    endpoint = f"http://127.0.0.1:9/push/{uuid.uuid4().hex}"  # nothing listens: pushes fail, and stay ours
+    keys = {"p256dh": "BA" + "AQ" * 42 + "A", "auth": "AgICAgICAgICAgICAgICAg"}
+    subscribed = await client.post(
+        "/push/subscription", json={"endpoint": endpoint, "keys": keys}, headers=ann["headers"]
+    )
+    assert subscribed.status_code == 204, subscribed.text
     export_id = (await client.post("/me/export", headers=ann["headers"])).json()["id"]
     assert (await finished(client, ann, export_id))["status"] == "ready"  # a zip with her email in it
 
@@ -158,7 +164,7 @@ async def test_a_deleted_account_leaves_nothing_of_the_person(client, settings):
     assert list(settings.exports_folder.iterdir()) == []  # her data's download went too
 
     everything = await every_stored_value(settings)
-    for trace in [ann["email"], ann["email"].split("@")[0], name, ann["token"], *secrets]:
+    for trace in [ann["email"], ann["email"].split("@")[0], name, ann["token"], endpoint, *secrets]:
         assert trace not in everything, trace
     # Bob and Cyd are untouched.
     assert bob["email"] in everything and cyd["email"] in everything

@@ -103,7 +103,8 @@ def test_cloudinary_images_are_allowed_when_it_stores_them():
     ],
 )
 async def test_metrics_need_the_token_or_are_absent_in_production(tmp_path, mode, token, sent, status):
-    settings = settings_of(tmp_path, REFLEX_ENV_MODE=mode, metrics_token=token)
+    # Production refuses push without VAPID keys; metrics are what is tested here.
+    settings = settings_of(tmp_path, REFLEX_ENV_MODE=mode, metrics_token=token, push_enabled=False)
     async with container.running(settings):
         transport = httpx.ASGITransport(app=create_api())
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
