@@ -9,6 +9,7 @@ them a short conversation (with a link and a reply) and a group, and writes docs
 docs/group-panel.png (the group's info panel), docs/seen-by.png (who has read my latest
 message in the group), docs/files-voice.png (a file and a voice message in the group) and
 docs/my-data.png (the profile page: a ready export, and the account deletion's code step).
+Other files' screenshots (docs/capacity.png) come from their benchmarks.
 """
 
 from __future__ import annotations
