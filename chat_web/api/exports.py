@@ -89,8 +89,7 @@ async def export_status(export_id: ExportId, me: CurrentUser, exports: Exports) 
 async def download_export(export_id: ExportId, me: CurrentViewer, exports: Exports) -> FileResponse:
     """The zip, for its owner only (the Bearer token, or a browser's session cookie); 409 while
     it is being built, 410 once it expired."""
-    job = await exports.status(me, export_id)
-    path = await exports.download(me, export_id)
+    job, path = await exports.download(me, export_id)
     return FileResponse(
         path,
         media_type="application/zip",

@@ -135,8 +135,8 @@ class ExportService:
             job = replace(job, status="failed", problem=FAILED)
         return job
 
-    async def download(self, me: User, job_id: object) -> str:
-        """The ready zip's path; Gone once it expired."""
+    async def download(self, me: User, job_id: object) -> tuple[ExportJob, str]:
+        """The ready job and its zip's path; Gone once it expired."""
         job = await self.status(me, job_id)
         if job.expires_at <= self._clock.now():
             await self._archives.delete(job.id)
@@ -146,7 +146,7 @@ class ExportService:
             if job.status == "running":
                 raise Conflict(NOT_READY)  # it exists: not a 404
             raise NotFound(NO_SUCH_EXPORT)
-        return path
+        return job, path
 
     async def forget_user(self, user_id: str) -> None:
         """Every export of this user, finished or not (their account is being deleted)."""
