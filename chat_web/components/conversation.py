@@ -648,6 +648,21 @@ def _hidden_triggers() -> rx.Component:
     )
 
 
+def _gone_note() -> rx.Component:
+    """Instead of the composer: nobody would read it."""
+    return rx.box(
+        rx.text(
+            "This account was deleted: messages can no longer be sent here.",
+            size="2",
+            color_scheme="gray",
+            align="center",
+        ),
+        id="gone-note",
+        class_name="gone-note",
+        role="status",
+    )
+
+
 def conversation() -> rx.Component:
     return rx.box(
         rx.cond(
@@ -668,7 +683,7 @@ def conversation() -> rx.Component:
                     ),
                     class_name="messages-wrap",
                 ),
-                _composer(),
+                rx.cond(ChatState.open_gone, _gone_note(), _composer()),
                 _delete_dialog(),
             ),
             rx.center(

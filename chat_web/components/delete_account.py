@@ -8,8 +8,8 @@ from chat_web.state.account import DeleteAccountState
 
 WHAT_GOES = (
     "Your name and email are deleted, your messages become \u201cDeleted account\u201d with no "
-    "text, the photos you sent are removed, you leave your groups, and you are signed out "
-    "everywhere. This cannot be undone."
+    "text, the photos, files and voice messages you sent are removed, you leave your groups, "
+    "and you are signed out everywhere. This cannot be undone."
 )
 
 

@@ -18,6 +18,10 @@ DELETED_PREVIEW = "Message deleted"
 REACTIONS = ("👍", "❤️", "😂", "😮", "😢", "🙏")  # the fixed set a message can get
 
 
+# How a person whose account was deleted is shown: their opaque id stays on what they left.
+DELETED_ACCOUNT = "Deleted account"
+
+
 @dataclass(frozen=True, slots=True)
 class User:
     id: str

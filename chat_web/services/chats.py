@@ -36,7 +36,7 @@ from chat_web.domain.events import (
     presence,
     user_typing,
 )
-from chat_web.domain.models import REACTIONS
+from chat_web.domain.models import DELETED_ACCOUNT, REACTIONS
 from chat_web.domain.reading import readers
 from chat_web.domain.search import highlight_ranges, search_query
 from chat_web.domain.sending import NOT_A_MEMBER, Sent
@@ -112,6 +112,9 @@ class HistoryPage:
     # Pass back as changed_after next time: the chat's change count, or where a long list
     # of changes was cut (then more follow).
     last_change: int = 0
+    # Who else the page shows (senders, quoted senders, reactors no longer members), by name:
+    # DELETED_ACCOUNT for an account that is gone.
+    authors: dict[str, str] = field(default_factory=dict)
 
     @property
     def plain_messages(self) -> list[Message]:
@@ -154,7 +157,7 @@ def chat_title(chat: Chat, others: Sequence[User]) -> str:
     """What my chat list calls a chat: its title, or the other member's name."""
     if chat.kind == "group":
         return chat.title or "Group"
-    return others[0].name if others else "Deleted account"
+    return others[0].name if others else DELETED_ACCOUNT
 
 
 def _read_floor(members: Sequence[Member]) -> int:
@@ -662,6 +665,7 @@ class ChatService:
         floor = _read_floor(members)
         people = window.people
         others = [people[m.user_id] for m in members if m.user_id != me.id and m.user_id in people]
+        known = {m.user_id for m in members if m.user_id in people} | {me.id}
         return HistoryPage(
             chat=chat,
             messages=[MessageView(m, m.seq <= floor) for m in page],
@@ -671,7 +675,20 @@ class ChatService:
             muted=member.muted,
             changes=[MessageView(m, m.seq <= floor) for m in changes],
             last_change=last_change,
+            authors=await self._authors([*page, *changes], known),
         )
+
+    async def _authors(self, messages: Sequence[Message], known: set[str]) -> dict[str, str]:
+        """The names of the people these messages show who are not among `known` (a former
+        member, a deleted account): one read, and only when there is one."""
+        wanted = {m.sender_id for m in messages}
+        wanted.update(m.quote.sender_id for m in messages if m.quote is not None)
+        wanted.update(user_id for m in messages for _, who in m.reactions for user_id in who)
+        missing = sorted(wanted - known)
+        if not missing:
+            return {}
+        found = {user.id: user.name for user in await self._users.get_many(missing)}
+        return {user_id: found.get(user_id, DELETED_ACCOUNT) for user_id in missing}
 
     async def mark_read(self, me: User, chat_id: object, seq: object) -> Member:
         target = clean_seq(seq, "seq")

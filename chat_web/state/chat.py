@@ -31,6 +31,7 @@ from chat_web.domain import (
     Unauthorized,
     User,
 )
+from chat_web.domain.models import DELETED_ACCOUNT
 from chat_web.services.chats import ChatSummary, HistoryPage
 from chat_web.state import rows as R
 from chat_web.state.chat_edits import MessageChanges
@@ -109,12 +110,14 @@ class ChatState(LiveEvents, MessageChanges, SeenBy, SessionState):
     notify: dict[str, str] = {}
     mention_names: str = "[]"  # the open group's other members, as JSON, for @ completion
     session_ended: bool = False  # signed out in another tab or everywhere: the page leaves
+    open_gone: bool = False  # a direct chat whose other person deleted the account: no composer
 
     # --- backend only ---------------------------------------------------------------------------
     _reads: dict[str, int] = {}  # listed chat -> my read cursor
     _lasts: dict[str, int] = {}  # listed chat -> its last seq
     _group: bool = False
-    _names: dict[str, str] = {}  # the open chat's members
+    _names: dict[str, str] = {}  # the open chat's members, and the _authors
+    _authors: dict[str, str] = {}  # the others its shown messages name (left, or deleted)
     _cursors: dict[str, int] = {}  # the open chat's members' read cursors
     _peers: list[str] = []  # users whose presence this tab shows
     _panel_peers: list[str] = []  # the open info panel's members (state/chat_info.py): shown too
@@ -322,7 +325,7 @@ class ChatState(LiveEvents, MessageChanges, SeenBy, SessionState):
         if chat.kind == "group":
             title, peer = chat.title or "Group", ""
         else:
-            title = others[0].name if others else "Deleted account"
+            title = others[0].name if others else DELETED_ACCOUNT
             peer = others[0].id if others else ""
         self._reads[chat.id] = chat.last_seq - summary.unread
         self._lasts[chat.id] = chat.last_seq
@@ -409,9 +412,10 @@ class ChatState(LiveEvents, MessageChanges, SeenBy, SessionState):
         self.open_id = self.open_title = self.open_initial = self.open_peer = self.open_subtitle = ""
         self._lay_out([], [])
         self.has_older = self.newer_waiting = self.loading_newer = self.open_muted = False
+        self.open_gone = False
         self.focus = ""
         self.seen_upto = self._change_seen = 0
-        self._names, self._cursors, self._group = {}, {}, False
+        self._names, self._authors, self._cursors, self._group = {}, {}, {}, False
         self._composer()._clear()
 
     async def _open(self, me: User, chat_id: str) -> None:
@@ -440,6 +444,7 @@ class ChatState(LiveEvents, MessageChanges, SeenBy, SessionState):
         before = await chats.history(me, chat_id, before_seq=seq + 1, limit=AROUND + 1)
         after = await chats.history(me, chat_id, after_seq=seq, limit=AROUND)
         self.open_id = chat_id
+        self._learn_authors(before)
         self._take_members(after)
         self._lay_out(R.relabel(self._message_rows(before.plain_messages + after.plain_messages)), [])
         self.has_older = before.has_more
@@ -483,6 +488,7 @@ class ChatState(LiveEvents, MessageChanges, SeenBy, SessionState):
         except ChatError as exc:
             self.loading_newer = False
             return error_toast(exc)
+        self._learn_authors(page)
         window = self._window() + self._message_rows(page.plain_messages)
         if len(window) > WINDOW_HARD:
             window = window[-WINDOW_HARD:]
@@ -494,7 +500,11 @@ class ChatState(LiveEvents, MessageChanges, SeenBy, SessionState):
     def _take_members(self, page: HistoryPage) -> None:
         chat = page.chat
         self._group = chat.kind == "group"
-        self._names = {u.id: u.name for u in page.others}
+        members = {u.id: u.name for u in page.others}
+        # Someone who left keeps their name on what they wrote; the page says who is deleted.
+        gone = {i: name for i, name in self._names.items() if i not in members and i != self.user_id}
+        self._authors = {**self._authors, **gone, **page.authors}
+        self._names = {**self._authors, **members}
         self.mention_names = json.dumps(sorted(u.name for u in page.others)) if self._group else "[]"
         self._names[self.user_id] = self.user_name
         self._cursors = dict(page.read_cursors)
@@ -504,10 +514,17 @@ class ChatState(LiveEvents, MessageChanges, SeenBy, SessionState):
             self.open_title, self.open_peer = chat.title or "Group", ""
         else:
             other = page.others[0] if page.others else None
-            self.open_title = other.name if other else "Deleted account"
+            self.open_title = other.name if other else DELETED_ACCOUNT
             self.open_peer = other.id if other else ""
+            self.open_gone = other is None
         self.open_initial = R.initial_of(self.open_title)
         self._track_peers()
+
+    def _learn_authors(self, page: HistoryPage) -> None:
+        """A page of older or newer messages may name people no longer members: their names."""
+        if page.authors:
+            self._authors = {**self._authors, **page.authors}
+            self._names = {**page.authors, **self._names}
 
     def _refresh_open_subtitle(self, last_seen: datetime | None = None) -> None:
         if not self.open_id:
@@ -587,6 +604,7 @@ class ChatState(LiveEvents, MessageChanges, SeenBy, SessionState):
             )
         except ChatError as exc:
             return error_toast(exc)
+        self._learn_authors(page)
         rows = self._message_rows(page.plain_messages)
         # Above the window: `older` grows; the tail blocks keep their rows (the same objects,
         # unless the first of them is labelled anew), so they are not re-sent.

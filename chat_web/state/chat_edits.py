@@ -18,6 +18,8 @@ DELETED_TEXT = "Message deleted"
 
 def changed_row(row: MsgRow, message: Message, me: str, names: dict[str, str], group: bool = False) -> MsgRow:
     """The row of a stored message after its edit, deletion or a reaction."""
+    if group and message.sender_id != me:  # the sender may have left, or deleted the account
+        row = dataclasses.replace(row, sender=names.get(message.sender_id, row.sender))
     if message.deleted:
         return dataclasses.replace(
             row,
@@ -31,6 +33,14 @@ def changed_row(row: MsgRow, message: Message, me: str, names: dict[str, str], g
             thumb_w=0,
             thumb_h=0,
             pieces=[],
+            file_url="",
+            file_name="",
+            file_meta="",
+            voice_url="",
+            voice_length="",
+            reply_seq=0,
+            reply_sender="",
+            reply_text="",
         )
     return dataclasses.replace(
         row,
@@ -76,15 +86,17 @@ class MessageChanges:
         text = quote_label(quote_of(message))
         for name in WINDOW_PARTS:
             rows = getattr(self, name)
-            if any(r.reply_seq == message.seq and r.reply_text != text for r in rows):
-                setattr(
-                    self,
-                    name,
-                    [
-                        dataclasses.replace(r, reply_text=text) if r.reply_seq == message.seq else r
-                        for r in rows
-                    ],
-                )
+            new = [self._requoted(r, message, text) if r.reply_seq == message.seq else r for r in rows]
+            if any(a is not b for a, b in zip(new, rows, strict=True)):
+                setattr(self, name, new)
+
+    def _requoted(self, row: MsgRow, message: Message, text: str) -> MsgRow:
+        # The quoted sender may have deleted the account since: their name goes too.
+        mine = message.sender_id == self.user_id
+        sender = "You" if mine else self._names.get(message.sender_id, row.reply_sender)
+        if row.reply_text == text and row.reply_sender == sender:
+            return row
+        return dataclasses.replace(row, reply_text=text, reply_sender=sender)
 
     def _held_row(self, seq: int) -> MsgRow | None:
         for row in self._window():

@@ -20,6 +20,7 @@ import reflex as rx
 
 from chat_web import container
 from chat_web.domain import ChatError, Forbidden, User
+from chat_web.domain.models import DELETED_ACCOUNT
 from chat_web.services.validation import clean_query
 from chat_web.state import rows as R
 from chat_web.state.people import found_people
@@ -108,7 +109,7 @@ class ChatInfoState(SessionState):
         ]
         self.chat_id = chat.id
         self.group = chat.kind == "group"
-        other = summary.others[0].name if summary.others else "Deleted account"
+        other = summary.others[0].name if summary.others else DELETED_ACCOUNT
         self.title = (chat.title or "Group") if self.group else other
         self.manage = self.group and chat.created_by == me.id
         self.creator_name = next((m.name for m in self.members if m.creator), "")

@@ -98,6 +98,11 @@ class LiveEvents:
         except Forbidden:
             self._close_chat()
             self.notice = "You are no longer a member of that conversation."
+            return
+        if self.open_id:  # its members may have changed (an account deleted): header and panel
+            await self._refresh_presence()
+            panel = await self.get_state(ChatInfoState)
+            await panel._chat_changed(me, self.open_id)
 
     def _read_not_stored(self, chat_id: str, seq: int) -> None:
         """The read up to `seq` shown here never reached storage: stop showing it, unless a

@@ -70,6 +70,9 @@ def test_ada_deletes_her_account_and_bob_sees_her_message_go(app_server, browser
     expect(bubbles(b).last).to_have_text(f"Hi, {bob.name} here")
     expect(b.locator("#chat-title")).to_have_text("Deleted account")
     expect(b.get_by_text(ada.name)).to_have_count(0)
+    # Nobody would read a reply: the composer gives way to a note saying so.
+    expect(b.locator("#gone-note")).to_contain_text("This account was deleted")
+    expect(b.locator("#composer")).to_have_count(0)
 
 
 def test_ada_downloads_her_data_from_the_profile_page(app_server, browser, pages):

@@ -20,8 +20,10 @@ from chat_web.adapters.media.memory import InMemoryMediaStore
 from chat_web.adapters.presence.memory import InMemoryPresence
 from chat_web.adapters.storage.memory import InMemoryStore
 from chat_web.config import Settings
+from chat_web.services.accounts import AccountService
 from chat_web.services.auth import AuthService
 from chat_web.services.chats import ChatService
+from chat_web.services.limits import LimitGate
 from chat_web.services.live import LiveHub
 from chat_web.services.media import MediaService
 from chat_web.services.presence import PresenceService
@@ -38,11 +40,12 @@ class World:
         self.store = InMemoryStore(clock)
         self.fanout = InProcessFanOut()
         self.tokens = TokenService("t" * 40, timedelta(days=1), clock)
+        self.mail = RecordingMailQueue()
         auth = AuthService(
             self.store.users,
             InMemoryOtpStore(clock),
             InMemoryRateLimiter(clock),
-            RecordingMailQueue(),
+            self.mail,
             self.tokens,
             clock,
             b"k" * 32,
@@ -68,6 +71,8 @@ class World:
             sync,
             media,
         )
+        gate = LimitGate(InMemoryRateLimiter(clock))
+        self.accounts = AccountService(auth, self.store, self.fanout, gate, media)
 
     async def user(self, name):
         return await self.store.users.get_or_create(f"{name}@example.com", name)
