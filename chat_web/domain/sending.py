@@ -16,6 +16,8 @@ REPLY_MISSING = "The message you reply to is not in this conversation."
 REPLY_DELETED = "The message you reply to was deleted."
 # The other member of a direct chat blocked the sender (README "Blocking and presence").
 BLOCKED = "This person does not accept messages from you."
+# The other member of a direct chat deleted the account: nobody would read it.
+ACCOUNT_GONE = "This account was deleted: messages can no longer be sent here."
 
 # Given the chat's members as (user id, name): the ids a message names with @.
 MentionFinder = Callable[[Sequence[tuple[str, str]]], tuple[str, ...]]

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from chat_web.domain import Attachment, Image, NewMessage
+import pytest
+
+from chat_web.domain import Attachment, Forbidden, Image, NewMessage
 from chat_web.domain.models import DELETED_PREVIEW
 from chat_web.domain.search import SearchQuery
+from chat_web.domain.sending import ACCOUNT_GONE
 from tests.contract.test_storage import new_users, text
 
 
@@ -72,3 +75,16 @@ async def test_deleting_a_user_deletes_their_blocks_either_way(store):
     assert await store.users.get(ann.id) is None
     assert await store.users.blockers_among([cy.id], ann.id) == set()
     assert await store.users.block(ann.id, bob.id, now)  # no row was left to refuse a new one
+
+
+async def test_a_direct_chat_whose_other_person_is_deleted_takes_no_message(store):
+    ann, bob, cy = await new_users(store, 3)
+    direct = await store.chats.get_or_create_direct(ann.id, bob.id)
+    group = await store.chats.create_group(ann.id, "Trip", [bob.id, cy.id])
+    await store.users.delete(ann.id)
+
+    with pytest.raises(Forbidden) as refused:
+        await store.messages.send(text(direct, bob, "are you there?"))
+    assert refused.value.message == ACCOUNT_GONE
+    assert await store.messages.page_after(direct.id, 0, 10) == []  # nothing stored
+    assert (await store.messages.send(text(group, bob, "a group goes on"))).created

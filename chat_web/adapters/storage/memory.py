@@ -33,6 +33,7 @@ from chat_web.domain import (
 from chat_web.domain.people import name_matches, people_query
 from chat_web.domain.search import SearchHit, SearchQuery, text_words
 from chat_web.domain.sending import (
+    ACCOUNT_GONE,
     BLOCKED,
     NOT_A_MEMBER,
     REPLY_DELETED,
@@ -392,6 +393,8 @@ class InMemoryMessageRepo:
         sender = self._d.members.get((message.chat_id, message.sender_id))
         if chat is None or sender is None:
             raise Forbidden(NOT_A_MEMBER)
+        if chat.kind == "direct" and any(u not in self._d.users for u in chat.member_ids):
+            raise Forbidden(ACCOUNT_GONE)
         if chat.kind == "direct" and any((u, message.sender_id) in self._d.blocks for u in chat.member_ids):
             raise Forbidden(BLOCKED)
         history = self._d.messages[chat.id]

@@ -45,6 +45,7 @@ from chat_web.domain.models import DELETED_PREVIEW, REACTIONS
 from chat_web.domain.people import people_query
 from chat_web.domain.search import SearchHit, SearchQuery
 from chat_web.domain.sending import (
+    ACCOUNT_GONE,
     BLOCKED,
     NOT_A_MEMBER,
     REPLY_DELETED,
@@ -750,6 +751,8 @@ class MongoMessageRepo:
             raise Forbidden(NOT_A_MEMBER)
         if chat.get("kind") == "direct":
             others = [doc["user_id"] for doc in members if doc["user_id"] != sender_oid]
+            if await self._users.count_documents({"_id": {"$in": others}}) < len(others):
+                raise Forbidden(ACCOUNT_GONE)
             if await self._blocks.find_one({"blocked_id": sender_oid, "blocker_id": {"$in": others}}):
                 raise Forbidden(BLOCKED)
         member_ids = tuple(str(doc["user_id"]) for doc in members)

@@ -30,7 +30,7 @@ from types import SimpleNamespace
 
 from chat_web.adapters.storage.sql_schema import MessageRow, attachment_to_json, to_message
 from chat_web.domain import Conflict, Forbidden, NewMessage, NotFound, preview_of, quote_of
-from chat_web.domain.sending import BLOCKED, NOT_A_MEMBER, REPLY_DELETED, REPLY_MISSING, Sent
+from chat_web.domain.sending import ACCOUNT_GONE, BLOCKED, NOT_A_MEMBER, REPLY_DELETED, REPLY_MISSING, Sent
 
 _COLUMNS = [column.name for column in MessageRow.__table__.columns]
 _OLD = ", ".join(f"old.{name} AS o_{name}" for name in _COLUMNS)
@@ -44,7 +44,8 @@ SEND = f"""
 WITH ctx AS (
     SELECT m.user_id, m.last_read_seq, m.has_sent, m.joined_at, c.kind, c.last_seq,
            EXISTS (SELECT 1 FROM blocks AS b
-                   WHERE b.blocker_id = m.user_id AND b.blocked_id = $2) AS blocks_sender
+                   WHERE b.blocker_id = m.user_id AND b.blocked_id = $2) AS blocks_sender,
+           c.kind = 'direct' AND NOT EXISTS (SELECT 1 FROM users AS u WHERE u.id = m.user_id) AS gone
     FROM members AS m JOIN chats AS c ON c.id = m.chat_id
     WHERE m.chat_id = $1
 ), me AS (
@@ -58,7 +59,7 @@ WITH ctx AS (
 ), go AS (
     SELECT 1 FROM me
     WHERE NOT EXISTS (SELECT 1 FROM old)
-      AND NOT EXISTS (SELECT 1 FROM ctx WHERE kind = 'direct' AND blocks_sender)
+      AND NOT EXISTS (SELECT 1 FROM ctx WHERE gone OR (kind = 'direct' AND blocks_sender))
       AND ($4::int = 0 OR EXISTS (SELECT 1 FROM answered WHERE NOT deleted))
       AND NOT ($15::bool AND EXISTS (SELECT 1 FROM ctx WHERE kind = 'group'))
 ), bump AS (
@@ -97,6 +98,7 @@ SELECT (SELECT seq FROM ins) AS new_seq, (SELECT seen_at FROM ins) AS new_seen_a
        me.last_read_seq AS my_read, me.has_sent AS i_sent,
        NOT EXISTS (SELECT 1 FROM ctx WHERE user_id <> $2 AND NOT has_sent) AS others_sent,
        EXISTS (SELECT 1 FROM ctx WHERE kind = 'direct' AND blocks_sender) AS blocked,
+       EXISTS (SELECT 1 FROM ctx WHERE gone) AS gone,
        {_OLD}, {_ANSWERED}
 FROM (SELECT 1) AS one
 LEFT JOIN me ON true LEFT JOIN old ON true LEFT JOIN answered ON true
@@ -150,6 +152,8 @@ def outcome(row, sent_params: tuple) -> Outcome:
         return Outcome(Sent(_quoted(old, quote), False, member_ids, bool(row["o_announced"])))
     if row["my_read"] is None:
         raise Forbidden(NOT_A_MEMBER)
+    if row["gone"]:
+        raise Forbidden(ACCOUNT_GONE)
     if row["blocked"]:
         raise Forbidden(BLOCKED)
     (chat_id, sender, client_id, reply_to, now, _, new_id, kind, text, url, public_id, width, height,

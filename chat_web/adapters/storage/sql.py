@@ -89,6 +89,7 @@ from chat_web.domain.models import DELETED_PREVIEW
 from chat_web.domain.people import people_query
 from chat_web.domain.search import SearchHit, SearchQuery, text_words
 from chat_web.domain.sending import (
+    ACCOUNT_GONE,
     BLOCKED,
     NOT_A_MEMBER,
     REPLY_DELETED,
@@ -1032,6 +1033,8 @@ def _send_tx(conn: Connection, message: NewMessage, mentions: MentionFinder | No
     me = next((row for row in context if row.user_id == sender), None)
     if me is None:
         raise Forbidden(NOT_A_MEMBER)
+    if any(row.gone for row in context):
+        raise Forbidden(ACCOUNT_GONE)
     if context[0].kind == "direct" and any(row.blocks_sender for row in context):
         raise Forbidden(BLOCKED)
     quote = None

@@ -21,6 +21,7 @@ from chat_web.adapters.storage.sql_schema import attachment_to_json, to_message
 from chat_web.adapters.storage.sqlite_rows import message_of, named, stamp
 from chat_web.domain import Conflict, Forbidden, Message, NewMessage, NotFound, preview_of, quote_of
 from chat_web.domain.sending import (
+    ACCOUNT_GONE,
     BLOCKED,
     NOT_A_MEMBER,
     REPLY_DELETED,
@@ -35,7 +36,8 @@ SELECT m.user_id, m.last_read_seq, m.has_sent, c.kind,
        (SELECT s.id FROM messages AS s
         WHERE s.chat_id = :chat AND s.client_id = :client AND s.sender_id = :sender) AS stored_id,
        EXISTS (SELECT 1 FROM blocks AS b
-               WHERE b.blocker_id = m.user_id AND b.blocked_id = :sender) AS blocks_sender
+               WHERE b.blocker_id = m.user_id AND b.blocked_id = :sender) AS blocks_sender,
+       c.kind = 'direct' AND NOT EXISTS (SELECT 1 FROM users AS u WHERE u.id = m.user_id) AS gone
 FROM members AS m JOIN chats AS c ON c.id = m.chat_id
 WHERE m.chat_id = :chat
 ORDER BY m.joined_at, m.user_id
@@ -90,6 +92,8 @@ def send(
     me = next((row for row in context if row["user_id"] == sender), None)
     if me is None:
         raise Forbidden(NOT_A_MEMBER)
+    if any(row["gone"] for row in context):
+        raise Forbidden(ACCOUNT_GONE)
     if context[0]["kind"] == "direct" and any(row["blocks_sender"] for row in context):
         raise Forbidden(BLOCKED)
     quote = None
