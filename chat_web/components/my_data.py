@@ -8,8 +8,9 @@ from chat_web.components.conversation import API_ORIGIN
 from chat_web.state.exports import ExportState
 
 WHAT_IT_HOLDS = (
-    "A zip of your profile, your chats with every message in them (JSON), and the photos you "
-    "sent. It is put together in the background; the link works for you alone, for a day."
+    "A zip of your profile, your chats with every message in them (JSON), and the photos, files "
+    "and voice messages you sent. It is put together in the background; the link works for you "
+    "alone, for a day."
 )
 
 

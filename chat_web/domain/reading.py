@@ -3,7 +3,9 @@ never a mark per message): the rule behind a group's "Seen by", on the page and 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+
+from chat_web.domain.models import Member
 
 
 def readers(
@@ -22,3 +24,9 @@ def readers(
         return sorted(ids, key=lambda user_id: (names[user_id].casefold(), user_id))
 
     return by_name(read), by_name(unread)
+
+
+def read_floor(members: Sequence[Member]) -> int:
+    """Every member has read up to here. A sender's cursor is always past their own
+    messages, so a message at or below this seq is read by all the others ("seen")."""
+    return min((m.last_read_seq for m in members), default=0)

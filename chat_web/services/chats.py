@@ -37,7 +37,7 @@ from chat_web.domain.events import (
     user_typing,
 )
 from chat_web.domain.models import DELETED_ACCOUNT, REACTIONS
-from chat_web.domain.reading import readers
+from chat_web.domain.reading import read_floor, readers
 from chat_web.domain.search import highlight_ranges, search_query
 from chat_web.domain.sending import NOT_A_MEMBER, Sent
 from chat_web.ports import ChatRepo, Clock, FanOut, MessageRepo, RateLimiter, UserRepo
@@ -158,12 +158,6 @@ def chat_title(chat: Chat, others: Sequence[User]) -> str:
     if chat.kind == "group":
         return chat.title or "Group"
     return others[0].name if others else DELETED_ACCOUNT
-
-
-def _read_floor(members: Sequence[Member]) -> int:
-    """Every member has read up to here. A sender's cursor is always past their own
-    messages, so a message at or below this seq is read by all the others."""
-    return min((m.last_read_seq for m in members), default=0)
 
 
 class ChatService:
@@ -662,7 +656,7 @@ class ChatService:
         changes, last_change = window.changes, chat.last_change
         if len(changes) == PAGE_MAX:
             last_change = changes[-1].change
-        floor = _read_floor(members)
+        floor = read_floor(members)
         people = window.people
         others = [people[m.user_id] for m in members if m.user_id != me.id and m.user_id in people]
         known = {m.user_id for m in members if m.user_id in people} | {me.id}

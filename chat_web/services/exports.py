@@ -6,12 +6,19 @@ streamed into the zip a page of messages or a piece of an image at a time, so me
 page however much there is. The job's record says how far it is; when it is ready its download
 works for the owner only, until it expires (EXPORT_TTL_HOURS); expired ones are deleted.
 
-The zip:
+The zip (README.txt in it says the same to the person):
+    README.txt                       what is where
     profile.json                     me: id, email, name, when I joined
     chats.json                       my chats: kind, title, the members (id and name), my unread
     chats/<chat id>/messages.jsonl   every message of the chat, oldest first, as the API gives it
+                                     (seen, the reply's quote), except that an image, file or
+                                     voice message says its `path` in the zip (None: not in it)
     images/<public id>.<ext>         the images I sent (full size)
     files/<public id>/<name>         the files and voice recordings I sent, under their names
+
+Each page of messages is read with what makes it faithful, and nothing more: the members' read
+cursors once a chat (seen: at or below the lowest), and one read a page for the messages its
+replies answer on earlier pages.
 """
 
 from __future__ import annotations
@@ -24,9 +31,11 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 
-from chat_web.domain import Attachment, ChatError, Conflict, Gone, Image, NotFound, User
-from chat_web.domain.exports import ExportJob
-from chat_web.domain.wire import iso, message_json
+from chat_web.domain import Attachment, ChatError, Conflict, Gone, Image, Message, NotFound, User
+from chat_web.domain.exports import ExportJob, exported_message, file_entry, image_entry, image_extension_of
+from chat_web.domain.reading import read_floor
+from chat_web.domain.sending import with_quotes
+from chat_web.domain.wire import iso
 from chat_web.ports import (
     ArchiveEntries,
     ChatRepo,
@@ -49,6 +58,32 @@ NOT_READY = "This export is not ready yet; its status says when it is."
 FAILED = "Your data could not be put together; try again in a moment."
 EXPORTS_AN_HOUR = Limit(5, timedelta(hours=1))  # each reads all my chats: CPU and disk for nothing
 _TOO_MANY_EXPORTS = "Your data was put together several times this hour; try again in {seconds} s."
+README = """Your data from the chat app, as it was when you asked for it.
+
+profile.json
+    You: id, email address, name, when you joined.
+chats.json
+    Your chats: kind (direct or group), title, members (id and name), how many messages,
+    your unread count, whether you muted it, and the file of its messages.
+chats/<chat id>/messages.jsonl
+    Every message of the chat, oldest first, one JSON object a line (a deleted one as a
+    tombstone). "seen": every other member has read it. "replyTo": what a reply quotes of
+    the message it answers (its seq, sender and first line).
+    An image, file or voice message has a "path": where it is in this zip. It is null for
+    ones other people sent: those are theirs and not in your download. "originalUrl" is
+    its address in the app (it works only while you are signed in and the message exists).
+images/<id>.<ext>
+    The images you sent, full size.
+files/<id>/<name>
+    The files and voice messages you sent, under their names.
+"""
+
+
+def _text_bytes(text: str) -> AsyncIterator[bytes]:
+    async def one() -> AsyncIterator[bytes]:
+        yield text.encode()
+
+    return one()
 
 
 def _json_bytes(value: object) -> AsyncIterator[bytes]:
@@ -56,26 +91,6 @@ def _json_bytes(value: object) -> AsyncIterator[bytes]:
         yield json.dumps(value, ensure_ascii=False, indent=2).encode()
 
     return one()
-
-
-def image_extension(head: bytes) -> str:
-    """The extension of an image from its first bytes (the local store's URLs have none)."""
-    if head.startswith(b"\xff\xd8"):
-        return ".jpg"
-    if head.startswith(b"\x89PNG"):
-        return ".png"
-    if head.startswith(b"GIF8"):
-        return ".gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return ".webp"
-    return ""
-
-
-async def _starting_with(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    if first:
-        yield first
-    async for chunk in rest:
-        yield chunk
 
 
 class ExportService:
@@ -189,10 +204,11 @@ class ExportService:
         chats = [view async for view in every_chat_of(self._chats, me.id)]
         people = {u.id: u for u in await self._users.get_many([m for v in chats for m in v.chat.member_ids])}
         profile = {"id": me.id, "email": me.email, "name": me.name, "createdAt": iso(me.created_at)}
+        yield "README.txt", _text_bytes(README)
         yield "profile.json", _json_bytes(profile)
         yield "chats.json", _json_bytes([_chat_json(view, people, me.id) for view in chats])
         progress.expect(sum(view.chat.last_seq for view in chats))
-        mine: list[Image | Attachment] = []
+        mine: dict[str, Image | Attachment] = {}  # path in the zip -> what goes there
         for view in chats:
             yield (
                 f"chats/{view.chat.id}/messages.jsonl",
@@ -200,34 +216,51 @@ class ExportService:
             )
         # The writer reads each entry whole before asking for the next: `mine` is complete here.
         progress.expect_images(len(mine))
-        for item in mine:
+        for path, item in mine.items():
             if isinstance(item, Attachment):
-                # The name was cleaned when stored (no path, no control characters).
                 store = self._files or self._media
-                yield f"files/{item.public_id}/{item.name}", store.chunks(item)
+                yield path, store.chunks(item)
             else:
-                chunks = self._media.chunks(item)
-                first = await anext(chunks, b"")
-                name = f"images/{item.public_id.replace('/', '_')}{image_extension(first)}"
-                yield name, _starting_with(first, chunks)
+                yield path, self._media.chunks(item)
             await progress.image_done()
 
     async def _messages_of(
-        self, chat_id: str, user_id: str, mine: list[Image | Attachment], progress: _Progress
+        self, chat_id: str, user_id: str, mine: dict[str, Image | Attachment], progress: _Progress
     ) -> AsyncIterator[bytes]:
+        # Seen as the history gives it: every member's cursor passed it (read once a chat).
+        floor = read_floor(await self._chats.members(chat_id))
         after = 0
         while True:
             page = await self._messages.page_after(chat_id, after, PAGE)
             if not page:
                 return
             lines = []
-            for message in page:
-                lines.append(json.dumps(message_json(message), ensure_ascii=False))
+            for message in await self._quoted(chat_id, page):
+                path = None
                 if message.sender_id == user_id and not message.deleted:
-                    mine += [stored for stored in (message.image, message.attachment) if stored is not None]
+                    stored = message.image or message.attachment
+                    path = await self._entry_of(stored) if stored is not None else None
+                    if path is not None:
+                        mine[path] = stored
+                line = exported_message(message, message.seq <= floor, path)
+                lines.append(json.dumps(line, ensure_ascii=False))
             yield ("\n".join(lines) + "\n").encode()
             await progress.messages_done(len(page))
             after = page[-1].seq
+
+    async def _quoted(self, chat_id: str, page: list[Message]) -> list[Message]:
+        """Each reply's quote, as the API shows it: the messages it answers on earlier pages are
+        read in one go (at most a page of them)."""
+        in_page = {m.seq for m in page}
+        missing = sorted({m.reply_to for m in page if m.reply_to and m.reply_to not in in_page})
+        earlier = await self._messages.by_seqs(chat_id, missing) if missing else []
+        return with_quotes(page, lambda _: earlier)
+
+    async def _entry_of(self, stored: Image | Attachment) -> str:
+        if isinstance(stored, Attachment):
+            return file_entry(stored)
+        record = await self._media.record(stored.public_id)
+        return image_entry(stored, image_extension_of(record.content_type if record else None, stored.url))
 
 
 def _chat_json(view, people: dict[str, User], me: str) -> dict:

@@ -1,6 +1,7 @@
-"""Download my data over the HTTP API, on SQLite and PostgreSQL with the local media store: the zip
-holds my profile, my chats with every message, and the images I sent (not the ones sent to me);
-only I can see or fetch it, and not after it expires."""
+"""Download my data over the HTTP API, on SQLite, PostgreSQL and the MongoDB wire test server with
+the local media store: the zip holds my profile, my chats with every message (seen and reply
+quotes as the API gives them, media pointing into the zip), and the images, files and voice
+messages I sent (not the ones sent to me); only I can see or fetch it, and not after it expires."""
 
 from __future__ import annotations
 
@@ -12,13 +13,22 @@ import zipfile
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
 from chat_web import container
+from chat_web.services import exports as export_service
+from tests.integration.conftest import settings_for
 from tests.integration.test_image_api import send_image
 from tests.support import images, webm
 
 
-async def say(client, who, chat_id, words: str) -> dict:
-    body = {"chatId": chat_id, "text": words, "clientId": uuid.uuid4().hex}
+@pytest.fixture(params=["sqlite", "postgresql", "congodb"])
+async def settings(request, tmp_path):
+    return settings_for(request, request.param, tmp_path)
+
+
+async def say(client, who, chat_id, words: str, reply_to: int | None = None) -> dict:
+    body = {"chatId": chat_id, "text": words, "clientId": uuid.uuid4().hex, "replyTo": reply_to}
     sent = await client.post("/message", json=body, headers=who["headers"])
     assert sent.status_code == 201, sent.text
     return sent.json()
@@ -40,7 +50,9 @@ async def send_upload(client, who, chat_id, field, upload):
     )
 
 
-async def test_my_data_as_a_zip_for_me_alone(client, settings, pair):
+async def test_my_data_as_a_zip_for_me_alone(client, settings, pair, monkeypatch):
+    # Pages of 3 messages: the replies below answer messages on earlier pages.
+    monkeypatch.setattr(export_service, "PAGE", 3)
     ann, bob, chat_id = pair
     texts = [await say(client, who, chat_id, f"line {i}") for i, who in enumerate((ann, bob, ann))]
     mine = await send_image(client, ann, chat_id, images.encoded("PNG", (40, 30)), clientId="img-a")
@@ -50,6 +62,13 @@ async def test_my_data_as_a_zip_for_me_alone(client, settings, pair):
     my_voice = await send_upload(client, ann, chat_id, "voice", ("v.webm", webm.RECORDED, "audio/webm"))
     their_file = await send_upload(client, bob, chat_id, "file", ("bob.txt", b"not hers", "text/plain"))
     assert my_file.status_code == my_voice.status_code == their_file.status_code == 201
+    # Seq 9 answers Ann's image (seq 4), 10 Bob's line (seq 2); Bob reads Ann's reply, and Ann
+    # says something Bob has not read.
+    their_reply = await say(client, bob, chat_id, "nice photo", reply_to=4)
+    my_reply = await say(client, ann, chat_id, "yes, that line", reply_to=2)
+    read = await client.post(f"/chat/{chat_id}/read", json={"seq": 10}, headers=bob["headers"])
+    assert read.status_code == 200, read.text
+    await say(client, ann, chat_id, "not read by Bob yet")
 
     started = await client.post("/me/export", headers=ann["headers"])
     assert started.status_code == 202, started.text
@@ -73,8 +92,47 @@ async def test_my_data_as_a_zip_for_me_alone(client, settings, pair):
     assert {m["id"] for m in chat["members"]} == {ann["user"]["id"], bob["user"]["id"]}
     lines = archive.read(chat["file"]).decode().splitlines()
     messages = [json.loads(line) for line in lines]
-    assert [m["seq"] for m in messages] == list(range(1, 9))
+    assert [m["seq"] for m in messages] == list(range(1, 12))
     assert [m["text"] for m in messages[:3]] == [t["text"] for t in texts]
+    # Seen as the API says it: Bob read up to 10 (the last by his read), not 11.
+    assert [m["seen"] for m in messages] == [True] * 10 + [False]
+    assert messages[0]["seenAt"] is not None and messages[10]["seenAt"] is None
+    # A reply carries the quote of the message it answers (on an earlier page of the export).
+    assert messages[8]["id"] == their_reply["id"]
+    assert messages[8]["replyTo"]["senderId"] == ann["user"]["id"]
+    assert messages[8]["replyTo"]["kind"] == "image"
+    assert messages[9]["id"] == my_reply["id"]
+    assert messages[9]["replyTo"] == {
+        "seq": 2, "senderId": bob["user"]["id"], "text": "line 1", "kind": "text", "deleted": False
+    }
+    # The same seen and quotes as the API's own history (which reads without marking read).
+    history = await client.get(f"/message/{chat_id}", params={"after_seq": 0}, headers=ann["headers"])
+    assert history.status_code == 200, history.text
+    api = history.json()["messages"]
+    assert [(m["seen"], m["seenAt"], m["replyTo"]) for m in messages] == [
+        (m["seen"], m["seenAt"], m["replyTo"]) for m in api
+    ]
+    # Each image, file or voice message says where it is in the zip: mine are in it, Bob's
+    # are not (path null); the address in the app is kept as originalUrl.
+    names = set(archive.namelist())
+    sent = {m["id"]: m for m in api}
+    for message in messages:
+        for key in ("image", "file", "voice"):
+            media = message[key]
+            if media is None:
+                continue
+            assert media["originalUrl"] == sent[message["id"]][key]["url"]
+            assert "url" not in media
+            if message["senderId"] == ann["user"]["id"]:
+                assert media["path"] in names, media
+                served = media["originalUrl"].removeprefix("/api/v1")
+                original = await client.get(served, headers=ann["headers"])
+                assert archive.read(media["path"]) == original.content
+            else:
+                assert media["path"] is None
+    with_media = [m for m in messages if m["image"] or m["file"] or m["voice"]]
+    assert [m["senderId"] == ann["user"]["id"] for m in with_media] == [True, False, True, True, False]
+    assert "README.txt" in names and "messages.jsonl" in archive.read("README.txt").decode()
     pictures = [name for name in archive.namelist() if name.startswith("images/")]
     assert pictures == [f"images/{mine.json()['image']['publicId']}.png"]  # not the one Bob sent
     original = await client.get(mine.json()["image"]["url"].removeprefix("/api/v1"), headers=ann["headers"])
