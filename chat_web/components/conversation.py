@@ -136,7 +136,8 @@ def _header() -> rx.Component:
         ),
         rx.spacer(),
         rx.icon_button(
-            rx.cond(ChatState.open_muted, rx.icon("bell-off", size=18), rx.icon("bell", size=18)),
+            # A speaker, not a bell: the bell is the notifications button (chat_list.py).
+            rx.cond(ChatState.open_muted, rx.icon("volume-x", size=18), rx.icon("volume-2", size=18)),
             on_click=ChatState.toggle_mute,
             variant="ghost",
             color_scheme="gray",
