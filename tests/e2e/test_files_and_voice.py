@@ -102,6 +102,42 @@ def test_a_sends_a_file_and_voice_messages_b_sees_them_live(app_server, mic_brow
     expect(voices).to_have_count(2)
     expect(b.locator(f'[data-chat-row="{chat_id}"]')).to_contain_text("🎤 Voice message (0:0")
 
+    # From the keyboard on Bob's side, a voice message is one message among the others: the
+    # arrows move on from it, and its player is in the Tab order only while it is the focused
+    # message (the browser's controls would add about six stops per voice message).
+    rows = b.locator("#messages .msg-line")
+    voice_rows = rows.filter(has=b.locator(".msg-voice"))
+    first_voice, last_voice = voice_rows.first, voice_rows.last
+    first_voice.focus()
+    expect(first_voice.locator("audio")).to_have_attribute("tabindex", "0")
+    expect(last_voice.locator("audio")).to_have_attribute("tabindex", "-1")
+    b.keyboard.press("ArrowDown")
+    expect(last_voice).to_be_focused()
+    expect(first_voice.locator("audio")).to_have_attribute("tabindex", "-1")
+    b.keyboard.press("ArrowUp")
+    b.keyboard.press("ArrowUp")
+    expect(rows.filter(has=b.locator(".msg-file"))).to_be_focused()
+    b.keyboard.press("ArrowDown")
+    expect(first_voice).to_be_focused()
+    key = first_voice.get_attribute("data-key")
+    stops = []
+    for _ in range(15):
+        b.keyboard.press("Tab")
+        stops.append(
+            b.evaluate(
+                """() => {
+                  const el = document.activeElement;
+                  const row = el.closest('.msg-line');
+                  return {tag: el.tagName, row: row ? row.dataset.key : null, id: el.id};
+                }"""
+            )
+        )
+        if stops[-1]["id"] == "composer":
+            break
+    assert stops[-1]["id"] == "composer", stops
+    assert {"tag": "AUDIO", "row": key, "id": ""} in stops, stops  # its own player
+    assert all(stop["row"] in (key, None) for stop in stops), stops  # no other message's controls
+
     # Ada's own bubbles fit her 360 px screen.
     for bubble in a.locator("#messages .msg.mine").all():
         box = bubble.bounding_box()
