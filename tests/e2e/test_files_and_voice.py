@@ -138,6 +138,33 @@ def test_a_sends_a_file_and_voice_messages_b_sees_them_live(app_server, mic_brow
     assert {"tag": "AUDIO", "row": key, "id": ""} in stops, stops  # its own player
     assert all(stop["row"] in (key, None) for stop in stops), stops  # no other message's controls
 
+    # An SVG dropped on the conversation is no photo the server takes: it goes as a file. Its
+    # long name is cut in the middle at 360 px, the extension still in sight.
+    svg_name = "The company logo in its final approved version for the 2026 annual report.svg"
+    a.evaluate(
+        """name => {
+          const dropped = new DataTransfer();
+          const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>';
+          dropped.items.add(new File([svg], name, {type: 'image/svg+xml'}));
+          const drop = new DragEvent('drop', {dataTransfer: dropped, bubbles: true, cancelable: true});
+          document.getElementById('messages').dispatchEvent(drop);
+        }""",
+        svg_name,
+    )
+    expect(a.locator("#file-preview .file-preview-name")).to_have_text(svg_name)
+    expect(a.locator("#image-preview")).to_have_count(0)
+    a.locator("#file-send").click()
+    expect(a.locator("#file-preview")).to_have_count(0)
+    svg_link = b.locator("#messages .msg.theirs a.msg-file").last
+    expect(svg_link.locator(".msg-file-name")).to_have_text(svg_name)
+    expect(svg_link).to_have_accessible_name(re.compile(rf"^Download {re.escape(svg_name)} ?, .*"))
+    mine = a.locator("#messages .msg.mine a.msg-file").last
+    expect(mine.locator(".msg-file-ext")).to_have_text(".svg")
+    stem, ext = mine.locator(".msg-file-stem"), mine.locator(".msg-file-ext")
+    assert stem.evaluate("el => el.scrollWidth > el.clientWidth")  # the stem is cut
+    ext_box, link_box = ext.bounding_box(), mine.bounding_box()
+    assert ext_box["width"] > 0 and ext_box["x"] + ext_box["width"] <= link_box["x"] + link_box["width"]
+
     # Ada's own bubbles fit her 360 px screen.
     for bubble in a.locator("#messages .msg.mine").all():
         box = bubble.bounding_box()
