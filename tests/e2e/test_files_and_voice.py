@@ -102,6 +102,20 @@ def test_a_sends_a_file_and_voice_messages_b_sees_them_live(app_server, mic_brow
     expect(voices).to_have_count(2)
     expect(b.locator(f'[data-chat-row="{chat_id}"]')).to_contain_text("🎤 Voice message (0:0")
 
+    # A quick click-click on the mic records almost nothing: not sent, and a hint (not an
+    # error toast) says how the mic works.
+    mic.hover()
+    a.mouse.down()
+    a.mouse.up()
+    a.wait_for_timeout(100)
+    a.mouse.down()
+    a.mouse.up()
+    expect(a.locator("#record-hint")).to_have_text("Hold to record, let go to send")
+    expect(mic).to_have_attribute("aria-pressed", "false")
+    expect(a.locator("[data-sonner-toast]")).to_have_count(0)
+    expect(a.locator("#record-hint")).to_have_count(0, timeout=6000)  # gone after a few seconds
+    assert voices.count() == 2
+
     # From the keyboard on Bob's side, a voice message is one message among the others: the
     # arrows move on from it, and its player is in the Tab order only while it is the focused
     # message (the browser's controls would add about six stops per voice message).
