@@ -551,13 +551,21 @@
     if (file) openPreview(file);
   });
 
+  // A photo the server takes (or a HEIC one, made JPEG here) gets the image preview; any other
+  // file, an SVG or a BMP as well as a PDF, is sent as a file (assets/files.js).
+  const isPhoto = (file) => sendableTypes().includes(file.type) || isHeic(file);
+  function openAny(file) {
+    if (isPhoto(file) || !window.chatFiles) openPreview(file);
+    else window.chatFiles.open(file);
+  }
+
   document.addEventListener("paste", (event) => {
-    if (!list() || byId("image-preview")) return;
-    const files = event.clipboardData ? event.clipboardData.files : null;
-    const file = files && [...files].find((f) => f.type.startsWith("image/"));
+    if (!list() || byId("image-preview") || byId("file-preview")) return;
+    const files = event.clipboardData ? [...event.clipboardData.files] : [];
+    const file = files.find(isPhoto) || files[0];
     if (file) {
       event.preventDefault();
-      openPreview(file);
+      openAny(file);
     }
   });
 
@@ -579,9 +587,7 @@
     event.preventDefault();
     delete zone.dataset.dropping;
     const file = event.dataTransfer.files[0];
-    // An image gets the image preview; any other file is sent as a file (assets/files.js).
-    if (file && !file.type.startsWith("image/") && window.chatFiles) window.chatFiles.open(file);
-    else if (file) openPreview(file);
+    if (file) openAny(file);
   });
 
   document.addEventListener("keydown", (event) => {

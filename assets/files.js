@@ -5,6 +5,7 @@
 // - a voice message: hold the mic (#record) to record, let go to send; a click, Enter or
 //   Space starts it and another sends it (the keyboard's way); Escape throws it away. At
 //   most 5 minutes (it stops and sends by itself then). Opus in WebM, from MediaRecorder.
+//   One too short to mean anything (a quick click-click) is dropped with a hint by the mic.
 // Both go straight to the API (POST /api/v1/message, multipart, the session's token as
 // Bearer), like images; the stored message comes back through the live events.
 (function () {
@@ -155,6 +156,7 @@
     }
     const shown = byId("record-time");
     if (!on && shown) shown.remove();
+    if (on && byId("record-hint")) byId("record-hint").remove();
     if (on && !shown) {
       const time = document.createElement("div");
       time.id = "record-time";
@@ -164,6 +166,22 @@
       const form = byId("composer-form");
       if (form) form.appendChild(time);
     }
+  }
+
+  let hintTimer = null;
+  function showHint(text) {
+    let hint = byId("record-hint");
+    const form = byId("composer-form");
+    if (!hint && form) {
+      hint = document.createElement("div");
+      hint.id = "record-hint";
+      hint.setAttribute("role", "status");
+      form.appendChild(hint);
+    }
+    if (!hint) return;
+    requestAnimationFrame(() => (hint.textContent = text)); // filled after it exists: announced
+    clearTimeout(hintTimer);
+    hintTimer = setTimeout(() => hint.remove(), 4000);
   }
 
   function tick() {
@@ -186,7 +204,14 @@
     if (!MediaRecorder.isTypeSupported(type)) {
       return notSent("This browser cannot record Opus audio in WebM, which voice messages are.");
     }
-    const pending = { held, pressedAt: Date.now(), cancelled: false, chat: el.dataset.chat, starting: true };
+    const pending = {
+      held,
+      byPointer: held, // pressed (not Enter/Space): a too-short one gets the pointer's hint
+      pressedAt: Date.now(),
+      cancelled: false,
+      chat: el.dataset.chat,
+      starting: true,
+    };
     recording = pending;
     let stream;
     try {
@@ -232,7 +257,11 @@
     if (recording === current) recording = null;
     if (current.cancelled) return;
     const length = Date.now() - current.started;
-    if (length < MIN_RECORDING_MS) return notSent("Hold the microphone button to record a voice message.");
+    // Too short to be meant (a quick click-click, a tap): nothing was sent and nothing went
+    // wrong, so a hint beside the mic says how it works, not an error toast.
+    if (length < MIN_RECORDING_MS) {
+      return showHint(current.byPointer ? "Hold to record, let go to send" : "Too short: speak, then press again");
+    }
     sendVoice(new Blob(current.chunks, { type: "audio/webm" }), current.chat);
   }
 

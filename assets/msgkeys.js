@@ -10,9 +10,11 @@
 (function () {
   if (window.chatMessageKeys) return;
   const ROW = ".msg-line";
-  // Controls inside a message (links, reaction chips, an image): in Tab order only in the
-  // message holding the stop, or every message would add its own stops again.
-  const INNER = "a[href], button:not(.msg-actions)";
+  // Controls inside a message (links, reaction chips, an image, a voice message's player):
+  // in Tab order only in the message holding the stop, or every message would add its own
+  // stops again (a player's controls are about six). tabindex -1 on the <audio> keeps its
+  // inner buttons out of the Tab order too.
+  const INNER = "a[href], button:not(.msg-actions), audio[controls], video[controls]";
 
   let stopKey = null; // the message holding the list's tab stop
   let focusedKey = null; // the message that has the focus, while a row has it

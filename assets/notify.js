@@ -4,40 +4,65 @@
 //   browser notification (the server offers it in #notify-feed; it never offers my own
 //   messages or muted chats); clicking it brings the tab back on that chat;
 // - #notify-enable turns notifications on and off (aria-pressed). Turning them on asks the
-//   browser's permission (only from that click, never on load) and subscribes this browser
-//   to Web Push through the service worker (POST /api/v1/push/subscription), so messages
-//   reach it with no tab open; turning them off unsubscribes it (DELETE) and silences the
-//   in-tab notifications too. A subscription found on load is sent again (the server may
-//   have dropped it, or another account signed in on this browser): that asks nothing.
+//   browser's permission (only from that click, never on load); with it granted, the in-tab
+//   notifications above are on, whatever happens to push. Push is the extra on top: this
+//   browser is subscribed to Web Push through the service worker (POST
+//   /api/v1/push/subscription), so messages reach it with no tab open. Where that fails (a
+//   private window, no push service, push off on the server) notifications stay on and
+//   #notify-note and the button's title say they come only while a tab is open. Turning
+//   them off unsubscribes it (DELETE) and silences the in-tab notifications too. A
+//   subscription found on load is sent again (the server may have dropped it, or another
+//   account signed in on this browser): that asks nothing.
+// - Where the browser has notifications blocked the button stays, marked aria-disabled, and
+//   says so (title, and #notify-note when clicked): only the site settings can undo that.
 (function () {
   if (window.chatNotify) return;
   const BASE_TITLE = "Chat";
   const byId = (id) => document.getElementById(id);
   const supported = () => "Notification" in window;
   const pushSupported = () => "serviceWorker" in navigator && "PushManager" in window;
-  const OFF = "chat-notify-off"; // localStorage: the reader turned notifications off here
+  // localStorage: the reader's choice here, "1" in one of them (neither: never chosen).
+  const OFF = "chat-notify-off";
+  const ON = "chat-notify-on";
+  const TAB_ONLY = "Notifications on while this tab is open; this browser can't get them with the tab closed.";
+  const BLOCKED = "Notifications are blocked in this browser's site settings.";
   let lastKey; // undefined until the feed is first seen: what it holds then is old news
   let pushOn = false; // this browser holds a push subscription (known after the first check)
   let busy = false;
+  let noteTimer = null;
 
-  function turnedOff() {
+  function stored(key) {
     try {
-      return localStorage.getItem(OFF) === "1";
+      return localStorage.getItem(key) === "1";
     } catch (e) {
       return false;
     }
   }
 
+  const turnedOff = () => stored(OFF);
+
   function remember(off) {
     try {
-      if (off) localStorage.setItem(OFF, "1");
-      else localStorage.removeItem(OFF);
+      localStorage.setItem(off ? OFF : ON, "1");
+      localStorage.removeItem(off ? ON : OFF);
     } catch (e) {}
   }
 
+  const blocked = () => supported() && Notification.permission === "denied";
+
+  // On: permission granted and turned on here. Never chosen here, a push subscription from
+  // before the choice was kept (or a browser with no push at all) counts as on.
   function isOn() {
     if (!supported() || Notification.permission !== "granted" || turnedOff()) return false;
-    return pushSupported() ? pushOn : true;
+    return stored(ON) || pushOn || !pushSupported();
+  }
+
+  function showNote(text) {
+    const note = byId("notify-note");
+    if (!note) return;
+    clearTimeout(noteTimer);
+    note.textContent = text || "";
+    if (text) noteTimer = setTimeout(() => showNote(""), 12000);
   }
 
   function sessionToken() {
@@ -108,21 +133,28 @@
 
   async function toggle() {
     if (busy || !supported()) return;
+    if (blocked()) return showNote(BLOCKED);
     busy = true;
+    showNote("");
     try {
       if (isOn()) {
         remember(true);
         pushOn = false;
         showEnableButton();
-        if (pushSupported()) await unsubscribePush();
+        if (pushSupported()) await unsubscribePush().catch(() => {});
       } else {
         const permission = await Notification.requestPermission();
+        if (permission === "denied") showNote(BLOCKED);
         if (permission !== "granted") return;
-        remember(false);
-        if (pushSupported()) pushOn = await subscribePush().catch((error) => {
-          console.warn("Push notifications are not available here:", error);
-          return false;
-        });
+        remember(false); // in-tab notifications are on from here, push or not
+        showEnableButton();
+        if (pushSupported()) {
+          pushOn = await subscribePush().catch((error) => {
+            console.warn("Push notifications are not available here:", error);
+            return false;
+          });
+        }
+        if (!pushOn && isOn()) showNote(TAB_ONLY);
       }
     } finally {
       busy = false;
@@ -139,14 +171,24 @@
   function showEnableButton() {
     const button = byId("notify-enable");
     if (!button) return;
-    // Hidden where notifications cannot be had: no support, or the reader blocked them.
-    button.hidden = !(supported() && Notification.permission !== "denied");
+    // Hidden only where the browser has no notifications at all; blocked ones are explained.
+    button.hidden = !supported();
     const on = isOn();
-    const words = on ? "Turn notifications off" : "Notify me of new messages";
-    if (button.getAttribute("aria-pressed") !== String(on)) button.setAttribute("aria-pressed", String(on));
-    if (button.title !== words) {
-      button.title = words;
-      button.setAttribute("aria-label", words);
+    const words = blocked()
+      ? BLOCKED
+      : on
+        ? pushOn || !pushSupported()
+          ? "Notifications on"
+          : TAB_ONLY
+        : "Notifications off";
+    const attributes = {
+      "aria-pressed": String(on),
+      "aria-disabled": String(blocked()),
+      "aria-label": blocked() ? "Notifications (blocked)" : "Notifications",
+      title: words,
+    };
+    for (const [name, value] of Object.entries(attributes)) {
+      if (button.getAttribute(name) !== value) button.setAttribute(name, value);
     }
   }
 
@@ -156,7 +198,7 @@
     const first = lastKey === undefined;
     lastKey = key;
     if (first || !key || document.visibilityState !== "hidden") return;
-    if (!supported() || Notification.permission !== "granted" || turnedOff()) return;
+    if (!isOn()) return;
     const chat = feed.dataset.chat;
     // One notification per chat at a time (a tag replaces the previous one), so several
     // tabs of the same reader do not stack copies of one message.
@@ -193,6 +235,14 @@
     if (!target || !target.closest("#notify-enable") || !supported()) return;
     toggle();
   });
+
+  // The permission changed in the site settings while the page is open.
+  if (navigator.permissions && navigator.permissions.query) {
+    navigator.permissions
+      .query({ name: "notifications" })
+      .then((status) => status.addEventListener("change", showEnableButton))
+      .catch(() => {});
+  }
 
   window.chatNotify = { lastKey: () => lastKey, pushOn: () => pushOn };
   onFeed();

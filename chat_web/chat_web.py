@@ -86,7 +86,17 @@ def _api_in_front(reflex_app: ASGIApp) -> ASGIApp:
 
 
 # Every page links the manifest and registers the service worker: an installable app (chat_web/pwa.py).
-app = rx.App(api_transformer=_api_in_front, stylesheets=["/chat.css"], head_components=head_components())
+# Toasts (refusals, "Copied") at the top centre, under the conversation's header, on every
+# screen: sonner's default, bottom right, put them over the composer's Send, on a phone (full
+# width there) as on a desktop. 64 px clears the header and the offline notice; on a phone
+# sonner takes `mobileOffset` instead of `offset`.
+toaster = rx.toast.provider(position="top-center", offset="64px", custom_attrs={"mobileOffset": "64px"})
+app = rx.App(
+    api_transformer=_api_in_front,
+    stylesheets=["/chat.css"],
+    head_components=head_components(),
+    toaster=toaster,
+)
 guard(app)  # what a websocket client may make the server keep or log (chat_web/state/guard.py)
 same_origin_sockets(app, settings)
 # Our connection notice instead of Reflex's (a toast naming the websocket URL).

@@ -64,7 +64,7 @@ def _chat_row(row: rx.Var, index: rx.Var) -> rx.Component:
                         class_name="row-preview-box",
                     ),
                     rx.cond(
-                        row.muted, rx.icon("bell-off", size=14, class_name="muted-icon", aria_label="Muted")
+                        row.muted, rx.icon("volume-x", size=14, class_name="muted-icon", aria_label="Muted")
                     ),
                     rx.cond(
                         mentioned,
@@ -239,15 +239,18 @@ def _me_bar() -> rx.Component:
             class_name="me-name",
         ),
         # Notifications on and off (aria-pressed), run by /notify.js: turning them on asks the
-        # browser's permission from this click, never on load, and subscribes this browser to
-        # Web Push; off unsubscribes it. Hidden where the browser has them blocked. Not a bell:
-        # the bell is a chat's mute switch.
+        # browser's permission from this click, never on load; with it, in-tab notifications
+        # are on and this browser is subscribed to Web Push if it can be (#notify-note says
+        # when it cannot); off unsubscribes it. Where the browser blocks them the button stays,
+        # aria-disabled, and says so. A bell (ringing when on): the chat's mute switch is a
+        # speaker, so the two never look alike.
         rx.icon_button(
-            rx.icon("message-square-dot", size=16),
+            rx.icon("bell-ring", size=16, class_name="notify-on-icon", aria_hidden="true"),
+            rx.icon("bell-off", size=16, class_name="notify-off-icon", aria_hidden="true"),
             variant="ghost",
             id="notify-enable",
-            title="Notify me of new messages",
-            aria_label="Notify me of new messages",
+            title="Notifications off",
+            aria_label="Notifications",
             hidden=True,
             custom_attrs={"aria-pressed": "false"},
         ),
@@ -270,6 +273,9 @@ def _me_bar() -> rx.Component:
 def chat_list() -> rx.Component:
     return rx.vstack(
         _me_bar(),
+        # What became of the notifications button's last click when it is not obvious (on
+        # only while a tab is open, or blocked): filled and emptied by /notify.js.
+        rx.el.p(id="notify-note", class_name="notify-note", role="status"),
         rx.hstack(
             _search_box(),
             group_dialog(),

@@ -56,14 +56,36 @@ def _picture(message: MsgRow) -> rx.Component:
     )
 
 
+# A file name's extension: a dot and up to 8 characters at the end, after at least one other
+# character (".bashrc" has none).
+_EXTENSION = r"/(?<=.)\.[^.\s]{1,8}$/"
+
+
+def _name_parts(name: rx.Var) -> tuple[rx.Var, rx.Var]:
+    """A file name as (stem, extension), computed in the browser."""
+    data = name._get_all_var_data()
+    text = f"String({name._js_expr})"
+    stem = rx.Var(_js_expr=f"{text}.replace({_EXTENSION}, '')", _var_type=str, _var_data=data)
+    extension = rx.Var(_js_expr=f"({text}.match({_EXTENSION}) || [''])[0]", _var_type=str, _var_data=data)
+    return stem, extension
+
+
 def _file(message: MsgRow) -> rx.Component:
     # A download (the server sends it as an attachment under its name): icon, name, size and type.
+    stem, extension = _name_parts(message.file_name)
     return rx.el.a(
         rx.icon("file-text", size=22, class_name="msg-file-icon", aria_hidden="true"),
         # Named by what it shows (a screen reader hears "Download <name>, <size · type>").
         rx.el.span(
-            rx.el.span("Download ", class_name="sr-only"),
-            rx.el.span(message.file_name, class_name="msg-file-name"),
+            rx.el.span("Download ", message.file_name, class_name="sr-only"),
+            # Shown as stem and extension: a long name is cut in the middle (the stem gets the
+            # ellipsis) and keeps its extension in sight, even at 360 px.
+            rx.el.span(
+                rx.el.span(stem, class_name="msg-file-stem"),
+                rx.el.span(extension, class_name="msg-file-ext"),
+                class_name="msg-file-name",
+                aria_hidden="true",
+            ),
             rx.el.span(", ", class_name="sr-only"),
             rx.el.span(message.file_meta, class_name="msg-file-meta"),
             class_name="msg-file-text",
@@ -71,7 +93,7 @@ def _file(message: MsgRow) -> rx.Component:
         rx.icon("download", size=16, class_name="msg-file-get", aria_hidden="true"),
         href=_address(message.file_url),
         class_name="msg-file",
-        title="Download",
+        title="Download " + message.file_name,
         custom_attrs={"download": message.file_name},
     )
 
@@ -136,7 +158,8 @@ def _header() -> rx.Component:
         ),
         rx.spacer(),
         rx.icon_button(
-            rx.cond(ChatState.open_muted, rx.icon("bell-off", size=18), rx.icon("bell", size=18)),
+            # A speaker, not a bell: the bell is the notifications button (chat_list.py).
+            rx.cond(ChatState.open_muted, rx.icon("volume-x", size=18), rx.icon("volume-2", size=18)),
             on_click=ChatState.toggle_mute,
             variant="ghost",
             color_scheme="gray",

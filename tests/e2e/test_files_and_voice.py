@@ -102,6 +102,83 @@ def test_a_sends_a_file_and_voice_messages_b_sees_them_live(app_server, mic_brow
     expect(voices).to_have_count(2)
     expect(b.locator(f'[data-chat-row="{chat_id}"]')).to_contain_text("🎤 Voice message (0:0")
 
+    # A quick click-click on the mic records almost nothing: not sent, and a hint (not an
+    # error toast) says how the mic works.
+    mic.hover()
+    a.mouse.down()
+    a.mouse.up()
+    a.wait_for_timeout(100)
+    a.mouse.down()
+    a.mouse.up()
+    expect(a.locator("#record-hint")).to_have_text("Hold to record, let go to send")
+    expect(mic).to_have_attribute("aria-pressed", "false")
+    expect(a.locator("[data-sonner-toast]")).to_have_count(0)
+    expect(a.locator("#record-hint")).to_have_count(0, timeout=6000)  # gone after a few seconds
+    assert voices.count() == 2
+
+    # From the keyboard on Bob's side, a voice message is one message among the others: the
+    # arrows move on from it, and its player is in the Tab order only while it is the focused
+    # message (the browser's controls would add about six stops per voice message).
+    rows = b.locator("#messages .msg-line")
+    voice_rows = rows.filter(has=b.locator(".msg-voice"))
+    first_voice, last_voice = voice_rows.first, voice_rows.last
+    first_voice.focus()
+    expect(first_voice.locator("audio")).to_have_attribute("tabindex", "0")
+    expect(last_voice.locator("audio")).to_have_attribute("tabindex", "-1")
+    b.keyboard.press("ArrowDown")
+    expect(last_voice).to_be_focused()
+    expect(first_voice.locator("audio")).to_have_attribute("tabindex", "-1")
+    b.keyboard.press("ArrowUp")
+    b.keyboard.press("ArrowUp")
+    expect(rows.filter(has=b.locator(".msg-file"))).to_be_focused()
+    b.keyboard.press("ArrowDown")
+    expect(first_voice).to_be_focused()
+    key = first_voice.get_attribute("data-key")
+    stops = []
+    for _ in range(15):
+        b.keyboard.press("Tab")
+        stops.append(
+            b.evaluate(
+                """() => {
+                  const el = document.activeElement;
+                  const row = el.closest('.msg-line');
+                  return {tag: el.tagName, row: row ? row.dataset.key : null, id: el.id};
+                }"""
+            )
+        )
+        if stops[-1]["id"] == "composer":
+            break
+    assert stops[-1]["id"] == "composer", stops
+    assert {"tag": "AUDIO", "row": key, "id": ""} in stops, stops  # its own player
+    assert all(stop["row"] in (key, None) for stop in stops), stops  # no other message's controls
+
+    # An SVG dropped on the conversation is no photo the server takes: it goes as a file. Its
+    # long name is cut in the middle at 360 px, the extension still in sight.
+    svg_name = "The company logo in its final approved version for the 2026 annual report.svg"
+    a.evaluate(
+        """name => {
+          const dropped = new DataTransfer();
+          const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>';
+          dropped.items.add(new File([svg], name, {type: 'image/svg+xml'}));
+          const drop = new DragEvent('drop', {dataTransfer: dropped, bubbles: true, cancelable: true});
+          document.getElementById('messages').dispatchEvent(drop);
+        }""",
+        svg_name,
+    )
+    expect(a.locator("#file-preview .file-preview-name")).to_have_text(svg_name)
+    expect(a.locator("#image-preview")).to_have_count(0)
+    a.locator("#file-send").click()
+    expect(a.locator("#file-preview")).to_have_count(0)
+    svg_link = b.locator("#messages .msg.theirs a.msg-file").last
+    expect(svg_link.locator(".msg-file-name")).to_have_text(svg_name)
+    expect(svg_link).to_have_accessible_name(re.compile(rf"^Download {re.escape(svg_name)} ?, .*"))
+    mine = a.locator("#messages .msg.mine a.msg-file").last
+    expect(mine.locator(".msg-file-ext")).to_have_text(".svg")
+    stem, ext = mine.locator(".msg-file-stem"), mine.locator(".msg-file-ext")
+    assert stem.evaluate("el => el.scrollWidth > el.clientWidth")  # the stem is cut
+    ext_box, link_box = ext.bounding_box(), mine.bounding_box()
+    assert ext_box["width"] > 0 and ext_box["x"] + ext_box["width"] <= link_box["x"] + link_box["width"]
+
     # Ada's own bubbles fit her 360 px screen.
     for bubble in a.locator("#messages .msg.mine").all():
         box = bubble.bounding_box()

@@ -1,9 +1,12 @@
 """Notifications in headless Chromium: the unread count in the title, a browser notification
-for a message that arrives while the tab is hidden, and per-chat mute.
+for a message that arrives while the tab is hidden, per-chat mute, and the notifications
+button: on with permission granted even where push fails, and explained where blocked.
 
 Headless Chromium has no visible/hidden tabs or notification centre of its own, so each
-page gets a stand-in before it loads: `document.visibilityState` the test can flip, and a
-`Notification` that records what the page asked to show.
+page gets a stand-in before it loads: `document.visibilityState` the test can flip, a
+`Notification` that records what the page asked to show, and a push service that cannot be
+reached (`PushManager.subscribe` fails as in a private window; tests/e2e/test_push.py has
+one that works).
 """
 
 from __future__ import annotations
@@ -22,14 +25,26 @@ STAND_INS = """
     constructor(title, options) { window.__notes.push({ title, body: (options || {}).body }); }
     close() {}
     static get permission() { return window.__permission || "granted"; }
-    static requestPermission() { window.__permission = "granted"; return Promise.resolve("granted"); }
+    static requestPermission() {
+      if (window.__permission === "denied") return Promise.resolve("denied");
+      window.__permission = "granted";
+      sessionStorage.setItem("granted", "1"); // kept through a reload, as a browser keeps it
+      return Promise.resolve("granted");
+    }
   };
   let hidden = false;
   Object.defineProperty(document, "visibilityState", { get: () => (hidden ? "hidden" : "visible") });
   Object.defineProperty(document, "hidden", { get: () => hidden });
   window.__setHidden = (value) => { hidden = value; document.dispatchEvent(new Event("visibilitychange")); };
+  window.__subscribeTries = 0;
+  PushManager.prototype.subscribe = function () {
+    window.__subscribeTries += 1;
+    return Promise.reject(new DOMException("Registration failed - push service not available", "AbortError"));
+  };
 })();
 """
+TAB_ONLY = "Notifications on while this tab is open; this browser can't get them with the tab closed."
+BLOCKED = "Notifications are blocked in this browser's site settings."
 
 
 def with_stand_ins(page, path: str):
@@ -43,6 +58,15 @@ def notes(page) -> list[dict]:
     return page.evaluate("window.__notes")
 
 
+def turn_on(page):
+    """The notifications button, clicked: on (in the tab at least; push fails here)."""
+    button = page.locator("#notify-enable")
+    expect(button).to_have_attribute("aria-pressed", "false")
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(button).to_have_attribute("title", TAB_ONLY)
+
+
 def test_title_counts_unread_hidden_tabs_notify_and_muted_chats_stay_quiet(app_server, browser, pages):
     ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
     chat_id = ada.chat_with(bob)
@@ -50,7 +74,8 @@ def test_title_counts_unread_hidden_tabs_notify_and_muted_chats_stay_quiet(app_s
     b = with_stand_ins(open_as(pages, browser, bob), f"{base}/chat")
     a = with_stand_ins(open_as(pages, browser, ada), f"{base}/chat")
     expect(b).to_have_title("Chat")
-    expect(b.locator("#notify-enable")).to_have_attribute("aria-pressed", "false")  # no push asked for
+    for page in (a, b):
+        turn_on(page)
     for page in (a, b):  # listed: the tab follows live events (it attaches before it lists)
         expect(page.locator(f'[data-chat-row="{chat_id}"]')).to_be_visible()
 
@@ -101,16 +126,69 @@ def test_title_counts_unread_hidden_tabs_notify_and_muted_chats_stay_quiet(app_s
     assert notes(b) == [{"title": ada.name, "body": "Loud again"}]
 
 
-def test_permission_is_asked_from_the_button_never_on_load(app_server, browser, pages):
-    bob = Person(app_server, "Bob")
+def test_permission_is_asked_from_the_button_and_notifications_work_without_push(app_server, browser, pages):
+    ada, bob = Person(app_server, "Ada"), Person(app_server, "Bob")
+    chat_id = ada.chat_with(bob)
     b = open_as(pages, browser, bob)
-    b.context.add_init_script("window.__permission = 'default';")
+    # Not asked yet; granted by the click, and kept through a reload (as a browser keeps it).
+    b.context.add_init_script(
+        "window.__permission = sessionStorage.getItem('granted') ? 'granted' : 'default';"
+    )
     with_stand_ins(b, f"{app_server['frontend']}/chat")
     button = b.locator("#notify-enable")
     expect(button).to_be_visible()
+    expect(button).to_have_attribute("aria-pressed", "false")
+    expect(button).to_have_attribute("title", "Notifications off")
+    expect(button).to_have_accessible_name("Notifications")
     assert b.evaluate("Notification.permission") == "default"  # nothing asked yet
+    assert b.evaluate("window.__subscribeTries") == 0
+    expect(b.locator("#notify-note")).to_be_hidden()
+
+    # Granted, but this browser cannot subscribe to push: on all the same, and it says how.
     button.click()
     b.wait_for_function("Notification.permission === 'granted'")
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(b.locator("#notify-note")).to_have_text(TAB_ONLY)
+    expect(b.locator("#notify-note")).to_be_visible()
+    expect(button).to_have_attribute("title", TAB_ONLY)
+    assert b.evaluate("window.__subscribeTries") == 1  # push was tried
+
+    # A message from Ada while the tab is in the background shows a notification.
+    expect(b.locator(f'[data-chat-row="{chat_id}"]')).to_be_visible()
+    b.evaluate("window.__setHidden(true)")
+    ada.api("POST", "/message", json={"chatId": chat_id, "text": "Still on?", "clientId": "p1"})
+    b.wait_for_function("window.__notes.length > 0")
+    assert notes(b) == [{"title": ada.name, "body": "Still on?"}]
+
+    # Still on after a reload (the choice is kept), and off again from the button: quiet.
+    b.reload()
+    expect(b.locator("#notify-feed")).to_have_count(1)
+    expect(button).to_have_attribute("aria-pressed", "true")
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "false")
+    expect(b.locator("#notify-note")).to_be_hidden()
+    expect(b.locator(f'[data-chat-row="{chat_id}"]')).to_be_visible()
+    b.evaluate("window.__setHidden(true)")
+    ada.api("POST", "/message", json={"chatId": chat_id, "text": "Hello?", "clientId": "p2"})
+    expect(b).to_have_title("(2) Chat")
+    assert notes(b) == []
+
+
+def test_blocked_notifications_are_explained_not_hidden(app_server, browser, pages):
+    bob = Person(app_server, "Bob")
+    b = open_as(pages, browser, bob)
+    b.context.add_init_script("window.__permission = 'denied';")
+    with_stand_ins(b, f"{app_server['frontend']}/chat")
+    button = b.locator("#notify-enable")
+    expect(button).to_be_visible()
+    expect(button).to_have_attribute("aria-disabled", "true")
+    expect(button).to_have_attribute("aria-pressed", "false")
+    expect(button).to_have_attribute("title", BLOCKED)
+    expect(button).to_have_accessible_name("Notifications (blocked)")
+    button.click(force=True)  # Playwright waits for aria-disabled to go; a reader can click it
+    expect(b.locator("#notify-note")).to_have_text(BLOCKED)
+    expect(b.locator("#notify-note")).to_be_visible()
+    assert b.evaluate("Notification.permission") == "denied"
 
 
 def test_at_completes_a_member_and_the_mentioned_one_is_told(app_server, browser, pages):
@@ -118,6 +196,7 @@ def test_at_completes_a_member_and_the_mentioned_one_is_told(app_server, browser
     group = ada.api("POST", "/chat/group", json={"title": "Lunch club", "memberIds": [bob.id, cyd.id]}).json()
     base = app_server["frontend"]
     c = with_stand_ins(open_as(pages, browser, cyd), f"{base}/chat")
+    turn_on(c)
     b = with_stand_ins(open_as(pages, browser, bob), f"{base}/chat/{group['id']}")
     expect(b.locator("#chat-title")).to_have_text("Lunch club")
     expect(c.locator(f'[data-chat-row="{group["id"]}"]')).to_be_visible()
