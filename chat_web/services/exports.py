@@ -33,6 +33,7 @@ from datetime import timedelta
 
 from chat_web.domain import Attachment, ChatError, Conflict, Gone, Image, Message, NotFound, User
 from chat_web.domain.exports import ExportJob, exported_message, file_entry, image_entry, image_extension_of
+from chat_web.domain.models import DELETED_ACCOUNT
 from chat_web.domain.reading import read_floor
 from chat_web.domain.sending import with_quotes
 from chat_web.domain.wire import iso
@@ -270,7 +271,7 @@ def _chat_json(view, people: dict[str, User], me: str) -> dict:
         "kind": chat.kind,
         "title": chat.title,
         "members": [
-            {"id": member, "name": people[member].name if member in people else "Deleted account"}
+            {"id": member, "name": people[member].name if member in people else DELETED_ACCOUNT}
             for member in chat.member_ids
         ],
         "createdAt": iso(chat.created_at),

@@ -103,7 +103,11 @@ async def test_my_data_as_a_zip_for_me_alone(client, settings, pair, monkeypatch
     assert messages[8]["replyTo"]["kind"] == "image"
     assert messages[9]["id"] == my_reply["id"]
     assert messages[9]["replyTo"] == {
-        "seq": 2, "senderId": bob["user"]["id"], "text": "line 1", "kind": "text", "deleted": False
+        "seq": 2,
+        "senderId": bob["user"]["id"],
+        "text": "line 1",
+        "kind": "text",
+        "deleted": False,
     }
     # The same seen and quotes as the API's own history (which reads without marking read).
     history = await client.get(f"/message/{chat_id}", params={"after_seq": 0}, headers=ann["headers"])
