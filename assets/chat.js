@@ -108,8 +108,8 @@
     // a row the new page redrew): the focus goes there too, as the keyboard needs it.
     const active = document.activeElement;
     const fromList = !active || active === document.body || el.contains(active) || active.closest(".msg-menu");
-    if (active !== line && fromList) {
-      line.focus({ preventScroll: true });
+    if (fromList) {
+      if (active !== line) line.focus({ preventScroll: true });
       holdFocus(el, line.dataset.key);
     }
     return true;
@@ -117,21 +117,31 @@
 
   // For a moment after that, the closing menu (Radix gives the focus back to its trigger,
   // whose row may show another message by then: rows are drawn by index) and late redraws
-  // may move the focus within the list: it goes back to the message shown, until the reader
-  // presses a key or the pointer.
+  // may move the focus (or the view) within the list: both go back to the message shown, until
+  // the reader presses a key or the pointer, or scrolls.
   function holdFocus(el, key) {
     let held = true;
     const release = () => (held = false);
     document.addEventListener("keydown", release, { once: true, capture: true });
-    document.addEventListener("pointerdown", release, { once: true, capture: true });
+    for (const type of ["pointerdown", "wheel", "touchstart"]) {
+      document.addEventListener(type, release, { once: true, capture: true, passive: true });
+    }
     const settle = () => {
       const wanted = el.querySelector(`.msg-line[data-key="${CSS.escape(key)}"]`);
+      if (!held || !wanted) return;
+      // A late redraw (a page laid out after the jump) may have scrolled it away: back to it.
+      const box = el.getBoundingClientRect();
+      const at = wanted.getBoundingClientRect();
+      if (at.bottom <= box.top || at.top >= box.bottom) {
+        el.scrollTop += at.top - box.top - (el.clientHeight - at.height) / 2;
+        measure(el);
+      }
       const now = document.activeElement;
-      if (!held || !wanted || now === wanted) return;
+      if (now === wanted) return;
       if (!now || now === document.body || el.contains(now)) wanted.focus({ preventScroll: true });
     };
-    for (const ms of [100, 300, 700, 1500]) setTimeout(settle, ms);
-    setTimeout(release, 1600);
+    for (const ms of [100, 300, 700, 1500, 3000]) setTimeout(settle, ms);
+    setTimeout(release, 3100);
   }
 
   function lastLine(el) {
