@@ -82,7 +82,8 @@ def test_the_bell_subscribes_and_a_pushed_message_shows_a_notification(app_serve
         bell = page.locator("#notify-enable")
         expect(bell).to_have_attribute("aria-pressed", "false")
         bell.click()
-        expect(bell).to_have_attribute("aria-pressed", "true")
+        expect(bell).to_have_attribute("aria-pressed", "true")  # in the tab at once
+        expect(bell).to_have_attribute("title", "Notifications on")  # push subscribed, stored
         given = page.evaluate("btoa(String.fromCharCode(...window.__push.key))")
         assert base64.urlsafe_b64encode(base64.b64decode(given)).rstrip(b"=").decode() == vapid_key
 
