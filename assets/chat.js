@@ -88,6 +88,12 @@
     measure(el);
   }
 
+  function centre(el, line) {
+    const at = line.getBoundingClientRect();
+    el.scrollTop += at.top - el.getBoundingClientRect().top - (el.clientHeight - at.height) / 2;
+    measure(el);
+  }
+
   // Opened at a message: centre it and flash it, once per request.
   function showFocus(el) {
     const focus = el.dataset.focus || "";
@@ -95,10 +101,7 @@
     const line = el.querySelector(`.msg-line[data-seq="${CSS.escape(focus.split(":")[0])}"]`);
     if (!line) return false;
     focusDone = focus;
-    const box = el.getBoundingClientRect();
-    const at = line.getBoundingClientRect();
-    el.scrollTop += at.top - box.top - (el.clientHeight - at.height) / 2;
-    measure(el);
+    centre(el, line);
     pill(false);
     line.classList.remove("focused");
     void line.offsetWidth; // restart the animation when the same line is asked for again
@@ -132,10 +135,7 @@
       // A late redraw (a page laid out after the jump) may have scrolled it away: back to it.
       const box = el.getBoundingClientRect();
       const at = wanted.getBoundingClientRect();
-      if (at.bottom <= box.top || at.top >= box.bottom) {
-        el.scrollTop += at.top - box.top - (el.clientHeight - at.height) / 2;
-        measure(el);
-      }
+      if (at.bottom <= box.top || at.top >= box.bottom) centre(el, wanted);
       const now = document.activeElement;
       if (now === wanted) return;
       if (!now || now === document.body || el.contains(now)) wanted.focus({ preventScroll: true });
