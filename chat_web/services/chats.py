@@ -24,7 +24,6 @@ from chat_web.domain import (
     RateLimited,
     ServiceUnavailable,
     User,
-    quote_of,
 )
 from chat_web.domain.events import (
     chat_changed,
@@ -51,6 +50,7 @@ from chat_web.services.cursor import (
 from chat_web.services.limits import AbuseLimits, Check, LimitGate
 from chat_web.services.media import ImageUpload, MediaService
 from chat_web.services.mentions import mentioned_ids
+from chat_web.services.quotes import quoted
 from chat_web.services.validation import (
     GROUP_MAX,
     GROUP_MIN,
@@ -458,7 +458,7 @@ class ChatService:
         edited = await self._messages.edit(chat.id, message.id, body, now)
         if edited is None:
             raise Conflict("That message was deleted.")
-        (edited,) = await self._quoted(chat.id, [edited])
+        (edited,) = await quoted(self._messages, chat.id, [edited])
         await self._publish(chat.member_ids, message_edited(edited))
         return edited
 
@@ -486,20 +486,9 @@ class ChatService:
         reacted = await self._messages.react(chat.id, clean_id(message_id, "message id"), me.id, str(emoji))
         if reacted is None:
             raise NotFound("No such message in this conversation (or it was deleted).")
-        (reacted,) = await self._quoted(chat.id, [reacted])
+        (reacted,) = await quoted(self._messages, chat.id, [reacted])
         await self._publish(chat.member_ids, message_reacted(reacted))
         return reacted
-
-    async def _quoted(self, chat_id: str, messages: list[Message]) -> list[Message]:
-        """Attach to each reply what it shows of the message it answers (one query a page)."""
-        wanted = {m.reply_to for m in messages if m.reply_to and m.quote is None}
-        if not wanted:
-            return messages
-        originals = {m.seq: m for m in await self._messages.by_seqs(chat_id, sorted(wanted))}
-        return [
-            replace(m, quote=quote_of(originals[m.reply_to])) if m.reply_to in originals else m
-            for m in messages
-        ]
 
     async def send_image(
         self,

@@ -31,11 +31,10 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 
-from chat_web.domain import Attachment, ChatError, Conflict, Gone, Image, Message, NotFound, User
+from chat_web.domain import Attachment, ChatError, Conflict, Gone, Image, NotFound, User
 from chat_web.domain.exports import ExportJob, exported_message, file_entry, image_entry, image_extension_of
 from chat_web.domain.models import DELETED_ACCOUNT
 from chat_web.domain.reading import read_floor
-from chat_web.domain.sending import with_quotes
 from chat_web.domain.wire import iso
 from chat_web.ports import (
     ArchiveEntries,
@@ -49,6 +48,7 @@ from chat_web.ports import (
 )
 from chat_web.services.limits import Check, Limit, LimitGate
 from chat_web.services.my_chats import every_chat_of
+from chat_web.services.quotes import quoted
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +88,7 @@ def _text_bytes(text: str) -> AsyncIterator[bytes]:
 
 
 def _json_bytes(value: object) -> AsyncIterator[bytes]:
-    async def one() -> AsyncIterator[bytes]:
-        yield json.dumps(value, ensure_ascii=False, indent=2).encode()
-
-    return one()
+    return _text_bytes(json.dumps(value, ensure_ascii=False, indent=2))
 
 
 class ExportService:
@@ -236,7 +233,7 @@ class ExportService:
             if not page:
                 return
             lines = []
-            for message in await self._quoted(chat_id, page):
+            for message in await quoted(self._messages, chat_id, page):
                 path = None
                 if message.sender_id == user_id and not message.deleted:
                     stored = message.image or message.attachment
@@ -248,14 +245,6 @@ class ExportService:
             yield ("\n".join(lines) + "\n").encode()
             await progress.messages_done(len(page))
             after = page[-1].seq
-
-    async def _quoted(self, chat_id: str, page: list[Message]) -> list[Message]:
-        """Each reply's quote, as the API shows it: the messages it answers on earlier pages are
-        read in one go (at most a page of them)."""
-        in_page = {m.seq for m in page}
-        missing = sorted({m.reply_to for m in page if m.reply_to and m.reply_to not in in_page})
-        earlier = await self._messages.by_seqs(chat_id, missing) if missing else []
-        return with_quotes(page, lambda _: earlier)
 
     async def _entry_of(self, stored: Image | Attachment) -> str:
         if isinstance(stored, Attachment):
