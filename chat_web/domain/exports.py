@@ -32,8 +32,9 @@ IMAGE_EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gi
 def image_extension_of(content_type: str | None, url: str) -> str:
     if content_type in IMAGE_EXTENSIONS:
         return IMAGE_EXTENSIONS[content_type]
-    suffix = url.rsplit("/", 1)[-1].rpartition(".")[2].lower()
-    return {"jpeg": ".jpg"}.get(suffix, f".{suffix}" if f".{suffix}" in IMAGE_EXTENSIONS.values() else "")
+    suffix = "." + url.rsplit("/", 1)[-1].rpartition(".")[2].lower()
+    suffix = ".jpg" if suffix == ".jpeg" else suffix
+    return suffix if suffix in IMAGE_EXTENSIONS.values() else ""
 
 
 def image_entry(image: Image, extension: str) -> str:
