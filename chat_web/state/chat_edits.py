@@ -11,15 +11,15 @@ import dataclasses
 
 from chat_web.domain import Message, preview_of, quote_of
 from chat_web.domain.models import quote_label
-from chat_web.state.rows import WINDOW_PARTS, MsgRow, chips, text_pieces
+from chat_web.state.rows import WINDOW_PARTS, MsgRow, chips, quoted_sender, sender_label, text_pieces
 
 DELETED_TEXT = "Message deleted"
 
 
 def changed_row(row: MsgRow, message: Message, me: str, names: dict[str, str], group: bool = False) -> MsgRow:
     """The row of a stored message after its edit, deletion or a reaction."""
-    if group and message.sender_id != me:  # the sender may have left, or deleted the account
-        row = dataclasses.replace(row, sender=names.get(message.sender_id, row.sender))
+    # The sender may have left, or deleted the account, since the row was made.
+    row = dataclasses.replace(row, sender=sender_label(message.sender_id, me, names, group, row.sender))
     if message.deleted:
         return dataclasses.replace(
             row,
@@ -92,8 +92,7 @@ class MessageChanges:
 
     def _requoted(self, row: MsgRow, message: Message, text: str) -> MsgRow:
         # The quoted sender may have deleted the account since: their name goes too.
-        mine = message.sender_id == self.user_id
-        sender = "You" if mine else self._names.get(message.sender_id, row.reply_sender)
+        sender = quoted_sender(message.sender_id, self.user_id, self._names, row.reply_sender)
         if row.reply_text == text and row.reply_sender == sender:
             return row
         return dataclasses.replace(row, reply_text=text, reply_sender=sender)

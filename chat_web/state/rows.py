@@ -170,6 +170,18 @@ def thumb_size(width: int, height: int, edge: int = THUMB_EDGE) -> tuple[int, in
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+def sender_label(
+    sender_id: str, me: str, names: dict[str, str], group: bool, unknown: str = "Someone"
+) -> str:
+    """The name above a message: in a group, for someone else's."""
+    return names.get(sender_id, unknown) if group and sender_id != me else ""
+
+
+def quoted_sender(sender_id: str, me: str, names: dict[str, str], unknown: str = "Someone") -> str:
+    """Whose message a reply quotes."""
+    return "You" if sender_id == me else names.get(sender_id, unknown)
+
+
 def message_row(
     message: Message, me: str, names: dict[str, str], tz: ZoneInfo, now: datetime, group: bool
 ) -> MsgRow:
@@ -186,7 +198,7 @@ def message_row(
         time=clock_time(message.created_at, tz),
         mine=message.sender_id == me,
         day=day_label(message.created_at, now, tz),
-        sender=names.get(message.sender_id, "Someone") if group and message.sender_id != me else "",
+        sender=sender_label(message.sender_id, me, names, group),
         state="",
         id=message.id,
         edited=message.edited_at is not None and not message.deleted,
@@ -226,7 +238,7 @@ def quote_fields(message: Message, me: str, names: dict[str, str]) -> dict:
         return {"reply_seq": 0, "reply_sender": "", "reply_text": ""}
     if quote is None:
         return {"reply_seq": message.reply_to, "reply_sender": "", "reply_text": "…"}
-    sender = "You" if quote.sender_id == me else names.get(quote.sender_id, "Someone")
+    sender = quoted_sender(quote.sender_id, me, names)
     return {"reply_seq": quote.seq, "reply_sender": sender, "reply_text": quote_label(quote)}
 
 

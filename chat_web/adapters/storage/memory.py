@@ -393,10 +393,11 @@ class InMemoryMessageRepo:
         sender = self._d.members.get((message.chat_id, message.sender_id))
         if chat is None or sender is None:
             raise Forbidden(NOT_A_MEMBER)
-        if chat.kind == "direct" and any(u not in self._d.users for u in chat.member_ids):
-            raise Forbidden(ACCOUNT_GONE)
-        if chat.kind == "direct" and any((u, message.sender_id) in self._d.blocks for u in chat.member_ids):
-            raise Forbidden(BLOCKED)
+        if chat.kind == "direct":
+            if any(u not in self._d.users for u in chat.member_ids):
+                raise Forbidden(ACCOUNT_GONE)
+            if any((u, message.sender_id) in self._d.blocks for u in chat.member_ids):
+                raise Forbidden(BLOCKED)
         history = self._d.messages[chat.id]
         if message.reply_to:
             if message.reply_to > len(history):
