@@ -120,6 +120,7 @@ class ReflexClient:
 
     def __init__(self, url: str, token: str, chat: str, tally: Tally, http: httpx.AsyncClient, sends: str):
         from chat_web.state.chat import ChatState
+        from chat_web.state.chat_list import ChatListState
         from chat_web.state.composer import ComposerState
         from chat_web.state.session import SessionState
 
@@ -128,7 +129,8 @@ class ReflexClient:
         self.posting: set[asyncio.Task] = set()
         self.answers: dict[str, str] = {}  # clientId -> text, of sends over the socket not answered yet
         self.tab = str(uuid.uuid4())
-        self.state = ChatState.get_full_name()
+        self.state = ChatState.get_full_name()  # the open conversation's window
+        self.list_state = ChatListState.get_full_name()  # which chat is open
         self.composer = ComposerState.get_full_name()
         self.session_var = f"{SessionState.get_full_name()}.token_rx_state_"
         self.hydrated = asyncio.Event()
@@ -198,9 +200,9 @@ class ReflexClient:
         for event in (update or {}).get("events") or ():
             self._on_answer(str((event.get("payload") or {}).get("javascript_code") or ""))
         delta = (update or {}).get("delta") or {}
-        mine = delta.get(self.state) or {}
-        if mine.get("open_id_rx_state_") == self.chat:
+        if (delta.get(self.list_state) or {}).get("open_id_rx_state_") == self.chat:
             self.hydrated.set()
+        mine = delta.get(self.state) or {}
         # The window is `older` + short tail blocks: a message may first show in any of them.
         rows = [row for name in WINDOW_PARTS for row in mine.get(f"{name}_rx_state_") or ()]
         if not rows:

@@ -112,13 +112,13 @@ async def world(clock, monkeypatch):
     """The chat page's state over in-memory adapters (tests/support/chat_page.py), on the test
     clock. A module that means another world defines its own `world`."""
     from chat_web import container
-    from chat_web.state.chat import ChatState
+    from chat_web.state.chat_list import ChatListState
     from tests.support.chat_page import World
 
     w = World(clock)
     monkeypatch.setattr(container, "_current", w.container)
     # The page's "now" is the test clock's now.
-    monkeypatch.setattr(ChatState, "_now", lambda self: clock.now())
+    monkeypatch.setattr(ChatListState, "_now", lambda self: clock.now())
     yield w
     await w.live.close()
 

@@ -9,13 +9,13 @@ import reflex as rx
 
 from chat_web.components.chat_list import avatar
 from chat_web.services.validation import TITLE_MAX
-from chat_web.state.chat import ChatState
 from chat_web.state.chat_info import ChatInfoState, InfoMember
+from chat_web.state.chat_list import ChatListState
 from chat_web.state.rows import Person
 
 
 def _member(member: InfoMember) -> rx.Component:
-    online = ~member.me & ChatState.online_ids.contains(member.id)  # live, as in the chat list
+    online = ~member.me & ChatListState.online_ids.contains(member.id)  # live, as in the chat list
     return rx.hstack(
         avatar(member.initial, online, size="2"),
         rx.vstack(

@@ -6,9 +6,11 @@ import reflex as rx
 
 from chat_web.components.group_dialog import group_dialog
 from chat_web.state.chat import ChatState
+from chat_web.state.chat_list import ChatListState
 from chat_web.state.people import PeopleState
 from chat_web.state.rows import FoundRow, Person, Piece
 from chat_web.state.search import MessageSearchState
+from chat_web.state.session import SessionState
 
 SEARCH_DEBOUNCE_MS = 350
 
@@ -22,16 +24,16 @@ def avatar(initial: rx.Var, online: rx.Var | bool = False, size: str = "3") -> r
 
 
 def _chat_row(row: rx.Var, index: rx.Var) -> rx.Component:
-    # The top row's changing part comes from ChatState's top_* vars (see ChatState.rows).
+    # The top row's changing part comes from ChatState's top_* vars (see ChatListState.rows).
     top = index == 0
-    preview = rx.cond(top, ChatState.top_preview, row.preview)
-    when = rx.cond(top, ChatState.top_when, row.when)
-    badge = rx.cond(top, ChatState.top_badge, row.badge)
-    mentioned = rx.cond(top, ChatState.top_mentioned, row.mentioned)
-    typing = ChatState.typing_label.contains(row.id)
+    preview = rx.cond(top, ChatListState.top_preview, row.preview)
+    when = rx.cond(top, ChatListState.top_when, row.when)
+    badge = rx.cond(top, ChatListState.top_badge, row.badge)
+    mentioned = rx.cond(top, ChatListState.top_mentioned, row.mentioned)
+    typing = ChatListState.typing_label.contains(row.id)
     return rx.link(
         rx.hstack(
-            avatar(row.initial, (row.peer != "") & ChatState.online_ids.contains(row.peer)),
+            avatar(row.initial, (row.peer != "") & ChatListState.online_ids.contains(row.peer)),
             rx.vstack(
                 rx.hstack(
                     rx.text(row.title, weight="medium", class_name="row-title"),
@@ -47,14 +49,14 @@ def _chat_row(row: rx.Var, index: rx.Var) -> rx.Component:
                             rx.fragment(
                                 rx.text(
                                     preview,
-                                    key="p" + ChatState.typing_key[row.id],
+                                    key="p" + ChatListState.typing_key[row.id],
                                     size="2",
                                     color_scheme="gray",
                                     class_name="row-preview typing-hidden",
                                 ),
                                 rx.text(
-                                    ChatState.typing_label[row.id],
-                                    key=ChatState.typing_key[row.id],
+                                    ChatListState.typing_label[row.id],
+                                    key=ChatListState.typing_key[row.id],
                                     size="2",
                                     class_name="typing-flash",
                                 ),
@@ -94,7 +96,7 @@ def _chat_row(row: rx.Var, index: rx.Var) -> rx.Component:
         ),
         href="/chat/" + row.id,
         underline="none",
-        class_name=rx.cond(row.id == ChatState.open_id, "chat-row active", "chat-row"),
+        class_name=rx.cond(row.id == ChatListState.open_id, "chat-row active", "chat-row"),
         custom_attrs={"data-chat-row": row.id},
     )
 
@@ -230,7 +232,7 @@ def _me_bar() -> rx.Component:
         rx.heading("Chat", size="5"),
         rx.spacer(),
         rx.link(
-            rx.text(ChatState.user_name, id="signed-in-name"),
+            rx.text(SessionState.user_name, id="signed-in-name"),
             href="/profile",
             id="profile-link",
             size="2",
@@ -256,7 +258,7 @@ def _me_bar() -> rx.Component:
         ),
         rx.icon_button(
             rx.icon("log-out", size=16),
-            on_click=ChatState.sign_out,
+            on_click=SessionState.sign_out,
             variant="ghost",
             id="sign-out",
             title="Sign out",
@@ -306,10 +308,10 @@ def chat_list() -> rx.Component:
 def _chat_list_rows() -> rx.Component:
     return rx.fragment(
         rx.cond(
-            ChatState.rows.length() > 0,
-            rx.foreach(ChatState.rows, _chat_row),
+            ChatListState.rows.length() > 0,
+            rx.foreach(ChatListState.rows, _chat_row),
             rx.cond(
-                (PeopleState.query == "") & ChatState.chats_loaded,
+                (PeopleState.query == "") & ChatListState.chats_loaded,
                 rx.text(
                     "No conversations yet. Search for someone above to start one.",
                     size="2",
@@ -319,9 +321,11 @@ def _chat_list_rows() -> rx.Component:
             ),
         ),
         rx.cond(
-            ChatState.chats_cursor != "",
+            ChatListState.chats_cursor != "",
             rx.center(
-                rx.button("Load more", on_click=ChatState.load_more_chats, variant="soft", id="more-chats"),
+                rx.button(
+                    "Load more", on_click=ChatListState.load_more_chats, variant="soft", id="more-chats"
+                ),
                 padding="12px",
             ),
         ),

@@ -2,7 +2,8 @@ import reflex as rx
 
 from chat_web.components.chat_list import chat_list
 from chat_web.components.conversation import API_ORIGIN, conversation
-from chat_web.state.chat import ChatState
+from chat_web.state.chat_list import ChatListState
+from chat_web.state.session import SessionState
 
 
 def chat_page() -> rx.Component:
@@ -29,24 +30,24 @@ def chat_page() -> rx.Component:
         chat_list(),
         conversation(),
         # Signed out elsewhere: the page script sees this and goes to /login.
-        rx.cond(ChatState.session_ended, rx.el.div(id="session-ended", hidden=True)),
+        rx.cond(ChatListState.session_ended, rx.el.div(id="session-ended", hidden=True)),
         rx.el.div(
             id="notify-feed",
             hidden=True,
             custom_attrs={
-                "data-unread": ChatState.unread_total,
-                "data-key": ChatState.notify.get("key", ""),
-                "data-chat": ChatState.notify.get("chat", ""),
-                "data-title": ChatState.notify.get("title", ""),
-                "data-body": ChatState.notify.get("body", ""),
+                "data-unread": ChatListState.unread_total,
+                "data-key": ChatListState.notify.get("key", ""),
+                "data-chat": ChatListState.notify.get("chat", ""),
+                "data-title": ChatListState.notify.get("title", ""),
+                "data-body": ChatListState.notify.get("body", ""),
             },
         ),
         class_name="chat-shell",
         # data-me and data-api: whose unsent messages the page script keeps, and where it sends
         # them (assets/sends.js).
         custom_attrs={
-            "data-open": (ChatState.open_id != "").to_string(),
-            "data-me": ChatState.user_id,
+            "data-open": (ChatListState.open_id != "").to_string(),
+            "data-me": SessionState.user_id,
             "data-api": API_ORIGIN,
         },
     )

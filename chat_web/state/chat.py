@@ -1,13 +1,17 @@
-"""The chat page: my chats, the open conversation, and the live events that change them.
+"""The chat page's open conversation: its header, its window of messages, and the page's
+events that change it (and the chat list with it).
 
-What each tab holds is bounded, so a live update costs the same however long the
-history or the chat list: a page of chats and a window of recent messages (older pages
-only when the reader scrolls up for them); my sends still on their way are the page
-script's (assets/sends.js). Read ticks are one number (`seen_upto`), presence a list of
-online ids, typing a small map whose expiry runs in the browser (CSS), never in a server
-timer. The composer (sending, editing, the reply banner, the delete dialog, typing
-signals) is a substate of its own (state/composer.py): a delivered message never
-touches it, and its events touch only it and what they change here.
+A substate of the chat list (state/chat_list.py: SessionState → ChatListState → ChatState →
+ComposerState), so its handlers read and change the list's vars as their own, and an event
+that changes only the list never loads what this one holds. A delivered message changes the
+list and this window and nothing else; the composer (sending, editing, the reply banner, the
+delete dialog, typing signals) is a substate of this one, which a delivered message never
+touches.
+
+What each tab holds is bounded, so a live update costs the same however long the history: a
+window of recent messages (older pages only when the reader scrolls up for them); my sends
+still on their way are the page script's (assets/sends.js). Read ticks are one number
+(`seen_upto`).
 """
 
 from __future__ import annotations
@@ -15,44 +19,34 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import time
 import uuid
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import reflex as rx
 
 from chat_web import container
-from chat_web.domain import (
-    ChatError,
-    Forbidden,
-    Message,
-    RateLimited,
-    Unauthorized,
-    User,
-)
+from chat_web.domain import ChatError, Forbidden, Message, RateLimited, User
 from chat_web.domain.models import DELETED_ACCOUNT
-from chat_web.services.chats import ChatSummary, HistoryPage
+from chat_web.services.chats import HistoryPage
 from chat_web.state import rows as R
 from chat_web.state.chat_edits import MessageChanges
+from chat_web.state.chat_list import ChatListState
 from chat_web.state.chat_live import LiveEvents
-from chat_web.state.rows import TAIL_BLOCK, TAILS, WINDOW_PARTS, ChatRow, MsgRow
+from chat_web.state.rows import TAIL_BLOCK, TAILS, WINDOW_PARTS, MsgRow
 from chat_web.state.seen import SeenBy, SeenLine
-from chat_web.state.session import SessionState, error_toast
+from chat_web.state.session import error_toast
 
 if TYPE_CHECKING:
     from chat_web.state.composer import ComposerState
 
 log = logging.getLogger(__name__)
 
-CHAT_PAGE = 20
 MESSAGE_PAGE = 30
 WINDOW_KEEP = 30  # at the bottom, the live window is trimmed back to this many messages
 WINDOW_MAX = 50  # ... once it holds more than this
 JUMP_PAGES = 40  # a quote's click pages back at most this many pages to its message
 WINDOW_HARD = 150  # scrolled up: past this, newer messages wait behind "jump to latest"
 AROUND = 15  # opened at a message (a search result): this many on each side of it
-RECHECK_SECONDS = 60.0  # how long a tab's checked session is trusted before storage is asked again
 
 
 def _chat_id_from(path: str) -> str:
@@ -60,34 +54,9 @@ def _chat_id_from(path: str) -> str:
     return parts[1] if len(parts) >= 2 and parts[0] == "chat" else ""
 
 
-class ChatState(LiveEvents, MessageChanges, SeenBy, SessionState):
-    # The browser's time zone (IANA name), set by the page's script: times are local.
-    tz: str = rx.Cookie("", name="chat_tz", max_age=365 * 24 * 3600, same_site="strict")
-
-    # --- sidebar --------------------------------------------------------------------------------
-    # My chats, top first. The top one's changing part (preview, time, badge, mention) is held
-    # apart, in the top_* vars: Reflex re-sends a changed list whole, and a conversation's
-    # messages change only its own row, nearly always the top one (profiled: the list was a
-    # third of the bytes of a delivered message). `_all_rows()` reads them whole.
-    rows: list[ChatRow] = []
-    top_preview: str = ""
-    top_when: str = ""
-    top_badge: str = ""
-    top_mentioned: bool = False
-    chats_cursor: str = ""  # the next page of chats; "" when there is none
-    # The list came from storage: until then an empty list is not "no conversations" (a page
-    # opened offline from the app's cached shell, or before its state has loaded).
-    chats_loaded: bool = False
-    online_ids: list[str] = []
-    typing_label: dict[str, str] = {}  # chat id -> "typing…" / "Ada is typing…"
-    typing_key: dict[str, str] = {}  # chat id -> a new key per typing event (restarts the CSS timer)
-
-    # --- the open conversation ------------------------------------------------------------------
-    open_id: str = ""
+class ChatState(LiveEvents, MessageChanges, SeenBy, ChatListState):
     open_title: str = ""
     open_initial: str = ""
-    open_peer: str = ""  # a direct chat's other user
-    open_subtitle: str = ""  # "3 members" / "last seen today at 14:05"
     older: list[MsgRow] = []  # pages the reader scrolled up for
     # The live window's newest messages, in blocks (TAIL_BLOCK): Reflex sends a changed list
     # whole, so a new message re-sends its short block, not the window (see _show_window).
@@ -104,30 +73,15 @@ class ChatState(LiveEvents, MessageChanges, SeenBy, SessionState):
     loading_older: bool = False
     notice: str = ""
     open_muted: bool = False
-    unread_total: int = 0  # over all my chats not muted: the page title shows it
-    # The latest message worth a browser notification ({key, chat, title, body}); the page
-    # script shows it only while the tab is hidden and the reader allowed notifications.
-    notify: dict[str, str] = {}
     mention_names: str = "[]"  # the open group's other members, as JSON, for @ completion
-    session_ended: bool = False  # signed out in another tab or everywhere: the page leaves
     open_gone: bool = False  # a direct chat whose other person deleted the account: no composer
 
     # --- backend only ---------------------------------------------------------------------------
-    _reads: dict[str, int] = {}  # listed chat -> my read cursor
-    _lasts: dict[str, int] = {}  # listed chat -> its last seq
-    _group: bool = False
     _names: dict[str, str] = {}  # the open chat's members, and the _authors
     _authors: dict[str, str] = {}  # the others its shown messages name (left, or deleted)
     _cursors: dict[str, int] = {}  # the open chat's members' read cursors
-    _peers: list[str] = []  # users whose presence this tab shows
-    _panel_peers: list[str] = []  # the open info panel's members (state/chat_info.py): shown too
     _attentive: bool = True  # visible and scrolled to the bottom
     _read_due: tuple[str, int] | None = None  # (chat, seq) shown read, to be stored by the hub
-    _checked_token: str = ""
-    _checked_at: float = 0.0
-    _typing_at: dict[str, float] = {}
-    _unread_elsewhere: int = 0  # unread (not muted) in my chats this tab does not list
-    _mentions: dict[str, int] = {}  # listed chat -> the latest seq that mentions me
     _change_seen: int = 0  # the open chat's change count this tab has applied
 
     # ============================================================================ helpers
@@ -136,20 +90,6 @@ class ChatState(LiveEvents, MessageChanges, SeenBy, SessionState):
         from chat_web.state.composer import ComposerState  # a substate: its module imports this one
 
         return self.substates[ComposerState.get_name()]  # type: ignore[return-value]
-
-    @property
-    def _tab(self) -> str:
-        return self.router.session.client_token
-
-    def _zone(self):
-        return R.zone(self.tz)
-
-    def _now(self) -> datetime:
-        return datetime.now(UTC)
-
-    def _me(self) -> User:
-        """The tab's user, known from its checked session (live events carry no cookie)."""
-        return User(id=self.user_id, email=self.user_email, name=self.user_name, created_at=self._now())
 
     def _held_seqs(self) -> list[int]:
         """Seqs on screen: older pages and the live window."""
@@ -259,153 +199,6 @@ class ChatState(LiveEvents, MessageChanges, SeenBy, SessionState):
         except ChatError as exc:
             return error_toast(exc)
 
-    # ============================================================================ chat list
-
-    async def _load_chats(self, me: User) -> None:
-        page = await container.current().chats.list_chats(me, CHAT_PAGE)
-        self._set_rows([])
-        self._reads, self._lasts, self._mentions = {}, {}, {}
-        self._add_rows(page.items)
-        self.chats_cursor = page.next_cursor or ""
-        self.chats_loaded = True
-        await self._count_unread_elsewhere(me)
-        await self._refresh_presence()
-
-    async def _count_unread_elsewhere(self, me: User) -> None:
-        """Ask storage for the unread of the chats not listed here; the listed ones this tab
-        counts itself as events come (so a message is never counted twice)."""
-        listed = [row.id for row in self.rows]
-        self._unread_elsewhere = await container.current().chats.unread_total(me, listed)
-        self._recount_unread()
-
-    def _all_rows(self) -> list[ChatRow]:
-        """My chats as shown, the top one whole again. Read without Reflex's change-tracking
-        proxy: walking the list through it wrapped every row and field (profiled)."""
-        rows = self.get_value("rows")
-        if not rows:
-            return rows
-        top = dataclasses.replace(
-            rows[0],
-            preview=self.top_preview,
-            when=self.top_when,
-            badge=self.top_badge,
-            mentioned=self.top_mentioned,
-        )
-        return [top, *rows[1:]]
-
-    def _set_rows(self, rows: list[ChatRow]) -> None:
-        """Show these chats: `rows` changes (and is re-sent) only when more than the top
-        one's changing part did."""
-        if rows:
-            top = rows[0]
-            for name, value in (
-                ("top_preview", top.preview),
-                ("top_when", top.when),
-                ("top_badge", top.badge),
-                ("top_mentioned", top.mentioned),
-            ):
-                if self.get_value(name) != value:
-                    setattr(self, name, value)
-            rows = [dataclasses.replace(top, preview="", when="", badge="", mentioned=False), *rows[1:]]
-        if rows != self.get_value("rows"):
-            self.rows = rows
-
-    def _recount_unread(self) -> None:
-        # The dicts read once, unproxied: through `self` each lookup wrapped them anew (profiled).
-        lasts, reads = self.get_value("_lasts"), self.get_value("_reads")
-        listed = sum(
-            max(0, lasts.get(row.id, 0) - reads.get(row.id, 0)) for row in self._all_rows() if not row.muted
-        )
-        total = self._unread_elsewhere + listed
-        if total != self.unread_total:
-            self.unread_total = total
-
-    def _row_of(self, summary: ChatSummary) -> ChatRow:
-        chat, others = summary.chat, summary.others
-        if chat.kind == "group":
-            title, peer = chat.title or "Group", ""
-        else:
-            title = others[0].name if others else DELETED_ACCOUNT
-            peer = others[0].id if others else ""
-        self._reads[chat.id] = chat.last_seq - summary.unread
-        self._lasts[chat.id] = chat.last_seq
-        if summary.mentioned:
-            self._mentions[chat.id] = chat.last_seq
-        return ChatRow(
-            id=chat.id,
-            title=title,
-            initial=R.initial_of(title),
-            peer=peer,
-            preview=chat.preview if chat.last_seq else ("New group" if chat.kind == "group" else "Say hello"),
-            when=R.list_time(chat.updated_at, self._now(), self._zone()),
-            badge=R.badge(summary.unread),
-            muted=summary.muted,
-            mentioned=summary.mentioned,
-        )
-
-    def _add_rows(self, summaries: list[ChatSummary]) -> None:
-        rows = self._all_rows()
-        known = {row.id for row in rows}
-        self._set_rows(rows + [self._row_of(s) for s in summaries if s.chat.id not in known])
-        self._track_peers()
-
-    def _track_peers(self) -> None:
-        """The users whose presence this tab shows: direct chats listed, the open one, and the
-        members listed by the info panel while it is open."""
-        listed = [r.peer for r in self.rows if r.peer] + [self.open_peer] + self._panel_peers
-        self._peers = list(dict.fromkeys(listed))
-        container.current().live.watch(self._tab, self._peers)
-
-    @rx.event
-    async def load_more_chats(self):
-        if not self.chats_cursor:
-            return
-        try:
-            me = await self._paging()
-            page = await container.current().chats.list_chats(me, CHAT_PAGE, self.chats_cursor)
-        except RateLimited:
-            return None  # the list scrolled again too soon: the next scroll asks again
-        except ChatError as exc:
-            return error_toast(exc)
-        self._add_rows(page.items)
-        self.chats_cursor = page.next_cursor or ""
-        try:
-            await self._count_unread_elsewhere(me)
-        except ChatError as exc:
-            return error_toast(exc)
-        await self._refresh_presence()
-
-    async def _require(self) -> User:
-        """The checked user of a browser action; Unauthorized if the session is gone.
-
-        The session is checked against storage at most every RECHECK_SECONDS per tab:
-        a message, a typing signal or a scroll does not each cost a database read.
-        """
-        now = time.time()
-        if self.token and self.token == self._checked_token and now - self._checked_at < RECHECK_SECONDS:
-            return self._me()
-        me = await self._signed_in_user()
-        if me is None:
-            raise Unauthorized("Your session has ended; sign in again.")
-        self._checked_token, self._checked_at = self.token, now
-        return me
-
-    async def _paging(self) -> User:
-        """The checked user of a page or a jump through history, counted against the user's
-        paging limit (LIMIT_PAGES_PER_SECOND): RateLimited past it."""
-        me = await self._require()
-        limits = container.current().tab_limits
-        if limits is not None:
-            await limits.page(me.id)
-        return me
-
-    async def _refresh_presence(self) -> None:
-        status = await container.current().presence.status(self.user_id, self._peers)
-        online = sorted(status.online)
-        if online != self.online_ids:
-            self.online_ids = online
-        self._refresh_open_subtitle(status.last_seen.get(self.open_peer))
-
     # ============================================================================ conversation
 
     def _close_chat(self) -> None:
@@ -512,6 +305,7 @@ class ChatState(LiveEvents, MessageChanges, SeenBy, SessionState):
         self._refresh_seen()
         if self._group:
             self.open_title, self.open_peer = chat.title or "Group", ""
+            self.open_subtitle = f"{len(self._cursors)} members"
         else:
             other = page.others[0] if page.others else None
             self.open_title = other.name if other else DELETED_ACCOUNT
@@ -525,15 +319,6 @@ class ChatState(LiveEvents, MessageChanges, SeenBy, SessionState):
         if page.authors:
             self._authors = {**self._authors, **page.authors}
             self._names = {**page.authors, **self._names}
-
-    def _refresh_open_subtitle(self, last_seen: datetime | None = None) -> None:
-        if not self.open_id:
-            self.open_subtitle = ""
-        elif self._group:
-            count = len(self._cursors)
-            self.open_subtitle = f"{count} members"
-        else:
-            self.open_subtitle = R.last_seen_label(last_seen, self._now(), self._zone())
 
     def _message_rows(self, messages: list[Message]) -> list[MsgRow]:
         zone, now = self._zone(), self._now()
@@ -651,30 +436,6 @@ class ChatState(LiveEvents, MessageChanges, SeenBy, SessionState):
             return
         await container.current().chats.mark_read(me, self.open_id, last)
         self._mark_row_read(self.open_id, last)
-
-    def _mark_row_read(self, chat_id: str, seq: int) -> None:
-        self._reads[chat_id] = max(self._reads.get(chat_id, 0), seq)
-        self._set_badge(chat_id)
-
-    def _set_badge(self, chat_id: str) -> None:
-        lasts, reads, mentions = (
-            self.get_value("_lasts"),
-            self.get_value("_reads"),
-            self.get_value("_mentions"),
-        )
-        unread = lasts.get(chat_id, 0) - reads.get(chat_id, 0)
-        mentioned = mentions.get(chat_id, 0) > reads.get(chat_id, 0)
-        rows = self._all_rows()
-        for i, row in enumerate(rows):
-            if row.id == chat_id and (row.badge, row.mentioned) != (R.badge(unread), mentioned):
-                self._set_rows(
-                    [
-                        *rows[:i],
-                        dataclasses.replace(row, badge=R.badge(unread), mentioned=mentioned),
-                        *rows[i + 1 :],
-                    ]
-                )
-        self._recount_unread()
 
     @rx.event
     async def toggle_mute(self):

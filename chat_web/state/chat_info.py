@@ -1,11 +1,11 @@
 """The conversation's info panel: a group's members (add, remove, leave, rename) or a direct
 chat's other person.
 
-A small substate of its own, so the big ChatState does not grow: it holds the panel's chat
+A small substate of its own, so the conversation's state does not grow: it holds the panel's chat
 id, its members as shown (a group has at most GROUP_MAX) and the people found to add,
 loaded when the panel opens and again when the chat changes (ChatState's live events call
 `_chat_changed`). Presence is what the chat list shows: the online dot from
-ChatState.online_ids, live (the members join the tab's watched people while the panel is
+ChatListState.online_ids, live (the members join the tab's watched people while the panel is
 open), and "last seen ..." as read when the panel loads. Every action goes through
 ChatService, as the REST API does; the live events it publishes update the header and the
 chat list.
@@ -35,7 +35,7 @@ class InfoMember:
     id: str
     name: str
     initial: str
-    # Shown while they are not online (ChatState.online_ids, live): "last seen today at
+    # Shown while they are not online (ChatListState.online_ids, live): "last seen today at
     # 14:05" as the panel loaded it, or "offline"; "" for me.
     seen: str = ""
     me: bool = False
@@ -58,9 +58,11 @@ class ChatInfoState(SessionState):
     error: str = ""  # the last refusal, shown in the panel until the next action
 
     async def _chat_state(self):
-        from chat_web.state.chat import ChatState  # ChatState calls back into this module
+        """The chat list's state: the open chat's id, the presence the tab shows (the open
+        conversation's window is not loaded for the panel)."""
+        from chat_web.state.chat_list import ChatListState  # its live events call back into this module
 
-        return await self.get_state(ChatState)
+        return await self.get_state(ChatListState)
 
     def _reset_panel(self) -> None:
         self.open = self.group = self.manage = self.renaming = self.confirm_leave = self.busy = False
@@ -80,7 +82,7 @@ class ChatInfoState(SessionState):
 
     async def _load(self, me: User, chat_id: str) -> None:
         """The chat, its members and their presence as I may see it: the online dot follows
-        ChatState.online_ids live (the panel's members join the people the tab watches while
+        ChatListState.online_ids live (the panel's members join the people the tab watches while
         it is open); "last seen" is read here."""
         services = container.current()
         summary = await services.chats.summary_of(me, chat_id)

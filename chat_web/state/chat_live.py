@@ -1,12 +1,15 @@
-"""How live events change a tab's chat page (the ChatState's side of the live hub).
+"""How live events change a tab's chat page (the page states' side of the live hub).
 
-A mixin of ChatState: `_apply_events` runs inside the tab's state lock when the hub
-delivers fan-out events; what it changes is pushed to the browser as a delta.
+Two mixins: ListEvents, of ChatListState, applies what changes only the chat list
+(someone typing, presence, contacts, a session that ended); LiveEvents, of ChatState, the
+rest (messages, their changes, reads, a changed chat, a resync), which change the list and
+the open conversation. The hub loads the state a batch needs (`state_for`): a batch of list
+events never loads the conversation's window. `_apply_events` runs inside the tab's state
+lock; what it changes is pushed to the browser as a delta.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 import uuid
@@ -30,14 +33,22 @@ from chat_web.domain.events import (
 from chat_web.domain.models import Quote
 from chat_web.domain.push import notice_text
 from chat_web.services.tokens import token_id
-from chat_web.state import rows as R
 from chat_web.state.chat_info import ChatInfoState
 
 log = logging.getLogger(__name__)
 TYPING_SECONDS = 5.0  # the browser hides "typing…" after this; the server forgets it lazily
 
 
-class LiveEvents:
+# What ListEvents applies on its own: a batch of only these loads the chat list alone.
+LIST_EVENTS = frozenset({TYPING, PRESENCE, CONTACTS_CHANGED, SESSION_ENDED})
+
+
+def needs_conversation(events: list[dict]) -> bool:
+    """Whether applying these events takes the open conversation (ChatState), not only the list."""
+    return any(event.get("type") not in LIST_EVENTS for event in events)
+
+
+class ListEvents:
     async def _apply_events(self, events: list[dict]) -> bool:
         """Apply fan-out events (called by the live hub inside this tab's state lock).
 
@@ -73,22 +84,95 @@ class LiveEvents:
         return True
 
     async def _apply_event(self, me: User, kind: object, event: dict) -> None:
+        if kind == TYPING:
+            self._on_typing(event)
+        elif kind == PRESENCE:
+            self._on_presence(event)
+        elif kind == CONTACTS_CHANGED:
+            await self._refresh_presence()  # an exchange began: presence may be shown now
+        else:
+            raise ValueError(f"a {kind} event needs the open conversation: ChatState applies it")
+
+    async def _resync(self, me: User) -> None:
+        """Show what storage holds: the chat list, and whatever the open chat missed."""
+        from chat_web.state.chat import ChatState  # the substate: its module imports this one
+
+        await (await self.get_state(ChatState))._resync(me)
+
+    def _on_typing(self, event: dict) -> None:
+        chat_id, user_id = event.get("chatId", ""), event.get("userId")
+        if not chat_id or user_id == self.user_id:
+            return
+        group = chat_id == self.open_id and self._group
+        name = str(event.get("name") or "Someone")
+        label = f"{name} is typing…" if group or self._is_group_row(chat_id) else "typing…"
+        self._typing_at[chat_id] = time.time()
+        self.typing_label = {**self.typing_label, chat_id: label}
+        self.typing_key = {**self.typing_key, chat_id: uuid.uuid4().hex[:8]}
+
+    def _is_group_row(self, chat_id: str) -> bool:
+        return any(r.id == chat_id and not r.peer for r in self.rows)
+
+    def _on_presence(self, event: dict) -> None:
+        user_id = event.get("userId")
+        if user_id not in self._peers:
+            return
+        online = set(self.online_ids)
+        if event.get("online"):
+            online.add(user_id)
+        else:
+            online.discard(user_id)
+            if user_id == self.open_peer:
+                seen = event.get("lastSeen")
+                self._refresh_last_seen(datetime.fromisoformat(seen) if seen else None)
+        if online != set(self.online_ids):
+            self.online_ids = sorted(online)
+
+    def _on_session_ended(self, event: dict) -> None:
+        """Signed out here (same token) or everywhere (an older token version): this tab too."""
+        mine = self.token and event.get("tokenId") == token_id(self.token)
+        version = event.get("version")
+        if not mine and isinstance(version, int):
+            try:
+                mine = container.current().auth.token_version(self.token) < version
+            except ChatError:
+                mine = True  # a token we cannot read is no session either
+        if mine:
+            self._forget()
+            self.session_ended = True
+
+    def _forget_stale_typing(self) -> None:
+        cutoff = time.time() - TYPING_SECONDS
+        stale = [c for c, at in self._typing_at.items() if at < cutoff]
+        if stale:
+            for chat_id in stale:
+                self._typing_at.pop(chat_id, None)
+            self.typing_label = {c: v for c, v in self.typing_label.items() if c not in stale}
+            self.typing_key = {c: v for c, v in self.typing_key.items() if c not in stale}
+
+    def _stop_typing(self, chat_id: str) -> None:
+        if chat_id in self.typing_label:
+            self._typing_at.pop(chat_id, None)
+            self.typing_label = {c: v for c, v in self.typing_label.items() if c != chat_id}
+            self.typing_key = {c: v for c, v in self.typing_key.items() if c != chat_id}
+
+
+class LiveEvents:
+    """ChatState's side: events that change the open conversation (and the list)."""
+
+    async def _apply_event(self, me: User, kind: object, event: dict) -> None:
         if kind == MESSAGE_NEW:
             await self._on_message(me, event)
         elif kind in (MESSAGE_EDITED, MESSAGE_DELETED, MESSAGE_REACTED):
             await self._on_message_changed(me, event)
         elif kind == CHAT_READ:
             await self._on_read(me, event)
-        elif kind == TYPING:
-            self._on_typing(event)
-        elif kind == PRESENCE:
-            self._on_presence(event)
         elif kind == CHAT_CHANGED:
             await self._on_changed(me, event)
         elif kind == RESYNC:
             await self._resync(me)
-        elif kind == CONTACTS_CHANGED:
-            await self._refresh_presence()  # an exchange began: presence may be shown now
+        else:
+            await super()._apply_event(me, kind, event)
 
     async def _resync(self, me: User) -> None:
         """Show what storage holds: the chat list, and whatever the open chat missed."""
@@ -103,13 +187,6 @@ class LiveEvents:
             await self._refresh_presence()
             panel = await self.get_state(ChatInfoState)
             await panel._chat_changed(me, self.open_id)
-
-    def _read_not_stored(self, chat_id: str, seq: int) -> None:
-        """The read up to `seq` shown here never reached storage: stop showing it, unless a
-        later read was shown since (that one is on its way). The next read tries again."""
-        if self._reads.get(chat_id, 0) == seq:
-            self._reads[chat_id] = seq - 1
-            self._set_badge(chat_id)
 
     async def _on_message(self, me: User, event: dict) -> None:
         await self._take_message(me, _message_from(event.get("message") or {}))
@@ -171,23 +248,6 @@ class LiveEvents:
                 self.seen_upto = floor
             self._refresh_seen()
 
-    def _bump_row(self, message: Message) -> bool:
-        """Move the chat to the top with this message as its preview; False if it is not listed."""
-        rows = self._all_rows()
-        index = next((i for i, r in enumerate(rows) if r.id == message.chat_id), None)
-        if index is None:
-            return False
-        row = rows[index]
-        updated = dataclasses.replace(
-            row,
-            preview=preview_of(message),
-            when=R.list_time(message.created_at, self._now(), self._zone()),
-            badge=R.badge(self._lasts.get(row.id, 0) - self._reads.get(row.id, 0)),
-        )
-        if index != 0 or updated != row:
-            self._set_rows([updated] + rows[:index] + rows[index + 1 :])
-        return True
-
     async def _on_read(self, me: User, event: dict) -> None:
         chat_id, user_id, seq = event.get("chatId"), event.get("userId"), int(event.get("seq") or 0)
         if user_id == self.user_id:
@@ -196,35 +256,6 @@ class LiveEvents:
                 await self._count_unread_elsewhere(me)
         if chat_id == self.open_id:
             self._move_cursor(user_id, seq)
-
-    def _on_typing(self, event: dict) -> None:
-        chat_id, user_id = event.get("chatId", ""), event.get("userId")
-        if not chat_id or user_id == self.user_id:
-            return
-        group = chat_id == self.open_id and self._group
-        name = str(event.get("name") or "Someone")
-        label = f"{name} is typing…" if group or self._is_group_row(chat_id) else "typing…"
-        self._typing_at[chat_id] = time.time()
-        self.typing_label = {**self.typing_label, chat_id: label}
-        self.typing_key = {**self.typing_key, chat_id: uuid.uuid4().hex[:8]}
-
-    def _is_group_row(self, chat_id: str) -> bool:
-        return any(r.id == chat_id and not r.peer for r in self.rows)
-
-    def _on_presence(self, event: dict) -> None:
-        user_id = event.get("userId")
-        if user_id not in self._peers:
-            return
-        online = set(self.online_ids)
-        if event.get("online"):
-            online.add(user_id)
-        else:
-            online.discard(user_id)
-            if user_id == self.open_peer:
-                seen = event.get("lastSeen")
-                self._refresh_open_subtitle(datetime.fromisoformat(seen) if seen else None)
-        if online != set(self.online_ids):
-            self.online_ids = sorted(online)
 
     async def _on_changed(self, me: User, event: dict) -> None:
         await self._load_chats(me)
@@ -238,37 +269,8 @@ class LiveEvents:
                 self._close_chat()
                 self.notice = "You are no longer a member of that conversation."
                 return
-            self._take_members(page)
-            self._refresh_open_subtitle()
+            self._take_members(page)  # the header's "N members" too
             self._append(page.plain_messages)
-
-    def _on_session_ended(self, event: dict) -> None:
-        """Signed out here (same token) or everywhere (an older token version): this tab too."""
-        mine = self.token and event.get("tokenId") == token_id(self.token)
-        version = event.get("version")
-        if not mine and isinstance(version, int):
-            try:
-                mine = container.current().auth.token_version(self.token) < version
-            except ChatError:
-                mine = True  # a token we cannot read is no session either
-        if mine:
-            self._forget()
-            self.session_ended = True
-
-    def _forget_stale_typing(self) -> None:
-        cutoff = time.time() - TYPING_SECONDS
-        stale = [c for c, at in self._typing_at.items() if at < cutoff]
-        if stale:
-            for chat_id in stale:
-                self._typing_at.pop(chat_id, None)
-            self.typing_label = {c: v for c, v in self.typing_label.items() if c not in stale}
-            self.typing_key = {c: v for c, v in self.typing_key.items() if c not in stale}
-
-    def _stop_typing(self, chat_id: str) -> None:
-        if chat_id in self.typing_label:
-            self._typing_at.pop(chat_id, None)
-            self.typing_label = {c: v for c, v in self.typing_label.items() if c != chat_id}
-            self.typing_key = {c: v for c, v in self.typing_key.items() if c != chat_id}
 
 
 def _quote_from(data: dict | None) -> Quote | None:

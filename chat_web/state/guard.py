@@ -62,9 +62,9 @@ _TOKEN_VAR = f"{SessionState.get_full_name()}.token_rx_state_"
 
 def _client_vars() -> dict[str, int]:
     """Every client-storage var the app has, and the longest value each may hold."""
-    from chat_web.state.chat import ChatState
+    from chat_web.state.chat_list import ChatListState
 
-    return {_TOKEN_VAR: TOKEN_MAX, f"{ChatState.get_full_name()}.tz_rx_state_": ZONE_NAME_MAX}
+    return {_TOKEN_VAR: TOKEN_MAX, f"{ChatListState.get_full_name()}.tz_rx_state_": ZONE_NAME_MAX}
 
 
 def _names(cls: type[BaseState], *handlers: str) -> set[str]:

@@ -1,4 +1,8 @@
-"""The Reflex side of live delivery: apply events to a tab's ChatState and push the delta."""
+"""The Reflex side of live delivery: apply events to a tab's chat page and push the delta.
+
+A batch loads only the states it changes: the chat list alone for someone typing or coming
+online, the list and the open conversation (ChatState, a substate of the list) for the rest.
+Neither loads the composer, the info panel or the search."""
 
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ from chat_web import container
 from chat_web.domain import ChatError, ServiceUnavailable, User
 from chat_web.metrics.live import record_delivered
 from chat_web.state.chat import ChatState
+from chat_web.state.chat_list import ChatListState
+from chat_web.state.chat_live import needs_conversation
 
 log = logging.getLogger(__name__)
 READ_DELAY = 0.3  # seconds: reads of messages arriving together are stored once
@@ -37,12 +43,14 @@ class ReflexTabs:
     async def deliver(self, tab: str, user_id: str, events: list[dict[str, Any]]) -> bool:
         # modify_state takes the tab's state lock (in Redis when configured), lets us
         # change it, and sends the browser only the vars that changed.
-        async with self._app.modify_state(rx.BaseStateToken(ident=tab, cls=ChatState)) as state:
-            chat = state if isinstance(state, ChatState) else await state.get_state(ChatState)
-            if chat.user_id != user_id:
+        cls = ChatState if needs_conversation(events) else ChatListState
+        async with self._app.modify_state(rx.BaseStateToken(ident=tab, cls=cls)) as state:
+            page = state if isinstance(state, cls) else await state.get_state(cls)
+            if page.user_id != user_id:
                 return False  # signed out, or another account in this tab now
-            up_to_date = await chat._apply_events(events)
-            due, me = chat._take_read_due(), chat._me()
+            up_to_date = await page._apply_events(events)
+            due = page._take_read_due() if isinstance(page, ChatState) else None
+            me = page._me()
         record_delivered(events)  # the delta is on its way to the browser
         if due is not None:
             self._store_read_soon(tab, me, *due)
@@ -69,8 +77,8 @@ class ReflexTabs:
             return
         log.warning("read of %s up to %d not stored: %s", chat_id, seq, error.message)
         try:
-            async with self._app.modify_state(rx.BaseStateToken(ident=tab, cls=ChatState)) as state:
-                chat = state if isinstance(state, ChatState) else await state.get_state(ChatState)
+            async with self._app.modify_state(rx.BaseStateToken(ident=tab, cls=ChatListState)) as state:
+                chat = state if isinstance(state, ChatListState) else await state.get_state(ChatListState)
                 if chat.user_id == me.id:
                     chat._read_not_stored(chat_id, seq)
             await self._toast(tab, f"This conversation could not be marked as read: {error.message}")

@@ -16,7 +16,7 @@ from chat_web.domain.models import IMAGE_PREVIEW, preview_of
 from chat_web.services.chats import SearchResult
 from chat_web.services.validation import SEARCH_QUERY_MAX, storable
 from chat_web.state import rows as R
-from chat_web.state.chat import ChatState
+from chat_web.state.chat_list import ChatListState
 from chat_web.state.rows import FoundRow
 from chat_web.state.session import SessionState, error_toast
 
@@ -80,7 +80,7 @@ class MessageSearchState(SessionState):
         except ChatError as exc:
             self.searching = False
             return error_toast(exc)
-        zone = R.zone((await self.get_state(ChatState)).tz)  # times in the reader's zone
+        zone = R.zone((await self.get_state(ChatListState)).tz)  # times in the reader's zone
         now = datetime.now(UTC)
         known = {row.key for row in self.results}
         fresh = [self._row(r, me, zone, now) for r in page.results if r.message.id not in known]

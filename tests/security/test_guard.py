@@ -9,13 +9,14 @@ from reflex.state import FrontendEventExceptionState, State, StateUpdate
 
 from chat_web.logs import OneLineFormatter, clean_record
 from chat_web.state.chat import ChatState
+from chat_web.state.chat_list import ChatListState
 from chat_web.state.guard import FRONTEND_ERROR_MAX, FRONTEND_ERRORS_PER_MINUTE, SocketGuard
 from chat_web.state.people import PeopleState
 from chat_web.state.session import SessionState
-from tests.support.chat_page import open_page, run
+from tests.support.chat_page import open_page, run, session_of
 
 TOKEN_VAR = f"{SessionState.get_full_name()}.token_rx_state_"
-TZ_VAR = f"{ChatState.get_full_name()}.tz_rx_state_"
+TZ_VAR = f"{ChatListState.get_full_name()}.tz_rx_state_"
 
 
 def event(name: str, **payload):
@@ -38,7 +39,7 @@ async def _signed_in_tab_with_a_chat(world):
 
 async def test_sign_out_clears_the_tabs_states_on_the_server(world):
     state = await _signed_in_tab_with_a_chat(world)
-    people = state.parent_state.substates[PeopleState.get_name()]
+    people = session_of(state).substates[PeopleState.get_name()]
     people.query = "someone"
     await run(SessionState.sign_out, state)
     assert (state.rows, state._window(), state.open_id, state._reads, state._names) == ([], [], "", {}, {})

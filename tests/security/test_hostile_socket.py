@@ -11,6 +11,8 @@ import httpx
 import pytest
 
 from chat_web.state.chat import ChatState
+from chat_web.state.chat_list import ChatListState
+from chat_web.state.composer import ComposerState
 from chat_web.state.people import PeopleState
 from chat_web.state.search import MessageSearchState
 from chat_web.state.session import SessionState
@@ -22,7 +24,9 @@ from tests.support.sign_in import outbox_codes, sign_in
 
 HUGE = "x" * 900_000
 LARGE = "y" * 50_000  # under the socket's cap: reaches the handlers
-CHAT = ChatState.get_full_name()
+CHAT = ChatState.get_full_name()  # the open conversation
+LIST = ChatListState.get_full_name()  # the chat list, and which chat is open
+COMPOSER = ComposerState.get_full_name()
 COMMAND = [
     sys.executable, "-m", "reflex", "run", "--env", "dev", "--backend-only", "--backend-port", "{port}",
 ]  # fmt: skip
@@ -110,15 +114,16 @@ async def test_the_socket_keeps_and_stores_nothing_a_client_submits_outside_an_e
     path = f"/chat/{chat_id(app)}"
     tab = HostileTab(app["base"], path=path, cookie=app["ann"]["token"])
     await tab.connect()
-    await until(lambda: tab.var(CHAT, "open_id") == chat_id(app))
+    await until(lambda: tab.var(LIST, "open_id") == chat_id(app))
     for i in range(30):
-        await tab.send(f"{CHAT}.save_edit", form_data={"text": f"{i} " + "z" * 3990})
-        await tab.send(f"{CHAT}.save_edit", form_data={"text": LARGE})
+        await tab.send(f"{COMPOSER}.save_edit", form_data={"text": f"{i} " + "z" * 3990})
+        await tab.send(f"{COMPOSER}.save_edit", form_data={"text": LARGE})
     await tab.send(f"{CHAT}.toggle_mute")  # handled after all of the above: its delta says so
     await until(lambda: tab.var(CHAT, "open_muted") is True)
     await tab.send(f"{CHAT}.toggle_mute")
     await until(lambda: tab.var(CHAT, "open_muted") is False)
-    assert not any(tab.var(CHAT, name) for name in ("older", "tail0", "tail1", "editing_text"))
+    assert not any(tab.var(CHAT, name) for name in ("older", "tail0", "tail1"))
+    assert not tab.var(COMPOSER, "editing_text")
     headers = {"Authorization": f"Bearer {app['ann']['token']}"}
     async with httpx.AsyncClient(base_url=f"{app['base']}/api/v1", headers=headers) as api:
         history = (await api.get(f"/message/{chat_id(app)}")).json()
@@ -131,7 +136,7 @@ async def test_sign_out_leaves_nothing_for_the_next_hydrate_of_the_tab(app):
     bob = app["bob"]
     tab = HostileTab(app["base"], path=path, cookie=bob["token"])
     await tab.connect()
-    await until(lambda: tab.var(CHAT, "rows"))
+    await until(lambda: tab.var(LIST, "rows"))
     await tab.send(f"{SessionState.get_full_name()}.sign_out")
     await until(lambda: tab.var(SessionState.get_full_name(), "user_id") == "")
     await tab.close()
@@ -139,16 +144,16 @@ async def test_sign_out_leaves_nothing_for_the_next_hydrate_of_the_tab(app):
     again = HostileTab(app["base"], path=path, tab=tab.tab)  # the same tab id, no cookie
     await again.connect()
     first = again.deltas[0]
-    assert not (first.get(CHAT) or {}).get("rows_rx_state_")
-    assert not (first.get(CHAT) or {}).get("recent_rx_state_")
+    assert not (first.get(LIST) or {}).get("rows_rx_state_")
+    assert not (first.get(CHAT) or {}).get("tail0_rx_state_")
     assert bob["user"]["id"] not in str(first)
     await again.close()
 
 
 async def test_a_folder_name_zone_cookie_still_loads_the_chats(app):
-    zone = {f"{CHAT}.tz_rx_state_": "America"}  # the zone cookie, as the browser sends it
+    zone = {f"{LIST}.tz_rx_state_": "America"}  # the zone cookie, as the browser sends it
     tab = HostileTab(app["base"], path="/chat", cookie=app["ann"]["token"], client_vars=zone)
     await tab.connect()
-    await until(lambda: tab.var(CHAT, "rows"))
-    assert [row["id"] for row in tab.var(CHAT, "rows")] == [chat_id(app)]
+    await until(lambda: tab.var(LIST, "rows"))
+    assert [row["id"] for row in tab.var(LIST, "rows")] == [chat_id(app)]
     await tab.close()

@@ -20,14 +20,14 @@ from chat_web.state.chat import JUMP_PAGES, ChatState
 from chat_web.state.composer import ComposerState
 from chat_web.state.people import PeopleState
 from chat_web.state.search import MessageSearchState
-from tests.support.chat_page import composer, open_page, run
+from tests.support.chat_page import composer, open_page, run, session_of
 
 HUGE = "x" * 900_000
 
 
 def sibling(state: ChatState, cls):
     """Another state of the same tab (PeopleState, MessageSearchState)."""
-    return state.parent_state.substates[cls.get_name()]
+    return session_of(state).substates[cls.get_name()]
 
 
 def signed_out(state: ChatState) -> ChatState:

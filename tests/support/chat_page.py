@@ -31,7 +31,9 @@ from chat_web.services.stream import EventStreams
 from chat_web.services.sync import SyncService
 from chat_web.services.tokens import TokenService
 from chat_web.state.chat import ChatState
+from chat_web.state.chat_list import ChatListState
 from chat_web.state.composer import ComposerState
+from chat_web.state.session import SessionState
 
 
 class World:
@@ -79,8 +81,8 @@ class World:
 
     def tab(self, user, path="/chat", tab_id="tab-1") -> ChatState:
         root = State(_reflex_internal_init=True)
-        session = root.substates["chat_web___state___session____session_state"]
-        state = session.substates[ChatState.get_name()]
+        session = root.substates[SessionState.get_name()]
+        state = session.substates[ChatListState.get_name()].substates[ChatState.get_name()]
         root.router_data = {
             constants.RouteVar.PATH: "/chat/[chat_id]",
             constants.RouteVar.ORIGIN: path,
@@ -95,6 +97,13 @@ class World:
     async def send(self, user, chat_id, text):
         message, _ = await self.chats.send_text(user, chat_id, text, f"{user.id}-{text}")
         return message
+
+
+def session_of(state) -> SessionState:
+    """The tab's SessionState, whose substates are every page's state."""
+    while type(state) is not SessionState:
+        state = state.parent_state
+    return state
 
 
 def composer(state: ChatState) -> ComposerState:

@@ -12,10 +12,11 @@ import json
 from chat_web.domain.events import chat_read, message_new, user_typing
 from chat_web.state import chat as chat_module
 from chat_web.state.chat import WINDOW_HARD, WINDOW_MAX, ChatState
+from chat_web.state.chat_list import CHAT_PAGE, ChatListState
 from chat_web.state.composer import ComposerState
 from chat_web.state.rows import TAIL_BLOCK, WINDOW_PARTS
 from tests.support import images
-from tests.support.chat_page import composer, open_page, run
+from tests.support.chat_page import composer, open_page, run, session_of
 
 
 def screen(state):
@@ -242,15 +243,15 @@ def test_the_page_module_keeps_its_limits_consistent():
 
 async def test_the_chat_list_loads_a_page_at_a_time(world):
     ann = await world.user("ann")
-    for n in range(chat_module.CHAT_PAGE + 5):
+    for n in range(CHAT_PAGE + 5):
         world.clock.advance(seconds=1)
         await world.chats.open_direct(ann, (await world.user(f"friend{n:02d}")).id)
     state = world.tab(ann)
     await open_page(state)
-    assert len(state._all_rows()) == chat_module.CHAT_PAGE and state.chats_cursor
-    assert state._all_rows()[0].title == f"friend{chat_module.CHAT_PAGE + 4:02d}"  # the newest first
-    await run(ChatState.load_more_chats, state)
-    assert len(state._all_rows()) == chat_module.CHAT_PAGE + 5 and not state.chats_cursor
+    assert len(state._all_rows()) == CHAT_PAGE and state.chats_cursor
+    assert state._all_rows()[0].title == f"friend{CHAT_PAGE + 4:02d}"  # the newest first
+    await run(ChatListState.load_more_chats, state.parent_state)  # the list's own substate
+    assert len(state._all_rows()) == CHAT_PAGE + 5 and not state.chats_cursor
     assert len({row.id for row in state._all_rows()}) == len(state._all_rows())
 
 
@@ -311,7 +312,7 @@ async def test_a_tab_signs_out_when_its_session_ends_elsewhere(world):
 async def test_the_unread_total_counts_every_chat_once_and_leaves_muted_ones_out(world):
     ann = await world.user("ann")
     friends = []
-    for n in range(chat_module.CHAT_PAGE + 2):  # two chats beyond the first page
+    for n in range(CHAT_PAGE + 2):  # two chats beyond the first page
         world.clock.advance(seconds=1)
         friend = await world.user(f"friend{n:02d}")
         friends.append((friend, await world.chats.open_direct(ann, friend.id)))
@@ -617,7 +618,7 @@ def search_tab(world, user):
     from chat_web.state.search import MessageSearchState
 
     chat_state = world.tab(user)
-    session = chat_state.parent_state
+    session = session_of(chat_state)
     return session.substates[MessageSearchState.get_name()], chat_state
 
 
