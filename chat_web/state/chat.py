@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 MESSAGE_PAGE = 30
 WINDOW_KEEP = 30  # at the bottom, the live window is trimmed back to this many messages
-WINDOW_MAX = 50  # ... once it holds more than this
+WINDOW_MAX = WINDOW_KEEP + TAIL_BLOCK * len(TAILS)  # ... once its tail blocks are full
 JUMP_PAGES = 40  # a quote's click pages back at most this many pages to its message
 WINDOW_HARD = 150  # scrolled up: past this, newer messages wait behind "jump to latest"
 AROUND = 15  # opened at a message (a search result): this many on each side of it
@@ -64,6 +64,10 @@ class ChatState(LiveEvents, MessageChanges, SeenBy, ChatListState):
     tail1: list[MsgRow] = []
     tail2: list[MsgRow] = []
     tail3: list[MsgRow] = []
+    tail4: list[MsgRow] = []
+    tail5: list[MsgRow] = []
+    tail6: list[MsgRow] = []
+    tail7: list[MsgRow] = []
     has_older: bool = False
     newer_waiting: bool = False  # more messages below than the window holds
     focus: str = ""  # "seq:nonce" of a message to scroll to and flash (a search result, a quote)

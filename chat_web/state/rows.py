@@ -89,8 +89,11 @@ class MsgRow:
 
 # The open conversation's window as ChatState holds it: `older`, then the newest messages in
 # short blocks, each its own var (Reflex re-sends a changed list whole; see ChatState._show_window).
-TAIL_BLOCK = 5  # rows per block: a new message re-sends its block
-TAILS = ("tail0", "tail1", "tail2", "tail3")  # past these blocks, all folds into `older`
+# A new message re-sends its block (on average half of one), and once every TAIL_BLOCK *
+# len(TAILS) messages the whole window folds into `older` (or, read at the bottom, is trimmed):
+# short blocks, and many, keep both small (measured: benchmarks/delivery.py).
+TAIL_BLOCK = 3  # rows per block
+TAILS = tuple(f"tail{i}" for i in range(8))  # past these blocks, all folds into `older`
 WINDOW_PARTS = ("older", *TAILS)  # top to bottom
 
 
