@@ -181,6 +181,9 @@ def app_env(data_dir: Path, db_url: str, workers: int, smtp_port: int) -> dict[s
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_port),
         "RABBITMQ_URL": "",
+        # No push service to reach here (production refuses push without a VAPID pair; the
+        # push benchmark, benchmarks/push.py, sets its own).
+        "PUSH_ENABLED": "false",
         # Every simulated client comes from 127.0.0.1: the per-address caps (sockets, tabs
         # opened a minute, streams) would stop them, so every LIMIT_* is lifted.
         **lifted_limits_env(),

@@ -222,6 +222,8 @@ class LiveEvents:
         mute; the page script shows it only while the tab is hidden."""
         if message.sender_id == self.user_id:
             return
+        if message.chat_id == self.open_id and self._attentive:
+            return  # in front of the reader, shown read on arrival (`_read_soon`): not re-sent
         row = next((r for r in self.get_value("rows") if r.id == message.chat_id), None)
         if row is None or row.muted:
             return

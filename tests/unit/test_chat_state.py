@@ -361,6 +361,12 @@ async def test_notifications_are_offered_for_others_messages_in_chats_not_muted(
     await state._apply_events([message_new(from_bob)])
     assert state.notify == {"key": from_bob.id, "chat": with_bob.id, "title": "bob", "body": "ping"}
 
+    # The open chat, read at the bottom of a visible tab: shown read, nothing to notify.
+    seen = await world.send(cyd, group.id, "here?")
+    await state._apply_events([message_new(seen)])
+    assert state.notify["key"] == from_bob.id
+    await run(ChatState.set_attentive, state, False)  # the tab went to the background
+
     in_group = await world.send(cyd, group.id, "standup?")
     await state._apply_events([message_new(in_group)])
     assert state.notify["title"] == "Team" and state.notify["body"] == "cyd: standup?"
