@@ -176,6 +176,7 @@ def app_env(data_dir: Path, database_url: str, smtp_port: int) -> dict[str, str]
         "MONGODB_URI": "",
         "REDIS_URL": "",
         "RABBITMQ_URL": "",
+        "PUSH_ENABLED": "false",  # production refuses push without a VAPID pair; none is measured here
         "SMTP_HOST": HOST,
         "SMTP_PORT": str(smtp_port),
         "JWT_SECRET": secrets.token_urlsafe(48),  # production refuses anything shorter than 32 bytes

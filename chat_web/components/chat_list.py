@@ -6,7 +6,7 @@ import reflex as rx
 
 from chat_web.components.group_dialog import group_dialog
 from chat_web.state.chat import ChatState
-from chat_web.state.chat_list import ChatListState
+from chat_web.state.chat_list import LIST_PARTS, ChatListState
 from chat_web.state.people import PeopleState
 from chat_web.state.rows import FoundRow, Person, Piece
 from chat_web.state.search import MessageSearchState
@@ -23,9 +23,16 @@ def avatar(initial: rx.Var, online: rx.Var | bool = False, size: str = "3") -> r
     )
 
 
-def _chat_row(row: rx.Var, index: rx.Var) -> rx.Component:
-    # The top row's changing part comes from ChatState's top_* vars (see ChatListState.rows).
-    top = index == 0
+def _first_block_row(row: rx.Var, index: rx.Var) -> rx.Component:
+    return _chat_row(row, index == 0)
+
+
+def _later_block_row(row: rx.Var) -> rx.Component:
+    return _chat_row(row, False)
+
+
+def _chat_row(row: rx.Var, top: rx.Var | bool) -> rx.Component:
+    # The top row's changing part comes from the list's top_* vars (see ChatListState.rows).
     preview = rx.cond(top, ChatListState.top_preview, row.preview)
     when = rx.cond(top, ChatListState.top_when, row.when)
     badge = rx.cond(top, ChatListState.top_badge, row.badge)
@@ -309,7 +316,11 @@ def _chat_list_rows() -> rx.Component:
     return rx.fragment(
         rx.cond(
             ChatListState.rows.length() > 0,
-            rx.foreach(ChatListState.rows, _chat_row),
+            # The list's blocks (ChatListState._set_rows), one after another.
+            rx.fragment(
+                rx.foreach(ChatListState.rows, _first_block_row),
+                *[rx.foreach(getattr(ChatListState, name), _later_block_row) for name in LIST_PARTS[1:]],
+            ),
             rx.cond(
                 (PeopleState.query == "") & ChatListState.chats_loaded,
                 rx.text(

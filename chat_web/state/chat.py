@@ -169,7 +169,7 @@ class ChatState(LiveEvents, MessageChanges, SeenBy, ChatListState):
             live = container.current().live
             # Follow first, then read storage: no event can fall between the two.
             fresh = await live.attach(self._tab, me.id)
-            if fresh or not self.rows:
+            if fresh or not self.get_value("rows"):
                 await self._load_chats(me)
             wanted = _chat_id_from(self.router.url.path)
             if wanted != self.open_id:
@@ -228,7 +228,7 @@ class ChatState(LiveEvents, MessageChanges, SeenBy, ChatListState):
         self.open_muted = page.muted
         self._change_seen = page.last_change
         self._mark_row_read(chat_id, page.chat.last_seq)
-        if not any(row.id == chat_id for row in self.rows):
+        if not any(row.id == chat_id for row in self._listed()):
             await self._count_unread_elsewhere(me)  # opening it read a chat counted there
         await self._refresh_presence()
 

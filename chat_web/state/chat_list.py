@@ -31,6 +31,11 @@ from chat_web.state.rows import ChatRow
 from chat_web.state.session import SessionState, error_toast
 
 CHAT_PAGE = 20
+# My chats as the page holds them: in blocks, each its own var (Reflex re-sends a changed list
+# whole). A message moves its chat to the top, which shifts the rows above it: only the
+# blocks down to where it was are re-sent, nearly always the first. The last holds the rest.
+LIST_BLOCK = 5
+LIST_PARTS = ("rows", "rows1", "rows2", "rows3")
 RECHECK_SECONDS = 60.0  # how long a tab's checked session is trusted before storage is asked again
 
 
@@ -38,11 +43,15 @@ class ChatListState(ListEvents, SessionState):
     # The browser's time zone (IANA name), set by the page's script: times are local.
     tz: str = rx.Cookie("", name="chat_tz", max_age=365 * 24 * 3600, same_site="strict")
 
-    # My chats, top first. The top one's changing part (preview, time, badge, mention) is held
-    # apart, in the top_* vars: Reflex re-sends a changed list whole, and a conversation's
-    # messages change only its own row, nearly always the top one (profiled: the list was a
-    # third of the bytes of a delivered message). `_all_rows()` reads them whole.
+    # My chats, top first, in blocks (LIST_PARTS). The top one's changing part (preview, time,
+    # badge, mention) is held apart, in the top_* vars: Reflex re-sends a changed list whole,
+    # and a conversation's messages change only its own row, nearly always the top one
+    # (profiled: the list was a third of the bytes of a delivered message). `_all_rows()`
+    # reads them whole.
     rows: list[ChatRow] = []
+    rows1: list[ChatRow] = []
+    rows2: list[ChatRow] = []
+    rows3: list[ChatRow] = []
     top_preview: str = ""
     top_when: str = ""
     top_badge: str = ""
@@ -133,14 +142,19 @@ class ChatListState(ListEvents, SessionState):
     async def _count_unread_elsewhere(self, me: User) -> None:
         """Ask storage for the unread of the chats not listed here; the listed ones this tab
         counts itself as events come (so a message is never counted twice)."""
-        listed = [row.id for row in self.rows]
+        listed = [row.id for row in self._listed()]
         self._unread_elsewhere = await container.current().chats.unread_total(me, listed)
         self._recount_unread()
 
+    def _listed(self) -> list[ChatRow]:
+        """My chats as held, in order (the top one without its changing part). Read without
+        Reflex's change-tracking proxy: walking the list through it wrapped every row and
+        field (profiled)."""
+        return [row for name in LIST_PARTS for row in self.get_value(name)]
+
     def _all_rows(self) -> list[ChatRow]:
-        """My chats as shown, the top one whole again. Read without Reflex's change-tracking
-        proxy: walking the list through it wrapped every row and field (profiled)."""
-        rows = self.get_value("rows")
+        """My chats as shown, the top one whole again."""
+        rows = self._listed()
         if not rows:
             return rows
         top = dataclasses.replace(
@@ -153,8 +167,8 @@ class ChatListState(ListEvents, SessionState):
         return [top, *rows[1:]]
 
     def _set_rows(self, rows: list[ChatRow]) -> None:
-        """Show these chats: `rows` changes (and is re-sent) only when more than the top
-        one's changing part did."""
+        """Show these chats: a block changes (and is re-sent) only when more than the top
+        one's changing part did in it."""
         if rows:
             top = rows[0]
             for name, value in (
@@ -166,8 +180,12 @@ class ChatListState(ListEvents, SessionState):
                 if self.get_value(name) != value:
                     setattr(self, name, value)
             rows = [dataclasses.replace(top, preview="", when="", badge="", mentioned=False), *rows[1:]]
-        if rows != self.get_value("rows"):
-            self.rows = rows
+        last = len(LIST_PARTS) - 1  # the last block takes the rest
+        blocks = [rows[i * LIST_BLOCK : (i + 1) * LIST_BLOCK] for i in range(last)]
+        blocks.append(rows[last * LIST_BLOCK :])
+        for name, block in zip(LIST_PARTS, blocks, strict=True):
+            if block != self.get_value(name):
+                setattr(self, name, block)
 
     def _recount_unread(self) -> None:
         # The dicts read once, unproxied: through `self` each lookup wrapped them anew (profiled).
@@ -211,7 +229,7 @@ class ChatListState(ListEvents, SessionState):
     def _track_peers(self) -> None:
         """The users whose presence this tab shows: direct chats listed, the open one, and the
         members listed by the info panel while it is open."""
-        listed = [r.peer for r in self.rows if r.peer] + [self.open_peer] + self._panel_peers
+        listed = [r.peer for r in self._listed() if r.peer] + [self.open_peer] + self._panel_peers
         self._peers = list(dict.fromkeys(listed))
         container.current().live.watch(self._tab, self._peers)
 

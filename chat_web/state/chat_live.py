@@ -111,7 +111,7 @@ class ListEvents:
         self.typing_key = {**self.typing_key, chat_id: uuid.uuid4().hex[:8]}
 
     def _is_group_row(self, chat_id: str) -> bool:
-        return any(r.id == chat_id and not r.peer for r in self.rows)
+        return any(r.id == chat_id and not r.peer for r in self._listed())
 
     def _on_presence(self, event: dict) -> None:
         user_id = event.get("userId")
@@ -224,7 +224,7 @@ class LiveEvents:
             return
         if message.chat_id == self.open_id and self._attentive:
             return  # in front of the reader, shown read on arrival (`_read_soon`): not re-sent
-        row = next((r for r in self.get_value("rows") if r.id == message.chat_id), None)
+        row = next((r for r in self._listed() if r.id == message.chat_id), None)
         if row is None or row.muted:
             return
         body = preview_of(message)
@@ -254,7 +254,7 @@ class LiveEvents:
         chat_id, user_id, seq = event.get("chatId"), event.get("userId"), int(event.get("seq") or 0)
         if user_id == self.user_id:
             self._mark_row_read(chat_id, seq)  # read in another tab of mine
-            if not any(row.id == chat_id for row in self.rows):
+            if not any(row.id == chat_id for row in self._listed()):
                 await self._count_unread_elsewhere(me)
         if chat_id == self.open_id:
             self._move_cursor(user_id, seq)

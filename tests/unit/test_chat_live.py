@@ -8,7 +8,7 @@ import contextlib
 import pytest
 
 from chat_web.domain import ServiceUnavailable
-from chat_web.domain.events import message_new, user_typing
+from chat_web.domain.events import message_new, presence, user_typing
 from chat_web.state.live import READ_DELAY, READ_RETRIES, ReflexTabs, StaleTab
 from tests.support.chat_page import open_page
 from tests.unit.test_chat_state import texts
@@ -135,3 +135,67 @@ async def test_a_read_stored_on_a_retry_stays_read_without_a_toast(world, monkey
     assert stored == [None, 1]
     assert state._all_rows()[0].badge == ""
     assert app.event_namespace.sent == []
+
+
+class TreeApp(App):
+    """A Reflex app's modify_state as the state managers give it: the tab's root state, from
+    which the hub asks for the substate a batch needs."""
+
+    @contextlib.asynccontextmanager
+    async def modify_state(self, token):
+        root = self.state
+        while root.parent_state is not None:
+            root = root.parent_state
+        root._clean()
+        for state in _tree(root):
+            state._was_touched = False
+        yield root
+
+
+def _tree(state):
+    yield state
+    for substate in state.substates.values():
+        yield from _tree(substate)
+
+
+def touched(state) -> set[str]:
+    """The page's states an event changed (what the state manager saves), by class name."""
+    root = state
+    while root.parent_state is not None:
+        root = root.parent_state
+    return {type(s).__name__ for s in _tree(root) if s._was_touched}
+
+
+async def test_a_delivery_changes_only_the_states_its_events_are_about(world):
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    await world.send(bob, chat.id, "first")
+    state = world.tab(ann, f"/chat/{chat.id}")
+    await open_page(state)
+    tabs = ReflexTabs(TreeApp(state))
+
+    # Someone typing, coming online or going: the chat list (its parent, the session, is only
+    # read), never the open conversation's window or the composer under it.
+    await tabs.deliver("tab-1", ann.id, [user_typing(chat.id, bob.id, "bob")])
+    assert touched(state) == {"ChatListState"} and state.typing_label == {chat.id: "typing…"}
+    await tabs.deliver("tab-1", ann.id, [presence(bob.id, False, "2026-01-01T10:00:00+00:00")])
+    assert touched(state) <= {"ChatListState"}
+
+    # A message: the list (its row, the typing it ends) and the window, nothing else.
+    second = await world.send(bob, chat.id, "second")
+    await tabs.deliver("tab-1", ann.id, [message_new(second)])
+    assert touched(state) == {"ChatListState", "ChatState"}
+    assert texts(state) == ["first", "second"] and state.typing_label == {}
+
+
+async def test_a_list_event_that_fails_reloads_the_conversation_too(world):
+    ann, bob = await world.user("ann"), await world.user("bob")
+    chat = await world.chats.open_direct(ann, bob.id)
+    state = world.tab(ann, f"/chat/{chat.id}")
+    await open_page(state)
+    missed = await world.send(bob, chat.id, "sent while the event was lost")
+    tabs = ReflexTabs(TreeApp(state))
+    bad = {**presence(bob.id, False, "not a time"), "online": False}
+    assert await tabs.deliver("tab-1", ann.id, [bad]) is True
+    assert texts(state) == ["sent while the event was lost"]  # the reload reached the window
+    assert missed.seq == state._last_held()

@@ -12,7 +12,7 @@ import json
 from chat_web.domain.events import chat_read, message_new, user_typing
 from chat_web.state import chat as chat_module
 from chat_web.state.chat import WINDOW_HARD, WINDOW_MAX, ChatState
-from chat_web.state.chat_list import CHAT_PAGE, ChatListState
+from chat_web.state.chat_list import CHAT_PAGE, LIST_PARTS, ChatListState
 from chat_web.state.composer import ComposerState
 from chat_web.state.rows import TAIL_BLOCK, WINDOW_PARTS
 from tests.support import images
@@ -179,7 +179,7 @@ async def test_a_live_message_re_sends_a_short_tail_not_the_whole_window(world):
 
 async def test_a_message_in_the_top_chat_re_sends_its_row_not_the_list(world):
     ann = await world.user("ann")
-    friends = [await world.user(f"friend{n}") for n in range(10)]
+    friends = [await world.user(f"friend{n:02d}") for n in range(CHAT_PAGE)]
     chats = []
     for friend in friends:
         chats.append(await world.chats.open_direct(ann, friend.id))
@@ -187,16 +187,26 @@ async def test_a_message_in_the_top_chat_re_sends_its_row_not_the_list(world):
     state = world.tab(ann, f"/chat/{chats[0].id}")
     await open_page(state)
     top_chat, top_friend = chats[-1], friends[-1]  # the newest chat is on top
-    listed = state.get_value("rows")
+
+    def blocks():
+        return {name: state.get_value(name) for name in LIST_PARTS}
+
+    listed = blocks()
     for n in range(3):
         await state._apply_events([message_new(await world.send(top_friend, top_chat.id, f"hi {n}"))])
-    assert state.get_value("rows") is listed  # only the top_* vars changed: the list is not re-sent
+    assert blocks() == listed and all(blocks()[n] is listed[n] for n in LIST_PARTS)  # only the top_* vars
     assert (state._all_rows()[0].preview, state._all_rows()[0].badge) == ("hi 2", "3")
 
-    await state._apply_events([message_new(await world.send(friends[0], chats[0].id, "me first"))])
-    assert state.get_value("rows") is not listed  # the order changed: the list goes again
-    assert [r.title for r in state._all_rows()][:2] == ["friend0", "friend9"]
-    assert [(r.preview, r.badge) for r in state._all_rows()[:2]] == [("me first", ""), ("hi 2", "3")]
+    # Eighth on the list (the second block): it moves to the top, the blocks below it stay.
+    eighth = chats[-8]
+    assert [r.id for r in state._all_rows()].index(eighth.id) == 7
+    await state._apply_events([message_new(await world.send(friends[-8], eighth.id, "me first"))])
+    now = blocks()
+    assert now["rows"] is not listed["rows"] and now["rows1"] is not listed["rows1"]
+    assert all(now[name] is listed[name] for name in LIST_PARTS[2:])  # not re-sent
+    assert [r.title for r in state._all_rows()][:2] == [friends[-8].name, top_friend.name]
+    assert [(r.preview, r.badge) for r in state._all_rows()[:2]] == [("me first", "1"), ("hi 2", "3")]
+    assert len(state._all_rows()) == CHAT_PAGE
 
 
 async def test_a_reader_far_up_the_history_gets_jump_to_latest_instead_of_an_endless_list(world):
