@@ -143,13 +143,17 @@ class TreeApp(App):
 
     @contextlib.asynccontextmanager
     async def modify_state(self, token):
-        root = self.state
-        while root.parent_state is not None:
-            root = root.parent_state
+        root = _root(self.state)
         root._clean()
         for state in _tree(root):
             state._was_touched = False
         yield root
+
+
+def _root(state):
+    while state.parent_state is not None:
+        state = state.parent_state
+    return state
 
 
 def _tree(state):
@@ -160,10 +164,7 @@ def _tree(state):
 
 def touched(state) -> set[str]:
     """The page's states an event changed (what the state manager saves), by class name."""
-    root = state
-    while root.parent_state is not None:
-        root = root.parent_state
-    return {type(s).__name__ for s in _tree(root) if s._was_touched}
+    return {type(s).__name__ for s in _tree(_root(state)) if s._was_touched}
 
 
 async def test_a_delivery_changes_only_the_states_its_events_are_about(world):
