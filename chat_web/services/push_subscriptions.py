@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from urllib.parse import urlsplit
 
 from chat_web.domain import BadInput, User
 from chat_web.domain.push import ENDPOINT_MAX, KEY_MAX, PushSubscription, subscription_id
 from chat_web.ports import Clock, PushRepo
+from chat_web.services.validation import storable
 
 SUBSCRIPTIONS_PER_USER = 20  # browsers one user may subscribe; the oldest goes first
 P256_POINT_BYTES = 65  # an uncompressed P-256 public key
 AUTH_SECRET_BYTES = 16
+_B64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
 
 
 def _b64url(text: str, name: str) -> bytes:
     if not text or len(text) > KEY_MAX:
         raise BadInput(f"keys.{name} is missing or too long.")
+    if not _B64URL.fullmatch(text):  # the decoder would skip other characters, and keep them stored
+        raise BadInput(f"keys.{name} is not base64url.")
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
@@ -45,6 +50,8 @@ class PushSubscriptions:
         endpoint = endpoint.strip()
         if not endpoint or len(endpoint) > ENDPOINT_MAX:
             raise BadInput("endpoint is missing or too long.")
+        if not storable(endpoint) or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in endpoint):
+            raise BadInput("endpoint must be the https:// address the browser's push service gave.")
         parts = urlsplit(endpoint)
         schemes = {"https", "http"} if self._allow_http else {"https"}
         if parts.scheme not in schemes or not parts.hostname or parts.username or parts.password:
@@ -69,4 +76,7 @@ class PushSubscriptions:
         return subscription
 
     async def unsubscribe(self, user: User, endpoint: str) -> bool:
-        return await self._repo.remove(user.id, endpoint.strip())
+        endpoint = endpoint.strip()
+        if not storable(endpoint):
+            return False  # no store could keep it (a NUL, say): no subscription has it
+        return await self._repo.remove(user.id, endpoint)

@@ -73,3 +73,29 @@ async def test_development_takes_a_local_stand_in():
     assert (await local.subscribe(ADA, "http://127.0.0.1:8123/push/1", P256, AUTH)).endpoint.endswith(
         "/push/1"
     )
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://fcm.googleapis.com/fcm/send/a\x00b",
+        "https://fcm.googleapis.com/fcm/send/a b",
+        "https://x.example/\x7f",
+    ],
+)
+async def test_an_endpoint_with_a_nul_space_or_control_character_is_refused(endpoint):
+    with pytest.raises(BadInput):
+        await subscriptions(None).subscribe(ADA, endpoint, P256, AUTH)
+
+
+async def test_unsubscribing_an_endpoint_no_store_could_keep_changes_nothing():
+    service = subscriptions(None)
+    kept = await service.subscribe(ADA, "https://fcm.googleapis.com/fcm/send/abc", P256, AUTH)
+    assert await service.unsubscribe(ADA, "f\u00ee\u00b7\x00&\u00d4") is False  # the fuzzer's 500, before
+    assert await service.unsubscribe(ADA, kept.endpoint) is True
+
+
+@pytest.mark.parametrize("bad", [P256 + "\x00", P256[:-1] + "*" + P256[-1], P256 + " "])
+async def test_a_key_with_characters_outside_base64url_is_refused_not_skipped(bad):
+    with pytest.raises(BadInput, match="base64url"):
+        await subscriptions(None).subscribe(ADA, "https://fcm.googleapis.com/fcm/send/abc", bad, AUTH)
