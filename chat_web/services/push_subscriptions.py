@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from chat_web.domain import BadInput, User
 from chat_web.domain.push import ENDPOINT_MAX, KEY_MAX, PushSubscription, subscription_id
 from chat_web.ports import Clock, PushRepo
-from chat_web.services.validation import storable
+from chat_web.services.validation import has_control, storable
 
 SUBSCRIPTIONS_PER_USER = 20  # browsers one user may subscribe; the oldest goes first
 P256_POINT_BYTES = 65  # an uncompressed P-256 public key
@@ -50,7 +50,7 @@ class PushSubscriptions:
         endpoint = endpoint.strip()
         if not endpoint or len(endpoint) > ENDPOINT_MAX:
             raise BadInput("endpoint is missing or too long.")
-        if not storable(endpoint) or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in endpoint):
+        if has_control(endpoint) or any(ch.isspace() for ch in endpoint):  # a NUL, say: no URL
             raise BadInput("endpoint must be the https:// address the browser's push service gave.")
         parts = urlsplit(endpoint)
         schemes = {"https", "http"} if self._allow_http else {"https"}

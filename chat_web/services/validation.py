@@ -39,7 +39,7 @@ def normalize_email(raw: object) -> str:
     return checked.normalized.lower()
 
 
-def _has_control(text: str) -> bool:
+def has_control(text: str) -> bool:
     # Cs: a lone surrogate, which no UTF-8 store can keep.
     return any(unicodedata.category(ch) in {"Cc", "Cs", "Zl", "Zp"} for ch in text)
 
@@ -74,7 +74,7 @@ def clean_name(raw: object) -> str:
         raise BadInput("The name cannot be empty.")
     if len(name) > NAME_MAX:
         raise BadInput(f"The name can have at most {NAME_MAX} characters.")
-    if _has_control(name):
+    if has_control(name):
         raise BadInput("The name cannot contain control characters.")
     _check_visible(name, "The name")
     return name
@@ -83,7 +83,7 @@ def clean_name(raw: object) -> str:
 def default_name(email: str) -> str:
     """A first sign-in is named after the email's local part."""
     local = email.split("@", 1)[0]
-    local = "".join(ch for ch in local if not _has_control(ch) and ch not in BIDI_CONTROLS).strip()
+    local = "".join(ch for ch in local if not has_control(ch) and ch not in BIDI_CONTROLS).strip()
     if all(_invisible(ch) for ch in local):
         return "user"
     return local[:NAME_MAX]
@@ -141,7 +141,7 @@ def clean_title(raw: object) -> str:
     title = raw.strip()
     if len(title) > TITLE_MAX:
         raise BadInput(f"A group title can have at most {TITLE_MAX} characters.")
-    if _has_control(title):
+    if has_control(title):
         raise BadInput("The title cannot contain control characters.")
     _check_visible(title, "The title")
     return title
