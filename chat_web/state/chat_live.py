@@ -3,7 +3,7 @@
 Two mixins: ListEvents, of ChatListState, applies what changes only the chat list
 (someone typing, presence, contacts, a session that ended); LiveEvents, of ChatState, the
 rest (messages, their changes, reads, a changed chat, a resync), which change the list and
-the open conversation. The hub loads the state a batch needs (`state_for`): a batch of list
+the open conversation. The hub loads the state a batch needs (`needs_conversation`): a batch of list
 events never loads the conversation's window. `_apply_events` runs inside the tab's state
 lock; what it changes is pushed to the browser as a delta.
 """
